@@ -12,7 +12,7 @@ public sealed class ReportLayoutTests
             int end = layout.Offsets[^1] + layout.Columns[^1].Width;
             Assert.True(end <= ReportLayout.RecordLength, $"{layout.ReportName} ends at {end}");
             Assert.Equal(layout.Columns.Count, layout.Columns.Select(c => c.Name).Distinct().Count());
-            Assert.StartsWith("CTAPE.STATUS.", layout.DataSetName, StringComparison.Ordinal);
+            Assert.StartsWith("CTAPE.", layout.DataSetName, StringComparison.Ordinal);
         }
     }
 

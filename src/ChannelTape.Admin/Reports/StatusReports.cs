@@ -102,7 +102,16 @@ public static class StatusReports
         new("TEXT", 80, L, "description"),
     ]);
 
+    /// <summary>The answer a command volume carries after the server has processed its requests.</summary>
+    public static readonly ReportLayout CommandResponse = new("RESPONSE", "CTAPE.COMMAND.RESPONSE",
+    [
+        new("SEQ", 6, R, "record number of the request in the request data set"),
+        new("RESULT", 8, L, "DONE, ERROR (this request is wrong) or NOTDONE (another request was wrong: nothing was applied)"),
+        new("COMMAND", 72, L, "the request as written"),
+        new("MESSAGE", 66, L, "what was done, or why not"),
+    ]);
+
     /// <summary>Every report, by name.</summary>
     public static readonly IReadOnlyList<ReportLayout> All =
-        [Drives, Volumes, Scratch, Pools, Mounts, Statistics, Configuration, Events];
+        [Drives, Volumes, Scratch, Pools, Mounts, Statistics, Configuration, Events, CommandResponse];
 }

@@ -179,3 +179,17 @@ public sealed record EventRow(
         StatusValues.ParseTimestamp(v[0]) ?? throw new FormatException("event without time"), StatusValues.ParseHex4(v[1]),
         v[2], v[3], v[4], v[5], v[6], v[7]);
 }
+
+/// <summary>The outcome of one request of a command volume (report RESPONSE).</summary>
+public sealed record CommandResponseRow(long Sequence, string Result, string Command, string Message) : IStatusRow<CommandResponseRow>
+{
+    public const string Done = "DONE";
+    public const string Error = "ERROR";
+    public const string NotDone = "NOTDONE";
+
+    public static ReportLayout Layout => StatusReports.CommandResponse;
+
+    public IReadOnlyList<string?> ToValues() => [StatusValues.Number(Sequence), Result, Command, Message];
+
+    public static CommandResponseRow FromValues(IReadOnlyList<string> v) => new(StatusValues.ParseNumber(v[0]), v[1], v[2], v[3]);
+}
