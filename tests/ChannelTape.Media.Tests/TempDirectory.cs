@@ -3,9 +3,11 @@ namespace ChannelTape.Media.Tests;
 /// <summary>A scratch directory removed when the test ends.</summary>
 public sealed class TempDirectory : IDisposable
 {
-    public TempDirectory()
+    /// <param name="inMemory">Prefer a memory-backed file system (/dev/shm) for tests that churn through many files.</param>
+    public TempDirectory(bool inMemory = false)
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ctape-media-" + Guid.NewGuid().ToString("N"));
+        string root = inMemory && Directory.Exists("/dev/shm") ? "/dev/shm" : System.IO.Path.GetTempPath();
+        Path = System.IO.Path.Combine(root, "ctape-media-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path);
     }
 

@@ -11,7 +11,7 @@ namespace ChannelTape.Media;
 internal sealed class AwsTapeMedia : TapeMediaBase
 {
     private readonly bool _het;
-    private readonly HetCodec? _codec;
+    private HetCodec? _codec;
     private byte[] _writeBuffer = [];
     private byte[] _compressedBuffer = [];
 
@@ -19,8 +19,6 @@ internal sealed class AwsTapeMedia : TapeMediaBase
         : base(path, format, handle, readOnly, options)
     {
         _het = format == TapeImageFormat.Het;
-        if (_het)
-            _codec = new HetCodec(MaximumBlockSize);
     }
 
     /// <summary>
@@ -90,7 +88,7 @@ internal sealed class AwsTapeMedia : TapeMediaBase
                     compression = chunkCompression;
                     busTech = chunkBusTech;
                     if (readData && (compression != AwsFlags1.None || busTech != AwsFlags2.None))
-                        target = CompressedBuffer();
+                        target = _compressedBuffer;
                 }
                 else if (header.IsStartOfRecord)
                 {
@@ -107,6 +105,8 @@ internal sealed class AwsTapeMedia : TapeMediaBase
 
             if (readData && length > 0)
             {
+                if (_het && (compression != AwsFlags1.None || busTech != AwsFlags2.None))
+                    target = CompressedBuffer(total + length + AwsBlockHeader.Size);
                 int got = ReadDataAndPeek(dataOffset, target[total..], length, AwsBlockHeader.Size);
                 if (got < 0)
                     return BlockScan.Failed(MediaStatus.DataCheck);
@@ -136,7 +136,7 @@ internal sealed class AwsTapeMedia : TapeMediaBase
             };
             if (method is null)
                 return BlockScan.Failed(MediaStatus.DataCheck);
-            blockLength = _codec!.Decompress(method.Value, _compressedBuffer.AsSpan(0, total), destination);
+            blockLength = Codec.Decompress(method.Value, _compressedBuffer.AsSpan(0, total), destination);
             if (blockLength < 0)
                 return BlockScan.Failed(MediaStatus.DataCheck); // HETE_DECERR
             if (blockLength == 0)
@@ -161,7 +161,7 @@ internal sealed class AwsTapeMedia : TapeMediaBase
         AwsFlags1 compression = AwsFlags1.None;
         if (_het && Options.Compress && block.Length > 0)
         {
-            int compressed = _codec!.Compress(Options.Method, Options.Level, block, CompressedBuffer());
+            int compressed = Codec.Compress(Options.Method, Options.Level, block, CompressedBuffer(block.Length));
             if (compressed > 0)
             {
                 payload = _compressedBuffer.AsSpan(0, compressed);
@@ -236,10 +236,13 @@ internal sealed class AwsTapeMedia : TapeMediaBase
         return target;
     }
 
-    private byte[] CompressedBuffer()
+    private HetCodec Codec => _codec ??= new HetCodec(MaximumBlockSize);
+
+    /// <summary>The buffer for compressed block data, grown to hold at least <paramref name="needed"/> bytes.</summary>
+    private byte[] CompressedBuffer(int needed)
     {
-        if (_compressedBuffer.Length == 0)
-            _compressedBuffer = new byte[MaximumBlockSize + AwsBlockHeader.Size];
+        if (_compressedBuffer.Length < needed)
+            Array.Resize(ref _compressedBuffer, Math.Max(needed, Math.Min(2 * _compressedBuffer.Length, MaximumBlockSize + AwsBlockHeader.Size)));
         return _compressedBuffer;
     }
 }

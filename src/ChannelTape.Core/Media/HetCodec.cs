@@ -12,8 +12,9 @@ namespace ChannelTape.Media;
 internal sealed class HetCodec
 {
     private readonly int _maxBlockSize;
-    private readonly Deflater _deflater = new(Deflater.DEFAULT_COMPRESSION, noZlibHeaderOrFooter: false);
-    private readonly Inflater _inflater = new(noHeader: false);
+    private const int InitialOutputSize = 64 * 1024;
+    private Deflater? _deflater;
+    private Inflater? _inflater;
     private byte[] _input = [];
     private byte[] _output = [];
 
@@ -37,8 +38,8 @@ internal sealed class HetCodec
     /// <summary>Decompresses a block into <paramref name="destination"/>; its length, or -1 when the data is not a valid stream or exceeds the largest block.</summary>
     public int Decompress(HetCompression method, ReadOnlySpan<byte> compressed, Span<byte> destination)
     {
-        if (_output.Length < _maxBlockSize + 1)
-            _output = new byte[_maxBlockSize + 1];
+        if (_output.Length == 0)
+            _output = new byte[InitialOutputSize];
         byte[] input = Input(compressed);
         int length;
         try
@@ -61,6 +62,7 @@ internal sealed class HetCodec
 
     private int CompressZlib(int level, byte[] input, int inputLength, byte[] destination, int limit)
     {
+        _deflater ??= new Deflater(Deflater.DEFAULT_COMPRESSION, noZlibHeaderOrFooter: false);
         _deflater.Reset();
         _deflater.SetLevel(level);
         _deflater.SetInput(input, 0, inputLength);
@@ -69,11 +71,13 @@ internal sealed class HetCodec
         while (!_deflater.IsFinished)
         {
             if (total >= limit)
+            {
+                // Not smaller than the block: stored uncompressed. The deflater still holds input
+                // that Reset does not discard, so it is replaced.
+                _deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, noZlibHeaderOrFooter: false);
                 return 0;
-            int produced = _deflater.Deflate(destination, total, limit - total);
-            if (produced == 0 && !_deflater.IsFinished && total >= limit)
-                return 0;
-            total += produced;
+            }
+            total += _deflater.Deflate(destination, total, limit - total);
         }
         return total < inputLength ? total : 0;
     }
@@ -92,23 +96,22 @@ internal sealed class HetCodec
 
     private int DecompressZlib(byte[] input, int inputLength)
     {
+        _inflater ??= new Inflater(noHeader: false);
         _inflater.Reset();
         _inflater.SetInput(input, 0, inputLength);
         int total = 0;
         while (!_inflater.IsFinished)
         {
+            if (total == _output.Length && !GrowOutput())
+                return -1; // more than the largest block
             int produced = _inflater.Inflate(_output, total, _output.Length - total);
             total += produced;
-            if (produced == 0)
+            if (produced == 0 && !_inflater.IsFinished && total < _output.Length)
             {
-                if (_inflater.IsFinished)
-                    break;
-                // Out of input before the end of the stream, a preset dictionary, or more
-                // output than the largest block: all are data checks (zlib uncompress != Z_OK).
+                // Out of input before the end of the stream, or a preset dictionary:
+                // a data check (zlib uncompress != Z_OK).
                 return -1;
             }
-            if (total > _maxBlockSize)
-                return -1;
         }
         return total;
     }
@@ -118,20 +121,31 @@ internal sealed class HetCodec
         using var memory = new MemoryStream(input, 0, inputLength, writable: false);
         using var bzip = new BZip2InputStream(memory);
         int total = 0;
-        while (total < _output.Length)
+        while (true)
         {
+            if (total == _output.Length && !GrowOutput())
+                return -1;
             int read = bzip.Read(_output, total, _output.Length - total);
             if (read == 0)
-                break;
+                return total;
             total += read;
         }
-        return total > _maxBlockSize ? -1 : total;
+    }
+
+    /// <summary>Doubles the output buffer up to one byte past the largest block (to detect overflow); false when already there.</summary>
+    private bool GrowOutput()
+    {
+        int limit = _maxBlockSize + 1;
+        if (_output.Length >= limit)
+            return false;
+        Array.Resize(ref _output, Math.Min(limit, 2 * _output.Length));
+        return true;
     }
 
     private byte[] Input(ReadOnlySpan<byte> data)
     {
         if (_input.Length < data.Length)
-            _input = new byte[Math.Max(data.Length, _maxBlockSize + 16)];
+            _input = new byte[Math.Max(data.Length, 2 * _input.Length)];
         data.CopyTo(_input);
         return _input;
     }

@@ -45,6 +45,13 @@ internal abstract class TapeMediaBase : ITapeMedia
     private long _headerCacheOffset = -1;
     private int _headerCacheLength;
 
+    // Read-ahead for header walks and small blocks: spacing, Locate and reads of short blocks
+    // are served from one 64 KiB read instead of a system call per header.
+    private const int ReadAheadSize = 64 * 1024;
+    private byte[] _readAhead = [];
+    private long _readAheadOffset = -1;
+    private int _readAheadLength;
+
     protected TapeMediaBase(string path, TapeImageFormat format, SafeFileHandle handle, bool readOnly, TapeImageOptions options)
     {
         Path = path;
@@ -311,7 +318,29 @@ internal abstract class TapeMediaBase : ITapeMedia
             _headerCache.AsSpan(0, cached).CopyTo(header);
             return cached;
         }
-        return ReadAt(offset, header);
+        if (!ReadAheadCovers(offset, header.Length))
+        {
+            if (_readAhead.Length == 0)
+                _readAhead = new byte[ReadAheadSize];
+            _readAheadOffset = -1;
+            int read = ReadAt(offset, _readAhead);
+            if (read < 0)
+                return -1;
+            _readAheadOffset = offset;
+            _readAheadLength = read;
+        }
+        int available = (int)Math.Min(header.Length, _readAheadOffset + _readAheadLength - offset);
+        _readAhead.AsSpan((int)(offset - _readAheadOffset), available).CopyTo(header);
+        return available;
+    }
+
+    /// <summary>True when the read-ahead holds [offset, offset+length), or holds offset up to the end of the file.</summary>
+    private bool ReadAheadCovers(long offset, int length)
+    {
+        if (_readAheadOffset < 0 || offset < _readAheadOffset)
+            return false;
+        long end = _readAheadOffset + _readAheadLength;
+        return offset + length <= end || (end >= FileLength && offset <= end);
     }
 
     /// <summary>
@@ -323,6 +352,12 @@ internal abstract class TapeMediaBase : ITapeMedia
     protected int ReadDataAndPeek(long offset, Span<byte> destination, int length, int headerSize)
     {
         _headerCacheOffset = -1;
+        if (ReadAheadCovers(offset, length))
+        {
+            int available = (int)Math.Min(length, _readAheadOffset + _readAheadLength - offset);
+            _readAhead.AsSpan((int)(offset - _readAheadOffset), available).CopyTo(destination);
+            return available;
+        }
         int span = destination.Length >= length + headerSize ? length + headerSize : length;
         int read = ReadAt(offset, destination[..span]);
         if (read < 0)
@@ -342,6 +377,7 @@ internal abstract class TapeMediaBase : ITapeMedia
     protected MediaStatus WriteAndTruncate(long offset, ReadOnlySpan<byte> data)
     {
         _headerCacheOffset = -1;
+        _readAheadOffset = -1;
         long end = offset + data.Length;
         try
         {
@@ -367,6 +403,7 @@ internal abstract class TapeMediaBase : ITapeMedia
     protected bool TruncateFile(long offset)
     {
         _headerCacheOffset = -1;
+        _readAheadOffset = -1;
         try
         {
             RandomAccess.SetLength(Handle, offset);
