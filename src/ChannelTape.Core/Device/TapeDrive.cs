@@ -63,7 +63,6 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
     private readonly byte[] _pathGroupId = new byte[PathGroupIdLength];
     private readonly byte[] _password = new byte[PathGroupIdLength];
     private readonly byte[] _subsystemData = new byte[10];
-    private readonly byte[] _smallData = new byte[DeviceIdentity.ConfigurationDataLength];
 
     private ITapeMedia? _media;
     private byte[] _blockBuffer = [];
@@ -646,7 +645,6 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
 
         int n = Math.Min(count, _senseCount);
         CopyOut(_sense.AsSpan(0, n), buffer, 0);
-        KeepSmallChainData(_sense.AsSpan(0, _senseCount), n);
         _sense.AsSpan().Clear();
         _sensePending = false;
         return new CcwResult(UnitStatus.ChannelEndDeviceEnd, count - n, More: _senseCount > count);
@@ -735,7 +733,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         int residual = count - Math.Min(count, length);
         if (count < length || data.Length < length)
         {
-            return Done(TapeCondition.CommandReject, code, residual);
+            return Done(TapeCondition.CommandReject, code, residual, more: count < length);
         }
 
         var pgid = data.Slice(1, PathGroupIdLength);
@@ -773,7 +771,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         int residual = count - Math.Min(count, PathGroupIdLength);
         if (count < PathGroupIdLength || data.Length < PathGroupIdLength)
         {
-            return Done(TapeCondition.CommandReject, code, residual);
+            return Done(TapeCondition.CommandReject, code, residual, more: count < PathGroupIdLength);
         }
 
         var id = data[..PathGroupIdLength];
@@ -797,7 +795,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         int residual = count - Math.Min(count, PathGroupIdLength);
         if (count < PathGroupIdLength || data.Length < PathGroupIdLength)
         {
-            return Done(TapeCondition.CommandReject, code, residual);
+            return Done(TapeCondition.CommandReject, code, residual, more: count < PathGroupIdLength);
         }
 
         _pathState = 0;
@@ -818,7 +816,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         int residual = count - Math.Min(count, length);
         if (count < length || data.Length < length)
         {
-            return Done(TapeCondition.CommandReject, code, residual);
+            return Done(TapeCondition.CommandReject, code, residual, more: count < length);
         }
 
         var password = data.Slice(1, PathGroupIdLength);
@@ -862,7 +860,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         int residual = count - Math.Min(count, 1);
         if (count < 1 || data.Length < 1 || _supervisorInhibit)
         {
-            return Done(TapeCondition.CommandReject, code, residual);
+            return Done(TapeCondition.CommandReject, code, residual, more: count < 1);
         }
 
         // 0x08 (IDRC) is accepted without effect, as in Hercules.
@@ -896,17 +894,21 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         byte order = At(0);
         byte parameter = At(2);
         int Residual(int length) => count - Math.Min(count, length);
+
+        // Hercules computes residual and "more" for the order's length before validating it.
+        CcwResult Finish(TapeCondition condition, int length) =>
+            Done(condition, code, Residual(length), more: count < length);
         switch (order)
         {
             case PsfActivateForcedErrorLog:
             case PsfDeactivateForcedErrorLog:
                 if (count < 3 || parameter is not (0x01 or 0x02))
                 {
-                    return Done(TapeCondition.CommandReject, code, Residual(3));
+                    return Finish(TapeCondition.CommandReject, 3);
                 }
 
                 // Forced error logging has no effect: the drive never logs errors to the host.
-                return Done(TapeCondition.StatusOnly, code, Residual(3));
+                return Finish(TapeCondition.StatusOnly, 3);
 
             case PsfActivateAccessControl:
             case PsfDeactivateAccessControl:
@@ -915,7 +917,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
                     | AccessDataCheckRecovery | AccessExtendedRecovery;
                 if (count < 4 || (parameter & ~known) != 0 || (parameter & known) == 0)
                 {
-                    return Done(TapeCondition.CommandReject, code, Residual(4));
+                    return Finish(TapeCondition.CommandReject, 4);
                 }
 
                 // Data compaction default only switches HET compression in Hercules; volumes here
@@ -925,31 +927,30 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
                     _logicalWriteProtect = order == PsfActivateAccessControl;
                 }
 
-                return Done(TapeCondition.StatusOnly, code, Residual(4));
+                return Finish(TapeCondition.StatusOnly, 4);
             }
 
             case PsfResetVolumeFenced:
                 if (count < 2)
                 {
-                    return Done(TapeCondition.CommandReject, code, Residual(2));
+                    return Finish(TapeCondition.CommandReject, 2);
                 }
 
                 _fenced = false;
-                return Done(TapeCondition.StatusOnly, code, Residual(2));
+                return Finish(TapeCondition.StatusOnly, 2);
 
             case PsfPinDevice:
-                return Done(count < 3 || parameter > 0x01 ? TapeCondition.CommandReject : TapeCondition.StatusOnly,
-                    code, Residual(3));
+                return Finish(count < 3 || parameter > 0x01 ? TapeCondition.CommandReject : TapeCondition.StatusOnly, 3);
 
             case PsfUnpinDevice:
-                return Done(count < 2 ? TapeCondition.CommandReject : TapeCondition.StatusOnly, code, Residual(2));
+                return Finish(count < 2 ? TapeCondition.CommandReject : TapeCondition.StatusOnly, 2);
 
             case PsfPrepareReadSubsystemData:
             {
                 if (count < 12 || At(6) != PsfAttentionMessage || At(2) != 0 || At(3) != 0 || At(4) != 0
                     || At(5) != 0 || At(7) != 0)
                 {
-                    return Done(TapeCondition.CommandReject, code, Residual(12));
+                    return Finish(TapeCondition.CommandReject, 12);
                 }
 
                 // Hercules 3.13 prepares the data but leaves the unit status 0, so the chain ends and
@@ -973,7 +974,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
                     messageId.CopyTo(_subsystemData.AsSpan(4));
                 }
 
-                return Done(TapeCondition.StatusOnly, code, Residual(12));
+                return Finish(TapeCondition.StatusOnly, 12);
             }
 
             case PsfMessageNotSupported:
@@ -982,7 +983,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
                     return Done(TapeCondition.CommandReject, code, count);
                 }
 
-                return Done(TapeCondition.StatusOnly, code, Residual(20));
+                return Finish(TapeCondition.StatusOnly, 20);
 
             default:
                 // Including Set Special Intercept Condition: not offered in the 3480/3490
@@ -1137,12 +1138,15 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         return new CcwResult(status, residual, more);
     }
 
-    /// <summary>An input command returning <paramref name="data"/> (Hercules RESIDUAL_CALC + copy).</summary>
+    /// <summary>
+    /// An input command returning <paramref name="data"/> (Hercules RESIDUAL_CALC + copy). Only Read and
+    /// Read Backward keep a rest for data chaining; a data-chained CCW after any other read-type
+    /// command transfers nothing, as in Hercules (which only keeps the rest of the last block read).
+    /// </summary>
     private CcwResult Input(byte code, ReadOnlySpan<byte> data, int count, Span<byte> buffer)
     {
         int n = Math.Min(count, data.Length);
         CopyOut(data[..n], buffer, 0);
-        KeepSmallChainData(data, n);
         return Done(TapeCondition.StatusOnly, code, count - n, more: data.Length > count);
     }
 
@@ -1174,12 +1178,6 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         _chainOffset = offset;
         _chainRemaining = remaining;
         _chainBackward = backward;
-    }
-
-    private void KeepSmallChainData(ReadOnlySpan<byte> data, int used)
-    {
-        data.CopyTo(_smallData);
-        KeepChainData(_smallData, used, data.Length - used, backward: false);
     }
 
     /// <summary>Copies into the channel buffer at <paramref name="offset"/>, clipped to its length.</summary>
