@@ -168,7 +168,8 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
 
     /// <summary>
     /// Operator or library mount (Hercules <c>devinit</c>): replaces any volume (disposing it), resets
-    /// position state and the fence, and presents unsolicited device end (§5 "Ready").
+    /// position state, the fence, logical write protect, sense, the path group id and the password
+    /// as Hercules' <c>tapedev_init_handler</c> does, and presents unsolicited device end (§5 "Ready").
     /// </summary>
     public void Mount(ITapeMedia media)
     {
@@ -179,21 +180,33 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         }
 
         _media = media;
-        ResetVolumeState();
+        ReinitializeDevice();
+        _sensePending = false;
         Counters.Mounts++;
-        if (_displayState is DisplayState.UntilLoaded)
-        {
-            _displayState = DisplayState.Idle;
-        }
-
+        _displayState = DisplayState.Idle; // mountnewtape: a loaded tape shows the unit message
         UnsolicitedStatus?.Invoke(this, UnitStatus.DeviceEnd);
     }
 
-    /// <summary>Operator unload (Hercules <c>devinit *</c>): disposes the volume and presents unsolicited device end.</summary>
+    /// <summary>
+    /// Operator unload (Hercules <c>devinit *</c>): disposes the volume and presents unsolicited device
+    /// end. As observed on Hercules 3.13, the next Sense then returns all zeros (sense cleared but still
+    /// pending); the one after it reports intervention required.
+    /// </summary>
     public void Unload()
     {
         RemoveVolume();
+        ReinitializeDevice();
+        _sensePending = true;
         UnsolicitedStatus?.Invoke(this, UnitStatus.DeviceEnd);
+    }
+
+    /// <summary>What Hercules' device init resets besides the volume (tapedev.c tapedev_init_handler).</summary>
+    private void ReinitializeDevice()
+    {
+        ResetVolumeState();
+        _sense.AsSpan().Clear();
+        _pathGroupId.AsSpan().Clear();
+        _password.AsSpan().Clear();
     }
 
     public void StartChannelProgram()

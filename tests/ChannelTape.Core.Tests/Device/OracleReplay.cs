@@ -32,11 +32,15 @@ internal static class OracleReplay
         var options = t.TryGetProperty("device_options", out var o) ? o.EnumerateArray().Select(x => x.GetString()!).ToList() : [];
 
         using var drive = new TapeDrive(model, devnum);
+        bool statusPending = false; // Hercules refuses devinit while the device has status pending
+        drive.UnsolicitedStatus += (_, _) => statusPending = true;
         var tape = t.GetProperty("tape");
         if (tape.ValueKind == JsonValueKind.Object || tape.GetString() != "none")
         {
             drive.Mount(BuildMedia(tape, options, dir));
         }
+
+        statusPending = false; // the configured volume raises no interrupt (first init)
 
         var differences = new List<string>();
         var programs = t.GetProperty("programs").EnumerateArray().ToList();
@@ -49,9 +53,14 @@ internal static class OracleReplay
             {
                 foreach (var command in hostBefore.EnumerateArray())
                 {
-                    HostCommand(drive, command.GetString()!, options, dir);
+                    if (!statusPending)
+                    {
+                        HostCommand(drive, command.GetString()!, dir);
+                    }
                 }
             }
+
+            statusPending = false; // the guest drains pending status before each program
 
             if (!Replayable(expected))
             {
@@ -361,7 +370,7 @@ internal static class OracleReplay
         return data;
     }
 
-    private static void HostCommand(TapeDrive drive, string command, List<string> options, string dir)
+    private static void HostCommand(TapeDrive drive, string command, string dir)
     {
         var words = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (words.Length < 3 || words[0] != "devinit")
@@ -381,7 +390,7 @@ internal static class OracleReplay
             path = path["{copy:".Length..^1];
         }
 
-        drive.Mount(ReadAws(Path.Combine(dir, path), options));
+        drive.Mount(ReadAws(Path.Combine(dir, path), words.Skip(3).ToList())); // only this command's options
     }
 
     private static MemoryTapeMedia BuildMedia(JsonElement tape, List<string> options, string dir)

@@ -30,6 +30,11 @@ public class OracleReplayTests
         ["d07_eot"] = [],
         ["d08_eot3420"] = [5],           // Read Backward over a tape mark
         ["d09_loaddisplay"] = [],
+        ["d10_eot_full"] = [],
+        ["d11_readonly_more"] = [5],     // Read Backward over a tape mark
+        ["d12_ro3490"] = [2],            // Read Buffer (write protect UC as Hercules, compared in ImprovementTests)
+        ["d13_unload_op"] = [],
+        ["d14_eot_uc"] = [],
     };
 
     public static TheoryData<string> Tests() => new(s_improved.Keys);
