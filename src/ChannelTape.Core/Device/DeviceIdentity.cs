@@ -21,12 +21,15 @@ public static class DeviceIdentity
     private const int NeqOffset = 128;
     private const int NeqExtendedInformation = 136;
 
-    /// <summary>Sense ID bytes, or null for the 3420 (command reject; Hercules without LEGACYSENSEID).</summary>
-    public static byte[]? SenseId(TapeModel model) => model switch
+    private static readonly byte[] s_senseId3480 = [0xFF, 0x34, 0x80, 0x31, 0x34, 0x80, 0x31];
+    private static readonly byte[] s_senseId3490 = [0xFF, 0x34, 0x90, 0x50, 0x34, 0x90, 0x50];
+
+    /// <summary>Sense ID bytes, or empty for the 3420 (command reject; Hercules without LEGACYSENSEID).</summary>
+    public static ReadOnlySpan<byte> SenseId(TapeModel model) => model switch
     {
-        TapeModel.Ibm3480 => [0xFF, 0x34, 0x80, 0x31, 0x34, 0x80, 0x31],
-        TapeModel.Ibm3490 => [0xFF, 0x34, 0x90, 0x50, 0x34, 0x90, 0x50],
-        _ => null,
+        TapeModel.Ibm3480 => s_senseId3480,
+        TapeModel.Ibm3490 => s_senseId3490,
+        _ => default,
     };
 
     /// <summary>Read Device Characteristics (§3.2, as Hercules 3.13 builds them), or null for the 3420 (not in its table).</summary>

@@ -298,8 +298,8 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
             TapeCommand.ReadBackward => ReadBackward(count, buffer),
             TapeCommand.RewindUnload => RewindUnload(count),
             TapeCommand.ReadBuffer => ReadBuffer(count),
-            TapeCommand.EraseGap => WriteTypeControl(code, count, media => media.EraseGap()),
-            TapeCommand.WriteTapeMark => WriteTypeControl(code, count, WriteTapeMark),
+            TapeCommand.EraseGap => WriteTypeControl(code, count, tapeMark: false),
+            TapeCommand.WriteTapeMark => WriteTypeControl(code, count, tapeMark: true),
             TapeCommand.ReadBlockId => ReadBlockId(count, buffer),
             TapeCommand.ReadBufferedLog => ReadBufferedLog(count, buffer),
             TapeCommand.BackspaceBlock => Motion(code, count, media => media.BackspaceBlock()),
@@ -437,19 +437,8 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         return FinishWrite(code, residual: 0);
     }
 
-    private MediaStatus WriteTapeMark(ITapeMedia media)
-    {
-        var status = media.WriteTapeMark();
-        if (status == MediaStatus.Ok)
-        {
-            Counters.TapeMarksWritten++;
-        }
-
-        return status;
-    }
-
     /// <summary>Erase Gap and Write Tape Mark: fence, write protect, operation, write-immediate flush, +UX.</summary>
-    private CcwResult WriteTypeControl(byte code, int count, Func<ITapeMedia, MediaStatus> operation)
+    private CcwResult WriteTypeControl(byte code, int count, bool tapeMark)
     {
         var media = _media!;
         if (_fenced)
@@ -463,10 +452,15 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         }
 
         EndUntilMotionMessage();
-        var status = operation(media);
+        var status = tapeMark ? media.WriteTapeMark() : media.EraseGap();
         if (status != MediaStatus.Ok)
         {
             return Done(SenseBuilder.FromMedia(status), code, count);
+        }
+
+        if (tapeMark)
+        {
+            Counters.TapeMarksWritten++;
         }
 
         return FinishWrite(code, count);
@@ -666,7 +660,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
     private CcwResult SenseId(int count, Span<byte> buffer)
     {
         var id = DeviceIdentity.SenseId(Model);
-        return id is null
+        return id.IsEmpty
             ? Done(TapeCondition.CommandReject, (byte)TapeCommand.SenseId, count)
             : Input((byte)TapeCommand.SenseId, id, count, buffer);
     }

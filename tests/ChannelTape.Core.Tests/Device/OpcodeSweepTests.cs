@@ -13,7 +13,8 @@ public class OpcodeSweepTests
 {
     public static TheoryData<string> Sweeps() => new()
     {
-        "3490 unloaded", "3490 empty", "3480 unloaded", "3480 empty", "3420 unloaded", "3420 empty",
+        "3490 unloaded", "3490 empty", "3490 read-only", "3480 unloaded", "3480 empty", "3480 read-only",
+        "3420 unloaded", "3420 empty", "3420 read-only",
     };
 
     [Theory]
@@ -24,13 +25,22 @@ public class OpcodeSweepTests
         {
             "3490 unloaded" => (TapeModel.Ibm3490, OracleOpcodeSweep.Ibm3490Unloaded, false),
             "3490 empty" => (TapeModel.Ibm3490, OracleOpcodeSweep.Ibm3490EmptyVolume, true),
+            "3490 read-only" => (TapeModel.Ibm3490, OracleOpcodeSweep.Ibm3490ReadOnly, true),
             "3480 unloaded" => (TapeModel.Ibm3480, OracleOpcodeSweep.Ibm3480Unloaded, false),
             "3480 empty" => (TapeModel.Ibm3480, OracleOpcodeSweep.Ibm3480EmptyVolume, true),
+            "3480 read-only" => (TapeModel.Ibm3480, OracleOpcodeSweep.Ibm3480ReadOnly, true),
             "3420 unloaded" => (TapeModel.Ibm3420, OracleOpcodeSweep.Ibm3420Unloaded, false),
-            _ => (TapeModel.Ibm3420, OracleOpcodeSweep.Ibm3420EmptyVolume, true),
+            "3420 empty" => (TapeModel.Ibm3420, OracleOpcodeSweep.Ibm3420EmptyVolume, true),
+            _ => (TapeModel.Ibm3420, OracleOpcodeSweep.Ibm3420ReadOnly, true),
         };
         using var drive = new TapeDrive(model, 0x0580);
-        if (loaded)
+        if (sweep.EndsWith("read-only", StringComparison.Ordinal))
+        {
+            var c4 = new byte[100];
+            Array.Fill(c4, (byte)0xC4);
+            drive.Mount(MemoryTapeMedia.FromBlocks([[0xC1, 0xC2, 0xC3], c4, null, [0xC5], null], readOnly: true));
+        }
+        else if (loaded)
         {
             drive.Mount(new MemoryTapeMedia("tape.aws"));
         }
