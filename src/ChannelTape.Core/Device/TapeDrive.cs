@@ -303,11 +303,11 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
             TapeCommand.ReadBlockId => ReadBlockId(count, buffer),
             TapeCommand.ReadBufferedLog => ReadBufferedLog(count, buffer),
             TapeCommand.BackspaceBlock => Motion(code, count, media => media.BackspaceBlock()),
-            TapeCommand.BackspaceFile => Motion(code, count, media => media.BackspaceFile()),
+            TapeCommand.BackspaceFile => Motion(code, count, media => FileMotion(media.BackspaceFile())),
             TapeCommand.SensePathGroupId => SensePathGroupId(request, count, buffer),
             TapeCommand.ForwardSpaceBlock => Motion(code, count, media => media.ForwardSpaceBlock()),
             TapeCommand.ReadSubsystemData => ReadSubsystemData(request, count, buffer),
-            TapeCommand.ForwardSpaceFile => Motion(code, count, media => media.ForwardSpaceFile()),
+            TapeCommand.ForwardSpaceFile => Motion(code, count, media => FileMotion(media.ForwardSpaceFile())),
             TapeCommand.Synchronize => Synchronize(code, count),
             TapeCommand.ReadMessageId => ReadMessageId(request, count, buffer),
             TapeCommand.LocateBlock => LocateBlock(data, count),
@@ -525,6 +525,9 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         var status = operation(_media!);
         return Done(SenseBuilder.FromMedia(status), code, count);
     }
+
+    /// <summary>Spacing a file ends on its tape mark by definition: no unit exception (§1.2 FSF/BSF).</summary>
+    private static MediaStatus FileMotion(MediaStatus status) => status == MediaStatus.TapeMark ? MediaStatus.Ok : status;
 
     private CcwResult Rewind(int count)
     {
