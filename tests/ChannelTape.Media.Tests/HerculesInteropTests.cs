@@ -223,12 +223,13 @@ public sealed class HerculesInteropTests : IDisposable
     [Theory]
     [InlineData(true, "sl.aws")]
     [InlineData(false, "sl.het")]
+    [InlineData(true, "sl-uncompressed.het")]
     public void Hetinit_labelled_volumes_read_correctly(bool disableCompression, string name)
     {
         string path = _directory.File(name);
         var arguments = disableCompression ? new[] { "-d", path, "VOL001", "OWNER" } : new[] { path, "VOL001", "OWNER" };
         Assert.Equal(0, HerculesTools.Run("hetinit", arguments).ExitCode);
-        AssertLabelledInit(path, disableCompression ? TapeImageFormat.Aws : TapeImageFormat.Het);
+        AssertLabelledInit(path, name.EndsWith(".het", StringComparison.Ordinal) ? TapeImageFormat.Het : TapeImageFormat.Aws);
     }
 
     [Theory]
