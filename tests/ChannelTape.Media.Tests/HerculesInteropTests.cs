@@ -176,6 +176,43 @@ public sealed class HerculesInteropTests : IDisposable
     }
 
     [Fact]
+    public void Tapesplt_pieces_of_a_volume_written_here_read_correctly()
+    {
+        string path = _directory.File("whole.aws");
+        using (var media = TestData.Create(path, TapeImageFormat.Aws))
+            WriteLabelledVolume(media);
+        string labels = _directory.File("labels.aws"), rest = _directory.File("rest.aws");
+        Assert.Equal(0, HerculesTools.Run("tapesplt", path, labels, "1", rest, "3").ExitCode);
+
+        using (var media = TestData.Open(labels, new TapeImageOptions { ReadOnly = true }))
+        {
+            for (int i = 0; i < 3; i++)
+                Assert.Equal(MediaStatus.Ok, media.ReadForward(_buffer, out _));
+            Assert.Equal(MediaStatus.TapeMark, media.ReadForward(_buffer, out _));
+            Assert.Equal(MediaStatus.EndOfData, media.ReadForward(_buffer, out _));
+        }
+        using (var media = TestData.Open(rest, new TapeImageOptions { ReadOnly = true }))
+        {
+            for (int i = 0; i < DataBlockSizes.Length; i++)
+            {
+                Assert.Equal(MediaStatus.Ok, media.ReadForward(_buffer, out int length));
+                Assert.Equal(DataBlock(i), _buffer[..length]);
+            }
+            Assert.Equal(MediaStatus.TapeMark, media.ReadForward(_buffer, out _));
+            Assert.Equal(MediaStatus.Ok, media.ReadForward(_buffer, out int eof1));
+            Assert.Equal(Ebcdic80(Eof1), _buffer[..eof1]);
+            Assert.Equal(MediaStatus.TapeMark, media.ReadForward(_buffer, out _));
+            Assert.Equal(MediaStatus.TapeMark, media.ReadForward(_buffer, out _));
+            Assert.Equal(MediaStatus.EndOfData, media.ReadForward(_buffer, out _));
+            Assert.Equal(MediaStatus.TapeMark, media.BackspaceFile());
+            Assert.Equal(MediaStatus.TapeMark, media.BackspaceFile());
+            Assert.Equal(MediaStatus.TapeMark, media.BackspaceFile());
+            Assert.Equal(MediaStatus.Ok, media.ReadBackward(_buffer, out int last));
+            Assert.Equal(DataBlock(DataBlockSizes.Length - 1), _buffer[..last]);
+        }
+    }
+
+    [Fact]
     public void Tapemap_maps_an_AWS_volume_written_here_as_expected()
     {
         string path = _directory.File("labelled.aws");
