@@ -10,6 +10,7 @@ public static class Program
     private static readonly (string Name, string Help, Func<string[], int> Run)[] s_commands =
     [
         ("config", ConfigCommand.Help, ConfigCommand.Run),
+        ("volume", VolumeCommand.Help, VolumeCommand.Run),
     ];
 
     public static int Main(string[] args)
