@@ -9,6 +9,7 @@ public static class Program
     /// </summary>
     private static readonly (string Name, string Help, Func<string[], int> Run)[] s_commands =
     [
+        ("replay", ReplayCommand.Help, ReplayCommand.Run),
     ];
 
     public static int Main(string[] args)
