@@ -8,7 +8,7 @@ namespace ChannelTape.Replay.Tests;
 /// Every committed golden test (tests/golden/cases and the reference runner's samples) replayed
 /// in-process against <see cref="ChannelTape.Device.TapeDrive"/> and compared field by field with
 /// the result real Hercules 3.13 gave (tests/golden/results, made by scripts/regenerate-golden.sh):
-/// per program completion, unit and channel status, residual, the CCW it ended on, the data read,
+/// per program completion, iterations, interrupt count (PCI), unit and channel status, residual, the CCW it ended on, the data read,
 /// the sense bytes after a unit check and the unsolicited status found before it; the final image's
 /// size and sha256. Differences are allowed only where <see cref="s_deviations"/> lists them.
 /// </summary>
@@ -18,7 +18,7 @@ public sealed class GoldenReplayTests(ITestOutputHelper output)
     private const int Image = -1;
 
     private static readonly string[] s_programFields =
-        ["completion", "unit_status", "channel_status", "residual", "ended_at_ccw", "data", "sense_hex", "pending_before"];
+        ["completion", "iterations", "interrupt_count", "unit_status", "channel_status", "residual", "ended_at_ccw", "data", "sense_hex", "pending_before"];
 
     /// <summary>
     /// Where ChannelTape deliberately differs from Hercules 3.13. Each entry: the golden test, the
