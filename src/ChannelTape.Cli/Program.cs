@@ -11,6 +11,7 @@ public static class Program
     [
         ("config", ConfigCommand.Help, ConfigCommand.Run),
         ("volume", VolumeCommand.Help, VolumeCommand.Run),
+        ("replay", ReplayCommand.Help, ReplayCommand.Run),
     ];
 
     public static int Main(string[] args)
