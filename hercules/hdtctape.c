@@ -1061,6 +1061,8 @@ static int ctape_init(DEVBLK *dev, int argc, char *argv[])
     if (ct->placeholder_fd < 0) { ct_free(ct); return -1; }
 
     use_fallback_identity(ct, dev);
+    /* the protocol's Ccw carries a write or control data chain as one merged buffer */
+    dev->cdwmerge = 1;
     dev->dev_data = ct;
     /* Hercules calls close() only for a device with an open descriptor */
     dev->fd = ct->placeholder_fd;

@@ -44,6 +44,14 @@ for _row, _bits in enumerate([
         if _b == "1":
             IMMEDIATE.add(_row * 16 + _col)
 
+# hercules-tape.md §1.2: command codes a 3490 accepts, and those refused while fenced
+VALID_3490 = {int(x, 16) for x in (
+    "00 01 02 03 04 07 0C 0F 12 13 17 1F 22 23 24 27 2B 2F 33 34 37 3B 3E 3F 43 4B 4E 4F "
+    "53 5B 63 64 6B 73 77 7B 93 97 9F A3 AB AF B3 B7 BB C3 C7 D3 DB E3 E4 FA").split()}
+MODE_SETS = {int(x, 16) for x in "13 23 2B 33 3B 53 63 6B 73 7B 93 A3 AB B3 BB D3".split()}
+FENCED_REFUSES = {int(x, 16) for x in (
+    "00 01 02 03 12 17 1F 22 27 2F 37 3F 43 4F 97 C3 DB").split()} | MODE_SETS
+
 SENSE_ID_3490 = bytes.fromhex("FF349050349050")
 RDC_3490 = bytes.fromhex(               # hercules-tape.md §3.2
     "349050349050" + "000002C0" + "80" + "80" + "00000000" + "00" * 8
@@ -100,6 +108,8 @@ class Drive:
         self.volume = "*"
         self.sense = bytes(32)
         self.sense_pending = False
+        self.fenced = False
+        self.rest = b""                   # unread tail of the last block (data chaining)
 
     # -- volume ------------------------------------------------------------------------
     def apply_words(self, words):
@@ -152,6 +162,17 @@ class Drive:
     # -- CCWs --------------------------------------------------------------------------
     def execute(self, op, flags, chained, prevop, seq, count, data):
         """Returns (unit status, more, residual, input data)."""
+        if op == 0x02 and chained & 0x80:
+            # data-chained read: the rest of the block already read, no motion
+            n = min(count, len(self.rest))
+            data, self.rest = self.rest[:n], self.rest[n:]
+            return CE | DE, 1 if self.rest else 0, count - n, data
+        if op not in VALID_3490 or op == 0x4B:
+            return self.reject(count)
+        if self.fenced and op in FENCED_REFUSES:
+            return self.unit_check(CE | DE, 0x12, 0x47), 0, count, b""
+        if op in MODE_SETS:
+            return CE | DE, 0, count, b""
         if op in IMMEDIATE or op == 0x03:
             return self.control(op, count, chained, prevop)
         if op == 0x01:
@@ -181,6 +202,7 @@ class Drive:
             target = struct.unpack(">I", data[:4])[0] & 0x3FFFFF
             if target > len(self.blocks):
                 self.pos = len(self.blocks)
+                self.fenced = True
                 return self.unit_check(CE | DE, 0x10, 0x44), 0, count - 4, b""
             self.pos = target
             return CE | DE, 0, count - 4, b""
@@ -202,14 +224,14 @@ class Drive:
     def not_ready(self, count):
         return self.unit_check(0, 0x40, 0x43), 0, count, b""
 
-    def protected(self):
-        return self.unit_check(CE | DE, 0x80, 0x30), 0, 0, b""
+    def protected(self, count):
+        return self.unit_check(CE | DE, 0x80, 0x30), 0, count, b""
 
     def write(self, count, data):
         if not self.loaded:
             return self.not_ready(count)
         if self.readonly:
-            return self.protected()
+            return self.protected(count)
         del self.blocks[self.pos:]
         self.blocks.append(bytes(data[:count]))
         self.pos += 1
@@ -226,6 +248,7 @@ class Drive:
             if blk is TM:
                 return CE | DE | UX, 0, count, b""
             n = min(count, len(blk))
+            self.rest = blk[n:]
             return CE | DE, 1 if len(blk) > count else 0, count - n, blk[:n]
         # read backward: the block's last bytes, in storage order
         if self.pos == 0:
@@ -242,11 +265,12 @@ class Drive:
         if needs_volume and not self.loaded:
             return self.not_ready(count)
         if op in (0x17, 0x1F, 0x97) and self.readonly:
-            return self.protected()
+            return self.protected(count)
         if op == 0x07:
             self.pos = 0
+            self.fenced = False
         elif op == 0x0F:
-            self.loaded, self.blocks, self.pos = False, [], 0
+            self.loaded, self.blocks, self.pos, self.fenced = False, [], 0, False
             self.sense = self.build_sense(0x40, 0x2B, fmt=0x22)
             self.sense_pending = True
             return CE | DE | UC, 0, count, b""
