@@ -146,7 +146,7 @@ struct CTAPE
     int             reader_valid;
     U32             max_frame;
     struct timespec last_send;
-    struct timespec last_connect_try;
+    struct timespec last_connect_fail;  /* throttles reconnects to a dead server   */
 
     int             req_busy;           /* a request is outstanding                  */
     int             abandoned;          /* its requester gave up: discard the reply  */
@@ -168,6 +168,9 @@ struct CTAPE
     DEVIM           immed[256];         /* dev->immed is a DEVIM* (both versions):   */
                                         /* entry non-NULL = command is immediate     */
     char            status_text[256];
+    int             local_sense;        /* our last answer was a unit check made here */
+                                        /* (server unreachable): a Sense right after  */
+                                        /* gets that sense from us, not the server    */
 };
 
 /* ---- module-wide state ---------------------------------------------------------------- */
@@ -667,10 +670,6 @@ static int connect_and_attach(CTAPE *ct, DEVBLK *dev, int takeover, const char *
     char name[64];
 
     disconnect(ct);
-    pthread_mutex_lock(&ct->mu);
-    now_ts(&ct->last_connect_try);
-    pthread_mutex_unlock(&ct->mu);
-
     fd = connect_with_timeout(ct->host, ct->port,
             (int)env_seconds("HDTCTAPE_CONNECT_TIMEOUT", CT_CONNECT_TIMEOUT_S_DEFAULT) * 1000,
             why, whylen);
@@ -982,7 +981,7 @@ static int mount_words(CTAPE *ct, DEVBLK *dev, const char *words)
     }
     free(r);
     if (de_seen && CT_HERC4) queue_attention(ct, CSW_DE);
-    logmsg("CTAPE033I %4.4X: mounted '%s' %s\n", ct->devnum, words, msg);
+    logmsg("CTAPE033I %4.4X: %s '%s': %s\n", ct->devnum, strcmp(words, "*") ? "mounted" : "unloaded", words, msg);
     return 0;
 }
 
@@ -1091,6 +1090,7 @@ static void local_not_ready(CTAPE *ct, DEVBLK *dev, BYTE code, CT_COUNT count, B
 {
     U32 n;
     if (code == 0x04) {                 /* Sense: the not-ready sense, as a drive gives it */
+        ct->local_sense = 0;
         set_not_ready_sense(ct, dev);
         n = count < dev->numsense ? count : dev->numsense;
         memcpy(iobuf, dev->sense, n);
@@ -1111,6 +1111,7 @@ static void local_not_ready(CTAPE *ct, DEVBLK *dev, BYTE code, CT_COUNT count, B
     *residual = count;
     *more = 0;
     *unitstat = CSW_UC;
+    ct->local_sense = 1;
 }
 
 static void ctape_exec(DEVBLK *dev, BYTE code, BYTE flags, BYTE chained, CT_COUNT count,
@@ -1129,18 +1130,33 @@ static void ctape_exec(DEVBLK *dev, BYTE code, BYTE flags, BYTE chained, CT_COUN
         return;
     }
 
+    if (ct->local_sense) {
+        /* the unit check before this CCW came from here, not from the server: its sense is
+           ours to give (a drive's contingent sense), whether or not the server is back */
+        ct->local_sense = 0;
+        if (code == 0x04) {
+            local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
+            return;
+        }
+    }
+
     if (!is_connected(ct)) {
         long long since;
         pthread_mutex_lock(&ct->mu);
-        since = ms_since(&ct->last_connect_try);
+        since = ct->last_connect_fail.tv_sec ? ms_since(&ct->last_connect_fail) : CT_RECONNECT_THROTTLE_MS;
         pthread_mutex_unlock(&ct->mu);
         if (since >= CT_RECONNECT_THROTTLE_MS) {
             char why[256];
             /* take over: our old connection may still look alive to the server */
-            if (connect_and_attach(ct, dev, 1, ct->attached_once ? "" : ct->words, why, sizeof(why)) == 0)
+            if (connect_and_attach(ct, dev, 1, ct->attached_once ? "" : ct->words, why, sizeof(why)) == 0) {
                 logmsg("CTAPE004I %4.4X: reconnected to %s:%s\n", dev->devnum, ct->host, ct->port);
-            else
+                ct->last_connect_fail.tv_sec = 0;
+            } else {
                 logmsg("CTAPE005W %4.4X: %s\n", dev->devnum, why);
+                pthread_mutex_lock(&ct->mu);
+                now_ts(&ct->last_connect_fail);
+                pthread_mutex_unlock(&ct->mu);
+            }
         }
         if (!is_connected(ct)) {
             local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
