@@ -783,8 +783,8 @@ static void *housekeeper_main(void *arg)
     pthread_mutex_lock(&g_mu);
     for (;;) {
         struct timespec tick;
-        CTAPE *ct, *work[64];
-        int nwork = 0, i;
+        CTAPE *ct, **work;
+        int nwork = 0, ndev = 0, i;
 
         /* unsolicited status: device_attention takes dev->lock, so no module lock here */
         while (g_attn_head) {
@@ -807,15 +807,22 @@ static void *housekeeper_main(void *arg)
         }
 
         /* parked closes whose devinit never came, and idle connections due a keepalive */
-        for (ct = g_devices; ct && nwork < 64; ct = ct->next) {
+        for (ct = g_devices; ct; ct = ct->next) ndev++;
+        work = ndev ? malloc(ndev * sizeof(*work)) : NULL;
+        for (ct = g_devices; ct && work; ct = ct->next) {
             ct->refs++;
             work[nwork++] = ct;
         }
         pthread_mutex_unlock(&g_mu);
         for (i = 0; i < nwork; i++) {
+            int parked, due;
             ct = work[i];
-            if (ct->parked) {
-                if (ts_passed(&ct->park_deadline)) {
+            pthread_mutex_lock(&g_mu);
+            parked = ct->parked;
+            due = parked && ts_passed(&ct->park_deadline);
+            pthread_mutex_unlock(&g_mu);
+            if (parked) {
+                if (due) {
                     pthread_mutex_lock(&g_mu);
                     if (ct->parked && ct->registered) {
                         ct_unregister_locked(ct);
@@ -850,6 +857,7 @@ static void *housekeeper_main(void *arg)
         }
         pthread_mutex_lock(&g_mu);
         for (i = 0; i < nwork; i++) ct_unref_locked(work[i]);
+        free(work);
 
         if (!g_devices && !g_attn_head) break;   /* nothing left to look after */
         if (g_attn_head) continue;
@@ -922,7 +930,7 @@ static void use_fallback_identity(CTAPE *ct, DEVBLK *dev)
     for (i = 0; i < 256; i++)
         ct->immed[i] = ct_tape_immed[i] ? &ct_immed_marker : NULL;
     dev->immed = ct->immed;
-    strlcpy(ct->status_text, "not connected", sizeof(ct->status_text));
+    ct->status_text[0] = '\0';
 }
 
 /* ---- devinit on a device that is already attached: Mount ------------------------------ */
@@ -1245,7 +1253,7 @@ static void ctape_query(DEVBLK *dev, char **devclass, int buflen, char *buffer)
     }
     pthread_mutex_lock(&ct->mu);
     snprintf(buffer, buflen, "%s:%s %s%s", ct->host, ct->port, ct->status_text,
-             ct->sock >= 0 && !ct->lost ? "" : " (not connected)");
+             ct->sock >= 0 && !ct->lost ? "" : ct->status_text[0] ? " (not connected)" : "(not connected)");
     pthread_mutex_unlock(&ct->mu);
 }
 

@@ -395,6 +395,7 @@ class Connection(threading.Thread):
                 state = "attach"
                 continue
             if mtype == PING:
+                log("%s: Ping %s" % (self.addr, body.hex()))
                 self.send(PONG, body)
                 continue
             if mtype == CLOSE:
@@ -474,6 +475,7 @@ class Connection(threading.Thread):
             if mtype == QUERY:
                 with d.lock:
                     text = d.devlist()
+                log("%04X Query -> %s" % (d.devnum, text))
                 self.send(QUERY_REPLY, string(text))
                 continue
             if mtype == PONG:
