@@ -1234,7 +1234,9 @@ static void ctape_query(DEVBLK *dev, char **devclass, int buflen, char *buffer)
     CTAPE *ct;
     char text[256];
 
-    BEGIN_DEVICE_CLASS_QUERY("TAPE", dev, devclass, buflen, buffer);
+    /* what BEGIN_DEVICE_CLASS_QUERY does (its 4.x form also needs a local 'filename') */
+    if (devclass) *devclass = "TAPE";
+    if (!dev || !devclass || buflen <= 0 || !buffer) return;
 
     ct = (CTAPE *)dev->dev_data;
     if (!ct) { snprintf(buffer, buflen, "(no state)"); return; }
