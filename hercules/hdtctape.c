@@ -796,10 +796,9 @@ static void *housekeeper_main(void *arg)
             pthread_mutex_unlock(&g_mu);
             if (ok) {
                 int rc = device_attention(a->ct->dev, a->status);
-                if (rc != 0)
-                    logmsg("CTAPE020I %4.4X: unsolicited status %2.2X not presented "
-                           "(device_attention rc=%d: busy, status pending or not enabled)\n",
-                           a->ct->devnum, a->status, rc);
+                if (rc == 1)            /* rc 3: subchannel not enabled, nobody to tell */
+                    logmsg("CTAPE020I %4.4X: unsolicited status %2.2X not presented: "
+                           "device busy or status pending\n", a->ct->devnum, a->status);
             }
             pthread_mutex_lock(&g_mu);
             ct_unref_locked(a->ct);
