@@ -6,6 +6,8 @@
 #   server_stops_answering  reply timeout (HDTCTAPE_TIMEOUT=2) -> unit check; reconnect
 #   connection_dropped      server drops the connection: reconnect with take-over, the drive
 #                           keeps volume and position (blocks written before are read back)
+#   malformed_reply         a CcwReply with residual > count: connection dropped, unit check,
+#                           reconnect
 #   devinit_and_devlist     devinit mounts and unloads through the server (one device end
 #                           each), devlist shows the server's Query text
 #
@@ -118,6 +120,19 @@ check "$name" '
 all(x["unit_status"] == "0C" and x["channel_status"] == "00" for x in p)
 [x["data"][0]["data_hex"] for x in p[4:7]] == ["C2D3D6C3D240F100", "C2D3D6C3D240F200", "C2D3D6C3D240F300"]
 log.count("CTAPE004I 0580: reconnected") == 2
+'
+
+name=malformed_reply
+port="$(free_port)"
+start_server "$port" 0 --malformed-after 1
+run_case "$name" "$port"
+stop_server
+check "$name" '
+p[0]["unit_status"] == "0C"
+p[1]["unit_status"] == "02" and p[1]["sense_hex"].startswith("40422043")
+p[2]["unit_status"] == "0C"
+p[3]["unit_status"] == "0C" and p[3]["data"][0]["data_hex"] == "C2D3D6C3D240F100"
+"CTAPE007E 0580: malformed CcwReply" in log and "CTAPE004I 0580: reconnected" in log
 '
 
 name=devinit_and_devlist

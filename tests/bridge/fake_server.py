@@ -12,7 +12,9 @@ Mount is read at load (never written).
 
 Prints "LISTENING host:port" on stdout once bound. One line per message in the log (stderr
 when no --log). --drop-after N closes every connection after its N-th CcwReply (tests the
-module's reconnect); --mute-after N stops answering after N CcwReplies (tests its timeout).
+module's reconnect); --mute-after N stops answering after N CcwReplies (tests its timeout);
+--malformed-after N answers the CCW after the N-th (once per server) with a CcwReply whose
+residual exceeds the count (tests that the module drops such a connection and reports unit check).
 """
 import argparse
 import os
@@ -314,6 +316,7 @@ class Server:
         self.args = args
         self.drives = {}
         self.lock = threading.Lock()
+        self.malformed_sent = False
 
     def drive(self, devnum):
         with self.lock:
@@ -453,6 +456,11 @@ class Connection(threading.Thread):
                 if a.mute_after and self.replies > a.mute_after:
                     log("%04X muted: not answering" % d.devnum)
                     continue
+                if a.malformed_after and self.replies == a.malformed_after + 1 and not self.server.malformed_sent:
+                    self.server.malformed_sent = True
+                    log("%04X sending a malformed CcwReply (residual %d > count %d)" % (d.devnum, count + 1, count))
+                    self.send(CCW_REPLY, struct.pack(">BBIB", CE | DE, 0, count + 1, 0))
+                    continue
                 self.send(CCW_REPLY, struct.pack(">BBIB", status, more, resid, len(sense)) + sense + indata)
                 if a.drop_after and self.replies >= a.drop_after:
                     log("%04X dropping the connection after %d replies" % (d.devnum, self.replies))
@@ -491,6 +499,7 @@ def main():
     ap.add_argument("--log")
     ap.add_argument("--drop-after", type=int, default=0)
     ap.add_argument("--mute-after", type=int, default=0)
+    ap.add_argument("--malformed-after", type=int, default=0)
     a = ap.parse_args()
     if a.log:
         log_file = open(a.log, "a", buffering=1)
