@@ -7,15 +7,16 @@
  * Config statement:   CUU CTAPE host:port [image|volser|*] [options...]
  *
  * Threads and locks (why it is safe with Hercules' locking):
- *   - exec/init/query/close/halt run on Hercules threads. They send requests and wait for the
- *     reply on a condition variable of this module (never on dev->lock), bounded by a timeout.
- *   - one reader thread per connection owns all receiving: it hands replies to the waiting
- *     request, answers the server's Ping, and queues Unsolicited status. It takes no Hercules
- *     lock, so it can never deadlock against init (which Hercules calls with dev->lock held).
- *   - one module-wide housekeeping thread raises queued unsolicited status with
- *     device_attention() (which takes dev->lock and may wait for it), sends keepalive Pings on
- *     idle connections and finishes parked closes (below). It holds no module lock while it
- *     calls Hercules.
+ *   - exec/init/query/close/halt run on Hercules threads. A request (one at a time per
+ *     connection, docs/protocol.md §2) is sent and its reply read by the requesting thread
+ *     itself, with a deadline: no thread hand-off on the path of a CCW. Frames that arrive
+ *     meanwhile are handled on the way: Unsolicited status is queued, Ping answered.
+ *     No Hercules lock is taken, so this cannot deadlock against init (which Hercules calls
+ *     with dev->lock held).
+ *   - one module-wide housekeeping thread reads idle connections (a non-blocking look every
+ *     100 ms for Unsolicited status, Ping, the server's Close), raises queued unsolicited status
+ *     with device_attention() (which takes dev->lock and may wait for it; no module lock is
+ *     held then), sends keepalive Pings on idle connections and finishes parked closes (below).
  *   - Hercules 3.13 `devinit` calls close() and then init() for the same device, and has no
  *     reinit flag; 4.x calls init() with dev->reinit set and no close(). So close() on 3.13
  *     "parks" the connection for a moment: an init() for the same device that follows reuses it
@@ -141,22 +142,15 @@ struct CTAPE
     pthread_mutex_t send_mu;            /* one frame at a time on the socket         */
 
     int             sock;               /* -1 = not connected                        */
-    int             lost;               /* reader saw the connection end             */
-    pthread_t       reader;
-    int             reader_valid;
+    int             lost;               /* the connection ended (seen while reading)  */
+    int             idle_reading;       /* read_idle_connection() is reading a frame   */
     U32             max_frame;
     struct timespec last_send;
     struct timespec last_connect_fail;  /* throttles reconnects to a dead server   */
 
-    int             req_busy;           /* a request is outstanding                  */
-    int             abandoned;          /* its requester gave up: discard the reply  */
-    unsigned        req_seq;            /* number of the outstanding request         */
-    unsigned        reply_seq;          /* the request the ready reply belongs to    */
-    unsigned        conn_gen;           /* +1 per connection                         */
-    BYTE            want_type;
-    int             reply_ready;
-    BYTE           *reply;              /* body (type stripped), malloc'd            */
-    U32             reply_len;
+    int             req_busy;           /* a request is outstanding (its thread reads) */
+    BYTE            abandoned_type;     /* reply type of a request that timed out: a   */
+                                        /* late reply of that type is dropped          */
     int             ccw_outstanding;
 
     int             mount_window;       /* Mount outstanding (init of devinit)       */
@@ -254,8 +248,9 @@ static size_t put_string(BYTE *p, const char *s)
 }
 
 /* ---- sense ---------------------------------------------------------------------------- */
-/* Intervention required, as Hercules builds it for an empty drive (hercules-tape.md §2.3 and
-   §2.4): 3480/3490 `40 42 20 43 .. byte 7 20`, 3420 `40 22`. */
+/* Intervention required, as Hercules builds it for an empty drive (hercules-tape.md §2.2-2.4):
+   3480/3490 `40 42 20 43`, byte 7 format 20, bytes 25-30 as tapeccws.c build_senseX;
+   3420 `40 22`. */
 static void set_not_ready_sense(CTAPE *ct, DEVBLK *dev)
 {
     memset(dev->sense, 0, sizeof(dev->sense));
@@ -266,14 +261,18 @@ static void set_not_ready_sense(CTAPE *ct, DEVBLK *dev)
         dev->sense[1] = 0x42;
         dev->sense[2] = 0x20;
         dev->sense[3] = 0x43;
-        dev->sense[7] = 0x20;
+        dev->sense[7] = 0x20;               /* format 20 */
+        dev->sense[25] = 0x06;
+        dev->sense[27] = ct->model == 0x3480 ? 0xFC : 0xEC;
+        dev->sense[28] = (BYTE)(ct->devnum >> 12);              /* pseudo serial */
+        dev->sense[29] = (BYTE)(ct->devnum >> 4);
+        dev->sense[30] = (BYTE)(((ct->devnum & 0xF) << 4) | (ct->devnum & 0xF));
     }
 }
 
 /* ---- registry and references ---------------------------------------------------------- */
 static void ct_free(CTAPE *ct)
 {
-    free(ct->reply);
     if (ct->placeholder_fd >= 0) close(ct->placeholder_fd);
     pthread_mutex_destroy(&ct->mu);
     pthread_mutex_destroy(&ct->send_mu);
@@ -306,20 +305,6 @@ static int send_all(int fd, const BYTE *p, size_t n)
             return -1;                   /* includes EAGAIN: SO_SNDTIMEO expired */
         }
         p += w; n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int recv_all(int fd, BYTE *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t r = recv(fd, p, n, 0);
-        if (r == 0) return -1;
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += r; n -= (size_t)r;
     }
     return 0;
 }
@@ -380,128 +365,188 @@ static void handle_unsolicited(CTAPE *ct, BYTE status)
     if (raise) queue_attention(ct, status);
 }
 
-/* ---- reader thread -------------------------------------------------------------------- */
-typedef struct { CTAPE *ct; int fd; } READER_ARG;
-
-static void reader_lost(CTAPE *ct, int fd)
+/* ---- receiving ----------------------------------------------------------------------- */
+/* Waits until fd is readable, at most until deadline (NULL: no limit).
+   Returns 1 readable, 0 deadline passed, -1 error. */
+static int wait_readable(int fd, const struct timespec *deadline)
 {
-    pthread_mutex_lock(&ct->mu);
-    if (ct->sock == fd) ct->lost = 1;
-    pthread_cond_broadcast(&ct->cv);
-    pthread_mutex_unlock(&ct->mu);
+    struct pollfd p;
+    int rc, ms;
+    for (;;) {
+        ms = -1;
+        if (deadline) {
+            struct timespec n;
+            long long left;
+            now_ts(&n);
+            left = (long long)(deadline->tv_sec - n.tv_sec) * 1000
+                 + (deadline->tv_nsec - n.tv_nsec) / 1000000;
+            if (left <= 0) return 0;
+            ms = left > 0x7FFFFFFF ? 0x7FFFFFFF : (int)left;
+        }
+        p.fd = fd; p.events = POLLIN; p.revents = 0;
+        rc = poll(&p, 1, ms);
+        if (rc < 0 && errno == EINTR) continue;
+        if (rc < 0) return -1;
+        if (rc == 0) { if (deadline) continue; return 0; }
+        return 1;                       /* POLLIN, POLLHUP, POLLERR: recv tells */
+    }
 }
 
-static void *reader_main(void *arg)
+static int recv_deadline(int fd, BYTE *p, size_t n, const struct timespec *deadline)
 {
-    READER_ARG ra = *(READER_ARG *)arg;
-    CTAPE *ct = ra.ct;
-    free(arg);
+    while (n > 0) {
+        ssize_t r;
+        if (wait_readable(fd, deadline) != 1) return -1;
+        r = recv(fd, p, n, 0);
+        if (r == 0) return -1;
+        if (r < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            return -1;
+        }
+        p += r; n -= (size_t)r;
+    }
+    return 0;
+}
 
+/* One frame. Returns 0 with *type, *body (malloc'd) and *blen; -2 when nothing arrived before the
+   deadline (the stream is still in step); -1 when the connection is unusable (closed, error,
+   bad length, or a frame cut off by the deadline). */
+static int read_frame(CTAPE *ct, int fd, const struct timespec *deadline,
+                      BYTE *type, BYTE **body, U32 *blen)
+{
+    BYTE hdr[5];
+    U32 len;
+    int w = wait_readable(fd, deadline);
+    if (w == 0) return -2;
+    if (w < 0 || recv_deadline(fd, hdr, 5, deadline) != 0) return -1;
+    len = get32(hdr);
+    if (len == 0 || len > ct->max_frame) {
+        logmsg("CTAPE010E %4.4X: frame length %u from server out of range\n",
+               ct->devnum, (unsigned)len);
+        return -1;
+    }
+    *type = hdr[4];
+    *blen = len - 1;
+    *body = malloc(*blen ? *blen : 1);
+    if (!*body) return -1;
+    if (*blen && recv_deadline(fd, *body, *blen, deadline) != 0) {
+        free(*body);
+        return -1;
+    }
+    return 0;
+}
+
+enum { FRAME_HANDLED, FRAME_REPLY, FRAME_END };
+
+/* What to do with a received frame. want: the reply type the caller waits for (0: none).
+   FRAME_REPLY leaves body to the caller; otherwise body is freed here. */
+static int dispatch_frame(CTAPE *ct, BYTE type, BYTE *body, U32 blen, BYTE want)
+{
+    if (type == MSG_UNSOLICITED) {
+        if (blen >= 1) handle_unsolicited(ct, body[0]);
+        free(body);
+        return FRAME_HANDLED;
+    }
+    if (type == MSG_PING) {
+        if (blen == 8) send_frame(ct, MSG_PONG, body, 8);
+        free(body);
+        return FRAME_HANDLED;
+    }
+    if (type == MSG_CLOSE) {
+        char text[200] = "";
+        if (blen >= 1) get_string(body + 1, blen - 1, text, sizeof(text));
+        logmsg("CTAPE011I %4.4X: server closed the connection (reason %u) %s\n",
+               ct->devnum, blen ? body[0] : 0, text);
+        free(body);
+        return FRAME_END;
+    }
+    if (type == MSG_ERROR) {
+        char text[200] = "";
+        if (blen >= 2) get_string(body + 2, blen - 2, text, sizeof(text));
+        logmsg("CTAPE012E %4.4X: server reported protocol error %u: %s\n",
+               ct->devnum, blen >= 2 ? get16(body) : 0, text);
+        free(body);
+        return FRAME_END;
+    }
+    pthread_mutex_lock(&ct->mu);
+    if (ct->abandoned_type && type == ct->abandoned_type) {
+        ct->abandoned_type = 0;         /* late reply to a request that timed out */
+        pthread_mutex_unlock(&ct->mu);
+        free(body);
+        return FRAME_HANDLED;
+    }
+    pthread_mutex_unlock(&ct->mu);
+    if (want && type == want) return FRAME_REPLY;
+    logmsg("CTAPE013E %4.4X: unexpected message type %2.2X from server\n", ct->devnum, type);
+    free(body);
+    return FRAME_END;
+}
+
+/* Reads what an idle connection has received, without waiting for more (housekeeping, and
+   exec before a CCW, so that a server's Close or EOF is seen before a CCW is sent into it).
+   A frame that has begun must complete within 2 s. */
+static void read_idle_connection(CTAPE *ct)
+{
+    int fd;
     for (;;) {
-        BYTE hdr[5], *body;
-        U32 len, blen;
-        BYTE type;
-
-        if (recv_all(ra.fd, hdr, 5) != 0) break;
-        len = get32(hdr);
-        type = hdr[4];
-        if (len == 0 || len > ct->max_frame) {
-            logmsg("CTAPE010E %4.4X: frame length %u from server out of range\n",
-                   ct->devnum, (unsigned)len);
-            break;
-        }
-        blen = len - 1;
-        body = malloc(blen ? blen : 1);
-        if (!body) break;
-        if (blen && recv_all(ra.fd, body, blen) != 0) { free(body); break; }
-
-        if (type == MSG_UNSOLICITED) {
-            if (blen >= 1) handle_unsolicited(ct, body[0]);
-            free(body);
-            continue;
-        }
-        if (type == MSG_PING) {
-            if (blen == 8) send_frame(ct, MSG_PONG, body, 8);
-            free(body);
-            continue;
-        }
-        if (type == MSG_CLOSE) {
-            char text[200] = "";
-            if (blen >= 1) get_string(body + 1, blen - 1, text, sizeof(text));
-            logmsg("CTAPE011I %4.4X: server closed the connection (reason %u) %s\n",
-                   ct->devnum, blen ? body[0] : 0, text);
-            free(body);
-            break;
-        }
-        if (type == MSG_ERROR) {
-            char text[200] = "";
-            if (blen >= 2) get_string(body + 2, blen - 2, text, sizeof(text));
-            logmsg("CTAPE012E %4.4X: server reported protocol error %u: %s\n",
-                   ct->devnum, blen >= 2 ? get16(body) : 0, text);
-            free(body);
-            break;
-        }
+        struct pollfd p;
+        struct timespec deadline;
+        BYTE type, *body;
+        U32 blen;
+        int rc, d;
 
         pthread_mutex_lock(&ct->mu);
-        if (ct->req_busy && !ct->reply_ready && ct->want_type == type && ct->sock == ra.fd) {
-            if (ct->abandoned) {        /* late reply to a request that timed out */
-                free(body);
-                ct->abandoned = 0;
-                ct->req_busy = 0;
-            } else {
-                free(ct->reply);
-                ct->reply = body;
-                ct->reply_len = blen;
-                ct->reply_seq = ct->req_seq;
-                ct->reply_ready = 1;
-            }
-            pthread_cond_broadcast(&ct->cv);
+        fd = ct->sock;
+        if (fd < 0 || ct->lost || ct->req_busy || ct->idle_reading) {
             pthread_mutex_unlock(&ct->mu);
-            continue;
+            return;
         }
+        p.fd = fd; p.events = POLLIN; p.revents = 0;
+        if (poll(&p, 1, 0) <= 0) { pthread_mutex_unlock(&ct->mu); return; }
+        ct->idle_reading = 1;
         pthread_mutex_unlock(&ct->mu);
-        logmsg("CTAPE013E %4.4X: unexpected message type %2.2X from server\n",
-               ct->devnum, type);
-        free(body);
-        break;
+
+        now_ts(&deadline);
+        ts_add_ms(&deadline, 2000);
+        rc = read_frame(ct, fd, &deadline, &type, &body, &blen);
+        d = rc == 0 ? dispatch_frame(ct, type, body, blen, 0) : FRAME_END;
+
+        pthread_mutex_lock(&ct->mu);
+        ct->idle_reading = 0;
+        if (d == FRAME_END && ct->sock == fd) ct->lost = 1;
+        pthread_cond_broadcast(&ct->cv);
+        pthread_mutex_unlock(&ct->mu);
+        if (d == FRAME_END) return;
     }
-    reader_lost(ct, ra.fd);
-    return NULL;
 }
 
 /* ---- connection management ------------------------------------------------------------ */
-/* Ends the current connection (if any): no new sends pick the socket up, the reader is
-   unblocked and joined, then the descriptor is closed. Never called from the reader. */
+/* Ends the current connection (if any): no new request or send picks the socket up, a
+   thread reading it is woken by the shutdown and left to finish, then the descriptor is
+   closed (so its number cannot be reused under a reader). */
 static void disconnect(CTAPE *ct)
 {
     int fd;
-    pthread_t tid;
-    int join = 0;
+    struct timespec deadline;
 
     pthread_mutex_lock(&ct->mu);
     fd = ct->sock;
     ct->sock = -1;
     ct->lost = 0;
+    ct->abandoned_type = 0;
     if (fd >= 0) shutdown(fd, SHUT_RDWR);
-    if (ct->reader_valid) { tid = ct->reader; ct->reader_valid = 0; join = 1; }
     pthread_cond_broadcast(&ct->cv);
+    now_ts(&deadline);
+    ts_add_ms(&deadline, CT_SHORT_TIMEOUT_MS);
+    while (fd >= 0 && (ct->req_busy || ct->idle_reading))
+        if (pthread_cond_timedwait(&ct->cv, &ct->mu, &deadline) == ETIMEDOUT) break;
     pthread_mutex_unlock(&ct->mu);
 
-    if (join) pthread_join(tid, NULL);
     if (fd >= 0) {
         pthread_mutex_lock(&ct->send_mu);
         close(fd);
         pthread_mutex_unlock(&ct->send_mu);
     }
-    pthread_mutex_lock(&ct->mu);
-    free(ct->reply);
-    ct->reply = NULL;
-    ct->reply_ready = 0;
-    ct->req_busy = 0;
-    ct->abandoned = 0;
-    ct->ccw_outstanding = 0;
-    pthread_cond_broadcast(&ct->cv);
-    pthread_mutex_unlock(&ct->mu);
 }
 
 static int connect_with_timeout(const char *host, const char *port, int timeout_ms, char *why, size_t whylen)
@@ -558,20 +603,20 @@ static int connect_with_timeout(const char *host, const char *port, int timeout_
     return fd;
 }
 
-/* Sends one request and waits for its reply of type want (docs/protocol.md §2: one request
-   at a time). try_only: give up at once if another request is outstanding.
-   Returns 0 with *reply (owned by the caller), -1 connection gone, -2 timeout, -3 busy. */
+/* Sends one request and reads frames until its reply of type want has come (docs/protocol.md
+   §2: one request at a time; Unsolicited and Ping may come first). try_only: give up at once
+   if another request is outstanding. Returns 0 with *reply (malloc'd, the caller frees it),
+   -1 connection gone (marked lost), -2 timeout, -3 busy. */
 static int request(CTAPE *ct, BYTE type, const BYTE *body, U32 len, BYTE want,
                    long timeout_ms, int try_only, BYTE **reply, U32 *reply_len)
 {
     struct timespec deadline;
-    unsigned my_seq, my_gen;
-    int rc = 0;
+    int rc = 0, fd;
 
     now_ts(&deadline);
     ts_add_ms(&deadline, timeout_ms);
     pthread_mutex_lock(&ct->mu);
-    while (ct->req_busy && ct->sock >= 0 && !ct->lost) {
+    while ((ct->req_busy || ct->idle_reading) && ct->sock >= 0 && !ct->lost) {
         if (try_only) { pthread_mutex_unlock(&ct->mu); return -3; }
         if (pthread_cond_timedwait(&ct->cv, &ct->mu, &deadline) == ETIMEDOUT) {
             pthread_mutex_unlock(&ct->mu);
@@ -579,45 +624,29 @@ static int request(CTAPE *ct, BYTE type, const BYTE *body, U32 len, BYTE want,
         }
     }
     if (ct->sock < 0 || ct->lost) { pthread_mutex_unlock(&ct->mu); return -1; }
+    fd = ct->sock;
     ct->req_busy = 1;
-    ct->abandoned = 0;
-    my_seq = ++ct->req_seq;
-    my_gen = ct->conn_gen;
-    ct->want_type = want;
-    ct->reply_ready = 0;
     ct->ccw_outstanding = (type == MSG_CCW);
     pthread_mutex_unlock(&ct->mu);
 
     if (send_frame(ct, type, body, len) != 0) rc = -1;
+    while (rc == 0) {
+        BYTE rtype, *rbody;
+        U32 rlen;
+        int d;
+        rc = read_frame(ct, fd, &deadline, &rtype, &rbody, &rlen);
+        if (rc != 0) break;
+        d = dispatch_frame(ct, rtype, rbody, rlen, want);
+        if (d == FRAME_REPLY) { *reply = rbody; *reply_len = rlen; break; }
+        if (d == FRAME_END) rc = -1;
+    }
 
     pthread_mutex_lock(&ct->mu);
-    while (rc == 0 && !(ct->reply_ready && ct->reply_seq == my_seq)) {
-        if (ct->sock < 0 || ct->lost || ct->conn_gen != my_gen || ct->req_seq != my_seq) {
-            rc = -1;
-            break;
-        }
-        if (pthread_cond_timedwait(&ct->cv, &ct->mu, &deadline) == ETIMEDOUT
-         && !(ct->reply_ready && ct->reply_seq == my_seq)) {
-            rc = -2;
-            break;
-        }
-    }
-    if (ct->req_seq == my_seq && ct->conn_gen == my_gen) {
-        /* still our request (a disconnect in between has reset everything) */
-        if (rc == 0) {
-            *reply = ct->reply;
-            *reply_len = ct->reply_len;
-            ct->reply = NULL;
-        }
-        ct->reply_ready = 0;
-        ct->ccw_outstanding = 0;
-        if (rc == -2 && ct->sock >= 0 && !ct->lost) {
-            ct->abandoned = 1;           /* the reply may still come: the reader drops it */
-        } else {
-            ct->req_busy = 0;
-        }
-        pthread_cond_broadcast(&ct->cv);
-    }
+    if (rc == -1 && ct->sock == fd) ct->lost = 1;
+    if (rc == -2) ct->abandoned_type = want;   /* the reply may still come */
+    ct->req_busy = 0;
+    ct->ccw_outstanding = 0;
+    pthread_cond_broadcast(&ct->cv);
     pthread_mutex_unlock(&ct->mu);
     return rc;
 }
@@ -666,7 +695,6 @@ static int connect_and_attach(CTAPE *ct, DEVBLK *dev, int takeover, const char *
     U32 rlen = 0, hlen;
     size_t alen;
     int fd, rc;
-    READER_ARG *ra;
     char name[64];
 
     disconnect(ct);
@@ -675,24 +703,12 @@ static int connect_and_attach(CTAPE *ct, DEVBLK *dev, int takeover, const char *
             why, whylen);
     if (fd < 0) return -1;
 
-    ra = malloc(sizeof(*ra));
-    if (!ra) { close(fd); snprintf(why, whylen, "out of memory"); return -1; }
-    ra->ct = ct;
-    ra->fd = fd;
     pthread_mutex_lock(&ct->mu);
     ct->sock = fd;
     ct->lost = 0;
-    ct->conn_gen++;
+    ct->abandoned_type = 0;
     ct->max_frame = CT_MAX_FRAME_DEFAULT;
-    rc = pthread_create(&ct->reader, NULL, reader_main, ra);
-    ct->reader_valid = (rc == 0);
     pthread_mutex_unlock(&ct->mu);
-    if (rc != 0) {
-        free(ra);
-        disconnect(ct);
-        snprintf(why, whylen, "cannot start reader thread: %s", strerror(rc));
-        return -1;
-    }
 
     /* Hello: magic, version, largest frame we accept (0 = default), host name */
     memcpy(hello, "CTAP", 4);
@@ -835,6 +851,7 @@ static void *housekeeper_main(void *arg)
                 }
             } else if (is_connected(ct)) {
                 long long idle;
+                read_idle_connection(ct);
                 pthread_mutex_lock(&ct->mu);
                 idle = ms_since(&ct->last_send);
                 pthread_mutex_unlock(&ct->mu);
@@ -861,7 +878,7 @@ static void *housekeeper_main(void *arg)
         if (!g_devices && !g_attn_head) break;   /* nothing left to look after */
         if (g_attn_head) continue;
         now_ts(&tick);
-        ts_add_ms(&tick, 500);
+        ts_add_ms(&tick, 100);
         pthread_cond_timedwait(&g_cv, &g_mu, &tick);
     }
     g_housekeeper_running = 0;
@@ -1147,6 +1164,7 @@ static void ctape_exec(DEVBLK *dev, BYTE code, BYTE flags, BYTE chained, CT_COUN
         }
     }
 
+    read_idle_connection(ct);           /* a Close or EOF waiting: reconnect before sending */
     if (!is_connected(ct)) {
         long long since;
         pthread_mutex_lock(&ct->mu);
@@ -1317,9 +1335,9 @@ static void ctape_halt(DEVBLK *dev)
     now_ts(&deadline);
     ts_add_ms(&deadline, CT_HALT_GRACE_MS);
     pthread_mutex_lock(&ct->mu);
-    while (ct->ccw_outstanding && !ct->reply_ready && ct->sock >= 0 && !ct->lost)
+    while (ct->ccw_outstanding && ct->sock >= 0 && !ct->lost)
         if (pthread_cond_timedwait(&ct->cv, &ct->mu, &deadline) == ETIMEDOUT) break;
-    if (ct->ccw_outstanding && !ct->reply_ready && ct->sock >= 0) {
+    if (ct->ccw_outstanding && ct->sock >= 0) {
         /* no answer: cut the connection so exec returns (unit check) and reconnects later */
         logmsg("CTAPE040W %4.4X: halt: the server did not end the CCW; shutting the connection down\n",
                dev->devnum);
