@@ -8,6 +8,8 @@
 #                           keeps volume and position (blocks written before are read back)
 #   malformed_reply         a CcwReply with residual > count: connection dropped, unit check,
 #                           reconnect
+#   unsolicited_status      a device end the server sends on its own while the drive is idle
+#                           reaches the guest as an unsolicited interrupt
 #   devinit_and_devlist     devinit mounts and unloads through the server (one device end
 #                           each), devlist shows the server's Query text
 #
@@ -133,6 +135,17 @@ p[1]["unit_status"] == "02" and p[1]["sense_hex"].startswith("40422043")
 p[2]["unit_status"] == "0C"
 p[3]["unit_status"] == "0C" and p[3]["data"][0]["data_hex"] == "C2D3D6C3D240F100"
 "CTAPE007E 0580: malformed CcwReply" in log and "CTAPE004I 0580: reconnected" in log
+'
+
+name=unsolicited_status
+port="$(free_port)"
+start_server "$port" 0 --unsolicited-after 1.5
+run_case "$name" "$port"
+stop_server
+check "$name" '
+p[0]["unit_status"] == "0C" and p[0].get("pending_before") is None
+p[1]["pending_before"]["count"] == 1 and p[1]["pending_before"]["statuses"][0]["unit_status"] == "04"
+p[1]["unit_status"] == "0C"
 '
 
 name=devinit_and_devlist

@@ -14,7 +14,9 @@ Prints "LISTENING host:port" on stdout once bound. One line per message in the l
 when no --log). --drop-after N closes every connection after its N-th CcwReply (tests the
 module's reconnect); --mute-after N stops answering after N CcwReplies (tests its timeout);
 --malformed-after N answers the CCW after the N-th (once per server) with a CcwReply whose
-residual exceeds the count (tests that the module drops such a connection and reports unit check).
+residual exceeds the count (tests that the module drops such a connection and reports unit check);
+--unsolicited-after S sends an Unsolicited device end S seconds after each Attach (tests that
+the module presents status the server raises on its own).
 """
 import argparse
 import os
@@ -365,6 +367,14 @@ class Connection(threading.Thread):
         except OSError:
             pass
 
+    def spontaneous_device_end(self):
+        if not self.closed:
+            log("%04X sending Unsolicited DE" % self.drive.devnum)
+            try:
+                self.unsolicited(DE)
+            except OSError:
+                pass
+
     def unsolicited(self, status):
         self.send(UNSOLICITED, bytes([status]))
 
@@ -431,6 +441,10 @@ class Connection(threading.Thread):
                 bm = bytearray(32)
                 for op in IMMEDIATE:
                     bm[op // 8] |= 0x80 >> (op % 8)
+                if result == 0 and a.unsolicited_after:
+                    timer = threading.Timer(a.unsolicited_after, self.spontaneous_device_end)
+                    timer.daemon = True
+                    timer.start()
                 if result == 0:
                     body = (bytes([0]) + struct.pack(">H", 0x3490) + bytes([7]) + SENSE_ID_3490
                             + bytes([32]) + bytes(bm) + bytes([1 if loaded else 0]) + string(msg))
@@ -500,6 +514,7 @@ def main():
     ap.add_argument("--drop-after", type=int, default=0)
     ap.add_argument("--mute-after", type=int, default=0)
     ap.add_argument("--malformed-after", type=int, default=0)
+    ap.add_argument("--unsolicited-after", type=float, default=0)
     a = ap.parse_args()
     if a.log:
         log_file = open(a.log, "a", buffering=1)
