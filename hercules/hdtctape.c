@@ -91,6 +91,7 @@
 #define CT_PARK_GRACE_MS             1500 /* 3.13: close() -> init() of devinit */
 #define CT_RECONNECT_THROTTLE_MS     1000
 #define CT_MOUNT_DE_WINDOW_MS        2000
+#define CT_QUERY_CACHE_MS            2000 /* 3.13's panel queries every device per refresh */
 
 /* ---- identity used until the server has told us (and when it is unreachable) ------------ */
 static BYTE ct_immed_marker = 1;       /* what a non-NULL immed[] entry points at */
@@ -162,6 +163,7 @@ struct CTAPE
     DEVIM           immed[256];         /* dev->immed is a DEVIM* (both versions):   */
                                         /* entry non-NULL = command is immediate     */
     char            status_text[256];
+    struct timespec last_query;         /* devlist text fetched then (0: fetch now)    */
     int             local_sense;        /* our last answer was a unit check made here */
                                         /* (server unreachable): a Sense right after  */
                                         /* gets that sense from us, not the server    */
@@ -352,6 +354,7 @@ static void handle_unsolicited(CTAPE *ct, BYTE status)
 {
     int raise = 1;
     pthread_mutex_lock(&ct->mu);
+    ct->last_query.tv_sec = 0;          /* the drive changed: devlist asks again */
     if (status == CSW_DE) {
         if (ct->mount_window && !ct->mount_de_seen) {
             ct->mount_de_seen = 1;       /* decided when the MountReply is in (init) */
@@ -683,6 +686,7 @@ static int apply_attach_reply(CTAPE *ct, DEVBLK *dev, const BYTE *r, U32 len, ch
     for (i = 0; i < 256; i++)
         ct->immed[i] = ((r[5 + n + i / 8] >> (7 - (i % 8))) & 1) ? &ct_immed_marker : NULL;
     strlcpy(ct->status_text, msg, sizeof(ct->status_text));
+    now_ts(&ct->last_query);
     return 0;
 }
 
@@ -981,6 +985,7 @@ static int mount_words(CTAPE *ct, DEVBLK *dev, const char *words)
     rc = request(ct, MSG_MOUNT, body, (U32)blen, MSG_MOUNT_REPLY, CT_SHORT_TIMEOUT_MS * 10, 0, &r, &rlen);
     free(body);
     pthread_mutex_lock(&ct->mu);
+    ct->last_query.tv_sec = 0;          /* devlist asks the server again */
     ct->mount_window = 0;
     de_seen = ct->mount_de_seen;
     ct->mount_de_seen = 0;
@@ -1260,11 +1265,18 @@ static void ctape_query(DEVBLK *dev, char **devclass, int buflen, char *buffer)
     if (is_connected(ct)) {
         BYTE *r = NULL;
         U32 rlen = 0;
-        /* only when the drive is idle, briefly: devlist must not wait behind a CCW */
-        if (request(ct, MSG_QUERY, NULL, 0, MSG_QUERY_REPLY, CT_QUERY_TIMEOUT_MS, 1, &r, &rlen) == 0) {
+        long long age;
+        pthread_mutex_lock(&ct->mu);
+        age = ct->last_query.tv_sec ? ms_since(&ct->last_query) : CT_QUERY_CACHE_MS;
+        pthread_mutex_unlock(&ct->mu);
+        /* only when the drive is idle, briefly (devlist must not wait behind a CCW), and not
+           more often than every 2 s (Hercules' panel asks on every refresh) */
+        if (age >= CT_QUERY_CACHE_MS
+         && request(ct, MSG_QUERY, NULL, 0, MSG_QUERY_REPLY, CT_QUERY_TIMEOUT_MS, 1, &r, &rlen) == 0) {
             if (get_string(r, rlen, text, sizeof(text)) >= 0) {
                 pthread_mutex_lock(&ct->mu);
                 strlcpy(ct->status_text, text, sizeof(ct->status_text));
+                now_ts(&ct->last_query);
                 pthread_mutex_unlock(&ct->mu);
             }
             free(r);
