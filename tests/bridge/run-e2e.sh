@@ -5,10 +5,12 @@
 #
 #   tests/bridge/run-e2e.sh [--server 'COMMAND'] [--oracle DIR] [--expected DIR] [SAMPLE...]
 #
-#   --server   command that starts a server; "{port}" in it is replaced by a free port and
-#              "{log}" by a log file path. Default: the Python test peer,
+#   --server   command that starts a server (also $CTAPE_E2E_SERVER); "{port}" in it is
+#              replaced by a free port, "{log}" by a log file path, "{dir}" by the run's work
+#              directory. It runs in that directory (a server's data stays there), so give
+#              programs with absolute paths. Default: the Python test peer,
 #              'python3 tests/bridge/fake_server.py --listen 127.0.0.1:{port} --log {log}'.
-#              For the .NET server: --server 'ctape serve --listen 127.0.0.1:{port}'.
+#              For the .NET server, e.g. --server '/abs/path/ctape serve --listen 127.0.0.1:{port}'.
 #   --oracle   the reference runner (default ../shared/oracle next to the repository, or
 #              $CTAPE_ORACLE_DIR).
 #   --expected native results to compare with (default: <oracle>/samples/results).
@@ -22,7 +24,8 @@
 set -uo pipefail
 
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
-server_cmd="python3 $repo/tests/bridge/fake_server.py --listen 127.0.0.1:{port} --log {log}"
+default_server="python3 $repo/tests/bridge/fake_server.py --listen 127.0.0.1:{port} --log {log}"
+server_cmd="${CTAPE_E2E_SERVER:-$default_server}"
 oracle="${CTAPE_ORACLE_DIR:-$repo/../shared/oracle}"
 expected=""
 samples=()
@@ -31,7 +34,7 @@ while [ $# -gt 0 ]; do
         --server) server_cmd="$2"; shift 2 ;;
         --oracle) oracle="$2"; shift 2 ;;
         --expected) expected="$2"; shift 2 ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) samples+=("$1"); shift ;;
     esac
 done
@@ -60,7 +63,8 @@ make -s -C "$repo/hercules" HERC_SRC="$herc_src" HERC_FLAVOR=313 >"$work/make.lo
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 cmd="${server_cmd//\{port\}/$port}"
 cmd="${cmd//\{log\}/$work/server.log}"
-bash -c "exec $cmd" >"$work/server.out" 2>&1 &
+cmd="${cmd//\{dir\}/$work}"
+(cd "$work" && exec bash -c "exec $cmd") >"$work/server.out" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
     if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),0.2).close()" 2>/dev/null; then
