@@ -130,7 +130,7 @@ class Drive:
             self.blocks = read_aws(image) if os.path.isfile(image) else []
         except OSError as e:
             return "cannot read %s: %s" % (image, e)
-        self.loaded, self.pos, self.volume = True, 0, image
+        self.loaded, self.pos, self.volume, self.fenced = True, 0, image, False
         return None
 
     def devlist(self):

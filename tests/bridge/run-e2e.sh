@@ -14,7 +14,9 @@
 #   --oracle   the reference runner (default ../shared/oracle next to the repository, or
 #              $CTAPE_ORACLE_DIR).
 #   --expected native results to compare with (default: <oracle>/samples/results).
-#   SAMPLE     sample names or JSON paths (default: every <oracle>/samples/*.json of device
+#   --golden   the repository's golden tests instead: tests/golden/samples and tests/golden/cases
+#              of device 3490, compared with tests/golden/results (still run by <oracle>/run.py).
+#   SAMPLE     test names (looked up in those folders) or JSON paths (default: every one of device
 #              3490, except 11_timeout, an endless channel program that hangs Hercules' CPU).
 #
 # Prints one "PASS name" / "FAIL name" line per sample (with the differing fields) and a
@@ -29,17 +31,25 @@ server_cmd="${CTAPE_E2E_SERVER:-$default_server}"
 oracle="${CTAPE_ORACLE_DIR:-$repo/../shared/oracle}"
 expected=""
 samples=()
+golden=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --server) server_cmd="$2"; shift 2 ;;
         --oracle) oracle="$2"; shift 2 ;;
         --expected) expected="$2"; shift 2 ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        --golden) golden=1; shift ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) samples+=("$1"); shift ;;
     esac
 done
 [ -f "$oracle/run.py" ] || { echo "run-e2e: no reference runner at $oracle (use --oracle)"; exit 2; }
 oracle="$(cd "$oracle" && pwd)"
+sample_dirs=("$oracle/samples")
+if [ "$golden" = 1 ]; then
+    [ -d "$repo/tests/golden/results" ] || { echo "run-e2e: no tests/golden in this checkout"; exit 2; }
+    sample_dirs=("$repo/tests/golden/samples" "$repo/tests/golden/cases")
+    expected="${expected:-$repo/tests/golden/results}"
+fi
 expected="${expected:-$oracle/samples/results}"
 command -v hercules >/dev/null || { echo "run-e2e: hercules is not installed"; exit 2; }
 
@@ -77,7 +87,7 @@ echo "server: $cmd (pid $server_pid), work dir $work"
 
 # 3. samples
 if [ ${#samples[@]} -eq 0 ]; then
-    for t in "$oracle"/samples/*.json; do
+    for t in $(for d in "${sample_dirs[@]}"; do ls "$d"/*.json; done); do
         name="$(basename "$t" .json)"
         [ "$name" = "11_timeout" ] && continue
         dev="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("device",""))' "$t")"
@@ -86,7 +96,9 @@ if [ ${#samples[@]} -eq 0 ]; then
 fi
 pass=0; fail=0
 for t in "${samples[@]}"; do
-    [ -f "$t" ] || t="$oracle/samples/$t.json"
+    if [ ! -f "$t" ]; then
+        for d in "${sample_dirs[@]}"; do [ -f "$d/$t.json" ] && { t="$d/$t.json"; break; }; done
+    fi
     name="$(basename "$t" .json)"
     if [ ! -f "$t" ] || [ ! -f "$expected/$name.json" ]; then
         echo "FAIL $name: test or expected result missing"; fail=$((fail+1)); continue
