@@ -12,7 +12,7 @@ namespace ChannelTape.Library.Catalog;
 /// mounts) run in IMMEDIATE transactions: the write lock is taken before anything is read, so two
 /// drives never get the same volume.
 /// </summary>
-public sealed class LibraryCatalog
+public sealed partial class LibraryCatalog
 {
     private const string VolumeColumns =
         "volser, pool, status, media, capacity, bytes_used, blocks, dataset_name, labels, created_at, " +
