@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -45,7 +46,20 @@ public static class VolumeCommand
 
         var data = arguments.Get("--data") ?? DefaultDataDirectory;
         var operands = words.Skip(1).ToList();
-        return words[0] switch
+        try
+        {
+            return Dispatch(words[0], arguments, data, operands, output, error);
+        }
+        catch (Exception e) when (e is DbException or IOException or UnauthorizedAccessException or InvalidDataException or InvalidOperationException)
+        {
+            // An unreadable, corrupt or too new catalog: say so instead of a stack trace.
+            error.WriteLine($"ctape volume: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static int Dispatch(string subcommand, Arguments arguments, string data, List<string> operands, TextWriter output, TextWriter error) =>
+        subcommand switch
         {
             "add" => Add(arguments, data, operands, output),
             "list" => List(arguments, data, operands, output, error),
@@ -53,9 +67,8 @@ public static class VolumeCommand
             "scratch" => Change(data, operands, error, (catalog, serial) => catalog.SetScratch(serial, scratch: true)),
             "unscratch" => Change(data, operands, error, (catalog, serial) => catalog.SetScratch(serial, scratch: false)),
             "move" => Change(data, operands, error, (catalog, serial) => catalog.MoveToPool(serial, RequiredPool(arguments))),
-            _ => throw new UsageException($"unknown subcommand '{words[0]}'\n" + Usage),
+            _ => throw new UsageException($"unknown subcommand '{subcommand}'\n" + Usage),
         };
-    }
 
     private static int Add(Arguments arguments, string data, List<string> operands, TextWriter output)
     {

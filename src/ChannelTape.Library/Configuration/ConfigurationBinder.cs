@@ -474,11 +474,12 @@ internal sealed class ConfigurationBinder
 
     private void CheckOverlappingRanges()
     {
+        // Each range against every earlier one; reported once, at the later range.
         for (var i = 0; i < _ranges.Count; i++)
         {
+            var (range, _, file, offset) = _ranges[i];
             for (var j = 0; j < i; j++)
             {
-                var (range, _, file, offset) = _ranges[i];
                 var (other, otherPool, otherFile, otherOffset) = _ranges[j];
                 if (range.Overlaps(other))
                 {

@@ -134,3 +134,20 @@ public class VolumeCommandTests
         Assert.False(Directory.Exists(data));
     }
 }
+
+public class VolumeCommandCatalogErrorTests
+{
+    [Fact]
+    public void A_file_that_is_not_a_catalog_is_reported_not_thrown()
+    {
+        using var directory = new TempDirectory();
+        directory.Write("catalog.db", "this is not an SQLite database, just text that is long enough to have a header........");
+        var error = new StringWriter();
+
+        var code = VolumeCommand.Run(["list", "--data", directory.Path], new StringWriter(), error);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("ctape volume: ", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("not a database", error.ToString(), StringComparison.Ordinal);
+    }
+}

@@ -163,3 +163,65 @@ public class ConfigurationParserTests
         Assert.Equal(Path.Combine(directory.Path, "data"), configuration.Storage.Root);
     }
 }
+
+public class ConfigurationWriterTests
+{
+    [Fact]
+    public void Effective_default_configuration_text_is_stable()
+    {
+        var configuration = ConfigurationParser.ParseText(ConfigurationParser.DefaultText, ConfigurationParser.DefaultFileName, "/srv").Configuration!;
+
+        Assert.Equal(
+            """
+            listen 127.0.0.1:7490;
+
+            storage {
+                root "/srv/ctape-data";
+                format aws;
+            }
+
+            drive 0580-0587 {
+                model 3490;
+                media 3490E;
+                pool SCRATCH;
+            }
+
+            pool SCRATCH {
+                volumes T00000-T00099;
+                media 3490E;
+                capacity 800M;
+                labels SL;
+                scratch;
+            }
+
+            admin {
+                prefix "#";
+                hosts 127.0.0.0/8, ::1/128;
+                drives 0580-0587;
+            }
+
+            limits {
+                connections 64;
+                mount-history 10000;
+            }
+
+            """.ReplaceLineEndings("\n"),
+            ConfigurationWriter.Write(configuration).ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public void Drives_with_different_settings_or_gaps_print_as_separate_ranges()
+    {
+        var configuration = ConfigurationParser.ParseText(
+            "drive 0580-0581, 0583 { pool P; }\ndrive 0582 { pool Q; }\npool P { }\npool Q { }",
+            "t.conf",
+            "/srv").Configuration!;
+
+        var text = ConfigurationWriter.Write(configuration);
+
+        Assert.Contains("drive 0580-0581 {", text, StringComparison.Ordinal);
+        Assert.Contains("drive 0582 {", text, StringComparison.Ordinal);
+        Assert.Contains("drive 0583 {", text, StringComparison.Ordinal);
+        Assert.Contains("drives 0580-0583;", text, StringComparison.Ordinal);
+    }
+}
