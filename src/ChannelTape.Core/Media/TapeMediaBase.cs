@@ -293,6 +293,13 @@ internal abstract class TapeMediaBase : ITapeMedia
     /// <summary>Reads up to <paramref name="destination"/>.Length bytes at <paramref name="offset"/>; fewer only at end of file. -1 on an I/O error.</summary>
     protected int ReadAt(long offset, Span<byte> destination)
     {
+        // Never past the length this object knows (it writes every byte the file gains), so a
+        // device that reads endlessly, such as /dev/zero, still ends.
+        long available = FileLength - offset;
+        if (available <= 0)
+            return 0;
+        if (available < destination.Length)
+            destination = destination[..(int)available];
         int total = 0;
         try
         {
