@@ -403,14 +403,19 @@ internal abstract class TapeMediaBase : ITapeMedia
     }
 
     /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/>, then cuts the file there (Hercules ftruncate after every write).</summary>
-    protected MediaStatus WriteAndTruncate(long offset, ReadOnlySpan<byte> data)
+    protected MediaStatus WriteAndTruncate(long offset, ReadOnlySpan<byte> data) => WriteAndTruncate(offset, data, ReadOnlySpan<byte>.Empty);
+
+    /// <summary>Writes <paramref name="header"/> then <paramref name="data"/> at <paramref name="offset"/> (no copy of the data), then cuts the file there.</summary>
+    protected MediaStatus WriteAndTruncate(long offset, ReadOnlySpan<byte> header, ReadOnlySpan<byte> data)
     {
         _headerCacheOffset = -1;
         _readAheadOffset = -1;
-        long end = offset + data.Length;
+        long end = offset + header.Length + data.Length;
         try
         {
-            RandomAccess.Write(Handle, data, offset);
+            RandomAccess.Write(Handle, header, offset);
+            if (!data.IsEmpty)
+                RandomAccess.Write(Handle, data, offset + header.Length);
             if (FileLength > end)
                 RandomAccess.SetLength(Handle, end);
             FileLength = end;
