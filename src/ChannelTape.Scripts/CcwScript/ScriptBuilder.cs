@@ -292,7 +292,21 @@ internal sealed class ScriptBuilder
                 return null;
             }
 
-            return new ScriptCcw(CommandNames.TransferInChannel, CcwFlags.None, 0, [], index, label, text, expectations, node.Location);
+            // The channel ignores a TIC's flags and count (SA22-7201 "Transfer in Channel"); they are
+            // kept so that a script can show that.
+            var ticFlags = CcwFlags.None;
+            foreach (var argument in node.Arguments)
+            {
+                if (argument is not FlagArgument flag)
+                {
+                    Fail(argument.Location, "TIC takes a label and optionally flags, nothing else");
+                    return null;
+                }
+
+                ticFlags |= flag.Flag;
+            }
+
+            return new ScriptCcw(CommandNames.TransferInChannel, ticFlags, 0, [], index, label, text, expectations, node.Location);
         }
 
         var flags = CcwFlags.None;
@@ -322,6 +336,9 @@ internal sealed class ScriptBuilder
                     break;
                 case FlagArgument f:
                     flags |= f.Flag;
+                    break;
+                case NoChainArgument:
+                    impliedChain = false;
                     break;
                 case DataArgument d:
                     if (patternFill is not null)

@@ -208,6 +208,7 @@ public static class ScriptParser
         Map((pos, fill) => (CcwArgument)new FillArgument(fill, pos),
             s_pos, Keyword("fill").Then(OneByte("fill takes one byte, e.g. fill X'40'"))),
         Map((pos, n) => (CcwArgument)new CountArgument(n, pos), s_pos, Keyword("count").Then(s_number)),
+        Map((pos, _) => (CcwArgument)new NoChainArgument(pos), s_pos, Keyword("nochain")),
         Map((pos, flag) => (CcwArgument)new FlagArgument(flag, pos), s_pos, OneOfWords(s_flags, "a flag (CD CC SLI SKIP PCI IDA)")));
 
     private static readonly Parser<char, byte> s_rawCode =
@@ -222,8 +223,9 @@ public static class ScriptParser
     {
         if (word.Equals("TIC", StringComparison.OrdinalIgnoreCase))
         {
-            return s_word.Then(s_word.Labelled("a label"), (_, label) =>
-                (Node)new CcwNode(CommandNames.ForCode(CommandNames.TransferInChannel), [], label, "TIC " + label, pos));
+            return s_word.Then(Map((label, args) =>
+                    (Node)new CcwNode(CommandNames.ForCode(CommandNames.TransferInChannel), args.ToList(), label, "TIC " + label, pos),
+                s_word.Labelled("a label"), s_ccwArgument.Many()));
         }
 
         if (word.Equals("CCW", StringComparison.OrdinalIgnoreCase))

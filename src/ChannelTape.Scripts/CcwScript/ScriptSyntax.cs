@@ -56,5 +56,8 @@ internal sealed record PatternFillArgument(byte[] Pattern, ScriptLocation Locati
 /// <summary><c>fill X'hh'</c>: the byte for the buffer after the data (default 00).</summary>
 internal sealed record FillArgument(byte Fill, ScriptLocation Location) : CcwArgument(Location);
 
+/// <summary><c>nochain</c>: inside a program block, this CCW does not get the implied CC.</summary>
+internal sealed record NoChainArgument(ScriptLocation Location) : CcwArgument(Location);
+
 /// <summary><c>ended-at LABEL</c> before the label is resolved to a CCW index.</summary>
 internal sealed record EndedAtLabelExpectation(string Label, ScriptLocation Location) : Expectation(Location);

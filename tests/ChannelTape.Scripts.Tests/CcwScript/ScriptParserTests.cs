@@ -121,6 +121,14 @@ public class ScriptParserTests
     }
 
     [Fact]
+    public void NoChainEndsTheChainInsideABlock()
+    {
+        var script = Parse("program { WTM   WTM nochain   NOP }");
+        var program = Assert.IsType<ChannelProgramStep>(Assert.Single(script.Steps));
+        Assert.Equal([CcwFlags.ChainCommand, CcwFlags.None, CcwFlags.None], program.Ccws.Select(c => c.Flags));
+    }
+
+    [Fact]
     public void TicTransfersToALabelAndEndedAtNamesIt()
     {
         var script = Parse("""
