@@ -22,6 +22,7 @@ public sealed record CcwOutcome(int Residual, byte[] Data);
 /// <param name="Ccws">Per CCW index: what it did, or null if it never ran.</param>
 /// <param name="Sense">Bytes the automatic Sense returned after a unit check; null when there was no unit check (or no automatic sense).</param>
 /// <param name="Iterations">How many times the program was started (see <see cref="ChannelProgramStep.Repeat"/>).</param>
+/// <param name="TimedOut">The program never ended (an endless TIC loop) and the channel stopped it.</param>
 public sealed record ProgramOutcome(
     UnitStatus UnitStatus,
     ChannelStatus ChannelStatus,
@@ -29,7 +30,8 @@ public sealed record ProgramOutcome(
     int EndedAt,
     IReadOnlyList<CcwOutcome?> Ccws,
     byte[]? Sense,
-    int Iterations)
+    int Iterations,
+    bool TimedOut = false)
 {
     /// <summary>The data of the CCW the program ended on (what "expect data" after a program looks at).</summary>
     public byte[] FinalData => EndedAt >= 0 && EndedAt < Ccws.Count && Ccws[EndedAt] is { } ccw ? ccw.Data : [];
