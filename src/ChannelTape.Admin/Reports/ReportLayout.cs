@@ -135,6 +135,28 @@ public sealed class ReportLayout
         return values;
     }
 
+    /// <summary>
+    /// The layout as a Markdown table (column, offset, length, alignment, meaning); offsets are
+    /// 1-based as in a COBOL copybook or an assembler DSECT listing. docs/admin-volumes.md holds
+    /// these tables and a test keeps them equal to the code.
+    /// </summary>
+    public string ToMarkdownTable()
+    {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine("| column | position | length | alignment | meaning |");
+        text.AppendLine("|---|---|---|---|---|");
+        text.AppendLine("| record type | 1 | 1 | | `D` |");
+        for (int i = 0; i < Columns.Count; i++)
+        {
+            var column = Columns[i];
+            text.Append("| ").Append(column.Name).Append(" | ").Append(Offsets[i] + 1).Append(" | ").Append(column.Width)
+                .Append(" | ").Append(column.Alignment == ColumnAlignment.Right ? "right" : "left").Append(" | ")
+                .Append(column.Description).AppendLine(" |");
+        }
+
+        return text.ToString();
+    }
+
     private static void Put(Span<char> field, string value, ColumnAlignment alignment)
     {
         if (value.Length > field.Length)
