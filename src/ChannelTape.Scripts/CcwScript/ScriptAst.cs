@@ -77,7 +77,14 @@ public sealed record ChannelProgramStep(
     int SenseCount,
     int Repeat,
     IReadOnlyList<Expectation> Expectations,
-    ScriptLocation Location) : ScriptStep(Location);
+    ScriptLocation Location) : ScriptStep(Location)
+{
+    /// <summary>
+    /// <c>suppress-il</c>: start with incorrect-length suppression, the ORB bit Hercules 3.13 honours
+    /// for format-1 CCWs (channel.c <c>ORB5_U</c>; golden case immediate_il).
+    /// </summary>
+    public bool SuppressIncorrectLength { get; init; }
+}
 
 /// <summary>
 /// <c>mount empty|"path"|blocks {...} [options]</c>: the operator loads a volume; a drive that becomes

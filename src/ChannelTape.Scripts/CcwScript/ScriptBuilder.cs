@@ -176,6 +176,7 @@ internal sealed class ScriptBuilder
         var autoSense = true;
         var senseCount = DefaultSenseCount;
         var repeat = 1;
+        var suppressIncorrectLength = false;
         var seen = new HashSet<Type>();
         foreach (var option in node.Options)
         {
@@ -191,6 +192,7 @@ internal sealed class ScriptBuilder
                 case NoSenseOption: autoSense = false; break;
                 case SenseCountOption s: senseCount = s.Count; break;
                 case RepeatOption r: repeat = r.Times; break;
+                case SuppressIncorrectLengthOption: suppressIncorrectLength = true; break;
             }
         }
 
@@ -272,7 +274,10 @@ internal sealed class ScriptBuilder
         }
 
         var name = node.Name ?? string.Join("; ", ccws.Select(c => c.Text));
-        return new ChannelProgramStep(name, ccws, format, autoSense, senseCount, repeat, [], node.Location);
+        return new ChannelProgramStep(name, ccws, format, autoSense, senseCount, repeat, [], node.Location)
+        {
+            SuppressIncorrectLength = suppressIncorrectLength,
+        };
     }
 
     private ScriptCcw? BuildCcw(

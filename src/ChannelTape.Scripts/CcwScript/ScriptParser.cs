@@ -398,7 +398,8 @@ public static class ScriptParser
         Map((pos, n) => (ProgramOption)new SenseCountOption(n, pos), s_pos,
             Keyword("sense-count").Then(s_number.Assert(n => n is >= 1 and <= 64, "a sense count of 1 to 64"))),
         Map((pos, n) => (ProgramOption)new RepeatOption(n, pos), s_pos,
-            Keyword("repeat").Then(s_number.Assert(n => n >= 1, "at least 1"))));
+            Keyword("repeat").Then(s_number.Assert(n => n >= 1, "at least 1"))),
+        Map((pos, _) => (ProgramOption)new SuppressIncorrectLengthOption(pos), s_pos, Keyword("suppress-il")));
 
     private static readonly Parser<char, Node> s_blockItem =
         s_pos.Then(s_peek, (pos, peek) => (pos, peek)).Bind(pw =>
@@ -430,7 +431,7 @@ public static class ScriptParser
         Keyword("program").Then(Map((name, options, items) => (Node)new ProgramNode(name.HasValue ? name.Value : null, options.ToList(), items.ToList(), pos),
             s_doubleQuoted.Optional(),
             s_programOption.Many(),
-            Symbol('{').Labelled("'{' or a program option (format, nosense, sense-count, repeat)")
+            Symbol('{').Labelled("'{' or a program option (format, nosense, sense-count, repeat, suppress-il)")
                 .Then(s_blockItem.Many())
                 .Before(Symbol('}').Labelled("a command, expect or '}'"))));
 

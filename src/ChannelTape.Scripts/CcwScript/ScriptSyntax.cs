@@ -41,6 +41,8 @@ internal sealed record SenseCountOption(int Count, ScriptLocation Location) : Pr
 
 internal sealed record RepeatOption(int Times, ScriptLocation Location) : ProgramOption(Location);
 
+internal sealed record SuppressIncorrectLengthOption(ScriptLocation Location) : ProgramOption(Location);
+
 internal abstract record CcwArgument(ScriptLocation Location);
 
 internal sealed record CountArgument(int Count, ScriptLocation Location) : CcwArgument(Location);

@@ -144,6 +144,8 @@ public class ScriptParserTests
         Assert.Equal(CcwFormat.Format0, program.Format);
         Assert.False(program.AutoSense);
         Assert.Equal(3, program.Repeat);
+        Assert.False(program.SuppressIncorrectLength);
+        Assert.True(Assert.IsType<ChannelProgramStep>(Assert.Single(Parse("program suppress-il { READ 10 }").Steps)).SuppressIncorrectLength);
         Assert.Equal(CommandNames.TransferInChannel, program.Ccws[1].Command);
         Assert.Equal(3, program.Ccws[1].TicTarget);
         Assert.Equal("there", program.Ccws[3].Label);
