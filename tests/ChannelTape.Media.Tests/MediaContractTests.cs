@@ -131,6 +131,36 @@ public abstract class MediaContractTests : IDisposable
     }
 
     [Fact]
+    public void A_long_run_of_blocks_reads_back_the_same_backward_as_forward()
+    {
+        // Many short blocks of varying size with tape marks between, read backward from the end
+        // of a freshly opened image (the index is built by spacing forward first).
+        var random = new Random(5);
+        var sizes = Enumerable.Range(0, 600).Select(i => i % 50 == 49 ? 0 : random.Next(1, i % 7 == 0 ? 20_000 : 900)).ToArray();
+        using (var media = CreateImage())
+        {
+            for (int i = 0; i < sizes.Length; i++)
+                Assert.Equal(MediaStatus.Ok, sizes[i] == 0 ? media.WriteTapeMark() : media.Write(TestData.Block(sizes[i], i)));
+        }
+        using var reopened = Reopen();
+        Assert.Equal(MediaStatus.Ok, reopened.Locate(sizes.Length));
+        for (int i = sizes.Length - 1; i >= 0; i--)
+        {
+            if (sizes[i] == 0)
+            {
+                Assert.Equal(MediaStatus.TapeMark, reopened.ReadBackward(_buffer, out _));
+            }
+            else
+            {
+                Assert.Equal(MediaStatus.Ok, reopened.ReadBackward(_buffer, out int length));
+                Assert.True(TestData.Block(sizes[i], i).AsSpan().SequenceEqual(_buffer.AsSpan(0, length)), $"block {i}");
+            }
+            Assert.Equal(i, reopened.Position.BlockNumber);
+        }
+        Assert.Equal(MediaStatus.LoadPoint, reopened.ReadBackward(_buffer, out _));
+    }
+
+    [Fact]
     public void Spacing_by_block_and_file_tracks_block_and_file_numbers()
     {
         using var media = CreateImage(Options with { ChunkSize = 4096 });

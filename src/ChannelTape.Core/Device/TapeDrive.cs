@@ -344,8 +344,9 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         EndUntilMotionMessage();
         var block = BlockBuffer(media);
         var status = media.ReadForward(block, out int length);
-        if (status == MediaStatus.TapeMark)
+        if (status == MediaStatus.TapeMark || (status == MediaStatus.Ok && length == 0))
         {
+            // A zero-length block reads as a tape mark (Hercules: read length 0 -> READTM).
             return Done(TapeCondition.TapeMarkRead, code, count);
         }
 

@@ -87,8 +87,6 @@ internal sealed class AwsTapeMedia : TapeMediaBase
                         return BlockScan.Failed(MediaStatus.DataCheck); // HETE_BADCOMPRESS
                     compression = chunkCompression;
                     busTech = chunkBusTech;
-                    if (readData && (compression != AwsFlags1.None || busTech != AwsFlags2.None))
-                        target = _compressedBuffer;
                 }
                 else if (header.IsStartOfRecord)
                 {
@@ -105,6 +103,7 @@ internal sealed class AwsTapeMedia : TapeMediaBase
 
             if (readData && length > 0)
             {
+                // Compressed HET data is gathered in an internal buffer and decompressed at the end.
                 if (_het && (compression != AwsFlags1.None || busTech != AwsFlags2.None))
                     target = CompressedBuffer(total + length + AwsBlockHeader.Size);
                 int got = ReadDataAndPeek(dataOffset, target[total..], length, AwsBlockHeader.Size);
@@ -212,7 +211,7 @@ internal sealed class AwsTapeMedia : TapeMediaBase
         int chunks = payload.Length == 0 ? 1 : (payload.Length + chunkSize - 1) / chunkSize;
         int imageLength = payload.Length + chunks * AwsBlockHeader.Size;
         if (_writeBuffer.Length < imageLength)
-            _writeBuffer = new byte[Math.Max(imageLength, MaximumBlockSize + (MaximumBlockSize / TapeImageOptions.MinChunkSize + 1) * AwsBlockHeader.Size)];
+            _writeBuffer = new byte[Math.Max(imageLength, 2 * _writeBuffer.Length)];
 
         Span<byte> output = _writeBuffer;
         AwsFlags1 flags = AwsFlags1.StartOfRecord | compression;

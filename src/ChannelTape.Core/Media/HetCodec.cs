@@ -7,18 +7,29 @@ namespace ChannelTape.Media;
 /// <summary>
 /// Whole-block compression for HET (hetlib.c het_write / het_read): zlib as an RFC 1950 stream
 /// (zlib compress2 / uncompress) and bzip2 (BZ2_bzBuffToBuffCompress with the level as block size,
-/// BZ2_bzBuffToBuffDecompress). Buffers are reused between blocks.
+/// BZ2_bzBuffToBuffDecompress). The host's own libraries are used when present
+/// (<see cref="SystemCompression"/>, byte-identical to Hercules), SharpZipLib otherwise.
+/// Buffers are reused between blocks.
 /// </summary>
 internal sealed class HetCodec
 {
     private readonly int _maxBlockSize;
+    private readonly bool _systemZlib;
+    private readonly bool _systemBzip2;
     private const int InitialOutputSize = 64 * 1024;
     private Deflater? _deflater;
     private Inflater? _inflater;
     private byte[] _input = [];
     private byte[] _output = [];
 
-    public HetCodec(int maxBlockSize) => _maxBlockSize = maxBlockSize;
+    /// <param name="maxBlockSize">Largest uncompressed block.</param>
+    /// <param name="useSystemLibraries">Use the host's zlib / libbz2 when present (tests turn it off to cover SharpZipLib).</param>
+    public HetCodec(int maxBlockSize, bool useSystemLibraries = true)
+    {
+        _maxBlockSize = maxBlockSize;
+        _systemZlib = useSystemLibraries && SystemCompression.HasZlib;
+        _systemBzip2 = useSystemLibraries && SystemCompression.HasBzip2;
+    }
 
     /// <summary>
     /// Compresses <paramref name="block"/> into <paramref name="destination"/>. Returns the compressed
@@ -26,10 +37,16 @@ internal sealed class HetCodec
     /// </summary>
     public int Compress(HetCompression method, int level, ReadOnlySpan<byte> block, byte[] destination)
     {
-        byte[] input = Input(block);
         int limit = Math.Min(block.Length - 1, destination.Length);
         if (limit <= 0)
             return 0;
+        if (method == HetCompression.Bzip2 ? _systemBzip2 : _systemZlib)
+        {
+            return method == HetCompression.Bzip2
+                ? SystemCompression.Bzip2Compress(block, destination.AsSpan(0, limit), level)
+                : SystemCompression.ZlibCompress(block, destination.AsSpan(0, limit), level);
+        }
+        byte[] input = Input(block);
         return method == HetCompression.Bzip2
             ? CompressBzip2(level, input, block.Length, destination, limit)
             : CompressZlib(level, input, block.Length, destination, limit);
@@ -38,6 +55,13 @@ internal sealed class HetCodec
     /// <summary>Decompresses a block into <paramref name="destination"/>; its length, or -1 when the data is not a valid stream or exceeds the largest block.</summary>
     public int Decompress(HetCompression method, ReadOnlySpan<byte> compressed, Span<byte> destination)
     {
+        if (method == HetCompression.Bzip2 ? _systemBzip2 : _systemZlib)
+        {
+            Span<byte> output = destination[..Math.Min(destination.Length, _maxBlockSize)];
+            return method == HetCompression.Bzip2
+                ? SystemCompression.Bzip2Decompress(compressed, output)
+                : SystemCompression.ZlibDecompress(compressed, output);
+        }
         if (_output.Length == 0)
             _output = new byte[InitialOutputSize];
         byte[] input = Input(compressed);

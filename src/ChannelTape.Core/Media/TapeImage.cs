@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Win32.SafeHandles;
 
 namespace ChannelTape.Media;
@@ -28,7 +29,7 @@ public static class TapeImage
     /// a file that cannot be opened for writing opens read-only (awstape.c open_awstape). An empty
     /// HET file opened for writing is initialised with two tape marks, as hetlib.c het_open does.
     /// </summary>
-    public static bool TryOpen(string path, TapeImageOptions options, out ITapeMedia? media, out string? error)
+    public static bool TryOpen(string path, TapeImageOptions options, [NotNullWhen(true)] out ITapeMedia? media, [NotNullWhen(false)] out string? error)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
@@ -49,9 +50,9 @@ public static class TapeImage
             return false;
         }
         TapeImageFormat format = DetectFormat(path);
-        if (!TryOpenHandle(path, FileMode.Open, options.ReadOnly, out SafeFileHandle? handle, out bool readOnly, out error))
+        if (!TryOpenHandle(path, FileMode.Open, options.ReadOnly, out SafeFileHandle? handle, out bool readOnly, out error)
+            || !TryCreateMedia(path, format, handle!, readOnly, options, out media, out error))
             return false;
-        media = Create(path, format, handle!, readOnly, options);
         if (format == TapeImageFormat.Het && !readOnly && media.ImageSize == 0)
         {
             // hetlib.c het_open: "If uninitialized tape, write 2 tapemarks to make it a valid NL tape".
@@ -70,7 +71,7 @@ public static class TapeImage
     /// Creates a new, empty image (0 bytes). An existing empty file is taken over; an existing file
     /// with data is refused, so no volume is overwritten by accident.
     /// </summary>
-    public static bool TryCreate(string path, TapeImageFormat format, TapeImageOptions options, out ITapeMedia? media, out string? error)
+    public static bool TryCreate(string path, TapeImageFormat format, TapeImageOptions options, [NotNullWhen(true)] out ITapeMedia? media, [NotNullWhen(false)] out string? error)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
@@ -96,18 +97,31 @@ public static class TapeImage
             error = $"{path}: {e.Message}";
             return false;
         }
-        if (!TryOpenHandle(path, FileMode.Open, options.ReadOnly, out SafeFileHandle? handle, out bool readOnly, out error))
-            return false;
-        media = Create(path, format, handle!, readOnly, options);
-        return true;
+        return TryOpenHandle(path, FileMode.Open, options.ReadOnly, out SafeFileHandle? handle, out bool readOnly, out error)
+            && TryCreateMedia(path, format, handle!, readOnly, options, out media, out error);
     }
 
-    private static ITapeMedia Create(string path, TapeImageFormat format, SafeFileHandle handle, bool readOnly, TapeImageOptions options)
-        => format == TapeImageFormat.FakeTape
-            ? new FakeTapeMedia(path, handle, readOnly, options)
-            : new AwsTapeMedia(path, format, handle, readOnly, options);
+    private static bool TryCreateMedia(string path, TapeImageFormat format, SafeFileHandle handle, bool readOnly, TapeImageOptions options,
+        [NotNullWhen(true)] out ITapeMedia? media, [NotNullWhen(false)] out string? error)
+    {
+        try
+        {
+            media = format == TapeImageFormat.FakeTape
+                ? new FakeTapeMedia(path, handle, readOnly, options)
+                : new AwsTapeMedia(path, format, handle, readOnly, options);
+            error = null;
+            return true;
+        }
+        catch (IOException e)
+        {
+            handle.Dispose();
+            media = null;
+            error = $"{path}: {e.Message}";
+            return false;
+        }
+    }
 
-    private static bool TryOpenHandle(string path, FileMode mode, bool readOnly, out SafeFileHandle? handle, out bool openedReadOnly, out string? error)
+    private static bool TryOpenHandle(string path, FileMode mode, bool readOnly, [NotNullWhen(true)] out SafeFileHandle? handle, out bool openedReadOnly, [NotNullWhen(false)] out string? error)
     {
         handle = null;
         openedReadOnly = readOnly;

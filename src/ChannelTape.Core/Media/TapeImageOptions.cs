@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
 namespace ChannelTape.Media;
@@ -54,7 +55,7 @@ public sealed record TapeImageOptions
     /// Parses device-statement words. An unknown word or a bad value gives false and an error that
     /// names the word. Words are matched case-insensitively, as Hercules' parser does.
     /// </summary>
-    public static bool TryParse(IEnumerable<string> words, out TapeImageOptions options, out string? error)
+    public static bool TryParse(IEnumerable<string> words, out TapeImageOptions options, [NotNullWhen(false)] out string? error)
     {
         ArgumentNullException.ThrowIfNull(words);
         var result = new TapeImageOptions();
@@ -69,7 +70,7 @@ public sealed record TapeImageOptions
         return true;
     }
 
-    private static bool TryApply(TapeImageOptions current, string word, out TapeImageOptions next, out string? error)
+    private static bool TryApply(TapeImageOptions current, string word, out TapeImageOptions next, [NotNullWhen(false)] out string? error)
     {
         next = current;
         error = null;
@@ -149,7 +150,7 @@ public sealed record TapeImageOptions
         }
     }
 
-    private static bool Fail(string word, string why, out string? error)
+    private static bool Fail(string word, string why, [NotNullWhen(false)] out string? error)
     {
         error = $"option '{word}': {why}";
         return false;

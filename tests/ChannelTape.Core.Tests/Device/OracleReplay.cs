@@ -33,7 +33,16 @@ internal static class OracleReplay
 
         using var drive = new TapeDrive(model, devnum);
         bool statusPending = false; // Hercules refuses devinit while the device has status pending
-        drive.UnsolicitedStatus += (_, _) => statusPending = true;
+        var unsolicited = new List<UnitStatus>();
+        drive.UnsolicitedStatus += (_, status) =>
+        {
+            if (!statusPending)
+            {
+                unsolicited.Add(status); // a second interrupt while one is pending is dropped (§5)
+            }
+
+            statusPending = true;
+        };
         var tape = t.GetProperty("tape");
         if (tape.ValueKind == JsonValueKind.Object || tape.GetString() != "none")
         {
@@ -41,6 +50,7 @@ internal static class OracleReplay
         }
 
         statusPending = false; // the configured volume raises no interrupt (first init)
+        unsolicited.Clear();
 
         var differences = new List<string>();
         var programs = t.GetProperty("programs").EnumerateArray().ToList();
@@ -61,6 +71,11 @@ internal static class OracleReplay
             }
 
             statusPending = false; // the guest drains pending status before each program
+            string wantPending = expected.TryGetProperty("pending_before", out var pending) && pending.ValueKind == JsonValueKind.Object
+                ? string.Join(",", pending.GetProperty("statuses").EnumerateArray().Select(x => x.GetProperty("unit_status").GetString()))
+                : "";
+            string gotPending = string.Join(",", unsolicited.Select(x => $"{(byte)x:X2}"));
+            unsolicited.Clear();
 
             if (!Replayable(expected))
             {
@@ -68,6 +83,11 @@ internal static class OracleReplay
             }
 
             var actual = RunProgram(drive, program);
+            if (wantPending != gotPending)
+            {
+                differences.Add($"program {index} pending_before: want {wantPending}, got {gotPending}");
+            }
+
             if (skipPrograms?.Contains(index) == true)
             {
                 continue; // executed for its effect on the volume, compared elsewhere
