@@ -50,6 +50,34 @@ public class ConformanceSuiteTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Scripts))]
+    public void EveryExpectationHoldsInProcess(string name)
+    {
+        var path = Path.Combine(SuiteDirectory, name);
+        Assert.True(ScriptParser.TryParse(File.ReadAllText(path), out var script, out var parseError), $"{name}: {parseError}");
+        var work = Path.Combine(Path.GetTempPath(), "ctape-scripts-tests", $"{Path.GetFileNameWithoutExtension(name)}-{Guid.NewGuid():N}");
+        try
+        {
+            Assert.True(ChannelScriptDrive.TryCreateInProcess(script, SuiteDirectory, work, out var drive, out var error), $"{name}: {error}");
+            using (drive)
+            {
+                var result = ScriptRunner.Run(script, drive!);
+                var report = new StringWriter();
+                ScriptReport.Write(report, name, script, result, verbose: false);
+                Assert.True(result.Passed, report.ToString());
+                Assert.True(result.Checked > 0, $"{name}: no expectation checked");
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(work))
+            {
+                Directory.Delete(work, recursive: true);
+            }
+        }
+    }
+
     [Fact]
     public void TheSuiteCoversEveryNamedCommandOnEveryModel()
     {
