@@ -1,4 +1,5 @@
 using ChannelTape.Channel;
+using ChannelTape.Media;
 
 namespace ChannelTape.Scripts.CcwScript;
 
@@ -71,6 +72,11 @@ internal sealed class ScriptBuilder
                         return null;
                     }
 
+                    if (!CheckOptions(t.Volume))
+                    {
+                        return null;
+                    }
+
                     tape = t.Volume;
                     break;
                 case ExpectNode e:
@@ -118,6 +124,11 @@ internal sealed class ScriptBuilder
                     Fail(l.Location, "labels belong inside a program block (program { ... })");
                     return null;
                 case MountNode m:
+                    if (!CheckOptions(m.Volume))
+                    {
+                        return null;
+                    }
+
                     CloseProgram();
                     steps.Add(new MountStep(m.Volume, m.Location));
                     break;
@@ -136,6 +147,17 @@ internal sealed class ScriptBuilder
 
         CloseProgram();
         return new Script(device ?? DeviceDeclaration.Default, tape ?? VolumeSpec.DefaultEmpty, steps);
+    }
+
+    /// <summary>Device-statement options are checked as the media layer will read them (tapedev.c option words).</summary>
+    private bool CheckOptions(VolumeSpec volume)
+    {
+        if (volume.Kind == VolumeKind.None && volume.Options.Count > 0)
+        {
+            return Fail(volume.Location, "options belong to a volume; 'none' has no volume");
+        }
+
+        return TapeImageOptions.TryParse(volume.Options, out _, out var error) || Fail(volume.Location, error ?? "bad option");
     }
 
     private Expectation? Resolve(Expectation expectation, IReadOnlyList<ScriptCcw> ccws)

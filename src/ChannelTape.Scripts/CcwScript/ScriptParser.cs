@@ -381,8 +381,9 @@ public static class ScriptParser
         });
 
     private static readonly Parser<char, ushort> s_deviceNumber =
-        s_hexDigits.Assert(h => h.Length <= 4, "a device number has at most 4 hex digits")
-            .Select(h => Convert.ToUInt16(h, 16)).Labelled("a device number (hex, e.g. 0580)");
+        At(s_hexDigits.Labelled("a device number (hex, e.g. 0580)")).Bind(h => h.Value.Length <= 4
+            ? Return(Convert.ToUInt16(h.Value, 16))
+            : FailAt<ushort>(h.Pos, "a device number has at most 4 hex digits"));
 
     private static Parser<char, Node> DeviceParser(ScriptLocation pos) =>
         Keyword("device").Then(Map((model, devnum) => (Node)new DeviceNode(model, devnum.HasValue ? devnum.Value : (ushort)0x0580, pos),
@@ -491,7 +492,7 @@ public static class ScriptParser
             customMessage = customMessage[(end + 1)..];
         }
 
-        var found = error.EOF ? "end of script" : error.Unexpected.HasValue ? $"'{error.Unexpected.Value}'" : null;
+        var found = error.EOF ? "end of script" : error.Unexpected.HasValue ? Show(error.Unexpected.Value) : null;
         var expected = error.Expected
             .Select(e => e.IsEof ? "end of script" : e.Label ?? $"'{new string(e.Tokens.ToArray())}'")
             .Distinct()
@@ -516,6 +517,13 @@ public static class ScriptParser
 
         return new ScriptError(location, text.Length > 0 ? text.ToString() : "syntax error");
     }
+
+    private static string Show(char c) => c switch
+    {
+        '\n' or '\r' => "end of line",
+        '\t' => "a tab",
+        _ => $"'{c}'",
+    };
 
     private static string JoinOr(List<string> items) =>
         items.Count == 1 ? items[0] : string.Join(", ", items.Take(items.Count - 1)) + " or " + items[^1];

@@ -79,6 +79,23 @@ public class ConformanceSuiteTests
     }
 
     [Fact]
+    public void EveryTruncationOfTheTourParsesOrNamesAPlaceInsideTheText()
+    {
+        var source = File.ReadAllText(Path.Combine(SuiteDirectory, "00_tour.ccw"));
+        var lines = source.Split('\n');
+        for (var length = 0; length <= source.Length; length++)
+        {
+            var text = source[..length];
+            if (!ScriptParser.TryParse(text, out _, out var error))
+            {
+                Assert.InRange(error!.Location.Line, 1, lines.Length);
+                Assert.InRange(error.Location.Column, 1, lines[error.Location.Line - 1].Length + 1);
+                Assert.False(string.IsNullOrWhiteSpace(error.Message));
+            }
+        }
+    }
+
+    [Fact]
     public void TheSuiteCoversEveryNamedCommandOnEveryModel()
     {
         var used = new Dictionary<ChannelTape.Device.TapeModel, HashSet<byte>>();

@@ -264,6 +264,10 @@ public class ScriptParserTests
     [InlineData("program {\n  NOP\n  expect status CE DE\n}", 3, 3, "inside a program block only")]
     [InlineData("wait for-ever", 1, 6, "device-end or attention")]
     [InlineData("WRITE Q'AB'", 1, 7, "unknown literal prefix Q'")]
+    [InlineData("device 3490 at 05800", 1, 16, "at most 4 hex digits")]
+    [InlineData("tape empty maxsizeK=abc", 1, 6, "maxsizeK=abc")]
+    [InlineData("NOP\nmount \"a.aws\" eotmargin=x", 2, 7, "eotmargin=x")]
+    [InlineData("tape \"a.aws\" maxsizeK=\nNOP", 1, 23, "unexpected end of line")]
     public void ErrorsNameLineColumnAndWhatWasExpected(string source, int line, int column, string message)
     {
         var error = ParseError(source);
