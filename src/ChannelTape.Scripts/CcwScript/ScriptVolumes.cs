@@ -29,53 +29,61 @@ public sealed class ScriptVolumes
     {
         ArgumentNullException.ThrowIfNull(volume);
         media = null;
+        if (!TryPrepare(volume, out var path, out error) || path is null)
+        {
+            return error is null;
+        }
+
+        _ = TapeImageOptions.TryParse(volume.Options, out var options, out _);
+        return TapeImage.TryOpen(path, options, out media, out error);
+    }
+
+    /// <summary>
+    /// Puts the image of <paramref name="volume"/> in the work directory and returns its path (null for
+    /// <see cref="VolumeKind.None"/>), for a drive that opens it itself, such as one on a server.
+    /// </summary>
+    public bool TryPrepare(VolumeSpec volume, out string? path, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(volume);
+        path = null;
         if (volume.Kind == VolumeKind.None)
         {
             error = null;
             return true;
         }
 
-        if (!TapeImageOptions.TryParse(volume.Options, out var options, out error))
+        if (!TapeImageOptions.TryParse(volume.Options, out _, out error))
         {
             return false;
         }
 
         var number = ++_images;
-        switch (volume.Kind)
+        try
         {
-            case VolumeKind.File:
+            switch (volume.Kind)
             {
-                var source = Path.Combine(_scriptDirectory, volume.Path!);
-                var copy = Path.Combine(_workDirectory, $"{number:D2}-{Path.GetFileName(source)}");
-                try
-                {
-                    File.Copy(source, copy, overwrite: true);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-                {
-                    error = $"{volume.Path}: {e.Message}";
+                case VolumeKind.File:
+                    var source = Path.Combine(_scriptDirectory, volume.Path!);
+                    path = Path.Combine(_workDirectory, $"{number:D2}-{Path.GetFileName(source)}");
+                    File.Copy(source, path, overwrite: true);
+                    return true;
+                case VolumeKind.Empty:
+                    path = Path.Combine(_workDirectory, $"{number:D2}-empty.aws");
+                    File.WriteAllBytes(path, []);
+                    return true;
+                case VolumeKind.Blocks:
+                    path = Path.Combine(_workDirectory, $"{number:D2}-blocks.aws");
+                    File.WriteAllBytes(path, []);
+                    return TryWriteBlocks(path, volume.Blocks, out error);
+                default:
+                    error = $"unknown volume kind {volume.Kind}";
                     return false;
-                }
-
-                return TapeImage.TryOpen(copy, options, out media, out error);
             }
-
-            case VolumeKind.Empty:
-                return TapeImage.TryCreate(Path.Combine(_workDirectory, $"{number:D2}-empty.aws"), TapeImageFormat.Aws, options, out media, out error);
-            case VolumeKind.Blocks:
-            {
-                var path = Path.Combine(_workDirectory, $"{number:D2}-blocks.aws");
-                if (!TryWriteBlocks(path, volume.Blocks, out error))
-                {
-                    return false;
-                }
-
-                return TapeImage.TryOpen(path, options, out media, out error);
-            }
-
-            default:
-                error = $"unknown volume kind {volume.Kind}";
-                return false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            error = $"{volume.Path ?? volume.Kind.ToString().ToLowerInvariant()}: {e.Message}";
+            return false;
         }
     }
 
