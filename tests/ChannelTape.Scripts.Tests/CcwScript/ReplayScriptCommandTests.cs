@@ -69,6 +69,38 @@ public sealed class ReplayScriptCommandTests : IDisposable
     }
 
     [Fact]
+    public void AnEndlessChannelProgramIsStoppedAndReported()
+    {
+        var (code, output, _) = Replay("""
+            program "endless" {
+              again: NOP SLI
+              TIC again
+            }
+            """);
+        Assert.Equal(1, code);
+        Assert.Contains("line 1: the channel program ends: got it did not end", output);
+    }
+
+    [Fact]
+    public void UnsolicitedDeviceEndAfterAnOperatorMountIsWaitedFor()
+    {
+        var (code, output, _) = Replay("""
+            tape none
+            mount empty
+            wait device-end timeout 2s
+            WTM
+            expect status CE DE
+            unload
+            wait device-end timeout 2s
+            wait device-end timeout 50ms
+            """);
+        Assert.Equal(1, code);
+        Assert.Contains("line 8: unsolicited device end: got nothing within 50 ms", output);
+        Assert.DoesNotContain("line 3:", output);
+        Assert.DoesNotContain("line 7:", output);
+    }
+
+    [Fact]
     public void TheCommandDecidesScriptsByTheirExtension()
     {
         Assert.True(ReplayScriptCommand.Handles(["a.ccw", "--verbose"]));
