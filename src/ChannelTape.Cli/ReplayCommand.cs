@@ -23,7 +23,7 @@ public static class ReplayCommand
         var testPath = arguments.Get("--json") ?? (arguments.Positional.Count == 1 ? arguments.Positional[0] : null);
         if (testPath is null || (arguments.Has("--json") && arguments.Positional.Count > 0) || arguments.Positional.Count > 1)
         {
-            throw new UsageException("usage: ctape replay --json TEST.json [--out FILE] [--workdir DIR] [--full-data] [--full-aws-hex]");
+            throw new UsageException("usage: ctape replay --json TEST.json [--out FILE] [--workdir DIR] [--full-data] [--full-aws-hex]\n   or: " + ReplayScriptCommand.Usage["usage: ".Length..]);
         }
 
         var workDirectory = arguments.Get("--workdir")
