@@ -18,6 +18,7 @@ public sealed class TapeServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lifecycle = new();
     private Socket? _listener;
+    private IPEndPoint? _localEndPoint;
     private Task _acceptLoop = Task.CompletedTask;
     private Task _idleLoop = Task.CompletedTask;
     private Task? _stopTask;
@@ -38,8 +39,7 @@ public sealed class TapeServer : IAsyncDisposable
     internal IServerLog Log { get; }
 
     /// <summary>The address the server listens on (with the real port when bound to port 0).</summary>
-    public IPEndPoint LocalEndPoint =>
-        (IPEndPoint)(_listener?.LocalEndPoint ?? throw new InvalidOperationException("the server is not started"));
+    public IPEndPoint LocalEndPoint => _localEndPoint ?? throw new InvalidOperationException("the server is not started");
 
     /// <summary>Connections currently open.</summary>
     public int ConnectionCount => _connections.Count;
@@ -67,6 +67,7 @@ public sealed class TapeServer : IAsyncDisposable
             }
 
             _listener = listener;
+            _localEndPoint = (IPEndPoint)listener.LocalEndPoint!;
             _acceptLoop = AcceptLoopAsync(listener);
             _idleLoop = IdleLoopAsync();
         }
