@@ -9,6 +9,9 @@ public static class Program
     /// </summary>
     private static readonly (string Name, string Help, Func<string[], int> Run)[] s_commands =
     [
+        ("config", ConfigCommand.Help, ConfigCommand.Run),
+        ("volume", VolumeCommand.Help, VolumeCommand.Run),
+        ("replay", ReplayCommand.Help, ReplayCommand.Run),
     ];
 
     public static int Main(string[] args)

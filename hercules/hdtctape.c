@@ -1,0 +1,1389 @@
+/* hdtctape.c - Hercules device module "CTAPE": a tape drive whose CCWs run on a ChannelTape
+ * server. Every CCW the channel hands this handler goes over TCP to the server as one `Ccw`
+ * frame; the `CcwReply` supplies unit status, residual, "more", sense and input data.
+ * Wire protocol: docs/protocol.md (version 1). Builds for Hercules 3.13 and SDL Hyperion 4.x
+ * from this one source (hercules/Makefile, HERC_FLAVOR=313|4x).
+ *
+ * Config statement:   CUU CTAPE host:port [image|volser|*] [options...]
+ *
+ * Threads and locks (why it is safe with Hercules' locking):
+ *   - exec/init/query/close/halt run on Hercules threads. A request (one at a time per
+ *     connection, docs/protocol.md §2) is sent and its reply read by the requesting thread
+ *     itself, with a deadline: no thread hand-off on the path of a CCW. Frames that arrive
+ *     meanwhile are handled on the way: Unsolicited status is queued, Ping answered.
+ *     No Hercules lock is taken, so this cannot deadlock against init (which Hercules calls
+ *     with dev->lock held).
+ *   - one module-wide housekeeping thread reads idle connections (a non-blocking look every
+ *     100 ms for Unsolicited status, Ping, the server's Close), raises queued unsolicited status
+ *     with device_attention() (which takes dev->lock and may wait for it; no module lock is
+ *     held then), sends keepalive Pings on idle connections and finishes parked closes (below).
+ *   - Hercules 3.13 `devinit` calls close() and then init() for the same device, and has no
+ *     reinit flag; 4.x calls init() with dev->reinit set and no close(). So close() on 3.13
+ *     "parks" the connection for a moment: an init() for the same device that follows reuses it
+ *     (and sends Mount); otherwise the housekeeping thread sends Close after the grace period.
+ *     During Hercules shutdown, and always on 4.x, close() closes at once.
+ *   - a dead server cannot hang a Hercules thread: connect, every send (SO_SNDTIMEO) and every
+ *     wait for a reply are bounded. On 4.x the halt callback (HSCH/CSCH/HIO/reset) sends Halt
+ *     and, if the reply does not come promptly, shuts the socket down.
+ * Failure behaviour (docs/protocol.md §4): an unreachable or vanished server gives unit check
+ * with intervention-required sense; the next CCW reconnects (Attach with the take-over flag).
+ * While not connected, Sense (04) returns that sense and Sense ID (E4) the last known identity.
+ */
+
+#include "hstdinc.h"
+#include "hercules.h"
+#include "devtype.h"
+
+#include <pthread.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(HDL_NAME_HERCULES)          /* SDL Hyperion 4.x: version.h */
+  #define CT_HERC4 1
+  typedef U32 CT_COUNT;
+  #define CT_FLAVOR "4.x"
+#else                                   /* Hercules 3.x */
+  #define CT_HERC4 0
+  typedef U16 CT_COUNT;
+  #define CT_FLAVOR "3.13"
+#endif
+
+/* ---- protocol constants (docs/protocol.md §1, §3) ------------------------------------- */
+#define CT_PROTOCOL_VERSION   1
+#define CT_MAX_FRAME_DEFAULT  2097408u  /* 2 MiB + 256 */
+#define CT_MIN_FRAME          65792u
+#define MSG_HELLO        0x01
+#define MSG_HELLO_REPLY  0x02
+#define MSG_ATTACH       0x10
+#define MSG_ATTACH_REPLY 0x11
+#define MSG_CCW          0x20
+#define MSG_CCW_REPLY    0x21
+#define MSG_HALT         0x22
+#define MSG_UNSOLICITED  0x30
+#define MSG_MOUNT        0x40
+#define MSG_MOUNT_REPLY  0x41
+#define MSG_QUERY        0x42
+#define MSG_QUERY_REPLY  0x43
+#define MSG_PING         0x50
+#define MSG_PONG         0x51
+#define MSG_CLOSE        0x60
+#define MSG_ERROR        0x7F
+#define ATTACH_FLAG_TAKEOVER 0x01
+#define CCW_REPLY_FLAG_MORE  0x01
+#define CLOSE_REASON_NORMAL   0
+#define CLOSE_REASON_SHUTDOWN 1
+
+/* ---- timing ------------------------------------------------------------------------------ */
+#define CT_CONNECT_TIMEOUT_S_DEFAULT 5    /* env HDTCTAPE_CONNECT_TIMEOUT */
+#define CT_REPLY_TIMEOUT_S_DEFAULT   60   /* env HDTCTAPE_TIMEOUT: a CCW's reply */
+#define CT_SHORT_TIMEOUT_MS          3000 /* Hello, Attach, Mount, Close */
+#define CT_QUERY_TIMEOUT_MS          1000 /* devlist must not hang the console */
+#define CT_HALT_GRACE_MS             1000 /* 4.x: wait for the halted CCW's reply, then cut */
+#define CT_KEEPALIVE_S               25   /* protocol: ping at least every 30 s when idle */
+#define CT_PARK_GRACE_MS             1500 /* 3.13: close() -> init() of devinit */
+#define CT_RECONNECT_THROTTLE_MS     1000
+#define CT_MOUNT_DE_WINDOW_MS        2000
+#define CT_QUERY_CACHE_MS            2000 /* 3.13's panel queries every device per refresh */
+
+/* ---- identity used until the server has told us (and when it is unreachable) ------------ */
+static BYTE ct_immed_marker = 1;       /* what a non-NULL immed[] entry points at */
+static const BYTE ct_fallback_devid[7] = { 0xFF, 0x34, 0x90, 0x50, 0x34, 0x90, 0x50 };
+
+/* Hercules' tape immediate-command table (tapeccws.c TapeImmedCommands), used until the
+   server's AttachReply supplies the drive's own bitmap. */
+static const BYTE ct_tape_immed[256] =
+{
+ /* 0 1 2 3 4 5 6 7 8 9 A B C D E F */
+    0,0,0,1,0,0,0,1,0,0,0,0,0,0,0,1, /* 00 */
+    0,0,0,1,0,0,0,1,0,0,0,1,0,0,0,1, /* 10 */
+    0,0,0,1,0,0,0,1,0,0,0,1,0,0,0,1, /* 20 */
+    0,0,0,1,0,0,0,1,0,0,0,1,0,0,0,1, /* 30 */
+    0,0,0,1,0,0,0,1,0,0,0,0,0,0,0,0, /* 40 */
+    0,0,0,1,0,0,0,1,0,0,0,1,0,0,0,1, /* 50 */
+    0,0,0,1,0,0,0,1,0,0,0,1,0,0,0,1, /* 60 */
+    0,0,0,1,0,0,0,0,0,0,0,1,0,0,0,1, /* 70 */
+    0,0,0,1,0,0,0,1,0,0,0,1,0,0,0,1, /* 80 */
+    0,0,0,1,0,0,0,1,0,0,0,1,0,0,0,0, /* 90 */
+    0,0,0,1,0,0,0,1,0,0,0,1,0,0,0,0, /* A0 */
+    0,0,0,1,0,0,0,0,0,0,0,1,0,0,0,1, /* B0 */
+    0,0,0,1,0,0,0,0,0,0,0,1,0,0,0,1, /* C0 */
+    0,0,0,1,0,0,0,1,0,0,0,0,0,0,0,1, /* D0 */
+    0,0,0,0,0,0,0,1,0,0,0,1,0,0,0,1, /* E0 */
+    0,0,0,1,0,0,0,1,0,0,0,1,0,0,0,1  /* F0 */
+};
+
+/* ---- per-device state ----------------------------------------------------------------- */
+typedef struct CTAPE CTAPE;
+struct CTAPE
+{
+    CTAPE          *next;               /* registry chain (g_mu)                    */
+    int             refs;               /* registry + users (g_mu)                  */
+    int             registered;         /* in the registry (g_mu)                   */
+    int             parked;             /* 3.13 close() waiting for devinit's init  */
+    struct timespec park_deadline;
+
+    DEVBLK         *dev;
+    U16             devnum;
+    char            host[256];
+    char            port[16];
+    char            words[1024];        /* mount words for the first Attach         */
+    int             attached_once;      /* the server has accepted an Attach        */
+    int             placeholder_fd;     /* /dev/null in dev->fd: close() gets called */
+
+    pthread_mutex_t mu;                 /* everything below, except sending          */
+    pthread_cond_t  cv;
+    pthread_mutex_t send_mu;            /* one frame at a time on the socket         */
+
+    int             sock;               /* -1 = not connected                        */
+    int             lost;               /* the connection ended (seen while reading)  */
+    int             idle_reading;       /* read_idle_connection() is reading a frame   */
+    U32             max_frame;
+    struct timespec last_send;
+    struct timespec last_connect_fail;  /* throttles reconnects to a dead server   */
+
+    int             req_busy;           /* a request is outstanding (its thread reads) */
+    BYTE            abandoned_type;     /* reply type of a request that timed out: a   */
+                                        /* late reply of that type is dropped          */
+    int             ccw_outstanding;
+
+    int             mount_window;       /* Mount outstanding (init of devinit)       */
+    int             mount_de_seen;
+    struct timespec swallow_de_until;   /* 3.13: Hercules' devinit raises its own DE */
+
+    /* identity and state from the server */
+    U16             model;
+    DEVIM           immed[256];         /* dev->immed is a DEVIM* (both versions):   */
+                                        /* entry non-NULL = command is immediate     */
+    char            status_text[256];
+    struct timespec last_query;         /* devlist text fetched then (0: fetch now)    */
+    int             local_sense;        /* our last answer was a unit check made here */
+                                        /* (server unreachable): a Sense right after  */
+                                        /* gets that sense from us, not the server    */
+};
+
+/* ---- module-wide state ---------------------------------------------------------------- */
+typedef struct ATTN { CTAPE *ct; BYTE status; struct ATTN *next; } ATTN;
+
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t  g_cv = PTHREAD_COND_INITIALIZER;
+static CTAPE          *g_devices;
+static ATTN           *g_attn_head, *g_attn_tail;
+static int             g_housekeeper_running;
+
+/* ---- small helpers -------------------------------------------------------------------- */
+static void now_ts(struct timespec *t) { clock_gettime(CLOCK_MONOTONIC, t); }
+
+static long long ms_since(const struct timespec *t)
+{
+    struct timespec n; now_ts(&n);
+    return (long long)(n.tv_sec - t->tv_sec) * 1000 + (n.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+static void ts_add_ms(struct timespec *t, long ms)
+{
+    t->tv_sec += ms / 1000;
+    t->tv_nsec += (ms % 1000) * 1000000L;
+    if (t->tv_nsec >= 1000000000L) { t->tv_sec++; t->tv_nsec -= 1000000000L; }
+}
+
+static int ts_passed(const struct timespec *t)
+{
+    struct timespec n; now_ts(&n);
+    return n.tv_sec > t->tv_sec || (n.tv_sec == t->tv_sec && n.tv_nsec >= t->tv_nsec);
+}
+
+static void cond_init_monotonic(pthread_cond_t *c)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(c, &a);
+    pthread_condattr_destroy(&a);
+}
+
+static long env_seconds(const char *name, long dflt)
+{
+    const char *v = getenv(name);
+    char *end;
+    long s;
+    if (!v || !*v) return dflt;
+    s = strtol(v, &end, 10);
+    return (*end || s <= 0) ? dflt : s;
+}
+
+static void put16(BYTE *p, U32 v) { p[0] = (BYTE)(v >> 8); p[1] = (BYTE)v; }
+static void put32(BYTE *p, U32 v) { p[0] = (BYTE)(v >> 24); p[1] = (BYTE)(v >> 16); p[2] = (BYTE)(v >> 8); p[3] = (BYTE)v; }
+static U32  get16(const BYTE *p)  { return ((U32)p[0] << 8) | p[1]; }
+static U32  get32(const BYTE *p)  { return ((U32)p[0] << 24) | ((U32)p[1] << 16) | ((U32)p[2] << 8) | p[3]; }
+
+/* A protocol string (u16 length + UTF-8) at p, within len bytes; copied NUL-terminated.
+   Returns the bytes consumed or -1 when it does not fit. */
+static int get_string(const BYTE *p, U32 len, char *out, size_t outsize)
+{
+    U32 n;
+    if (len < 2) return -1;
+    n = get16(p);
+    if (n > len - 2) return -1;
+    if (outsize) {
+        size_t c = n < outsize - 1 ? n : outsize - 1;
+        memcpy(out, p + 2, c);
+        out[c] = '\0';
+    }
+    return (int)(2 + n);
+}
+
+static size_t put_string(BYTE *p, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > 0xFFFF) n = 0xFFFF;
+    put16(p, (U32)n);
+    memcpy(p + 2, s, n);
+    return 2 + n;
+}
+
+/* ---- sense ---------------------------------------------------------------------------- */
+/* Intervention required, as Hercules builds it for an empty drive (hercules-tape.md §2.2-2.4):
+   3480/3490 `40 42 20 43`, byte 7 format 20, bytes 25-30 as tapeccws.c build_senseX;
+   3420 `40 22`. */
+static void set_not_ready_sense(CTAPE *ct, DEVBLK *dev)
+{
+    memset(dev->sense, 0, sizeof(dev->sense));
+    dev->sense[0] = SENSE_IR;
+    if (ct->model == 0x3420) {
+        dev->sense[1] = 0x22;
+    } else {
+        dev->sense[1] = 0x42;
+        dev->sense[2] = 0x20;
+        dev->sense[3] = 0x43;
+        dev->sense[7] = 0x20;               /* format 20 */
+        dev->sense[25] = 0x06;
+        dev->sense[27] = ct->model == 0x3480 ? 0xFC : 0xEC;
+        dev->sense[28] = (BYTE)(ct->devnum >> 12);              /* pseudo serial */
+        dev->sense[29] = (BYTE)(ct->devnum >> 4);
+        dev->sense[30] = (BYTE)(((ct->devnum & 0xF) << 4) | (ct->devnum & 0xF));
+    }
+}
+
+/* ---- registry and references ---------------------------------------------------------- */
+static void ct_free(CTAPE *ct)
+{
+    if (ct->placeholder_fd >= 0) close(ct->placeholder_fd);
+    pthread_mutex_destroy(&ct->mu);
+    pthread_mutex_destroy(&ct->send_mu);
+    pthread_cond_destroy(&ct->cv);
+    free(ct);
+}
+
+static void ct_unref_locked(CTAPE *ct)   /* g_mu held */
+{
+    if (--ct->refs == 0) ct_free(ct);
+}
+
+static void ct_unregister_locked(CTAPE *ct)   /* g_mu held */
+{
+    CTAPE **pp;
+    if (!ct->registered) return;
+    for (pp = &g_devices; *pp; pp = &(*pp)->next)
+        if (*pp == ct) { *pp = ct->next; break; }
+    ct->registered = 0;
+    ct->next = NULL;
+}
+
+/* ---- socket I/O ----------------------------------------------------------------------- */
+static int send_all(int fd, const BYTE *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;                   /* includes EAGAIN: SO_SNDTIMEO expired */
+        }
+        p += w; n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* One frame: length, type, body. Serialised with send_mu; the socket is looked up under mu
+   so that disconnect() (which closes the descriptor only while holding send_mu) cannot race. */
+static int send_frame(CTAPE *ct, BYTE type, const BYTE *body, U32 len)
+{
+    BYTE hdr[5];
+    int fd, rc = -1;
+    put32(hdr, len + 1);
+    hdr[4] = type;
+    pthread_mutex_lock(&ct->send_mu);
+    pthread_mutex_lock(&ct->mu);
+    fd = ct->lost ? -1 : ct->sock;
+    pthread_mutex_unlock(&ct->mu);
+    if (fd >= 0 && len + 1 <= ct->max_frame)
+        rc = (send_all(fd, hdr, 5) == 0 && (len == 0 || send_all(fd, body, len) == 0)) ? 0 : -1;
+    if (rc == 0) {
+        pthread_mutex_lock(&ct->mu);
+        now_ts(&ct->last_send);
+        pthread_mutex_unlock(&ct->mu);
+    }
+    pthread_mutex_unlock(&ct->send_mu);
+    return rc;
+}
+
+/* ---- unsolicited status --------------------------------------------------------------- */
+static void queue_attention(CTAPE *ct, BYTE status)
+{
+    ATTN *a = malloc(sizeof(*a));
+    if (!a) return;
+    a->status = status;
+    a->next = NULL;
+    pthread_mutex_lock(&g_mu);
+    a->ct = ct;
+    ct->refs++;
+    if (g_attn_tail) g_attn_tail->next = a; else g_attn_head = a;
+    g_attn_tail = a;
+    pthread_cond_signal(&g_cv);
+    pthread_mutex_unlock(&g_mu);
+}
+
+static void handle_unsolicited(CTAPE *ct, BYTE status)
+{
+    int raise = 1;
+    pthread_mutex_lock(&ct->mu);
+    ct->last_query.tv_sec = 0;          /* the drive changed: devlist asks again */
+    if (status == CSW_DE) {
+        if (ct->mount_window && !ct->mount_de_seen) {
+            ct->mount_de_seen = 1;       /* decided when the MountReply is in (init) */
+            raise = 0;
+        } else if (ct->swallow_de_until.tv_sec && !ts_passed(&ct->swallow_de_until)) {
+            ct->swallow_de_until.tv_sec = 0;
+            raise = 0;                   /* 3.13 devinit raised this DE itself */
+        }
+    }
+    pthread_mutex_unlock(&ct->mu);
+    if (raise) queue_attention(ct, status);
+}
+
+/* ---- receiving ----------------------------------------------------------------------- */
+/* Waits until fd is readable, at most until deadline (NULL: no limit).
+   Returns 1 readable, 0 deadline passed, -1 error. */
+static int wait_readable(int fd, const struct timespec *deadline)
+{
+    struct pollfd p;
+    int rc, ms;
+    for (;;) {
+        ms = -1;
+        if (deadline) {
+            struct timespec n;
+            long long left;
+            now_ts(&n);
+            left = (long long)(deadline->tv_sec - n.tv_sec) * 1000
+                 + (deadline->tv_nsec - n.tv_nsec) / 1000000;
+            if (left <= 0) return 0;
+            ms = left > 0x7FFFFFFF ? 0x7FFFFFFF : (int)left;
+        }
+        p.fd = fd; p.events = POLLIN; p.revents = 0;
+        rc = poll(&p, 1, ms);
+        if (rc < 0 && errno == EINTR) continue;
+        if (rc < 0) return -1;
+        if (rc == 0) { if (deadline) continue; return 0; }
+        return 1;                       /* POLLIN, POLLHUP, POLLERR: recv tells */
+    }
+}
+
+static int recv_deadline(int fd, BYTE *p, size_t n, const struct timespec *deadline)
+{
+    while (n > 0) {
+        ssize_t r;
+        if (wait_readable(fd, deadline) != 1) return -1;
+        r = recv(fd, p, n, 0);
+        if (r == 0) return -1;
+        if (r < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            return -1;
+        }
+        p += r; n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* One frame. Returns 0 with *type, *body (malloc'd) and *blen; -2 when nothing arrived before the
+   deadline (the stream is still in step); -1 when the connection is unusable (closed, error,
+   bad length, or a frame cut off by the deadline). */
+static int read_frame(CTAPE *ct, int fd, const struct timespec *deadline,
+                      BYTE *type, BYTE **body, U32 *blen)
+{
+    BYTE hdr[5];
+    U32 len;
+    int w = wait_readable(fd, deadline);
+    if (w == 0) return -2;
+    if (w < 0 || recv_deadline(fd, hdr, 5, deadline) != 0) return -1;
+    len = get32(hdr);
+    if (len == 0 || len > ct->max_frame) {
+        logmsg("CTAPE010E %4.4X: frame length %u from server out of range\n",
+               ct->devnum, (unsigned)len);
+        return -1;
+    }
+    *type = hdr[4];
+    *blen = len - 1;
+    *body = malloc(*blen ? *blen : 1);
+    if (!*body) return -1;
+    if (*blen && recv_deadline(fd, *body, *blen, deadline) != 0) {
+        free(*body);
+        return -1;
+    }
+    return 0;
+}
+
+enum { FRAME_HANDLED, FRAME_REPLY, FRAME_END };
+
+/* What to do with a received frame. want: the reply type the caller waits for (0: none).
+   FRAME_REPLY leaves body to the caller; otherwise body is freed here. */
+static int dispatch_frame(CTAPE *ct, BYTE type, BYTE *body, U32 blen, BYTE want)
+{
+    if (type == MSG_UNSOLICITED) {
+        if (blen >= 1) handle_unsolicited(ct, body[0]);
+        free(body);
+        return FRAME_HANDLED;
+    }
+    if (type == MSG_PING) {
+        if (blen == 8) send_frame(ct, MSG_PONG, body, 8);
+        free(body);
+        return FRAME_HANDLED;
+    }
+    if (type == MSG_CLOSE) {
+        char text[200] = "";
+        if (blen >= 1) get_string(body + 1, blen - 1, text, sizeof(text));
+        logmsg("CTAPE011I %4.4X: server closed the connection (reason %u) %s\n",
+               ct->devnum, blen ? body[0] : 0, text);
+        free(body);
+        return FRAME_END;
+    }
+    if (type == MSG_ERROR) {
+        char text[200] = "";
+        if (blen >= 2) get_string(body + 2, blen - 2, text, sizeof(text));
+        logmsg("CTAPE012E %4.4X: server reported protocol error %u: %s\n",
+               ct->devnum, blen >= 2 ? get16(body) : 0, text);
+        free(body);
+        return FRAME_END;
+    }
+    pthread_mutex_lock(&ct->mu);
+    if (ct->abandoned_type && type == ct->abandoned_type) {
+        ct->abandoned_type = 0;         /* late reply to a request that timed out */
+        pthread_mutex_unlock(&ct->mu);
+        free(body);
+        return FRAME_HANDLED;
+    }
+    pthread_mutex_unlock(&ct->mu);
+    if (want && type == want) return FRAME_REPLY;
+    logmsg("CTAPE013E %4.4X: unexpected message type %2.2X from server\n", ct->devnum, type);
+    free(body);
+    return FRAME_END;
+}
+
+/* Reads what an idle connection has received, without waiting for more (housekeeping, and
+   exec before a CCW, so that a server's Close or EOF is seen before a CCW is sent into it).
+   A frame that has begun must complete within 2 s. */
+static void read_idle_connection(CTAPE *ct)
+{
+    int fd;
+    for (;;) {
+        struct pollfd p;
+        struct timespec deadline;
+        BYTE type, *body;
+        U32 blen;
+        int rc, d;
+
+        pthread_mutex_lock(&ct->mu);
+        fd = ct->sock;
+        if (fd < 0 || ct->lost || ct->req_busy || ct->idle_reading) {
+            pthread_mutex_unlock(&ct->mu);
+            return;
+        }
+        p.fd = fd; p.events = POLLIN; p.revents = 0;
+        if (poll(&p, 1, 0) <= 0) { pthread_mutex_unlock(&ct->mu); return; }
+        ct->idle_reading = 1;
+        pthread_mutex_unlock(&ct->mu);
+
+        now_ts(&deadline);
+        ts_add_ms(&deadline, 2000);
+        rc = read_frame(ct, fd, &deadline, &type, &body, &blen);
+        d = rc == 0 ? dispatch_frame(ct, type, body, blen, 0) : FRAME_END;
+
+        pthread_mutex_lock(&ct->mu);
+        ct->idle_reading = 0;
+        if (d == FRAME_END && ct->sock == fd) ct->lost = 1;
+        pthread_cond_broadcast(&ct->cv);
+        pthread_mutex_unlock(&ct->mu);
+        if (d == FRAME_END) return;
+    }
+}
+
+/* ---- connection management ------------------------------------------------------------ */
+/* Ends the current connection (if any): no new request or send picks the socket up, a
+   thread reading it is woken by the shutdown and left to finish, then the descriptor is
+   closed (so its number cannot be reused under a reader). */
+static void disconnect(CTAPE *ct)
+{
+    int fd;
+    struct timespec deadline;
+
+    pthread_mutex_lock(&ct->mu);
+    fd = ct->sock;
+    ct->sock = -1;
+    ct->lost = 0;
+    ct->abandoned_type = 0;
+    if (fd >= 0) shutdown(fd, SHUT_RDWR);
+    pthread_cond_broadcast(&ct->cv);
+    now_ts(&deadline);
+    ts_add_ms(&deadline, CT_SHORT_TIMEOUT_MS);
+    while (fd >= 0 && (ct->req_busy || ct->idle_reading))
+        if (pthread_cond_timedwait(&ct->cv, &ct->mu, &deadline) == ETIMEDOUT) break;
+    pthread_mutex_unlock(&ct->mu);
+
+    if (fd >= 0) {
+        pthread_mutex_lock(&ct->send_mu);
+        close(fd);
+        pthread_mutex_unlock(&ct->send_mu);
+    }
+}
+
+static int connect_with_timeout(const char *host, const char *port, int timeout_ms, char *why, size_t whylen)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    int fd = -1, rc;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        snprintf(why, whylen, "cannot resolve %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    snprintf(why, whylen, "no address for %s", host);
+    for (ai = res; ai; ai = ai->ai_next) {
+        int flags, err = 0;
+        socklen_t elen = sizeof(err);
+        struct pollfd pfd;
+
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) { snprintf(why, whylen, "socket: %s", strerror(errno)); continue; }
+        flags = fcntl(fd, F_GETFL, 0);
+        fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+        rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+        if (rc < 0 && errno == EINPROGRESS) {
+            pfd.fd = fd; pfd.events = POLLOUT; pfd.revents = 0;
+            do rc = poll(&pfd, 1, timeout_ms); while (rc < 0 && errno == EINTR);
+            if (rc == 0) { err = ETIMEDOUT; }
+            else if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0) err = errno;
+            rc = err ? -1 : 0;
+            errno = err;
+        }
+        if (rc == 0) {
+            fcntl(fd, F_SETFL, flags);
+            break;
+        }
+        snprintf(why, whylen, "connect to %s:%s: %s", host, port, strerror(errno));
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd >= 0) {
+        int one = 1;
+        struct timeval tv;
+        tv.tv_sec = env_seconds("HDTCTAPE_TIMEOUT", CT_REPLY_TIMEOUT_S_DEFAULT);
+        tv.tv_usec = 0;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+        /* a server that stops reading cannot block a send (and the CPU) for ever */
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    }
+    return fd;
+}
+
+/* Sends one request and reads frames until its reply of type want has come (docs/protocol.md
+   §2: one request at a time; Unsolicited and Ping may come first). try_only: give up at once
+   if another request is outstanding. Returns 0 with *reply (malloc'd, the caller frees it),
+   -1 connection gone (marked lost), -2 timeout, -3 busy. */
+static int request(CTAPE *ct, BYTE type, const BYTE *body, U32 len, BYTE want,
+                   long timeout_ms, int try_only, BYTE **reply, U32 *reply_len)
+{
+    struct timespec deadline;
+    int rc = 0, fd;
+
+    now_ts(&deadline);
+    ts_add_ms(&deadline, timeout_ms);
+    pthread_mutex_lock(&ct->mu);
+    while ((ct->req_busy || ct->idle_reading) && ct->sock >= 0 && !ct->lost) {
+        if (try_only) { pthread_mutex_unlock(&ct->mu); return -3; }
+        if (pthread_cond_timedwait(&ct->cv, &ct->mu, &deadline) == ETIMEDOUT) {
+            pthread_mutex_unlock(&ct->mu);
+            return -2;
+        }
+    }
+    if (ct->sock < 0 || ct->lost) { pthread_mutex_unlock(&ct->mu); return -1; }
+    fd = ct->sock;
+    ct->req_busy = 1;
+    ct->ccw_outstanding = (type == MSG_CCW);
+    pthread_mutex_unlock(&ct->mu);
+
+    if (send_frame(ct, type, body, len) != 0) rc = -1;
+    while (rc == 0) {
+        BYTE rtype, *rbody;
+        U32 rlen;
+        int d;
+        rc = read_frame(ct, fd, &deadline, &rtype, &rbody, &rlen);
+        if (rc != 0) break;
+        d = dispatch_frame(ct, rtype, rbody, rlen, want);
+        if (d == FRAME_REPLY) { *reply = rbody; *reply_len = rlen; break; }
+        if (d == FRAME_END) rc = -1;
+    }
+
+    pthread_mutex_lock(&ct->mu);
+    if (rc == -1 && ct->sock == fd) ct->lost = 1;
+    if (rc == -2) ct->abandoned_type = want;   /* the reply may still come */
+    ct->req_busy = 0;
+    ct->ccw_outstanding = 0;
+    pthread_cond_broadcast(&ct->cv);
+    pthread_mutex_unlock(&ct->mu);
+    return rc;
+}
+
+/* Applies an AttachReply's identity to the device (docs/protocol.md, AttachReply). */
+static int apply_attach_reply(CTAPE *ct, DEVBLK *dev, const BYTE *r, U32 len, char *why, size_t whylen)
+{
+    U32 n, off, i;
+    int sl;
+    char msg[256] = "";
+
+    if (len < 4) { snprintf(why, whylen, "AttachReply too short"); return -1; }
+    n = r[3];
+    if (len < 4 + n + 1 + 32 + 1 + 2) { snprintf(why, whylen, "AttachReply too short"); return -1; }
+    off = 38 + n;
+    sl = get_string(r + off, len - off, msg, sizeof(msg));
+    if (sl < 0) { snprintf(why, whylen, "AttachReply message does not fit"); return -1; }
+    if (r[0] != 0) {
+        static const char *const reasons[] = { "attached", "no such drive", "model mismatch",
+            "drive attached by another connection", "volume or options refused" };
+        snprintf(why, whylen, "attach refused (%u %s): %s", r[0],
+                 r[0] < 5 ? reasons[r[0]] : "unknown result", msg);
+        return -1;
+    }
+    if (n == 0 || n > sizeof(dev->devid) || r[4 + n] == 0) {
+        snprintf(why, whylen, "AttachReply without identity");
+        return -1;
+    }
+    ct->model = (U16)get16(r + 1);
+    dev->devtype = ct->model;
+    dev->numdevid = n;
+    memcpy(dev->devid, r + 4, n);
+    dev->numsense = r[4 + n];
+    for (i = 0; i < 256; i++)
+        ct->immed[i] = ((r[5 + n + i / 8] >> (7 - (i % 8))) & 1) ? &ct_immed_marker : NULL;
+    strlcpy(ct->status_text, msg, sizeof(ct->status_text));
+    now_ts(&ct->last_query);
+    return 0;
+}
+
+/* Connects, says Hello and attaches the drive. words: mount words for the Attach ("" = leave
+   the drive's volume as it is). Called from init (dev->lock held) and exec; both are fine:
+   nothing here needs a Hercules lock. Returns 0 when attached. */
+static int connect_and_attach(CTAPE *ct, DEVBLK *dev, int takeover, const char *words, char *why, size_t whylen)
+{
+    BYTE hello[2 + 4 + 4 + 2 + 64], *attach, *r = NULL;
+    U32 rlen = 0, hlen;
+    size_t alen;
+    int fd, rc;
+    char name[64];
+
+    disconnect(ct);
+    fd = connect_with_timeout(ct->host, ct->port,
+            (int)env_seconds("HDTCTAPE_CONNECT_TIMEOUT", CT_CONNECT_TIMEOUT_S_DEFAULT) * 1000,
+            why, whylen);
+    if (fd < 0) return -1;
+
+    pthread_mutex_lock(&ct->mu);
+    ct->sock = fd;
+    ct->lost = 0;
+    ct->abandoned_type = 0;
+    ct->max_frame = CT_MAX_FRAME_DEFAULT;
+    pthread_mutex_unlock(&ct->mu);
+
+    /* Hello: magic, version, largest frame we accept (0 = default), host name */
+    memcpy(hello, "CTAP", 4);
+    put16(hello + 4, CT_PROTOCOL_VERSION);
+    put32(hello + 6, 0);
+    snprintf(name, sizeof(name), "hdtctape %s", CT_FLAVOR);
+    hlen = 10 + (U32)put_string(hello + 10, name);
+    rc = request(ct, MSG_HELLO, hello, hlen, MSG_HELLO_REPLY, CT_SHORT_TIMEOUT_MS, 0, &r, &rlen);
+    if (rc != 0) {
+        snprintf(why, whylen, "no HelloReply from %s:%s (%s)", ct->host, ct->port,
+                 rc == -2 ? "timeout" : "connection closed");
+        disconnect(ct);
+        return -1;
+    }
+    if (rlen < 8 || get16(r) != CT_PROTOCOL_VERSION) {
+        snprintf(why, whylen, "server speaks protocol version %u, not %u",
+                 rlen >= 2 ? get16(r) : 0, CT_PROTOCOL_VERSION);
+        free(r);
+        disconnect(ct);
+        return -1;
+    }
+    {
+        U32 mf = get32(r + 2);
+        char sname[128] = "";
+        get_string(r + 6, rlen - 6, sname, sizeof(sname));
+        pthread_mutex_lock(&ct->mu);
+        if (mf >= CT_MIN_FRAME && mf <= CT_MAX_FRAME_DEFAULT) ct->max_frame = mf;
+        pthread_mutex_unlock(&ct->mu);
+        if (mf < CT_MIN_FRAME || mf > CT_MAX_FRAME_DEFAULT) {
+            snprintf(why, whylen, "server's maximum frame length %u is out of range", (unsigned)mf);
+            free(r);
+            disconnect(ct);
+            return -1;
+        }
+    }
+    free(r);
+    r = NULL;
+
+    /* Attach: device number, model 0000 (the server's configured one), flags, words */
+    alen = 5 + 2 + strlen(words);
+    attach = malloc(alen);
+    if (!attach) { disconnect(ct); snprintf(why, whylen, "out of memory"); return -1; }
+    put16(attach, ct->devnum);
+    put16(attach + 2, 0x0000);
+    attach[4] = takeover ? ATTACH_FLAG_TAKEOVER : 0;
+    alen = 5 + put_string(attach + 5, words);
+    rc = request(ct, MSG_ATTACH, attach, (U32)alen, MSG_ATTACH_REPLY, CT_SHORT_TIMEOUT_MS, 0, &r, &rlen);
+    free(attach);
+    if (rc != 0) {
+        snprintf(why, whylen, "no AttachReply (%s)", rc == -2 ? "timeout" : "connection closed");
+        disconnect(ct);
+        return -1;
+    }
+    if (apply_attach_reply(ct, dev, r, rlen, why, whylen) != 0) {
+        free(r);
+        disconnect(ct);
+        return -1;
+    }
+    free(r);
+    ct->attached_once = 1;
+    dev->immed = ct->immed;
+    return 0;
+}
+
+static int is_connected(CTAPE *ct)
+{
+    int c;
+    pthread_mutex_lock(&ct->mu);
+    c = ct->sock >= 0 && !ct->lost;
+    pthread_mutex_unlock(&ct->mu);
+    return c;
+}
+
+/* ---- housekeeping thread -------------------------------------------------------------- */
+static void send_close(CTAPE *ct, BYTE reason, const char *text)
+{
+    BYTE body[1 + 2 + 128];
+    size_t n;
+    if (!is_connected(ct)) return;
+    body[0] = reason;
+    n = 1 + put_string(body + 1, text);
+    send_frame(ct, MSG_CLOSE, body, (U32)n);
+}
+
+static void *housekeeper_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&g_mu);
+    for (;;) {
+        struct timespec tick;
+        CTAPE *ct, **work;
+        int nwork = 0, ndev = 0, i;
+
+        /* unsolicited status: device_attention takes dev->lock, so no module lock here */
+        while (g_attn_head) {
+            ATTN *a = g_attn_head;
+            int ok;
+            g_attn_head = a->next;
+            if (!g_attn_head) g_attn_tail = NULL;
+            ok = a->ct->registered && !a->ct->parked;
+            pthread_mutex_unlock(&g_mu);
+            if (ok) {
+                int rc = device_attention(a->ct->dev, a->status);
+                if (rc == 1)            /* rc 3: subchannel not enabled, nobody to tell */
+                    logmsg("CTAPE020I %4.4X: unsolicited status %2.2X not presented: "
+                           "device busy or status pending\n", a->ct->devnum, a->status);
+            }
+            pthread_mutex_lock(&g_mu);
+            ct_unref_locked(a->ct);
+            free(a);
+        }
+
+        /* parked closes whose devinit never came, and idle connections due a keepalive */
+        for (ct = g_devices; ct; ct = ct->next) ndev++;
+        work = ndev ? malloc(ndev * sizeof(*work)) : NULL;
+        for (ct = g_devices; ct && work; ct = ct->next) {
+            ct->refs++;
+            work[nwork++] = ct;
+        }
+        pthread_mutex_unlock(&g_mu);
+        for (i = 0; i < nwork; i++) {
+            int parked, due;
+            ct = work[i];
+            pthread_mutex_lock(&g_mu);
+            parked = ct->parked;
+            due = parked && ts_passed(&ct->park_deadline);
+            pthread_mutex_unlock(&g_mu);
+            if (parked) {
+                if (due) {
+                    pthread_mutex_lock(&g_mu);
+                    if (ct->parked && ct->registered) {
+                        ct_unregister_locked(ct);
+                        ct->refs--;          /* the registry's reference */
+                        pthread_mutex_unlock(&g_mu);
+                        send_close(ct, CLOSE_REASON_NORMAL, "device detached");
+                        disconnect(ct);
+                    } else {
+                        pthread_mutex_unlock(&g_mu);
+                    }
+                }
+            } else if (is_connected(ct)) {
+                long long idle;
+                read_idle_connection(ct);
+                pthread_mutex_lock(&ct->mu);
+                idle = ms_since(&ct->last_send);
+                pthread_mutex_unlock(&ct->mu);
+                if (idle >= CT_KEEPALIVE_S * 1000) {
+                    BYTE token[8], *r = NULL;
+                    U32 rlen = 0;
+                    int rc;
+                    put32(token, (U32)time(NULL));
+                    put32(token + 4, ct->devnum);
+                    rc = request(ct, MSG_PING, token, 8, MSG_PONG, CT_SHORT_TIMEOUT_MS, 1, &r, &rlen);
+                    free(r);
+                    if (rc == -2) {
+                        logmsg("CTAPE021W %4.4X: no Pong from the server; dropping the connection\n",
+                               ct->devnum);
+                        disconnect(ct);
+                    }
+                }
+            }
+        }
+        pthread_mutex_lock(&g_mu);
+        for (i = 0; i < nwork; i++) ct_unref_locked(work[i]);
+        free(work);
+
+        if (!g_devices && !g_attn_head) break;   /* nothing left to look after */
+        if (g_attn_head) continue;
+        now_ts(&tick);
+        ts_add_ms(&tick, 100);
+        pthread_cond_timedwait(&g_cv, &g_mu, &tick);
+    }
+    g_housekeeper_running = 0;
+    pthread_mutex_unlock(&g_mu);
+    return NULL;
+}
+
+static void ensure_housekeeper_locked(void)   /* g_mu held */
+{
+    pthread_t tid;
+    pthread_attr_t a;
+    if (g_housekeeper_running) return;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&tid, &a, housekeeper_main, NULL) == 0)
+        g_housekeeper_running = 1;
+    else
+        logmsg("CTAPE022E hdtctape: cannot start its housekeeping thread; "
+               "unsolicited status will not be presented\n");
+    pthread_attr_destroy(&a);
+}
+
+/* ---- arguments ------------------------------------------------------------------------ */
+/* host:port, [v6]:port. Returns 1 when arg is an address. */
+static int parse_hostport(const char *arg, char *host, size_t hostlen, char *port, size_t portlen)
+{
+    const char *colon, *p;
+    size_t hl;
+    long v;
+    if (strchr(arg, '/')) return 0;
+    colon = strrchr(arg, ':');
+    if (!colon || !colon[1]) return 0;
+    for (p = colon + 1; *p; p++) if (*p < '0' || *p > '9') return 0;
+    v = strtol(colon + 1, NULL, 10);
+    if (v < 1 || v > 65535) return 0;
+    hl = (size_t)(colon - arg);
+    if (hl == 0) return 0;
+    if (arg[0] == '[' && arg[hl - 1] == ']') { arg++; hl -= 2; }
+    if (hl >= hostlen || strlen(colon + 1) >= portlen) return 0;
+    memcpy(host, arg, hl);
+    host[hl] = '\0';
+    strlcpy(port, colon + 1, portlen);
+    return 1;
+}
+
+static void join_words(int argc, char *argv[], int from, char *out, size_t outlen)
+{
+    int i;
+    out[0] = '\0';
+    for (i = from; i < argc; i++) {
+        if (!argv[i]) continue;
+        if (out[0]) strlcat(out, " ", outlen);
+        strlcat(out, argv[i], outlen);
+    }
+}
+
+static void use_fallback_identity(CTAPE *ct, DEVBLK *dev)
+{
+    int i;
+    ct->model = 0x3490;
+    dev->devtype = 0x3490;
+    dev->numdevid = sizeof(ct_fallback_devid);
+    memcpy(dev->devid, ct_fallback_devid, sizeof(ct_fallback_devid));
+    dev->numsense = 32;
+    for (i = 0; i < 256; i++)
+        ct->immed[i] = ct_tape_immed[i] ? &ct_immed_marker : NULL;
+    dev->immed = ct->immed;
+    ct->status_text[0] = '\0';
+}
+
+/* ---- devinit on a device that is already attached: Mount ------------------------------ */
+static int mount_words(CTAPE *ct, DEVBLK *dev, const char *words)
+{
+    BYTE *body, *r = NULL;
+    U32 rlen = 0;
+    size_t blen;
+    int rc, de_seen;
+    char msg[256] = "";
+
+    if (!is_connected(ct)) {
+        char why[256];
+        /* the Attach carries the words: mounts on a drive that was never attached, and
+           remounts on one that was (server re-applies the statement) */
+        if (connect_and_attach(ct, dev, 1, words, why, sizeof(why)) != 0) {
+            logmsg("CTAPE030E %4.4X: devinit failed: %s\n", ct->devnum, why);
+            return -1;
+        }
+        strlcpy(ct->words, words, sizeof(ct->words));
+        return 0;
+    }
+    if (!words[0]) return 0;            /* nothing to mount: devinit re-reads the state */
+
+    body = malloc(2 + strlen(words));
+    if (!body) return -1;
+    blen = put_string(body, words);
+    pthread_mutex_lock(&ct->mu);
+    ct->mount_window = 1;
+    ct->mount_de_seen = 0;
+    pthread_mutex_unlock(&ct->mu);
+    rc = request(ct, MSG_MOUNT, body, (U32)blen, MSG_MOUNT_REPLY, CT_SHORT_TIMEOUT_MS * 10, 0, &r, &rlen);
+    free(body);
+    pthread_mutex_lock(&ct->mu);
+    ct->last_query.tv_sec = 0;          /* devlist asks the server again */
+    ct->mount_window = 0;
+    de_seen = ct->mount_de_seen;
+    ct->mount_de_seen = 0;
+    if (rc == 0 && rlen >= 1 && r[0] == 0 && !CT_HERC4 && !de_seen) {
+        /* 3.13's devinit presents DE itself after init: the server's DE would be a second */
+        now_ts(&ct->swallow_de_until);
+        ts_add_ms(&ct->swallow_de_until, CT_MOUNT_DE_WINDOW_MS);
+    }
+    pthread_mutex_unlock(&ct->mu);
+    if (rc != 0) {
+        logmsg("CTAPE031E %4.4X: no MountReply from the server (%s)\n", ct->devnum,
+               rc == -2 ? "timeout" : "connection closed");
+        disconnect(ct);
+        return -1;
+    }
+    if (rlen >= 1) get_string(r + 1, rlen - 1, msg, sizeof(msg));
+    if (rlen < 1 || r[0] != 0) {
+        logmsg("CTAPE032E %4.4X: mount of '%s' refused: %s\n", ct->devnum, words, msg);
+        free(r);
+        if (de_seen) queue_attention(ct, CSW_DE);
+        return -1;
+    }
+    free(r);
+    if (de_seen && CT_HERC4) queue_attention(ct, CSW_DE);
+    logmsg("CTAPE033I %4.4X: %s '%s': %s\n", ct->devnum, strcmp(words, "*") ? "mounted" : "unloaded", words, msg);
+    return 0;
+}
+
+/* ---- DEVHND: init --------------------------------------------------------------------- */
+static int ctape_init(DEVBLK *dev, int argc, char *argv[])
+{
+    CTAPE *ct, *old = NULL;
+    char host[256], port[16], words[1024], why[256];
+    int have_addr, reinit;
+
+    have_addr = argc >= 1 && argv[0] && parse_hostport(argv[0], host, sizeof(host), port, sizeof(port));
+    join_words(argc, argv, have_addr ? 1 : 0, words, sizeof(words));
+
+    /* an existing state for this device: 4.x devinit (dev->reinit), or 3.13 devinit, whose
+       close() parked the connection just before this init */
+    pthread_mutex_lock(&g_mu);
+    for (ct = g_devices; ct; ct = ct->next)
+        if (ct->dev == dev) { old = ct; break; }
+    if (old) {
+        old->refs++;                    /* ours until the end of this block */
+#if CT_HERC4
+        reinit = dev->reinit && old->devnum == dev->devnum;
+#else
+        reinit = old->parked && old->devnum == dev->devnum;
+#endif
+        old->parked = 0;
+    } else {
+        reinit = 0;
+    }
+    pthread_mutex_unlock(&g_mu);
+
+    if (old && reinit && (!have_addr || (!strcmp(host, old->host) && !strcmp(port, old->port)))) {
+        int rc;
+        ct = old;
+        dev->dev_data = ct;
+        dev->fd = ct->placeholder_fd;
+        dev->immed = ct->immed;
+        rc = mount_words(ct, dev, words);
+        pthread_mutex_lock(&g_mu);
+        ct_unref_locked(ct);
+        pthread_mutex_unlock(&g_mu);
+        return rc;
+    }
+    if (old) {
+        /* a different server for this device (or a stale state): end the old connection */
+        pthread_mutex_lock(&g_mu);
+        if (old->registered) { ct_unregister_locked(old); old->refs--; }
+        pthread_mutex_unlock(&g_mu);
+        send_close(old, CLOSE_REASON_NORMAL, "device re-initialised");
+        disconnect(old);
+        pthread_mutex_lock(&g_mu);
+        ct_unref_locked(old);
+        pthread_mutex_unlock(&g_mu);
+    }
+    if (!have_addr) {
+        logmsg("CTAPE001E %4.4X: CTAPE needs host:port as its first argument "
+               "(CUU CTAPE host:port [image|volser|*] [options...])\n", dev->devnum);
+        return -1;
+    }
+
+    ct = calloc(1, sizeof(*ct));
+    if (!ct) return -1;
+    ct->dev = dev;
+    ct->devnum = dev->devnum;
+    ct->sock = -1;
+    ct->refs = 1;
+    ct->max_frame = CT_MAX_FRAME_DEFAULT;
+    strlcpy(ct->host, host, sizeof(ct->host));
+    strlcpy(ct->port, port, sizeof(ct->port));
+    strlcpy(ct->words, words, sizeof(ct->words));
+    pthread_mutex_init(&ct->mu, NULL);
+    pthread_mutex_init(&ct->send_mu, NULL);
+    cond_init_monotonic(&ct->cv);
+    now_ts(&ct->last_send);
+    ct->placeholder_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (ct->placeholder_fd < 0) { ct_free(ct); return -1; }
+
+    use_fallback_identity(ct, dev);
+    /* the protocol's Ccw carries a write or control data chain as one merged buffer */
+    dev->cdwmerge = 1;
+    dev->dev_data = ct;
+    /* Hercules calls close() only for a device with an open descriptor */
+    dev->fd = ct->placeholder_fd;
+
+    pthread_mutex_lock(&g_mu);
+    ct->registered = 1;
+    ct->next = g_devices;
+    g_devices = ct;
+    ensure_housekeeper_locked();
+    pthread_mutex_unlock(&g_mu);
+
+    if (connect_and_attach(ct, dev, 0, words, why, sizeof(why)) == 0) {
+        logmsg("CTAPE002I %4.4X: attached to %s:%s as %4.4X: %s\n", dev->devnum,
+               host, port, ct->model, ct->status_text);
+    } else {
+        /* still define the device: the guest sees a not-ready 3490 until the server is there */
+        logmsg("CTAPE003W %4.4X: %s; the drive is not ready until the server answers\n",
+               dev->devnum, why);
+    }
+    return 0;
+}
+
+/* ---- DEVHND: exec --------------------------------------------------------------------- */
+static void local_not_ready(CTAPE *ct, DEVBLK *dev, BYTE code, CT_COUNT count, BYTE *iobuf,
+                            BYTE *more, BYTE *unitstat, CT_COUNT *residual)
+{
+    U32 n;
+    if (code == 0x04) {                 /* Sense: the not-ready sense, as a drive gives it */
+        ct->local_sense = 0;
+        set_not_ready_sense(ct, dev);
+        n = count < dev->numsense ? count : dev->numsense;
+        memcpy(iobuf, dev->sense, n);
+        *residual = (CT_COUNT)(count - n);
+        *more = count < dev->numsense;
+        *unitstat = CSW_CE | CSW_DE;
+        return;
+    }
+    if (code == 0xE4 && dev->numdevid > 0) {   /* Sense ID: the last known identity */
+        n = count < dev->numdevid ? count : dev->numdevid;
+        memcpy(iobuf, dev->devid, n);
+        *residual = (CT_COUNT)(count - n);
+        *more = count < dev->numdevid;
+        *unitstat = CSW_CE | CSW_DE;
+        return;
+    }
+    set_not_ready_sense(ct, dev);
+    *residual = count;
+    *more = 0;
+    *unitstat = CSW_UC;
+    ct->local_sense = 1;
+}
+
+static void ctape_exec(DEVBLK *dev, BYTE code, BYTE flags, BYTE chained, CT_COUNT count,
+                       BYTE prevcode, int ccwseq, BYTE *iobuf, BYTE *more,
+                       BYTE *unitstat, CT_COUNT *residual)
+{
+    CTAPE *ct = (CTAPE *)dev->dev_data;
+    BYTE *body, *r = NULL;
+    U32 outlen, rlen = 0, resid, s, datalen;
+    int rc, output;
+
+    if (!ct) {
+        memset(dev->sense, 0, sizeof(dev->sense));
+        dev->sense[0] = SENSE_IR;
+        *unitstat = CSW_UC;
+        return;
+    }
+
+    if (ct->local_sense) {
+        /* the unit check before this CCW came from here, not from the server: its sense is
+           ours to give (a drive's contingent sense), whether or not the server is back */
+        ct->local_sense = 0;
+        if (code == 0x04) {
+            local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
+            return;
+        }
+    }
+
+    read_idle_connection(ct);           /* a Close or EOF waiting: reconnect before sending */
+    if (!is_connected(ct)) {
+        long long since;
+        pthread_mutex_lock(&ct->mu);
+        since = ct->last_connect_fail.tv_sec ? ms_since(&ct->last_connect_fail) : CT_RECONNECT_THROTTLE_MS;
+        pthread_mutex_unlock(&ct->mu);
+        if (since >= CT_RECONNECT_THROTTLE_MS) {
+            char why[256];
+            /* take over: our old connection may still look alive to the server */
+            if (connect_and_attach(ct, dev, 1, ct->attached_once ? "" : ct->words, why, sizeof(why)) == 0) {
+                logmsg("CTAPE004I %4.4X: reconnected to %s:%s\n", dev->devnum, ct->host, ct->port);
+                ct->last_connect_fail.tv_sec = 0;
+            } else {
+                logmsg("CTAPE005W %4.4X: %s\n", dev->devnum, why);
+                pthread_mutex_lock(&ct->mu);
+                now_ts(&ct->last_connect_fail);
+                pthread_mutex_unlock(&ct->mu);
+            }
+        }
+        if (!is_connected(ct)) {
+            local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
+            return;
+        }
+    }
+
+    /* The channel prefetched output data for write-type CCWs and for control CCWs that are
+       not immediate (channel.c); those carry exactly count bytes, everything else none. */
+    output = IS_CCW_WRITE(code) || (IS_CCW_CONTROL(code) && !dev->is_immed);
+    outlen = output ? count : 0;
+    body = malloc(12 + outlen);
+    if (!body) { local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual); return; }
+    body[0] = code;
+    body[1] = flags;
+    body[2] = chained & (CCW_FLAGS_CD | CCW_FLAGS_CC);
+    body[3] = prevcode;
+    put32(body + 4, (U32)ccwseq);
+    put32(body + 8, count);
+    if (outlen) memcpy(body + 12, iobuf, outlen);
+
+    rc = request(ct, MSG_CCW, body, 12 + outlen, MSG_CCW_REPLY,
+                 env_seconds("HDTCTAPE_TIMEOUT", CT_REPLY_TIMEOUT_S_DEFAULT) * 1000, 0, &r, &rlen);
+    free(body);
+    if (rc != 0) {
+        logmsg("CTAPE006E %4.4X: CCW %2.2X: %s; unit check, intervention required\n",
+               dev->devnum, code, rc == -2 ? "no reply from the server in time" : "connection lost");
+        disconnect(ct);
+        local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
+        return;
+    }
+
+    /* CcwReply: status, flags, residual, s, sense[s], data */
+    if (rlen < 7 || (s = r[6], 7 + s > rlen)
+     || (resid = get32(r + 2)) > count
+     || (datalen = rlen - 7 - s) > count - resid) {
+        logmsg("CTAPE007E %4.4X: malformed CcwReply (%u bytes) for CCW %2.2X; dropping the connection\n",
+               dev->devnum, (unsigned)rlen, code);
+        free(r);
+        disconnect(ct);
+        local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
+        return;
+    }
+    if (datalen) {
+        if (IS_CCW_RDBACK(code)) {
+            /* the channel stores the buffer from offset dev->curblkrem, ending at the CCW's
+               data address (channel.c copy_iobuf) */
+            memcpy(iobuf + resid, r + 7 + s, datalen);
+        } else {
+            memcpy(iobuf, r + 7 + s, datalen);
+        }
+    }
+    if (IS_CCW_RDBACK(code)) dev->curblkrem = resid;
+    if (r[0] & CSW_UC) {
+        memset(dev->sense, 0, sizeof(dev->sense));
+        memcpy(dev->sense, r + 7, s < sizeof(dev->sense) ? s : sizeof(dev->sense));
+    }
+    *unitstat = r[0];
+    *more = (r[1] & CCW_REPLY_FLAG_MORE) ? 1 : 0;
+    *residual = (CT_COUNT)resid;
+    free(r);
+}
+
+/* ---- DEVHND: query -------------------------------------------------------------------- */
+static void ctape_query(DEVBLK *dev, char **devclass, int buflen, char *buffer)
+{
+    CTAPE *ct;
+    char text[256];
+
+    /* what BEGIN_DEVICE_CLASS_QUERY does (its 4.x form also needs a local 'filename') */
+    if (devclass) *devclass = "TAPE";
+    if (!dev || !devclass || buflen <= 0 || !buffer) return;
+
+    ct = (CTAPE *)dev->dev_data;
+    if (!ct) { snprintf(buffer, buflen, "(no state)"); return; }
+    if (is_connected(ct)) {
+        BYTE *r = NULL;
+        U32 rlen = 0;
+        long long age;
+        pthread_mutex_lock(&ct->mu);
+        age = ct->last_query.tv_sec ? ms_since(&ct->last_query) : CT_QUERY_CACHE_MS;
+        pthread_mutex_unlock(&ct->mu);
+        /* only when the drive is idle, briefly (devlist must not wait behind a CCW), and not
+           more often than every 2 s (Hercules' panel asks on every refresh) */
+        if (age >= CT_QUERY_CACHE_MS
+         && request(ct, MSG_QUERY, NULL, 0, MSG_QUERY_REPLY, CT_QUERY_TIMEOUT_MS, 1, &r, &rlen) == 0) {
+            if (get_string(r, rlen, text, sizeof(text)) >= 0) {
+                pthread_mutex_lock(&ct->mu);
+                strlcpy(ct->status_text, text, sizeof(ct->status_text));
+                now_ts(&ct->last_query);
+                pthread_mutex_unlock(&ct->mu);
+            }
+            free(r);
+        }
+    }
+    pthread_mutex_lock(&ct->mu);
+    snprintf(buffer, buflen, "%s:%s %s%s", ct->host, ct->port, ct->status_text,
+             ct->sock >= 0 && !ct->lost ? "" : ct->status_text[0] ? " (not connected)" : "(not connected)");
+    pthread_mutex_unlock(&ct->mu);
+}
+
+/* ---- DEVHND: close -------------------------------------------------------------------- */
+static int ctape_close(DEVBLK *dev)
+{
+    CTAPE *ct = (CTAPE *)dev->dev_data;
+    int now;
+
+    if (!ct) return 0;
+#if CT_HERC4
+    now = 1;
+#else
+    now = sysblk.shutdown;
+#endif
+    if (!now) {
+        /* 3.13: devinit = close + init; keep the connection for the init that follows */
+        pthread_mutex_lock(&g_mu);
+        ct->parked = 1;
+        now_ts(&ct->park_deadline);
+        ts_add_ms(&ct->park_deadline, CT_PARK_GRACE_MS);
+        pthread_cond_signal(&g_cv);
+        pthread_mutex_unlock(&g_mu);
+        dev->fd = -1;
+        return 0;
+    }
+
+    pthread_mutex_lock(&g_mu);
+    ct->refs++;                          /* ours until the end of this function */
+    if (ct->registered) { ct_unregister_locked(ct); ct->refs--; }
+    pthread_mutex_unlock(&g_mu);
+    send_close(ct, CT_HERC4 && !sysblk.shutdown ? CLOSE_REASON_NORMAL : CLOSE_REASON_SHUTDOWN,
+               "device closed");
+    disconnect(ct);
+    dev->dev_data = NULL;
+    dev->fd = -1;
+    dev->immed = NULL;
+    pthread_mutex_lock(&g_mu);
+    ct_unref_locked(ct);
+    pthread_mutex_unlock(&g_mu);
+    return 0;
+}
+
+#if CT_HERC4
+/* ---- DEVHND: halt (4.x, dev->lock held) ----------------------------------------------- */
+static void ctape_halt(DEVBLK *dev)
+{
+    CTAPE *ct = (CTAPE *)dev->dev_data;
+    struct timespec deadline;
+    int outstanding;
+
+    if (!ct) return;
+    pthread_mutex_lock(&ct->mu);
+    outstanding = ct->ccw_outstanding;
+    pthread_mutex_unlock(&ct->mu);
+    if (!outstanding) return;
+
+    /* the server stops the CCW and still sends its CcwReply (docs/protocol.md, Halt) */
+    send_frame(ct, MSG_HALT, NULL, 0);
+    now_ts(&deadline);
+    ts_add_ms(&deadline, CT_HALT_GRACE_MS);
+    pthread_mutex_lock(&ct->mu);
+    while (ct->ccw_outstanding && ct->sock >= 0 && !ct->lost)
+        if (pthread_cond_timedwait(&ct->cv, &ct->mu, &deadline) == ETIMEDOUT) break;
+    if (ct->ccw_outstanding && ct->sock >= 0) {
+        /* no answer: cut the connection so exec returns (unit check) and reconnects later */
+        logmsg("CTAPE040W %4.4X: halt: the server did not end the CCW; shutting the connection down\n",
+               dev->devnum);
+        shutdown(ct->sock, SHUT_RDWR);
+    }
+    pthread_mutex_unlock(&ct->mu);
+}
+#endif
+
+/* ---- registration --------------------------------------------------------------------- */
+static DEVHND ctape_device_hndinfo =
+{
+    .init  = &ctape_init,
+    .exec  = &ctape_exec,
+    .close = &ctape_close,
+    .query = &ctape_query,
+#if CT_HERC4
+    .halt  = &ctape_halt,
+#endif
+    .immed = NULL,                      /* per device: dev->immed from the AttachReply */
+};
+
+/* Entry points keep their plain names (hdl_depc/hdl_ddev on 3.13, *_ep on 4.x): the loader
+   finds those with dlsym; no libtool _LTX_ prefix. */
+HDL_DEPENDENCY_SECTION;
+{
+    HDL_DEPENDENCY(HERCULES);
+    HDL_DEPENDENCY(DEVBLK);
+    HDL_DEPENDENCY(SYSBLK);
+}
+END_DEPENDENCY_SECTION
+
+HDL_DEVICE_SECTION;
+{
+    HDL_DEVICE(CTAPE, ctape_device_hndinfo);
+}
+END_DEVICE_SECTION

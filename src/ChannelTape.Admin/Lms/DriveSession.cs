@@ -1,0 +1,170 @@
+using System.Text;
+using ChannelTape.Admin.Reports;
+using ChannelTape.Channel;
+using ChannelTape.Text;
+
+namespace ChannelTape.Admin.Lms;
+
+/// <summary>A CCW ended with a status the library management client did not expect.</summary>
+public sealed class DriveOperationException(string message, UnitStatus status, byte[] sense)
+    : IOException($"{message}: unit status {(byte)status:X2}{(sense.Length > 0 ? ", sense " + Convert.ToHexString(sense) : "")}")
+{
+    public UnitStatus Status { get; } = status;
+
+    public byte[] SenseBytes { get; } = sense;
+}
+
+/// <summary>
+/// The host's view of one drive for the library management client: single-CCW channel programs
+/// (as a host access method issues them, one EXCP per block) against any <see cref="IChannelDevice"/>
+/// — the in-process drive or <c>ChannelTape.Client.RemoteDevice</c> over the wire.
+/// Command codes and Load Display data per hercules-tape.md §1.2 and §4.
+/// </summary>
+public sealed class DriveSession : ITapeBlockSource, IDisposable
+{
+    private const byte Write = 0x01;
+    private const byte Read = 0x02;
+    private const byte WriteTapeMark = 0x1F;
+    private const byte RewindUnload = 0x0F;
+    private const byte Rewind = 0x07;
+    private const byte LoadDisplay = 0x9F;
+    private const int LoadDisplayLength = 17;
+
+    /// <summary>Function 010 (message 1 until loaded) with the blink bit, as MVS shows a mount (§4.1, §4.3).</summary>
+    private const byte MountFormatControl = 0x48;
+
+    private readonly IChannelDevice _drive;
+    private readonly SemaphoreSlim _deviceEnd = new(0);
+    private readonly byte[] _buffer;
+
+    public DriveSession(IChannelDevice drive)
+    {
+        _drive = drive;
+        _buffer = new byte[drive.MaxTransfer];
+        _drive.UnsolicitedStatus += OnUnsolicitedStatus;
+    }
+
+    /// <summary>Asks for a mount with Load Display (<c>M</c> + volser + <c>S</c>) and waits for the drive's device end.</summary>
+    public void Mount(string volumeSerial, TimeSpan timeout)
+    {
+        while (_deviceEnd.Wait(0))
+        {
+            // forget device ends presented before this request
+        }
+
+        var message = new StringBuilder().Append('M').Append(volumeSerial.PadRight(6)).Append('S').ToString();
+        Span<byte> data = stackalloc byte[LoadDisplayLength];
+        data[0] = MountFormatControl;
+        Ebcdic.EncodePadded(message, data.Slice(1, 8));
+        Ebcdic.EncodePadded(message, data.Slice(9, 8));
+        var result = Run(LoadDisplay, data.Length, data, CcwFlags.None);
+        if (result.Status != UnitStatus.ChannelEndDeviceEnd)
+        {
+            throw Failed($"Load Display mount {volumeSerial}", result);
+        }
+
+        if (!_deviceEnd.Wait(timeout))
+        {
+            throw new TimeoutException($"volume {volumeSerial} was not mounted within {timeout.TotalSeconds:0.#} s");
+        }
+    }
+
+    /// <summary>Reads the next block (Read, SLI, the largest count): block, tape mark, or the end.</summary>
+    public BlockReadOutcome ReadBlock(Span<byte> buffer, out int length)
+    {
+        var result = Run(Read, _buffer.Length, _buffer, CcwFlags.SuppressLength);
+        length = 0;
+        if ((result.Status & UnitStatus.UnitCheck) != 0)
+        {
+            return BlockReadOutcome.End;
+        }
+
+        if ((result.Status & UnitStatus.UnitException) != 0)
+        {
+            return BlockReadOutcome.TapeMark;
+        }
+
+        length = _buffer.Length - result.Residual;
+        if (result.More || length > buffer.Length)
+        {
+            throw new DriveOperationException($"block longer than {Math.Min(buffer.Length, _buffer.Length)} bytes", result.Status, []);
+        }
+
+        _buffer.AsSpan(0, length).CopyTo(buffer);
+        return BlockReadOutcome.Block;
+    }
+
+    public void WriteBlock(ReadOnlySpan<byte> block)
+    {
+        block.CopyTo(_buffer);
+        var result = Run(Write, block.Length, _buffer.AsSpan(0, block.Length), CcwFlags.None);
+        if ((result.Status & ~UnitStatus.UnitException) != UnitStatus.ChannelEndDeviceEnd)
+        {
+            throw Failed("Write", result);
+        }
+    }
+
+    public void WriteTapeMarks(int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            var result = Run(WriteTapeMark, 1, _buffer.AsSpan(0, 1), CcwFlags.None);
+            if ((result.Status & ~UnitStatus.UnitException) != UnitStatus.ChannelEndDeviceEnd)
+            {
+                throw Failed("Write Tape Mark", result);
+            }
+        }
+    }
+
+    public void RewindVolume()
+    {
+        var result = Run(Rewind, 1, _buffer.AsSpan(0, 1), CcwFlags.None);
+        if (result.Status != UnitStatus.ChannelEndDeviceEnd)
+        {
+            throw Failed("Rewind", result);
+        }
+    }
+
+    /// <summary>
+    /// Rewind Unload. Hercules and ChannelTape end it with CE+DE+UC and intervention required
+    /// (hercules-tape.md §1.2, kept because MVS ERPs expect it): that is success here.
+    /// </summary>
+    public void Unload()
+    {
+        var result = Run(RewindUnload, 1, _buffer.AsSpan(0, 1), CcwFlags.None);
+        if ((result.Status & (UnitStatus.ChannelEnd | UnitStatus.DeviceEnd)) != (UnitStatus.ChannelEnd | UnitStatus.DeviceEnd))
+        {
+            throw Failed("Rewind Unload", result);
+        }
+    }
+
+    public void Dispose()
+    {
+        _drive.UnsolicitedStatus -= OnUnsolicitedStatus;
+        _deviceEnd.Dispose();
+    }
+
+    private CcwResult Run(byte command, int count, Span<byte> data, CcwFlags flags)
+    {
+        _drive.StartChannelProgram();
+        try
+        {
+            return _drive.Execute(new CcwRequest(command, flags, CcwFlags.None, count, 0, 0), data[..count]);
+        }
+        finally
+        {
+            _drive.EndChannelProgram();
+        }
+    }
+
+    private DriveOperationException Failed(string what, CcwResult result) =>
+        new(what, result.Status, (result.Status & UnitStatus.UnitCheck) != 0 ? _drive.Sense.ToArray() : []);
+
+    private void OnUnsolicitedStatus(IChannelDevice device, UnitStatus status)
+    {
+        if ((status & UnitStatus.DeviceEnd) != 0)
+        {
+            _deviceEnd.Release();
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using ChannelTape.Admin.Reports;
+using ChannelTape.Admin.Volumes;
+using ChannelTape.Labels;
+using ChannelTape.Channel;
+using ChannelTape.Text;
+
+namespace ChannelTape.Admin.Lms;
+
+/// <summary>A report as the library management client read it.</summary>
+public sealed record AdminReport<TRow>(string VolumeSerial, StatusHeader Header, IReadOnlyList<TRow> Rows);
+
+/// <summary>
+/// The host's library management system, reduced to what it needs from ChannelTape: it gets
+/// status and changes the library only through tape operations on one drive (issue 5, item 4).
+/// Fetch: Load Display mount of the administrative volume, wait for device end, read and verify
+/// the labels and records, Rewind Unload. Commands: mount the command volume, write the request
+/// data set after its VOL1 as MVS would, unload, mount it again and read the response.
+/// </summary>
+public sealed class LibraryManagementClient(IChannelDevice drive, string prefix = AdminVolumeName.DefaultPrefix, TimeSpan? mountTimeout = null)
+{
+    /// <summary>Record length of request records (card images).</summary>
+    public const int RequestRecordLength = 80;
+
+    private readonly TimeSpan _mountTimeout = mountTimeout ?? TimeSpan.FromSeconds(30);
+
+    public AdminReport<TRow> Fetch<TRow>(AdminVolumeKind kind, string selector = "") where TRow : IStatusRow<TRow>
+    {
+        string serial = AdminVolumeName.Format(prefix, kind, selector);
+        using var session = new DriveSession(drive);
+        session.Mount(serial, _mountTimeout);
+        try
+        {
+            var reader = new StatusDataSetReader(session);
+            var rows = reader.ReadDataRecords(serial).Select(record => TRow.FromValues(TRow.Layout.ParseData(record))).ToList();
+            if (reader.Header!.ReportName != TRow.Layout.ReportName)
+            {
+                throw new InvalidDataException($"{serial} carries report {reader.Header.ReportName}, expected {TRow.Layout.ReportName}");
+            }
+
+            return new AdminReport<TRow>(serial, reader.Header, rows);
+        }
+        finally
+        {
+            session.Unload();
+        }
+    }
+
+    /// <summary>Sends request records (e.g. <c>SCRATCH T00042</c>) through command volume <c>#CMD</c>+<paramref name="suffix"/> and returns the response.</summary>
+    public AdminReport<CommandResponseRow> RunCommands(IReadOnlyList<string> requests, string suffix = "")
+    {
+        string serial = prefix + "CMD" + suffix;
+        using (var session = new DriveSession(drive))
+        {
+            session.Mount(serial, _mountTimeout);
+            try
+            {
+                WriteRequestDataSet(session, serial, requests);
+            }
+            finally
+            {
+                session.Unload();
+            }
+        }
+
+        using var answer = new DriveSession(drive);
+        answer.Mount(serial, _mountTimeout);
+        try
+        {
+            var reader = new StatusDataSetReader(answer);
+            var rows = reader.ReadDataRecords(serial)
+                .Select(record => CommandResponseRow.FromValues(StatusReports.CommandResponse.ParseData(record))).ToList();
+            return new AdminReport<CommandResponseRow>(serial, reader.Header!, rows);
+        }
+        finally
+        {
+            answer.Unload();
+        }
+    }
+
+    /// <summary>
+    /// What an MVS job writing <c>DSN=CTAPE.COMMAND.REQUEST,LABEL=(1,SL),RECFM=FB,LRECL=80</c> puts on
+    /// the volume: after the existing VOL1, HDR1 HDR2 TM records TM EOF1 EOF2 TM TM.
+    /// </summary>
+    private static void WriteRequestDataSet(DriveSession session, string serial, IReadOnlyList<string> requests)
+    {
+        Span<byte> label = stackalloc byte[80];
+        var outcome = session.ReadBlock(label, out int length);
+        if (outcome != BlockReadOutcome.Block || !Vol1Label.TryParse(label[..length], LabelEncoding.Ebcdic, out var vol1) || vol1!.VolumeSerial != serial)
+        {
+            throw new InvalidDataException($"command volume {serial} has no VOL1 naming it");
+        }
+
+        const int recordsPerBlock = 100;
+        var header1 = new DataSetLabel1(DataSetLabelKind.Header, "CTAPE.COMMAND.REQUEST", serial, CreationDate: DateOnly.FromDateTime(DateTime.UtcNow));
+        var header2 = new DataSetLabel2(DataSetLabelKind.Header, 'F', RequestRecordLength * recordsPerBlock, RequestRecordLength);
+        session.WriteBlock(header1.ToBytes());
+        session.WriteBlock(header2.ToBytes());
+        session.WriteTapeMarks(1);
+        long blocks = 0;
+        foreach (var chunk in requests.Chunk(recordsPerBlock))
+        {
+            var block = new byte[chunk.Length * RequestRecordLength];
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                if (chunk[i].Length > RequestRecordLength)
+                {
+                    throw new ArgumentException($"request '{chunk[i]}' is longer than {RequestRecordLength} characters", nameof(requests));
+                }
+
+                Ebcdic.EncodePadded(chunk[i], block.AsSpan(i * RequestRecordLength, RequestRecordLength));
+            }
+
+            session.WriteBlock(block);
+            blocks++;
+        }
+
+        session.WriteTapeMarks(1);
+        session.WriteBlock((header1 with { Kind = DataSetLabelKind.EndOfFile, BlockCount = blocks }).ToBytes());
+        session.WriteBlock((header2 with { Kind = DataSetLabelKind.EndOfFile }).ToBytes());
+        session.WriteTapeMarks(2);
+    }
+}

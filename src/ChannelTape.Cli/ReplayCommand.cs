@@ -1,0 +1,50 @@
+using ChannelTape.Scripts.Replay;
+
+namespace ChannelTape.Cli;
+
+/// <summary>
+/// <c>ctape replay --json TEST.json [--out FILE] [--workdir DIR] [--full-data] [--full-aws-hex]</c>:
+/// runs a reference-runner test (../shared/oracle/README.md) against an in-process drive and prints
+/// the runner's result format, so the output diffs directly with a Hercules result.
+/// </summary>
+public static class ReplayCommand
+{
+    public const string Help = "run a reference-runner test (--json TEST.json) in-process, print the runner's result";
+
+    public static int Run(string[] args)
+    {
+        var arguments = new Arguments(args, ["--json", "--out", "--workdir"], ["--full-data", "--full-aws-hex"]);
+        var testPath = arguments.Get("--json") ?? (arguments.Positional.Count == 1 ? arguments.Positional[0] : null);
+        if (testPath is null || (arguments.Has("--json") && arguments.Positional.Count > 0) || arguments.Positional.Count > 1)
+        {
+            throw new UsageException("usage: ctape replay --json TEST.json [--out FILE] [--workdir DIR] [--full-data] [--full-aws-hex]");
+        }
+
+        var workDirectory = arguments.Get("--workdir")
+            ?? Path.Combine(Path.GetTempPath(), "ctape-replay", Path.GetFileNameWithoutExtension(testPath));
+        string output;
+        try
+        {
+            var test = ReplayTestParser.ParseFile(testPath);
+            var result = new ReplayRunner(new TapeDriveReplayFactory())
+                .Run(test, new ReplayRunOptions(workDirectory, arguments.Has("--full-data"), arguments.Has("--full-aws-hex")));
+            output = OracleJson.Pretty(result) + "\n";
+        }
+        catch (ReplayFormatException e)
+        {
+            Console.Error.WriteLine($"ctape replay: {e.Message}");
+            return 2;
+        }
+
+        if (arguments.Get("--out") is { } outPath)
+        {
+            File.WriteAllText(outPath, output);
+        }
+        else
+        {
+            Console.Out.Write(output);
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,228 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Win32.SafeHandles;
+
+namespace ChannelTape.Media;
+
+/// <summary>Opens and creates volume images (hercules-tape.md §6.5; tapedev.c gettapetype, open_awstape, het_open).</summary>
+public static class TapeImage
+{
+    private const int DetectionBytes = 6;
+
+    /// <summary>
+    /// The image format, as tapedev.c gettapetype decides it: by name (<c>.aws</c>, <c>.het</c>,
+    /// <c>.fkt</c>, case-insensitive), then by the first header: "0000" FakeTape; a zero previous
+    /// length means AWS, or HET when a compression bit is set (a leading tape mark is undecidable);
+    /// the data wins over the name except that a <c>.het</c> name wins over plain AWS data.
+    /// Anything undecided is AWS.
+    /// </summary>
+    public static TapeImageFormat DetectFormat(string path)
+    {
+        TapeImageFormat? byName = FormatByName(path);
+        TapeImageFormat? byData = FormatByData(path);
+        if (byData is { } data && (data != TapeImageFormat.Aws || byName != TapeImageFormat.Het))
+            return data;
+        return byName ?? TapeImageFormat.Aws;
+    }
+
+    /// <summary>
+    /// Opens an existing image. A missing or unreadable file fails (Hercules: load failure, ERA 33);
+    /// a file that cannot be opened for writing opens read-only (awstape.c open_awstape). An empty
+    /// HET file opened for writing is initialised with two tape marks, as hetlib.c het_open does.
+    /// </summary>
+    public static bool TryOpen(string path, TapeImageOptions options, [NotNullWhen(true)] out ITapeMedia? media, [NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(options);
+        media = null;
+        if (IsOmaDescriptor(path))
+        {
+            error = $"{path}: OMA (.tdf) images are not supported";
+            return false;
+        }
+        if (Directory.Exists(path))
+        {
+            error = $"{path}: is a directory, not a tape image";
+            return false;
+        }
+        if (!File.Exists(path))
+        {
+            error = $"{path}: no such file";
+            return false;
+        }
+        TapeImageFormat format = DetectFormat(path);
+        if (!TryOpenHandle(path, FileMode.Open, options.ReadOnly, out SafeFileHandle? handle, out bool readOnly, out error)
+            || !TryCreateMedia(path, format, handle!, readOnly, options, out media, out error))
+            return false;
+        if (format == TapeImageFormat.Het && !readOnly && media.ImageSize == 0)
+        {
+            // hetlib.c het_open: "If uninitialized tape, write 2 tapemarks to make it a valid NL tape".
+            if (media.WriteTapeMark() != MediaStatus.Ok || media.WriteTapeMark() != MediaStatus.Ok || media.Rewind() != MediaStatus.Ok)
+            {
+                media.Dispose();
+                media = null;
+                error = $"{path}: cannot initialise the empty HET image";
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Creates a new, empty image (0 bytes). An existing empty file is taken over; an existing file
+    /// with data is refused, so no volume is overwritten by accident.
+    /// </summary>
+    public static bool TryCreate(string path, TapeImageFormat format, TapeImageOptions options, [NotNullWhen(true)] out ITapeMedia? media, [NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(options);
+        media = null;
+        if (!Enum.IsDefined(format))
+        {
+            error = $"{path}: unknown image format {format}";
+            return false;
+        }
+        try
+        {
+            if (File.Exists(path) && new FileInfo(path).Length > 0)
+            {
+                error = $"{path}: already exists and is not empty";
+                return false;
+            }
+            using (File.Open(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite))
+            {
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            error = $"{path}: {e.Message}";
+            return false;
+        }
+        return TryOpenHandle(path, FileMode.Open, options.ReadOnly, out SafeFileHandle? handle, out bool readOnly, out error)
+            && TryCreateMedia(path, format, handle!, readOnly, options, out media, out error);
+    }
+
+    private static bool TryCreateMedia(string path, TapeImageFormat format, SafeFileHandle handle, bool readOnly, TapeImageOptions options,
+        [NotNullWhen(true)] out ITapeMedia? media, [NotNullWhen(false)] out string? error)
+    {
+        try
+        {
+            media = format == TapeImageFormat.FakeTape
+                ? new FakeTapeMedia(path, handle, readOnly, options)
+                : new AwsTapeMedia(path, format, handle, readOnly, options);
+            error = null;
+            return true;
+        }
+        catch (IOException e)
+        {
+            handle.Dispose();
+            media = null;
+            error = $"{path}: {e.Message}";
+            return false;
+        }
+    }
+
+    private static bool TryOpenHandle(string path, FileMode mode, bool readOnly, [NotNullWhen(true)] out SafeFileHandle? handle, out bool openedReadOnly, [NotNullWhen(false)] out string? error)
+    {
+        handle = null;
+        openedReadOnly = readOnly;
+        error = null;
+        if (!readOnly)
+        {
+            try
+            {
+                handle = File.OpenHandle(path, mode, FileAccess.ReadWrite, FileShare.ReadWrite);
+                return true;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Read-only file or file system: retry read-only (awstape.c open_awstape, EROFS/EACCES).
+                openedReadOnly = true;
+            }
+            catch (IOException e) when (IsReadOnlyFileSystem(e))
+            {
+                openedReadOnly = true;
+            }
+            catch (Exception e) when (e is IOException or ArgumentException or NotSupportedException)
+            {
+                error = $"{path}: {e.Message}";
+                return false;
+            }
+        }
+        try
+        {
+            handle = File.OpenHandle(path, mode, FileAccess.Read, FileShare.ReadWrite);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            error = $"{path}: {e.Message}";
+            return false;
+        }
+    }
+
+    private static bool IsReadOnlyFileSystem(IOException e)
+    {
+        const int EROFS = 30;
+        return (e.HResult & 0xFFFF) == EROFS;
+    }
+
+    private static TapeImageFormat? FormatByName(string path)
+    {
+        string extension = System.IO.Path.GetExtension(path);
+        if (extension.Equals(".aws", StringComparison.OrdinalIgnoreCase))
+            return TapeImageFormat.Aws;
+        if (extension.Equals(".het", StringComparison.OrdinalIgnoreCase))
+            return TapeImageFormat.Het;
+        if (extension.Equals(".fkt", StringComparison.OrdinalIgnoreCase))
+            return TapeImageFormat.FakeTape;
+        return null;
+    }
+
+    /// <summary>tapedev.c gettapetype_bydata.</summary>
+    private static TapeImageFormat? FormatByData(string path)
+    {
+        Span<byte> header = stackalloc byte[DetectionBytes];
+        if (ReadStart(path, header) < DetectionBytes)
+            return null;
+        if (header[0] == '0' && header[1] == '0' && header[2] == '0' && header[3] == '0')
+            return TapeImageFormat.FakeTape;
+        if (header[2] != 0 || header[3] != 0)
+            return null;
+        var flags1 = (AwsFlags1)header[4];
+        var flags2 = (AwsFlags2)header[5];
+        if ((flags1 & AwsFlags1.TapeMark) != 0)
+            return null;
+        if ((flags1 & AwsFlags1.CompressionMask) != 0 || (flags2 & AwsFlags2.BusTechZlib) != 0)
+            return TapeImageFormat.Het;
+        return TapeImageFormat.Aws;
+    }
+
+    private static bool IsOmaDescriptor(string path)
+    {
+        if (System.IO.Path.GetExtension(path).Equals(".tdf", StringComparison.OrdinalIgnoreCase))
+            return true;
+        Span<byte> start = stackalloc byte[4];
+        return ReadStart(path, start) == 4 && start.SequenceEqual("@TDF"u8);
+    }
+
+    private static int ReadStart(string path, Span<byte> destination)
+    {
+        try
+        {
+            using SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            int total = 0;
+            while (total < destination.Length)
+            {
+                int read = RandomAccess.Read(handle, destination[total..], total);
+                if (read == 0)
+                    break;
+                total += read;
+            }
+            return total;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,770 @@
+using System.Globalization;
+using ChannelTape.Device;
+using ChannelTape.Library.Configuration;
+using Microsoft.Data.Sqlite;
+
+namespace ChannelTape.Library.Catalog;
+
+/// <summary>
+/// The library catalog: volumes, drives and mount history in SQLite (<c>DATA/catalog.db</c>, WAL).
+/// Every method opens its own (pooled) connection, so one instance may be shared by threads and
+/// several processes may use the same file. Changes that must not interleave (scratch allocation,
+/// mounts) run in IMMEDIATE transactions: the write lock is taken before anything is read, so two
+/// drives never get the same volume.
+/// </summary>
+public sealed partial class LibraryCatalog
+{
+    private const string VolumeColumns =
+        "volser, pool, status, media, capacity, bytes_used, blocks, dataset_name, labels, created_at, " +
+        "last_mounted_at, last_written_at, mount_count, image_path, read_only, mounted_on";
+
+    private const string MountColumns = "id, volser, device_number, requested_at, mounted_at, unmounted_at, scratch_request";
+
+    private readonly string _connectionString;
+    private readonly TimeProvider _time;
+
+    private LibraryCatalog(StorageLayout layout, TimeProvider time, int schemaVersion)
+    {
+        Layout = layout;
+        _time = time;
+        SchemaVersion = schemaVersion;
+        _connectionString = ConnectionString(layout);
+    }
+
+    /// <summary>Files of the data directory.</summary>
+    public StorageLayout Layout { get; }
+
+    /// <summary>Schema version after migrations.</summary>
+    public int SchemaVersion { get; }
+
+    /// <summary>
+    /// Opens (creating if needed) the catalog in <paramref name="dataDirectory"/>, switches it to WAL
+    /// and applies pending migrations.
+    /// </summary>
+    /// <param name="dataDirectory">Data directory (created if missing).</param>
+    /// <param name="time">Clock for timestamps (tests pass a fake one).</param>
+    public static LibraryCatalog Open(string dataDirectory, TimeProvider? time = null)
+    {
+        var layout = new StorageLayout(dataDirectory);
+        Directory.CreateDirectory(layout.DataDirectory);
+        time ??= TimeProvider.System;
+        using var connection = new SqliteConnection(ConnectionString(layout));
+        connection.Open();
+        Configure(connection);
+        using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode = WAL";
+            wal.ExecuteNonQuery();
+        }
+
+        var version = CatalogMigrations.Apply(connection, time);
+        return new LibraryCatalog(layout, time, version);
+    }
+
+    // ---- volumes
+
+    /// <summary>
+    /// Adds every serial of <paramref name="ranges"/> that is not yet in the catalog, in one
+    /// transaction. Existing volumes are left as they are.
+    /// </summary>
+    /// <returns>Volumes added and volumes that already existed.</returns>
+    public (long Added, long Existing) AddVolumes(IEnumerable<VolumeRange> ranges, NewVolumes volumes)
+    {
+        if (!PoolNames.IsValid(volumes.Pool))
+        {
+            throw new ArgumentException($"invalid pool name '{volumes.Pool}'", nameof(volumes));
+        }
+
+        if (volumes.Capacity <= 0)
+        {
+            throw new ArgumentException("capacity must be more than 0", nameof(volumes));
+        }
+
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var (added, existing) = InsertVolumes(connection, transaction, ranges, volumes);
+        transaction.Commit();
+        return (added, existing);
+    }
+
+    private (long Added, long Existing) InsertVolumes(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<VolumeRange> ranges, NewVolumes volumes)
+    {
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = """
+            INSERT OR IGNORE INTO volumes (volser, pool, status, media, capacity, labels, created_at, image_path)
+            VALUES ($volser, $pool, $status, $media, $capacity, $labels, $created, $image)
+            """;
+        var volser = insert.Parameters.Add("$volser", SqliteType.Text);
+        var image = insert.Parameters.Add("$image", SqliteType.Text);
+        insert.Parameters.AddWithValue("$pool", volumes.Pool);
+        insert.Parameters.AddWithValue("$status", volumes.Scratch ? "scratch" : "private");
+        insert.Parameters.AddWithValue("$media", MediaTypes.Name(volumes.Media));
+        insert.Parameters.AddWithValue("$capacity", volumes.Capacity);
+        insert.Parameters.AddWithValue("$labels", LabelTypes.Name(volumes.Labels));
+        insert.Parameters.AddWithValue("$created", CatalogTime.Format(_time.GetUtcNow()));
+        insert.Prepare();
+
+        long added = 0, existing = 0;
+        foreach (var range in ranges)
+        {
+            foreach (var serial in range.Serials())
+            {
+                volser.Value = serial.Value;
+                image.Value = StorageLayout.RelativeImagePath(serial, volumes.Format);
+                if (insert.ExecuteNonQuery() == 1)
+                {
+                    added++;
+                }
+                else
+                {
+                    existing++;
+                }
+            }
+        }
+
+        return (added, existing);
+    }
+
+    /// <summary>The volume with serial <paramref name="serial"/>, or null.</summary>
+    public VolumeRecord? FindVolume(VolumeSerial serial)
+    {
+        using var connection = OpenConnection();
+        return FindVolume(connection, null, serial);
+    }
+
+    /// <summary>Volumes in serial order, optionally of one pool and/or status (read into memory).</summary>
+    public IReadOnlyList<VolumeRecord> ListVolumes(string? pool = null, VolumeStatus? status = null) =>
+        EnumerateVolumes(pool, status).ToList();
+
+    /// <summary>
+    /// Volumes in serial order, streamed: memory does not grow with the catalog. The connection
+    /// stays open until the enumeration ends or is disposed.
+    /// </summary>
+    public IEnumerable<VolumeRecord> EnumerateVolumes(string? pool = null, VolumeStatus? status = null)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {VolumeColumns} FROM volumes
+            WHERE ($pool IS NULL OR pool = $pool) AND ($status IS NULL OR status = $status)
+            ORDER BY volser
+            """;
+        command.Parameters.AddWithValue("$pool", (object?)pool ?? DBNull.Value);
+        command.Parameters.AddWithValue("$status", status is { } s ? StatusText(s) : DBNull.Value);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return ReadVolume(reader);
+        }
+    }
+
+    /// <summary>Number of volumes per pool and status, pools in name order.</summary>
+    public IReadOnlyList<PoolCounts> CountByPool()
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT pool,
+                   sum(status = 'scratch'), sum(status = 'private'), sum(status = 'mounted')
+            FROM volumes GROUP BY pool ORDER BY pool
+            """;
+        using var reader = command.ExecuteReader();
+        var counts = new List<PoolCounts>();
+        while (reader.Read())
+        {
+            counts.Add(new PoolCounts(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
+        }
+
+        return counts;
+    }
+
+    /// <summary>Makes a volume scratch (<paramref name="scratch"/> true) or private; refused while it is mounted.</summary>
+    public VolumeChange SetScratch(VolumeSerial serial, bool scratch) =>
+        ChangeUnmountedVolume(serial, "status = $value", scratch ? "scratch" : "private");
+
+    /// <summary>Moves a volume to another pool; refused while it is mounted.</summary>
+    public VolumeChange MoveToPool(VolumeSerial serial, string pool)
+    {
+        if (!PoolNames.IsValid(pool))
+        {
+            throw new ArgumentException($"invalid pool name '{pool}'", nameof(pool));
+        }
+
+        return ChangeUnmountedVolume(serial, "pool = $value", pool);
+    }
+
+    /// <summary>Sets or clears the read-only flag (allowed while mounted; it applies to the next mount).</summary>
+    public VolumeChange SetReadOnly(VolumeSerial serial, bool readOnly)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE volumes SET read_only = $value WHERE volser = $volser";
+        command.Parameters.AddWithValue("$value", readOnly ? 1 : 0);
+        command.Parameters.AddWithValue("$volser", serial.Value);
+        return command.ExecuteNonQuery() == 1 ? VolumeChange.Changed : VolumeChange.NotFound;
+    }
+
+    /// <summary>Records what is on a volume after it was written: bytes, blocks, first data set name; last written = now.</summary>
+    public VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE volumes SET bytes_used = $bytes, blocks = $blocks, dataset_name = $dsn, last_written_at = $now
+            WHERE volser = $volser
+            """;
+        command.Parameters.AddWithValue("$bytes", bytesUsed);
+        command.Parameters.AddWithValue("$blocks", blocks);
+        command.Parameters.AddWithValue("$dsn", (object?)dataSetName ?? DBNull.Value);
+        command.Parameters.AddWithValue("$now", CatalogTime.Format(_time.GetUtcNow()));
+        command.Parameters.AddWithValue("$volser", serial.Value);
+        return command.ExecuteNonQuery() == 1 ? VolumeChange.Changed : VolumeChange.NotFound;
+    }
+
+    private VolumeChange ChangeUnmountedVolume(VolumeSerial serial, string assignment, string value)
+    {
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var status = VolumeStatusOf(connection, transaction, serial);
+        if (status is null)
+        {
+            return VolumeChange.NotFound;
+        }
+
+        if (status == VolumeStatus.Mounted)
+        {
+            return VolumeChange.Mounted;
+        }
+
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"UPDATE volumes SET {assignment} WHERE volser = $volser";
+        command.Parameters.AddWithValue("$value", value);
+        command.Parameters.AddWithValue("$volser", serial.Value);
+        command.ExecuteNonQuery();
+        transaction.Commit();
+        return VolumeChange.Changed;
+    }
+
+    // ---- mounts
+
+    /// <summary>
+    /// Takes the least recently mounted writable scratch volume of <paramref name="pool"/> for the
+    /// drive <paramref name="deviceNumber"/> and starts its mount, atomically: the IMMEDIATE
+    /// transaction holds the write lock from the first read, so no other connection can take the
+    /// same volume.
+    /// </summary>
+    public MountStart TryAllocateScratch(string pool, ushort deviceNumber)
+    {
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var refusal = CheckDriveEmpty(connection, transaction, deviceNumber);
+        if (refusal != MountRefusal.None)
+        {
+            return new MountStart(refusal, 0, null);
+        }
+
+        using var take = connection.CreateCommand();
+        take.Transaction = transaction;
+        take.CommandText = """
+            UPDATE volumes SET status = 'mounted', mounted_on = $device
+            WHERE volser = (SELECT volser FROM volumes
+                            WHERE pool = $pool AND status = 'scratch' AND read_only = 0
+                            ORDER BY last_mounted_at, volser LIMIT 1)
+            RETURNING volser
+            """;
+        take.Parameters.AddWithValue("$device", (int)deviceNumber);
+        take.Parameters.AddWithValue("$pool", pool);
+        if (take.ExecuteScalar() is not string volser)
+        {
+            return new MountStart(MountRefusal.NoScratchVolume, 0, null);
+        }
+
+        var serial = ReadSerial(volser);
+        var mountId = StartMount(connection, transaction, serial, deviceNumber, scratchRequest: true, VolumeStatus.Scratch);
+        var volume = FindVolume(connection, transaction, serial);
+        transaction.Commit();
+        return new MountStart(MountRefusal.None, mountId, volume);
+    }
+
+    /// <summary>Starts the mount of a specific volume on a drive (a Load Display mount by serial, or an operator mount).</summary>
+    public MountStart BeginMount(VolumeSerial serial, ushort deviceNumber)
+    {
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var refusal = CheckDriveEmpty(connection, transaction, deviceNumber);
+        if (refusal != MountRefusal.None)
+        {
+            return new MountStart(refusal, 0, null);
+        }
+
+        var status = VolumeStatusOf(connection, transaction, serial);
+        if (status is null)
+        {
+            return new MountStart(MountRefusal.UnknownVolume, 0, null);
+        }
+
+        if (status == VolumeStatus.Mounted)
+        {
+            return new MountStart(MountRefusal.VolumeMounted, 0, FindVolume(connection, transaction, serial));
+        }
+
+        using var take = connection.CreateCommand();
+        take.Transaction = transaction;
+        take.CommandText = "UPDATE volumes SET status = 'mounted', mounted_on = $device WHERE volser = $volser";
+        take.Parameters.AddWithValue("$device", (int)deviceNumber);
+        take.Parameters.AddWithValue("$volser", serial.Value);
+        take.ExecuteNonQuery();
+        var mountId = StartMount(connection, transaction, serial, deviceNumber, scratchRequest: false, status.Value);
+        var volume = FindVolume(connection, transaction, serial);
+        transaction.Commit();
+        return new MountStart(MountRefusal.None, mountId, volume);
+    }
+
+    /// <summary>The volume of mount <paramref name="mountId"/> is ready on its drive: counts the mount. False if the mount is not pending.</summary>
+    public bool CompleteMount(long mountId)
+    {
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var mount = FindMount(connection, transaction, mountId);
+        if (mount is null || mount.MountedAt is not null || mount.UnmountedAt is not null)
+        {
+            return false;
+        }
+
+        var now = CatalogTime.Format(_time.GetUtcNow());
+        Execute(connection, transaction, "UPDATE mount_history SET mounted_at = $now WHERE id = $id", ("$now", now), ("$id", mountId));
+        Execute(
+            connection,
+            transaction,
+            "UPDATE volumes SET last_mounted_at = $now, mount_count = mount_count + 1 WHERE volser = $volser",
+            ("$now", now),
+            ("$volser", mount.Serial.Value));
+        Execute(
+            connection,
+            transaction,
+            "UPDATE drives SET state = 'loaded', updated_at = $now WHERE device_number = $device",
+            ("$now", now),
+            ("$device", (int)mount.DeviceNumber));
+        transaction.Commit();
+        return true;
+    }
+
+    /// <summary>
+    /// Ends mount <paramref name="mountId"/> (unload, demount, or a mount that failed before the
+    /// volume was ready) and frees its drive. The volume becomes private if it was taken by a
+    /// scratch request that completed or was written during the mount (the host now owns it);
+    /// otherwise it returns to the status it had before. False if the mount had already ended.
+    /// </summary>
+    public bool EndMount(long mountId)
+    {
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var ended = EndMount(connection, transaction, mountId);
+        transaction.Commit();
+        return ended;
+    }
+
+    /// <summary>Ends every open mount (after a restart nothing is on any drive). Returns how many.</summary>
+    public int EndAllMounts()
+    {
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var open = new List<long>();
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = "SELECT id FROM mount_history WHERE unmounted_at IS NULL";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                open.Add(reader.GetInt64(0));
+            }
+        }
+
+        foreach (var id in open)
+        {
+            EndMount(connection, transaction, id);
+        }
+
+        transaction.Commit();
+        return open.Count;
+    }
+
+    /// <summary>The open mount on <paramref name="deviceNumber"/>, or null.</summary>
+    public MountRecord? OpenMount(ushort deviceNumber)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {MountColumns} FROM mount_history WHERE device_number = $device AND unmounted_at IS NULL";
+        command.Parameters.AddWithValue("$device", (int)deviceNumber);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadMount(reader) : null;
+    }
+
+    /// <summary>Most recent mounts first, of one volume or all; at most <paramref name="limit"/>.</summary>
+    public IReadOnlyList<MountRecord> MountHistory(VolumeSerial? serial = null, int limit = 100)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {MountColumns} FROM mount_history
+            WHERE $volser IS NULL OR volser = $volser
+            ORDER BY id DESC LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$volser", serial is { } s ? s.Value : DBNull.Value);
+        command.Parameters.AddWithValue("$limit", limit);
+        using var reader = command.ExecuteReader();
+        var mounts = new List<MountRecord>();
+        while (reader.Read())
+        {
+            mounts.Add(ReadMount(reader));
+        }
+
+        return mounts;
+    }
+
+    /// <summary>Deletes the oldest ended mounts so that at most <paramref name="keep"/> ended ones remain; returns how many went.</summary>
+    public int PruneMountHistory(int keep)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(keep);
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            DELETE FROM mount_history
+            WHERE unmounted_at IS NOT NULL
+              AND id NOT IN (SELECT id FROM mount_history WHERE unmounted_at IS NOT NULL ORDER BY id DESC LIMIT $keep)
+            """;
+        command.Parameters.AddWithValue("$keep", keep);
+        return command.ExecuteNonQuery();
+    }
+
+    private long StartMount(SqliteConnection connection, SqliteTransaction transaction, VolumeSerial serial, ushort deviceNumber, bool scratchRequest, VolumeStatus previous)
+    {
+        var now = CatalogTime.Format(_time.GetUtcNow());
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = """
+            INSERT INTO mount_history (volser, device_number, requested_at, scratch_request, previous_status)
+            VALUES ($volser, $device, $now, $scratch, $previous)
+            RETURNING id
+            """;
+        insert.Parameters.AddWithValue("$volser", serial.Value);
+        insert.Parameters.AddWithValue("$device", (int)deviceNumber);
+        insert.Parameters.AddWithValue("$now", now);
+        insert.Parameters.AddWithValue("$scratch", scratchRequest ? 1 : 0);
+        insert.Parameters.AddWithValue("$previous", StatusText(previous));
+        var id = (long)insert.ExecuteScalar()!;
+        Execute(
+            connection,
+            transaction,
+            "UPDATE drives SET state = 'mounting', volser = $volser, updated_at = $now WHERE device_number = $device",
+            ("$volser", serial.Value),
+            ("$now", now),
+            ("$device", (int)deviceNumber));
+        return id;
+    }
+
+    private bool EndMount(SqliteConnection connection, SqliteTransaction transaction, long mountId)
+    {
+        string volser;
+        int device;
+        string requestedAt;
+        bool completed, scratchRequest;
+        string previous;
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = """
+                SELECT volser, device_number, requested_at, mounted_at IS NOT NULL, scratch_request, previous_status
+                FROM mount_history WHERE id = $id AND unmounted_at IS NULL
+                """;
+            command.Parameters.AddWithValue("$id", mountId);
+            using var reader = command.ExecuteReader();
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            volser = reader.GetString(0);
+            device = reader.GetInt32(1);
+            requestedAt = reader.GetString(2);
+            completed = reader.GetBoolean(3);
+            scratchRequest = reader.GetBoolean(4);
+            previous = reader.GetString(5);
+        }
+
+        var now = CatalogTime.Format(_time.GetUtcNow());
+        Execute(connection, transaction, "UPDATE mount_history SET unmounted_at = $now WHERE id = $id", ("$now", now), ("$id", mountId));
+        Execute(
+            connection,
+            transaction,
+            """
+            UPDATE volumes SET mounted_on = NULL,
+                status = CASE WHEN ($handedOut AND $completed) OR (last_written_at IS NOT NULL AND last_written_at >= $requested)
+                              THEN 'private' ELSE $previous END
+            WHERE volser = $volser
+            """,
+            ("$handedOut", scratchRequest ? 1 : 0),
+            ("$completed", completed ? 1 : 0),
+            ("$requested", requestedAt),
+            ("$previous", previous),
+            ("$volser", volser));
+        Execute(
+            connection,
+            transaction,
+            "UPDATE drives SET state = 'empty', volser = NULL, updated_at = $now WHERE device_number = $device AND volser = $volser",
+            ("$now", now),
+            ("$device", device),
+            ("$volser", volser));
+        return true;
+    }
+
+    private static MountRefusal CheckDriveEmpty(SqliteConnection connection, SqliteTransaction transaction, ushort deviceNumber)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT state FROM drives WHERE device_number = $device";
+        command.Parameters.AddWithValue("$device", (int)deviceNumber);
+        return command.ExecuteScalar() switch
+        {
+            null => MountRefusal.UnknownDrive,
+            "empty" => MountRefusal.None,
+            _ => MountRefusal.DriveBusy,
+        };
+    }
+
+    // ---- drives and configuration
+
+    /// <summary>Drives in device number order.</summary>
+    public IReadOnlyList<DriveRecord> ListDrives()
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT device_number, model, state, volser, updated_at FROM drives ORDER BY device_number";
+        using var reader = command.ExecuteReader();
+        var drives = new List<DriveRecord>();
+        while (reader.Read())
+        {
+            drives.Add(new DriveRecord(
+                (ushort)reader.GetInt32(0),
+                (TapeModel)reader.GetInt32(1),
+                reader.GetString(2) switch
+                {
+                    "empty" => DriveState.Empty,
+                    "mounting" => DriveState.Mounting,
+                    "loaded" => DriveState.Loaded,
+                    var other => throw new InvalidDataException($"catalog drive {reader.GetInt32(0):X4} has unknown state '{other}'"),
+                },
+                reader.IsDBNull(3) ? null : ReadSerial(reader.GetString(3)),
+                CatalogTime.Parse(reader.GetString(4))));
+        }
+
+        return drives;
+    }
+
+    /// <summary>
+    /// Makes the catalog agree with <paramref name="configuration"/>, in one transaction: every
+    /// serial of every pool range gets a volume row if it has none (existing volumes keep their
+    /// pool, status and contents); configured drives are added or get their model updated; drives
+    /// no longer configured are removed unless a volume is on them.
+    /// </summary>
+    public CatalogSyncResult SyncFromConfiguration(LibraryConfiguration configuration)
+    {
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        long volumesAdded = 0;
+        foreach (var pool in configuration.Pools)
+        {
+            var (added, _) = InsertVolumes(
+                connection,
+                transaction,
+                pool.Volumes,
+                new NewVolumes(pool.Name, pool.Media, pool.Capacity, pool.Labels, pool.Scratch, configuration.Storage.Format.Kind));
+            volumesAdded += added;
+        }
+
+        var existing = new Dictionary<int, int>();
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = "SELECT device_number, model FROM drives";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                existing[reader.GetInt32(0)] = reader.GetInt32(1);
+            }
+        }
+
+        int drivesAdded = 0, drivesUpdated = 0, drivesRemoved = 0;
+        var now = CatalogTime.Format(_time.GetUtcNow());
+        foreach (var drive in configuration.Drives)
+        {
+            if (!existing.TryGetValue(drive.DeviceNumber, out var model))
+            {
+                Execute(
+                    connection,
+                    transaction,
+                    "INSERT INTO drives (device_number, model, state, updated_at) VALUES ($device, $model, 'empty', $now)",
+                    ("$device", (int)drive.DeviceNumber),
+                    ("$model", (int)drive.Model),
+                    ("$now", now));
+                drivesAdded++;
+            }
+            else if (model != (int)drive.Model)
+            {
+                Execute(
+                    connection,
+                    transaction,
+                    "UPDATE drives SET model = $model, updated_at = $now WHERE device_number = $device",
+                    ("$device", (int)drive.DeviceNumber),
+                    ("$model", (int)drive.Model),
+                    ("$now", now));
+                drivesUpdated++;
+            }
+        }
+
+        var configured = configuration.Drives.Select(d => (int)d.DeviceNumber).ToHashSet();
+        foreach (var device in existing.Keys.Where(d => !configured.Contains(d)))
+        {
+            drivesRemoved += Execute(
+                connection,
+                transaction,
+                "DELETE FROM drives WHERE device_number = $device AND state = 'empty'",
+                ("$device", device));
+        }
+
+        transaction.Commit();
+        return new CatalogSyncResult(volumesAdded, drivesAdded, drivesUpdated, drivesRemoved);
+    }
+
+    // ---- helpers
+
+    private static string ConnectionString(StorageLayout layout) => new SqliteConnectionStringBuilder
+    {
+        DataSource = layout.CatalogPath,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Pooling = true,
+        DefaultTimeout = 60,
+    }.ToString();
+
+    private SqliteConnection OpenConnection()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Configure(connection);
+        return connection;
+    }
+
+    // busy_timeout: writers wait for each other instead of failing; NORMAL is durable across a
+    // process crash in WAL mode (only a power loss can lose the last commits).
+    private static void Configure(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA busy_timeout = 60000; PRAGMA synchronous = NORMAL";
+        command.ExecuteNonQuery();
+    }
+
+    private static int Execute(SqliteConnection connection, SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return command.ExecuteNonQuery();
+    }
+
+    private static VolumeStatus? VolumeStatusOf(SqliteConnection connection, SqliteTransaction transaction, VolumeSerial serial)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT status FROM volumes WHERE volser = $volser";
+        command.Parameters.AddWithValue("$volser", serial.Value);
+        return command.ExecuteScalar() is string text ? ParseStatus(text) : null;
+    }
+
+    private static VolumeRecord? FindVolume(SqliteConnection connection, SqliteTransaction? transaction, VolumeSerial serial)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT {VolumeColumns} FROM volumes WHERE volser = $volser";
+        command.Parameters.AddWithValue("$volser", serial.Value);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadVolume(reader) : null;
+    }
+
+    private static MountRecord? FindMount(SqliteConnection connection, SqliteTransaction transaction, long mountId)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT {MountColumns} FROM mount_history WHERE id = $id";
+        command.Parameters.AddWithValue("$id", mountId);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadMount(reader) : null;
+    }
+
+    private static VolumeRecord ReadVolume(SqliteDataReader reader)
+    {
+        var serial = ReadSerial(reader.GetString(0));
+        var imagePath = reader.GetString(13);
+        // The image path is derived from the serial; a row saying anything else was not written by us.
+        if (imagePath != StorageLayout.RelativeImagePath(serial, ImageFileKind.Aws)
+            && imagePath != StorageLayout.RelativeImagePath(serial, ImageFileKind.Het))
+        {
+            throw new InvalidDataException($"catalog volume {serial} has image path '{imagePath}', which is not derived from its serial");
+        }
+
+        return new VolumeRecord(
+            serial,
+            reader.GetString(1),
+            ParseStatus(reader.GetString(2)),
+            MediaTypes.TryParse(reader.GetString(3), out var media) ? media : throw new InvalidDataException($"catalog volume {serial} has unknown media '{reader.GetString(3)}'"),
+            reader.GetInt64(4),
+            reader.GetInt64(5),
+            reader.GetInt64(6),
+            reader.IsDBNull(7) ? null : reader.GetString(7),
+            LabelTypes.TryParse(reader.GetString(8), out var labels) ? labels : throw new InvalidDataException($"catalog volume {serial} has unknown label type '{reader.GetString(8)}'"),
+            CatalogTime.Parse(reader.GetString(9)),
+            reader.IsDBNull(10) ? null : CatalogTime.Parse(reader.GetString(10)),
+            reader.IsDBNull(11) ? null : CatalogTime.Parse(reader.GetString(11)),
+            reader.GetInt32(12),
+            imagePath,
+            reader.GetBoolean(14),
+            reader.IsDBNull(15) ? null : (ushort)reader.GetInt32(15));
+    }
+
+    private static MountRecord ReadMount(SqliteDataReader reader) => new(
+        reader.GetInt64(0),
+        ReadSerial(reader.GetString(1)),
+        (ushort)reader.GetInt32(2),
+        CatalogTime.Parse(reader.GetString(3)),
+        reader.IsDBNull(4) ? null : CatalogTime.Parse(reader.GetString(4)),
+        reader.IsDBNull(5) ? null : CatalogTime.Parse(reader.GetString(5)),
+        reader.GetBoolean(6));
+
+    private static VolumeSerial ReadSerial(string text) =>
+        VolumeSerial.TryParse(text, out var serial, out var error, out _)
+            ? serial
+            : throw new InvalidDataException($"catalog holds an invalid volume serial: {error}");
+
+    private static string StatusText(VolumeStatus status) => status switch
+    {
+        VolumeStatus.Scratch => "scratch",
+        VolumeStatus.Private => "private",
+        VolumeStatus.Mounted => "mounted",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+    };
+
+    private static VolumeStatus ParseStatus(string text) => text switch
+    {
+        "scratch" => VolumeStatus.Scratch,
+        "private" => VolumeStatus.Private,
+        "mounted" => VolumeStatus.Mounted,
+        _ => throw new InvalidDataException($"catalog holds unknown volume status '{text}'"),
+    };
+}

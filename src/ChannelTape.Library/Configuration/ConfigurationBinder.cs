@@ -1,0 +1,737 @@
+using System.Globalization;
+using System.Net;
+using ChannelTape.Device;
+
+namespace ChannelTape.Library.Configuration;
+
+/// <summary>
+/// Semantic pass: turns the statements of a configuration (all files, includes already expanded)
+/// into a <see cref="LibraryConfiguration"/>, checking values and cross-references and collecting
+/// every error with its position. References between statements (a drive's pool, the admin
+/// drives, pool media against drive media) are only checked when there were no syntax errors,
+/// because a statement skipped by error recovery would make them fail for no real reason.
+/// </summary>
+internal sealed class ConfigurationBinder
+{
+    public const int MaxPoolNameLength = 16;
+    public const int MaxPrefixLength = 5;
+    public const int MaxConnections = 65_535;
+    public const int MaxMountHistory = 100_000_000;
+
+    private readonly List<ConfigurationError> _errors;
+    private readonly bool _checkReferences;
+
+    private (SourceFile File, int Offset)? _listenAt;
+    private IPEndPoint? _listen;
+    private (SourceFile File, int Offset)? _storageAt;
+    private StorageConfiguration? _storage;
+    private (SourceFile File, int Offset)? _adminAt;
+    private AdminDraft? _admin;
+    private (SourceFile File, int Offset)? _limitsAt;
+    private LimitsConfiguration? _limits;
+    private readonly SortedDictionary<ushort, DriveDraft> _drives = [];
+    private bool _sawDriveStatement;
+    private readonly List<PoolDraft> _pools = [];
+    private readonly List<(VolumeRange Range, PoolDraft Pool, SourceFile File, int Offset)> _ranges = [];
+
+    private ConfigurationBinder(List<ConfigurationError> errors, bool checkReferences)
+    {
+        _errors = errors;
+        _checkReferences = checkReferences;
+    }
+
+    /// <summary>Binds the statements, adding errors to <paramref name="errors"/>; returns null when there are any.</summary>
+    /// <param name="statements">Statements of every file in order, without include statements.</param>
+    /// <param name="mainFile">The file given by the user (errors about the whole configuration point at its start).</param>
+    /// <param name="errors">Errors found so far (syntax and include errors); semantic errors are appended.</param>
+    public static LibraryConfiguration? Bind(
+        IReadOnlyList<(SourceFile File, StatementSyntax Statement)> statements,
+        SourceFile mainFile,
+        List<ConfigurationError> errors)
+    {
+        var binder = new ConfigurationBinder(errors, checkReferences: errors.Count == 0);
+        return binder.Run(statements, mainFile);
+    }
+
+    private LibraryConfiguration? Run(IReadOnlyList<(SourceFile File, StatementSyntax Statement)> statements, SourceFile mainFile)
+    {
+        foreach (var (file, statement) in statements)
+        {
+            switch (statement)
+            {
+                case ListenStatement listen:
+                    if (Single(ref _listenAt, file, listen.Offset, "listen"))
+                    {
+                        _listen = BindListen(file, listen.Address);
+                    }
+
+                    break;
+                case StorageStatement storage:
+                    if (Single(ref _storageAt, file, storage.Offset, "storage"))
+                    {
+                        _storage = BindStorage(file, storage);
+                    }
+
+                    break;
+                case DriveStatement drive:
+                    _sawDriveStatement = true;
+                    BindDrive(file, drive);
+                    break;
+                case PoolStatement pool:
+                    BindPool(file, pool);
+                    break;
+                case AdminStatement admin:
+                    if (Single(ref _adminAt, file, admin.Offset, "admin"))
+                    {
+                        _admin = BindAdmin(file, admin);
+                    }
+
+                    break;
+                case LimitsStatement limits:
+                    if (Single(ref _limitsAt, file, limits.Offset, "limits"))
+                    {
+                        _limits = BindLimits(file, limits);
+                    }
+
+                    break;
+                case StatementError or IncludeStatement:
+                    // Reported (or expanded) by ConfigurationParser.
+                    break;
+                default:
+                    throw new InvalidOperationException($"unhandled statement {statement.GetType().Name}");
+            }
+        }
+
+        CheckOverlappingRanges();
+        var adminConfiguration = FinishAdmin();
+        if (_checkReferences)
+        {
+            CheckReferences();
+            if (!_sawDriveStatement)
+            {
+                _errors.Add(mainFile.Error(0, "no drive statement: a library needs at least one drive"));
+            }
+        }
+
+        if (_errors.Count > 0)
+        {
+            return null;
+        }
+
+        return new LibraryConfiguration(
+            _listen ?? LibraryConfiguration.DefaultListen,
+            _storage ?? new StorageConfiguration(Path.GetFullPath(Path.Combine(mainFile.Directory, "ctape-data")), ImageFormat.Aws),
+            new ValueList<DriveConfiguration>(_drives.Values.Select(d => d.Configuration)),
+            new ValueList<PoolConfiguration>(_pools.Select(p => p.Configuration)),
+            adminConfiguration,
+            _limits ?? LimitsConfiguration.Default);
+    }
+
+    // ---- listen
+
+    private IPEndPoint? BindListen(SourceFile file, Located<string> address)
+    {
+        var text = address.Value;
+        var hasPort = text.StartsWith('[')
+            ? text.Contains("]:", StringComparison.Ordinal)
+            : text.Count(c => c == ':') == 1;
+        var host = hasPort ? text[..text.LastIndexOf(':')].Trim('[', ']') : "";
+        if (hasPort && IsStrictAddress(host) && IPEndPoint.TryParse(text, out var endPoint))
+        {
+            return endPoint;
+        }
+
+        Error(file, address.Offset, $"invalid listen address '{text}': expected IP:PORT such as 127.0.0.1:7490 or [::1]:7490");
+        return null;
+    }
+
+    // ---- storage
+
+    private StorageConfiguration? BindStorage(SourceFile file, StorageStatement statement)
+    {
+        string? root = null;
+        ImageFormat? format = null;
+        var seen = new Dictionary<string, int>();
+        foreach (var property in statement.Properties)
+        {
+            if (!FirstProperty(seen, file, property, "storage"))
+            {
+                continue;
+            }
+
+            switch (property)
+            {
+                case RootProperty rootProperty:
+                    root = ResolveDirectory(file, rootProperty.Path);
+                    break;
+                case FormatProperty formatProperty:
+                    format = BindFormat(file, formatProperty);
+                    break;
+            }
+        }
+
+        root ??= Path.GetFullPath(Path.Combine(file.Directory, "ctape-data"));
+        return new StorageConfiguration(root, format ?? ImageFormat.Aws);
+    }
+
+    private string? ResolveDirectory(SourceFile file, Located<string> path)
+    {
+        if (path.Value.Length == 0)
+        {
+            Error(file, path.Offset, "storage root is empty");
+            return null;
+        }
+
+        if (path.Value.Contains('\0', StringComparison.Ordinal))
+        {
+            Error(file, path.Offset, "storage root contains a NUL character");
+            return null;
+        }
+
+        return Path.GetFullPath(Path.Combine(file.Directory, path.Value));
+    }
+
+    private ImageFormat? BindFormat(SourceFile file, FormatProperty property)
+    {
+        if (property.Compression == HetCompression.None)
+        {
+            return property.Kind == ImageFileKind.Aws ? ImageFormat.Aws : new ImageFormat(ImageFileKind.Het, HetCompression.None, 0);
+        }
+
+        var level = ImageFormat.DefaultLevel;
+        if (property.Level is { } levelText)
+        {
+            if (!int.TryParse(levelText.Value, NumberStyles.None, CultureInfo.InvariantCulture, out level) || level is < 1 or > 9)
+            {
+                Error(file, levelText.Offset, $"compression level {levelText.Value} is out of range, expected 1 to 9");
+                return null;
+            }
+        }
+
+        return new ImageFormat(ImageFileKind.Het, property.Compression, level);
+    }
+
+    // ---- drives
+
+    private sealed class DriveDraft(DriveConfiguration configuration, SourceFile file, int offset, int poolOffset)
+    {
+        public DriveConfiguration Configuration { get; } = configuration;
+        public SourceFile File { get; } = file;
+        public int Offset { get; } = offset;
+        public int PoolOffset { get; } = poolOffset;
+    }
+
+    private void BindDrive(SourceFile file, DriveStatement statement)
+    {
+        TapeModel? model = null;
+        MediaProperty? media = null;
+        PoolReferenceProperty? pool = null;
+        var seen = new Dictionary<string, int>();
+        foreach (var property in statement.Properties)
+        {
+            if (!FirstProperty(seen, file, property, "drive"))
+            {
+                continue;
+            }
+
+            switch (property)
+            {
+                case ModelProperty m:
+                    model = m.Model;
+                    break;
+                case MediaProperty m:
+                    media = m;
+                    break;
+                case PoolReferenceProperty p:
+                    pool = p;
+                    break;
+            }
+        }
+
+        var effectiveModel = model ?? TapeModel.Ibm3490;
+        var effectiveMedia = media?.Media ?? MediaTypes.DefaultFor(effectiveModel);
+        if (media is not null && !media.Media.IsSupportedBy(effectiveModel))
+        {
+            Error(file, media.Offset, $"media {MediaTypes.Name(media.Media)} is not supported by model {(ushort)effectiveModel:X} drives");
+        }
+
+        var poolName = pool?.Pool.Value;
+        foreach (var range in statement.Devices)
+        {
+            if (!TryBindDeviceRange(file, range, out var first, out var last))
+            {
+                continue;
+            }
+
+            for (var device = first; device <= last; device++)
+            {
+                var number = (ushort)device;
+                if (_drives.TryGetValue(number, out var existing))
+                {
+                    Error(file, range.First.Offset, $"device {number:X4} is already defined at {existing.File.Describe(existing.Offset)}");
+                    break;
+                }
+
+                _drives.Add(number, new DriveDraft(
+                    new DriveConfiguration(number, effectiveModel, effectiveMedia, poolName),
+                    file,
+                    range.First.Offset,
+                    pool?.Pool.Offset ?? statement.Offset));
+            }
+        }
+    }
+
+    private bool TryBindDeviceRange(SourceFile file, DeviceRangeSyntax range, out int first, out int last)
+    {
+        last = 0;
+        if (!TryBindDevice(file, range.First, out first))
+        {
+            return false;
+        }
+
+        if (range.Last is not { } lastText)
+        {
+            last = first;
+            return true;
+        }
+
+        if (!TryBindDevice(file, lastText, out last))
+        {
+            return false;
+        }
+
+        if (last < first)
+        {
+            Error(file, range.First.Offset, $"device range {range.First.Value}-{lastText.Value} ends before it starts");
+            return false;
+        }
+
+        return true;
+    }
+
+    private bool TryBindDevice(SourceFile file, Located<string> text, out int device)
+    {
+        device = 0;
+        if (text.Value.Length > 4)
+        {
+            Error(file, text.Offset, $"device number '{text.Value}' has more than 4 hex digits");
+            return false;
+        }
+
+        device = int.Parse(text.Value, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+        return true;
+    }
+
+    // ---- pools
+
+    private sealed class PoolDraft(PoolConfiguration configuration, SourceFile file, int offset, int mediaOffset)
+    {
+        public PoolConfiguration Configuration { get; } = configuration;
+        public SourceFile File { get; } = file;
+        public int Offset { get; } = offset;
+        public int MediaOffset { get; } = mediaOffset;
+    }
+
+    private void BindPool(SourceFile file, PoolStatement statement)
+    {
+        var name = statement.Name.Value;
+        if (name.Length > MaxPoolNameLength)
+        {
+            Error(file, statement.Name.Offset, $"pool name '{name}' is longer than {MaxPoolNameLength} characters");
+        }
+
+        var existing = _pools.FirstOrDefault(p => p.Configuration.Name == name);
+        if (existing is not null)
+        {
+            Error(file, statement.Name.Offset, $"pool {name} is already defined at {existing.File.Describe(existing.Offset)}");
+        }
+
+        var ranges = new List<(VolumeRange Range, int Offset)>();
+        MediaProperty? media = null;
+        long? capacity = null;
+        LabelType? labels = null;
+        bool? scratch = null;
+        var seen = new Dictionary<string, int>();
+        foreach (var property in statement.Properties)
+        {
+            if (property is VolumesProperty volumes)
+            {
+                foreach (var item in volumes.Ranges)
+                {
+                    if (TryBindVolumeRange(file, item, out var range))
+                    {
+                        ranges.Add((range, item.First.Offset));
+                    }
+                }
+
+                continue;
+            }
+
+            if (!FirstProperty(seen, file, property, $"pool {name}"))
+            {
+                continue;
+            }
+
+            switch (property)
+            {
+                case MediaProperty m:
+                    media = m;
+                    break;
+                case CapacityProperty c:
+                    capacity = BindCapacity(file, c.Size);
+                    break;
+                case LabelsProperty l:
+                    labels = l.Labels;
+                    break;
+                case StatusProperty s:
+                    scratch = s.Scratch;
+                    break;
+            }
+        }
+
+        var effectiveMedia = media?.Media ?? MediaType.Eccst;
+        var draft = new PoolDraft(
+            new PoolConfiguration(
+                name,
+                new ValueList<VolumeRange>(ranges.Select(r => r.Range)),
+                effectiveMedia,
+                capacity ?? MediaTypes.DefaultCapacity(effectiveMedia),
+                labels ?? LabelType.Standard,
+                scratch ?? true),
+            file,
+            statement.Name.Offset,
+            media?.Offset ?? statement.Name.Offset);
+        if (existing is null)
+        {
+            _pools.Add(draft);
+        }
+
+        foreach (var (range, offset) in ranges)
+        {
+            _ranges.Add((range, draft, file, offset));
+        }
+    }
+
+    private bool TryBindVolumeRange(SourceFile file, VolumeRangeSyntax syntax, out VolumeRange range)
+    {
+        range = null!;
+        if (!TryBindSerial(file, syntax.First, out var first))
+        {
+            return false;
+        }
+
+        var last = first;
+        if (syntax.Last is { } lastText && !TryBindSerial(file, lastText, out last))
+        {
+            return false;
+        }
+
+        if (!VolumeRange.TryCreate(first, last, out var created, out var error))
+        {
+            Error(file, syntax.First.Offset, error!);
+            return false;
+        }
+
+        range = created!;
+        return true;
+    }
+
+    private bool TryBindSerial(SourceFile file, Located<string> text, out VolumeSerial serial)
+    {
+        // Configuration serials are exact: no blank padding.
+        if (text.Value.EndsWith(' '))
+        {
+            Error(file, text.Offset + text.Value.TrimEnd(' ').Length, $"volume serial '{text.Value}' ends with blanks");
+            serial = default;
+            return false;
+        }
+
+        if (VolumeSerial.TryParse(text.Value, out serial, out var error, out var index))
+        {
+            return true;
+        }
+
+        Error(file, text.Offset + index, error!);
+        return false;
+    }
+
+    private long? BindCapacity(SourceFile file, Located<string> size)
+    {
+        if (!ByteSize.TryParse(size.Value, out var bytes, out var error))
+        {
+            Error(file, size.Offset, error!);
+            return null;
+        }
+
+        if (bytes == 0)
+        {
+            Error(file, size.Offset, "capacity must be more than 0");
+            return null;
+        }
+
+        return bytes;
+    }
+
+    private void CheckOverlappingRanges()
+    {
+        // Each range against every earlier one; reported once, at the later range.
+        for (var i = 0; i < _ranges.Count; i++)
+        {
+            var (range, _, file, offset) = _ranges[i];
+            for (var j = 0; j < i; j++)
+            {
+                var (other, otherPool, otherFile, otherOffset) = _ranges[j];
+                if (range.Overlaps(other))
+                {
+                    Error(file, offset, $"volumes {range} overlap {other} of pool {otherPool.Configuration.Name} at {otherFile.Describe(otherOffset)}");
+                    break;
+                }
+            }
+        }
+    }
+
+    // ---- admin
+
+    private sealed record AdminDraft(string Prefix, ValueList<IPNetwork> Hosts, List<(ushort Device, SourceFile File, int Offset)>? Drives);
+
+    private AdminDraft BindAdmin(SourceFile file, AdminStatement statement)
+    {
+        var prefix = AdminConfiguration.DefaultPrefix;
+        var hosts = new List<IPNetwork>();
+        var hostsGiven = false;
+        List<(ushort, SourceFile, int)>? drives = null;
+        var seen = new Dictionary<string, int>();
+        foreach (var property in statement.Properties)
+        {
+            switch (property)
+            {
+                case HostsProperty h:
+                    hostsGiven = true;
+                    foreach (var host in h.Hosts)
+                    {
+                        if (TryBindNetwork(host.Value, out var network))
+                        {
+                            hosts.Add(network);
+                        }
+                        else
+                        {
+                            Error(file, host.Offset, $"invalid host '{host.Value}': expected an IP address or a network such as 10.0.0.0/8");
+                        }
+                    }
+
+                    continue;
+                case DrivesProperty d:
+                    drives ??= [];
+                    foreach (var range in d.Devices)
+                    {
+                        if (TryBindDeviceRange(file, range, out var first, out var last))
+                        {
+                            for (var device = first; device <= last; device++)
+                            {
+                                drives.Add(((ushort)device, file, range.First.Offset));
+                            }
+                        }
+                    }
+
+                    continue;
+            }
+
+            if (FirstProperty(seen, file, property, "admin") && property is PrefixProperty p)
+            {
+                prefix = BindPrefix(file, p.Prefix) ?? prefix;
+            }
+        }
+
+        return new AdminDraft(prefix, new ValueList<IPNetwork>(hostsGiven ? hosts : AdminConfiguration.DefaultHosts), drives);
+    }
+
+    private string? BindPrefix(SourceFile file, Located<string> prefix)
+    {
+        var text = prefix.Value;
+        if (text.Length is 0 or > MaxPrefixLength)
+        {
+            Error(file, prefix.Offset, $"administrative prefix '{text}' must have 1 to {MaxPrefixLength} characters");
+            return null;
+        }
+
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (!VolumeSerial.IsValidCharacter(text[i]))
+            {
+                Error(file, prefix.Offset + i, $"invalid character '{text[i]}' in administrative prefix '{text}': allowed are A-Z, 0-9, #, @ and $");
+                return null;
+            }
+        }
+
+        return text;
+    }
+
+    private static bool TryBindNetwork(string text, out IPNetwork network)
+    {
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        if (slash >= 0)
+        {
+            // A network's address must have no bits set past its prefix length (10.0.0.0/8, not 10.0.0.1/8).
+            return IPNetwork.TryParse(text, out network)
+                && IsStrictAddress(text[..slash])
+                && IPAddress.TryParse(text.AsSpan(0, slash), out var given)
+                && network.BaseAddress.Equals(given);
+        }
+
+        if (IsStrictAddress(text) && IPAddress.TryParse(text, out var address))
+        {
+            network = new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+            return true;
+        }
+
+        network = default;
+        return false;
+    }
+
+    /// <summary>
+    /// IPv6, or IPv4 as four decimal octets: IPAddress.TryParse also takes inet_aton shorthands
+    /// such as "1.2.3" (= 1.2.0.3), which in a configuration are far more likely typing errors.
+    /// </summary>
+    private static bool IsStrictAddress(string text)
+    {
+        if (text.Contains(':', StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        var parts = text.Split('.');
+        return parts.Length == 4 && parts.All(p => p.Length is >= 1 and <= 3 && p.All(char.IsAsciiDigit) && int.Parse(p, CultureInfo.InvariantCulture) <= 255);
+    }
+
+    private AdminConfiguration FinishAdmin()
+    {
+        var draft = _admin ?? new AdminDraft(AdminConfiguration.DefaultPrefix, AdminConfiguration.DefaultHosts, null);
+        foreach (var (range, pool, file, offset) in _ranges)
+        {
+            if (range.ContainsSerialStartingWith(draft.Prefix))
+            {
+                Error(file, offset, $"volumes {range} of pool {pool.Configuration.Name} include administrative serials (prefix \"{draft.Prefix}\")");
+            }
+        }
+
+        var drives = draft.Drives is null
+            ? _drives.Keys.ToList()
+            : draft.Drives.Select(d => d.Device).Distinct().Order().ToList();
+        return new AdminConfiguration(draft.Prefix, draft.Hosts, new ValueList<ushort>(drives));
+    }
+
+    // ---- limits
+
+    private LimitsConfiguration BindLimits(SourceFile file, LimitsStatement statement)
+    {
+        var connections = LimitsConfiguration.Default.MaxConnections;
+        var history = LimitsConfiguration.Default.MountHistory;
+        var seen = new Dictionary<string, int>();
+        foreach (var property in statement.Properties)
+        {
+            if (!FirstProperty(seen, file, property, "limits") || property is not NumberProperty number)
+            {
+                continue;
+            }
+
+            var (minimum, maximum) = number.Name == "connections" ? (1, MaxConnections) : (0, MaxMountHistory);
+            if (!int.TryParse(number.Digits.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+                || value < minimum || value > maximum)
+            {
+                Error(file, number.Digits.Offset, $"{number.Name} {number.Digits.Value} is out of range, expected {minimum} to {maximum}");
+                continue;
+            }
+
+            if (number.Name == "connections")
+            {
+                connections = value;
+            }
+            else
+            {
+                history = value;
+            }
+        }
+
+        return new LimitsConfiguration(connections, history);
+    }
+
+    // ---- references between statements
+
+    private void CheckReferences()
+    {
+        // One error per drive statement, not one per device number of its range.
+        var reported = new HashSet<(SourceFile, int)>();
+        foreach (var drive in _drives.Values)
+        {
+            var poolName = drive.Configuration.Pool;
+            if (poolName is null)
+            {
+                continue;
+            }
+
+            var pool = _pools.FirstOrDefault(p => p.Configuration.Name == poolName);
+            if (pool is null)
+            {
+                if (reported.Add((drive.File, drive.PoolOffset)))
+                {
+                    Error(drive.File, drive.PoolOffset, $"unknown pool '{poolName}'");
+                }
+
+                continue;
+            }
+
+            if (pool.Configuration.Media != drive.Configuration.Media && reported.Add((drive.File, drive.PoolOffset)))
+            {
+                Error(
+                    drive.File,
+                    drive.PoolOffset,
+                    $"pool {poolName} holds {MediaTypes.Name(pool.Configuration.Media)} volumes but drive {drive.Configuration.DeviceNumber:X4} takes {MediaTypes.Name(drive.Configuration.Media)}");
+            }
+        }
+
+        if (_admin?.Drives is { } adminDrives)
+        {
+            foreach (var (device, file, offset) in adminDrives)
+            {
+                if (!_drives.ContainsKey(device))
+                {
+                    Error(file, offset, $"admin drive {device:X4} is not defined by a drive statement");
+                }
+            }
+        }
+    }
+
+    // ---- helpers
+
+    private bool Single(ref (SourceFile File, int Offset)? first, SourceFile file, int offset, string keyword)
+    {
+        if (first is { } at)
+        {
+            Error(file, offset, $"duplicate {keyword} statement, first at {at.File.Describe(at.Offset)}");
+            return false;
+        }
+
+        first = (file, offset);
+        return true;
+    }
+
+    /// <summary>False (and an error) when the property's keyword already appeared in this block; parse errors are skipped.</summary>
+    private bool FirstProperty(Dictionary<string, int> seen, SourceFile file, PropertySyntax property, string block)
+    {
+        if (property is PropertyError)
+        {
+            return false;
+        }
+
+        if (seen.TryGetValue(property.Keyword, out var firstOffset))
+        {
+            Error(file, property.Offset, $"duplicate {property.Keyword} in {block}, first at {file.Describe(firstOffset)}");
+            return false;
+        }
+
+        seen.Add(property.Keyword, property.Offset);
+        return true;
+    }
+
+    private void Error(SourceFile file, int offset, string message) => _errors.Add(file.Error(offset, message));
+}

@@ -1,0 +1,73 @@
+using ChannelTape.Device;
+using Pidgin;
+
+namespace ChannelTape.Library.Configuration;
+
+// Syntax tree of one configuration file, as the grammar produces it: structure and lexical shape
+// only, with the character offset of every value so that the binder can report semantic errors
+// at their exact line and column. Values that need checking (volsers, numbers, addresses) are
+// kept as written.
+
+/// <summary>A value as written, at <paramref name="Offset"/> characters into its file.</summary>
+internal readonly record struct Located<T>(T Value, int Offset);
+
+/// <summary><c>FIRST</c> or <c>FIRST-LAST</c> of device numbers (hex digits as written).</summary>
+internal sealed record DeviceRangeSyntax(Located<string> First, Located<string>? Last);
+
+/// <summary><c>FIRST</c> or <c>FIRST-LAST</c> of volume serials as written.</summary>
+internal sealed record VolumeRangeSyntax(Located<string> First, Located<string>? Last);
+
+internal abstract record StatementSyntax(int Offset);
+
+internal sealed record IncludeStatement(int Offset, Located<string> Path) : StatementSyntax(Offset);
+
+internal sealed record ListenStatement(int Offset, Located<string> Address) : StatementSyntax(Offset);
+
+internal sealed record StorageStatement(int Offset, IReadOnlyList<PropertySyntax> Properties) : StatementSyntax(Offset);
+
+internal sealed record DriveStatement(int Offset, IReadOnlyList<DeviceRangeSyntax> Devices, IReadOnlyList<PropertySyntax> Properties)
+    : StatementSyntax(Offset);
+
+internal sealed record PoolStatement(int Offset, Located<string> Name, IReadOnlyList<PropertySyntax> Properties) : StatementSyntax(Offset);
+
+internal sealed record AdminStatement(int Offset, IReadOnlyList<PropertySyntax> Properties) : StatementSyntax(Offset);
+
+internal sealed record LimitsStatement(int Offset, IReadOnlyList<PropertySyntax> Properties) : StatementSyntax(Offset);
+
+/// <summary>A statement that did not parse; the parser skipped to the next statement.</summary>
+internal sealed record StatementError(ParseError<char> Error) : StatementSyntax(Error.ErrorOffset);
+
+/// <summary>One <c>keyword value;</c> line inside a block.</summary>
+internal abstract record PropertySyntax(int Offset, string Keyword);
+
+internal sealed record RootProperty(int Offset, Located<string> Path) : PropertySyntax(Offset, "root");
+
+internal sealed record FormatProperty(int Offset, ImageFileKind Kind, HetCompression Compression, Located<string>? Level)
+    : PropertySyntax(Offset, "format");
+
+internal sealed record ModelProperty(int Offset, TapeModel Model) : PropertySyntax(Offset, "model");
+
+internal sealed record MediaProperty(int Offset, MediaType Media) : PropertySyntax(Offset, "media");
+
+internal sealed record PoolReferenceProperty(int Offset, Located<string> Pool) : PropertySyntax(Offset, "pool");
+
+internal sealed record VolumesProperty(int Offset, IReadOnlyList<VolumeRangeSyntax> Ranges) : PropertySyntax(Offset, "volumes");
+
+internal sealed record CapacityProperty(int Offset, Located<string> Size) : PropertySyntax(Offset, "capacity");
+
+internal sealed record LabelsProperty(int Offset, LabelType Labels) : PropertySyntax(Offset, "labels");
+
+/// <summary><c>scratch;</c> or <c>private;</c> (both set the same thing, so they share a keyword for duplicate checks).</summary>
+internal sealed record StatusProperty(int Offset, bool Scratch) : PropertySyntax(Offset, "scratch/private");
+
+internal sealed record PrefixProperty(int Offset, Located<string> Prefix) : PropertySyntax(Offset, "prefix");
+
+internal sealed record HostsProperty(int Offset, IReadOnlyList<Located<string>> Hosts) : PropertySyntax(Offset, "hosts");
+
+internal sealed record DrivesProperty(int Offset, IReadOnlyList<DeviceRangeSyntax> Devices) : PropertySyntax(Offset, "drives");
+
+/// <summary>A whole-number property (<c>connections</c>, <c>mount-history</c>).</summary>
+internal sealed record NumberProperty(int Offset, string Name, Located<string> Digits) : PropertySyntax(Offset, Name);
+
+/// <summary>A property that did not parse; the parser skipped to the next <c>;</c> or the block's <c>}</c>.</summary>
+internal sealed record PropertyError(ParseError<char> Error) : PropertySyntax(Error.ErrorOffset, "");

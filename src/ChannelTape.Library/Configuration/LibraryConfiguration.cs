@@ -1,0 +1,130 @@
+using System.Net;
+using ChannelTape.Device;
+
+namespace ChannelTape.Library.Configuration;
+
+/// <summary>
+/// The effective configuration of a ChannelTape library, as read from the configuration language
+/// (docs/config.md). Records compare by value; <see cref="ConfigurationWriter"/> prints one back.
+/// </summary>
+/// <param name="Listen">Address the server accepts bridge connections on.</param>
+/// <param name="Storage">Where volume images and the catalog live, and the image format of new volumes.</param>
+/// <param name="Drives">One entry per device number, in ascending order.</param>
+/// <param name="Pools">Volume pools in the order they were declared.</param>
+/// <param name="Admin">Administrative volume naming and who may issue commands.</param>
+/// <param name="Limits">Resource limits.</param>
+public sealed record LibraryConfiguration(
+    IPEndPoint Listen,
+    StorageConfiguration Storage,
+    ValueList<DriveConfiguration> Drives,
+    ValueList<PoolConfiguration> Pools,
+    AdminConfiguration Admin,
+    LimitsConfiguration Limits)
+{
+    /// <summary>Default listen address: loopback, port 7490.</summary>
+    public static IPEndPoint DefaultListen => new(IPAddress.Loopback, 7490);
+
+    /// <summary>The pool called <paramref name="name"/> (case-sensitive), or null.</summary>
+    public PoolConfiguration? FindPool(string name) => Pools.FirstOrDefault(p => p.Name == name);
+
+    /// <summary>The drive at <paramref name="deviceNumber"/>, or null.</summary>
+    public DriveConfiguration? FindDrive(ushort deviceNumber) => Drives.FirstOrDefault(d => d.DeviceNumber == deviceNumber);
+}
+
+/// <summary>Image file format of new volumes.</summary>
+public enum ImageFileKind
+{
+    /// <summary>AWSTAPE (<c>.aws</c>).</summary>
+    Aws,
+    /// <summary>Hercules Emulated Tape (<c>.het</c>), optionally compressed.</summary>
+    Het,
+}
+
+/// <summary>Block compression of HET images.</summary>
+public enum HetCompression
+{
+    None,
+    Zlib,
+    Bzip2,
+}
+
+/// <summary>Image format of new volumes: AWS, or HET with a compression method and level 1-9.</summary>
+/// <param name="Kind">AWS or HET.</param>
+/// <param name="Compression">HET compression; <see cref="HetCompression.None"/> for AWS.</param>
+/// <param name="Level">Compression level 1-9, 0 when uncompressed.</param>
+public sealed record ImageFormat(ImageFileKind Kind, HetCompression Compression, int Level)
+{
+    /// <summary>Hercules' default HET compression level (hercules-tape.md, HET options: level 4).</summary>
+    public const int DefaultLevel = 4;
+
+    public static ImageFormat Aws { get; } = new(ImageFileKind.Aws, HetCompression.None, 0);
+
+    /// <summary>File name extension without the dot: <c>aws</c> or <c>het</c>.</summary>
+    public string Extension => Kind == ImageFileKind.Aws ? "aws" : "het";
+}
+
+/// <summary>Storage of the library.</summary>
+/// <param name="Root">Absolute directory holding <c>catalog.db</c> and <c>volumes/</c>.</param>
+/// <param name="Format">Image format of new volumes.</param>
+public sealed record StorageConfiguration(string Root, ImageFormat Format);
+
+/// <summary>One tape drive.</summary>
+/// <param name="DeviceNumber">Device number (CUU) the host addresses it by, 0000-FFFF.</param>
+/// <param name="Model">Drive model emulated.</param>
+/// <param name="Media">Media the drive takes for scratch mounts.</param>
+/// <param name="Pool">Pool scratch (non-specific) mounts take volumes from, or null when the drive takes none.</param>
+public sealed record DriveConfiguration(ushort DeviceNumber, TapeModel Model, MediaType Media, string? Pool);
+
+/// <summary>A pool of volumes.</summary>
+/// <param name="Name">Pool name (1-16 of A-Z a-z 0-9 _ -), case-sensitive.</param>
+/// <param name="Volumes">Volume serial ranges that belong to the pool.</param>
+/// <param name="Media">Media type of its volumes.</param>
+/// <param name="Capacity">Capacity of each volume in bytes.</param>
+/// <param name="Labels">Label type new volumes are initialised with.</param>
+/// <param name="Scratch">True when new volumes start as scratch (available to non-specific mounts), false for private.</param>
+public sealed record PoolConfiguration(
+    string Name,
+    ValueList<VolumeRange> Volumes,
+    MediaType Media,
+    long Capacity,
+    LabelType Labels,
+    bool Scratch)
+{
+    /// <summary>Number of volume serials the pool's ranges name.</summary>
+    public long VolumeCount => Volumes.Sum(r => r.Count);
+}
+
+/// <summary>Administrative volumes (docs/admin-volumes.md): naming and who may issue commands.</summary>
+/// <param name="Prefix">Volume serials starting with this are administrative (1-5 volser characters, default <c>#</c>).</param>
+/// <param name="Hosts">Peer networks whose connections may write command volumes.</param>
+/// <param name="Drives">Device numbers on which command volumes are accepted, ascending.</param>
+public sealed record AdminConfiguration(string Prefix, ValueList<IPNetwork> Hosts, ValueList<ushort> Drives)
+{
+    /// <summary>Default administrative prefix.</summary>
+    public const string DefaultPrefix = "#";
+
+    /// <summary>Loopback only: 127.0.0.0/8 and ::1.</summary>
+    public static ValueList<IPNetwork> DefaultHosts { get; } =
+        new([new IPNetwork(IPAddress.Parse("127.0.0.0"), 8), new IPNetwork(IPAddress.IPv6Loopback, 128)]);
+
+    /// <summary>True when <paramref name="serial"/> names an administrative volume.</summary>
+    public bool IsAdministrative(VolumeSerial serial) => serial.Value.StartsWith(Prefix, StringComparison.Ordinal);
+
+    /// <summary>True when a connection from <paramref name="address"/> may issue commands (IPv4-mapped IPv6 counts as IPv4).</summary>
+    public bool AllowsHost(IPAddress address)
+    {
+        var plain = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        return Hosts.Any(network => network.Contains(plain));
+    }
+
+    /// <summary>True when commands written on <paramref name="deviceNumber"/> are accepted.</summary>
+    public bool AllowsDrive(ushort deviceNumber) => Drives.Contains(deviceNumber);
+}
+
+/// <summary>Resource limits.</summary>
+/// <param name="MaxConnections">Bridge connections served at once.</param>
+/// <param name="MountHistory">Mount history rows kept in the catalog (older ones are pruned); 0 keeps none.</param>
+public sealed record LimitsConfiguration(int MaxConnections, int MountHistory)
+{
+    public static LimitsConfiguration Default { get; } = new(64, 10_000);
+}

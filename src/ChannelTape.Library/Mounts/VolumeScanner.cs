@@ -1,0 +1,69 @@
+using ChannelTape.Labels;
+using ChannelTape.Media;
+
+namespace ChannelTape.Library.Mounts;
+
+/// <summary>What the catalog records about a volume after it was written.</summary>
+public sealed record VolumeSummary(long ImageSize, long DataBlocks, string? FirstDataSetName);
+
+/// <summary>
+/// Reads a volume image's structure without its data: size, number of data blocks (label blocks
+/// and tape marks not counted for labelled volumes) and the data set name of the first HDR1.
+/// Spacing walks block headers only (ITapeMedia.ForwardSpaceBlock), so this costs one header read
+/// per block.
+/// </summary>
+public static class VolumeScanner
+{
+    public static VolumeSummary Scan(string path, LabelType labels)
+    {
+        if (!TapeImage.TryOpen(path, new TapeImageOptions { ReadOnly = true }, out var media, out _))
+        {
+            return new VolumeSummary(File.Exists(path) ? new FileInfo(path).Length : 0, 0, null);
+        }
+
+        using (media)
+        {
+            string? dataSetName = null;
+            long blocks = 0;
+            var encoding = labels == LabelType.Ansi ? LabelEncoding.Ascii : LabelEncoding.Ebcdic;
+            var buffer = new byte[media!.MaxBlockSize];
+            if (labels != LabelType.None)
+            {
+                // VOL1 then the first data set's HDR1
+                if (media.ReadForward(buffer, out _) == MediaStatus.Ok
+                    && media.ReadForward(buffer, out int length) == MediaStatus.Ok
+                    && DataSetLabel1.TryParse(buffer.AsSpan(0, length), encoding, out var header1)
+                    && header1!.DataSetIdentifier.Trim('0').Length > 0)
+                {
+                    dataSetName = header1.DataSetIdentifier;
+                }
+
+                media.Rewind();
+            }
+
+            // Count blocks; in a labelled volume the data sets are files 2, 5, 8, ... (3n - 1).
+            int file = 1;
+            for (int guard = 0; guard < int.MaxValue; guard++)
+            {
+                var status = media.ForwardSpaceBlock();
+                if (status == MediaStatus.TapeMark)
+                {
+                    file++;
+                    continue;
+                }
+
+                if (status != MediaStatus.Ok)
+                {
+                    break;
+                }
+
+                if (labels == LabelType.None || file % 3 == 2)
+                {
+                    blocks++;
+                }
+            }
+
+            return new VolumeSummary(media.ImageSize, blocks, dataSetName);
+        }
+    }
+}

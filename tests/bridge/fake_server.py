@@ -1,0 +1,544 @@
+#!/usr/bin/env python3
+"""Test peer for the Hercules bridge module: the server side of docs/protocol.md (version 1)
+with a small in-memory 3490 per device number. Python 3 standard library only.
+
+It exists to test hercules/hdtctape.c without the .NET server: every frame type, the
+handshake, take-over, Mount with its unsolicited device end, Query, Ping/Pong, Close, and the
+CCWs of the reference runner's 3490 samples with Hercules 3.13's outcomes (unit status,
+residual, more, sense). Tape contents live in memory; an existing AWS image named in Attach or
+Mount is read at load (never written).
+
+    fake_server.py [--listen 127.0.0.1:0] [--port-file FILE] [--log FILE]
+
+Prints "LISTENING host:port" on stdout once bound. One line per message in the log (stderr
+when no --log). --drop-after N closes every connection after its N-th CcwReply (tests the
+module's reconnect); --mute-after N stops answering after N CcwReplies (tests its timeout);
+--malformed-after N answers the CCW after the N-th (once per server) with a CcwReply whose
+residual exceeds the count (tests that the module drops such a connection and reports unit check);
+--unsolicited-after S sends an Unsolicited device end S seconds after each Attach (tests that
+the module presents status the server raises on its own).
+"""
+import argparse
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+MAX_FRAME = 2097408
+VERSION = 1
+
+HELLO, HELLO_REPLY, ATTACH, ATTACH_REPLY = 0x01, 0x02, 0x10, 0x11
+CCW, CCW_REPLY, HALT, UNSOLICITED = 0x20, 0x21, 0x22, 0x30
+MOUNT, MOUNT_REPLY, QUERY, QUERY_REPLY = 0x40, 0x41, 0x42, 0x43
+PING, PONG, CLOSE, ERROR = 0x50, 0x51, 0x60, 0x7F
+
+CE, DE, UC, UX = 0x08, 0x04, 0x02, 0x01
+TM = None  # a tape mark in a drive's block list
+
+# Hercules tapeccws.c TapeImmedCommands (3490)
+IMMEDIATE = set()
+for _row, _bits in enumerate([
+        "0001000100000001", "0001000100010001", "0001000100010001", "0001000100010001",
+        "0001000100000000", "0001000100010001", "0001000100010001", "0001000000010001",
+        "0001000100010001", "0001000100010000", "0001000100010000", "0001000000010001",
+        "0001000000010001", "0001000100000001", "0000000100010001", "0001000100010001"]):
+    for _col, _b in enumerate(_bits):
+        if _b == "1":
+            IMMEDIATE.add(_row * 16 + _col)
+
+# hercules-tape.md §1.2: command codes a 3490 accepts, and those refused while fenced
+VALID_3490 = {int(x, 16) for x in (
+    "00 01 02 03 04 07 0C 0F 12 13 17 1F 22 23 24 27 2B 2F 33 34 37 3B 3E 3F 43 4B 4E 4F "
+    "53 5B 63 64 6B 73 77 7B 93 97 9F A3 AB AF B3 B7 BB C3 C7 D3 DB E3 E4 FA").split()}
+MODE_SETS = {int(x, 16) for x in "13 23 2B 33 3B 53 63 6B 73 7B 93 A3 AB B3 BB D3".split()}
+FENCED_REFUSES = {int(x, 16) for x in (
+    "00 01 02 03 12 17 1F 22 27 2F 37 3F 43 4F 97 C3 DB").split()} | MODE_SETS
+
+SENSE_ID_3490 = bytes.fromhex("FF349050349050")
+RDC_3490 = bytes.fromhex(               # hercules-tape.md §3.2
+    "349050349050" + "000002C0" + "80" + "80" + "00000000" + "00" * 8
+    + "349050349050" + "0000" + "00" * 8
+    + "42" + "81" + "00" + "0000FFFF" + "0000FFFF" + "00" * 13)
+assert len(RDC_3490) == 64
+
+log_lock = threading.Lock()
+log_file = sys.stderr
+
+
+def log(msg):
+    with log_lock:
+        log_file.write("%.3f %s\n" % (time.time(), msg))
+        log_file.flush()
+
+
+def string(s):
+    b = s.encode("utf-8")
+    return struct.pack(">H", len(b)) + b
+
+
+def read_aws(path):
+    """Blocks of an AWS image: bytes per block, None per tape mark."""
+    blocks, cur = [], b""
+    with open(path, "rb") as f:
+        data = f.read()
+    off = 0
+    while off + 6 <= len(data):
+        curlen, _prv, f1, _f2 = struct.unpack("<HHBB", data[off:off + 6])
+        off += 6
+        if f1 & 0x40:
+            blocks.append(TM)
+            continue
+        cur += data[off:off + curlen]
+        off += curlen
+        if f1 & 0x20:
+            blocks.append(cur)
+            cur = b""
+    return blocks
+
+
+class Drive:
+    """A 3490 as Hercules 3.13 emulates it (../shared/reference/hercules-tape.md §1, §2)."""
+
+    def __init__(self, devnum):
+        self.devnum = devnum
+        self.lock = threading.Lock()
+        self.owner = None
+        self.blocks = []
+        self.pos = 0
+        self.loaded = False
+        self.readonly = False
+        self.volume = "*"
+        self.sense = bytes(32)
+        self.sense_pending = False
+        self.fenced = False
+        self.rest = b""                   # unread tail of the last block (data chaining)
+
+    # -- volume ------------------------------------------------------------------------
+    def apply_words(self, words):
+        """image|volser|* [options]; returns an error text or None."""
+        parts = words.split()
+        if not parts:
+            return None
+        image, opts = parts[0], parts[1:]
+        self.readonly = any(o in ("ro", "noring", "readonly=1") for o in opts)
+        if image == "*":
+            self.loaded, self.blocks, self.pos, self.volume = False, [], 0, "*"
+            return None
+        try:
+            self.blocks = read_aws(image) if os.path.isfile(image) else []
+        except OSError as e:
+            return "cannot read %s: %s" % (image, e)
+        self.loaded, self.pos, self.volume, self.fenced = True, 0, image, False
+        return None
+
+    def devlist(self):
+        if not self.loaded:
+            return "* (unloaded)"
+        return "%s [%d] IBM 3490 %s" % (os.path.basename(self.volume), self.pos,
+                                        "R/O" if self.readonly else "R/W")
+
+    # -- sense -------------------------------------------------------------------------
+    def build_sense(self, b0=0, era=0, b1_extra=0, fmt=0x20):
+        s = bytearray(32)
+        s[0] = b0 | (0x40 if not self.loaded else 0)
+        s[1] = 0x40 | b1_extra
+        if self.loaded and self.pos == 0:
+            s[1] |= 0x08
+        if self.readonly or not self.loaded:
+            s[1] |= 0x02
+        s[2] = 0x20
+        s[3] = era
+        s[7] = fmt                      # format 22 after Rewind Unload, else 20
+        if fmt == 0x20:
+            s[25] = 0x06
+        s[27] = 0xEC
+        d = self.devnum
+        s[28], s[29], s[30] = d >> 12, (d >> 4) & 0xFF, ((d & 0xF) << 4) | (d & 0xF)
+        return bytes(s)
+
+    def unit_check(self, status, b0, era):
+        self.sense = self.build_sense(b0, era)
+        self.sense_pending = True
+        return status | UC
+
+    # -- CCWs --------------------------------------------------------------------------
+    def execute(self, op, flags, chained, prevop, seq, count, data):
+        """Returns (unit status, more, residual, input data)."""
+        if op == 0x02 and chained & 0x80:
+            # data-chained read: the rest of the block already read, no motion
+            n = min(count, len(self.rest))
+            data, self.rest = self.rest[:n], self.rest[n:]
+            return CE | DE, 1 if self.rest else 0, count - n, data
+        if op not in VALID_3490 or op == 0x4B:
+            return self.reject(count)
+        if self.fenced and op in FENCED_REFUSES:
+            return self.unit_check(CE | DE, 0x12, 0x47), 0, count, b""
+        if op in MODE_SETS:
+            return CE | DE, 0, count, b""
+        if op in IMMEDIATE or op == 0x03:
+            return self.control(op, count, chained, prevop)
+        if op == 0x01:
+            return self.write(count, data)
+        if op in (0x02, 0x0C):
+            return self.read(op, count)
+        if op == 0x04:
+            s = self.sense if self.sense_pending else self.build_sense()
+            self.sense, self.sense_pending = bytes(32), False
+            return self.give(s, count)
+        if op == 0xE4:
+            return self.give(SENSE_ID_3490, count)
+        if op == 0x64:
+            return self.give(RDC_3490, count)
+        if op == 0x24:
+            return self.give(self.sense, count)
+        if op == 0x22:
+            if not self.loaded:
+                return self.not_ready(count)
+            bid = struct.pack(">I", 0x01000000 | (self.pos & 0x3FFFFF))
+            return self.give(bid + bid, count)
+        if op == 0x4F:
+            if count < 4:
+                return self.reject(count)
+            if not self.loaded:
+                return self.not_ready(count)
+            target = struct.unpack(">I", data[:4])[0] & 0x3FFFFF
+            if target > len(self.blocks):
+                self.pos = len(self.blocks)
+                self.fenced = True
+                return self.unit_check(CE | DE, 0x10, 0x44), 0, count - 4, b""
+            self.pos = target
+            return CE | DE, 0, count - 4, b""
+        if op == 0x9F:
+            return CE | DE, 1 if count < 17 else 0, max(count - 17, 0), b""
+        if op == 0xDB:
+            if count < 1:
+                return self.reject(count)
+            return CE | DE, 0, count - 1, b""
+        return self.reject(count)
+
+    def give(self, payload, count):
+        n = min(count, len(payload))
+        return CE | DE, 1 if len(payload) > count else 0, count - n, payload[:n]
+
+    def reject(self, count):
+        return self.unit_check(0, 0x80, 0x27), 0, count, b""
+
+    def not_ready(self, count):
+        return self.unit_check(0, 0x40, 0x43), 0, count, b""
+
+    def protected(self, count):
+        return self.unit_check(CE | DE, 0x80, 0x30), 0, count, b""
+
+    def write(self, count, data):
+        if not self.loaded:
+            return self.not_ready(count)
+        if self.readonly:
+            return self.protected(count)
+        del self.blocks[self.pos:]
+        self.blocks.append(bytes(data[:count]))
+        self.pos += 1
+        return CE | DE, 0, 0, b""
+
+    def read(self, op, count):
+        if not self.loaded:
+            return self.not_ready(count)
+        if op == 0x02:
+            if self.pos >= len(self.blocks):
+                return self.unit_check(CE | DE, 0x08, 0x31), 0, count, b""
+            blk = self.blocks[self.pos]
+            self.pos += 1
+            if blk is TM:
+                return CE | DE | UX, 0, count, b""
+            n = min(count, len(blk))
+            self.rest = blk[n:]
+            return CE | DE, 1 if len(blk) > count else 0, count - n, blk[:n]
+        # read backward: the block's last bytes, in storage order
+        if self.pos == 0:
+            return self.unit_check(CE | DE, 0x00, 0x39), 0, count, b""
+        self.pos -= 1
+        blk = self.blocks[self.pos]
+        if blk is TM:
+            return CE | DE | UX, 0, 0, b""
+        n = min(count, len(blk))
+        return CE | DE, 1 if len(blk) > count else 0, count - n, blk[len(blk) - n:]
+
+    def control(self, op, count, chained, prevop):
+        needs_volume = op in (0x03, 0x07, 0x0F, 0x17, 0x1F, 0x27, 0x2F, 0x37, 0x3F, 0x43, 0x97)
+        if needs_volume and not self.loaded:
+            return self.not_ready(count)
+        if op in (0x17, 0x1F, 0x97) and self.readonly:
+            return self.protected(count)
+        if op == 0x07:
+            self.pos = 0
+            self.fenced = False
+        elif op == 0x0F:
+            self.loaded, self.blocks, self.pos, self.fenced = False, [], 0, False
+            self.sense = self.build_sense(0x40, 0x2B, fmt=0x22)
+            self.sense_pending = True
+            return CE | DE | UC, 0, count, b""
+        elif op == 0x1F:
+            del self.blocks[self.pos:]
+            self.blocks.append(TM)
+            self.pos += 1
+        elif op == 0x27:
+            if self.pos == 0:
+                return self.unit_check(CE | DE, 0x00, 0x39), 0, count, b""
+            self.pos -= 1
+            if self.blocks[self.pos] is TM:
+                return CE | DE | UX, 0, count, b""
+        elif op == 0x2F:
+            while True:
+                if self.pos == 0:
+                    return self.unit_check(CE | DE, 0x00, 0x39), 0, count, b""
+                self.pos -= 1
+                if self.blocks[self.pos] is TM:
+                    break
+        elif op == 0x37:
+            if self.pos >= len(self.blocks):
+                return self.unit_check(CE | DE, 0x08, 0x31), 0, count, b""
+            self.pos += 1
+            if self.blocks[self.pos - 1] is TM:
+                return CE | DE | UX, 0, count, b""
+        elif op == 0x3F:
+            while True:
+                if self.pos >= len(self.blocks):
+                    return self.unit_check(CE | DE, 0x08, 0x31), 0, count, b""
+                self.pos += 1
+                if self.blocks[self.pos - 1] is TM:
+                    break
+        elif op == 0x97 and not (prevop == 0x17 and chained & 0x40):
+            return self.reject(count)
+        return CE | DE, 0, count, b""
+
+
+class Server:
+    def __init__(self, args):
+        self.args = args
+        self.drives = {}
+        self.lock = threading.Lock()
+        self.malformed_sent = False
+
+    def drive(self, devnum):
+        with self.lock:
+            return self.drives.setdefault(devnum, Drive(devnum))
+
+
+class Connection(threading.Thread):
+    def __init__(self, server, sock, addr):
+        super().__init__(daemon=True)
+        self.server, self.sock, self.addr = server, sock, addr
+        self.send_lock = threading.Lock()
+        self.drive = None
+        self.replies = 0
+        self.closed = False
+
+    def send(self, mtype, body=b""):
+        with self.send_lock:
+            self.sock.sendall(struct.pack(">IB", len(body) + 1, mtype) + body)
+
+    def recv_exact(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise EOFError
+            buf += chunk
+        return buf
+
+    def error(self, code, text):
+        log("%s: protocol error %d: %s" % (self.addr, code, text))
+        try:
+            self.send(ERROR, struct.pack(">H", code) + string(text))
+        except OSError:
+            pass
+        raise EOFError
+
+    def take_over(self):
+        """Called by another connection attaching our drive with the take-over flag."""
+        try:
+            self.send(CLOSE, bytes([2]) + string("taken over by another connection"))
+        except OSError:
+            pass
+        self.closed = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def spontaneous_device_end(self):
+        if not self.closed:
+            log("%04X sending Unsolicited DE" % self.drive.devnum)
+            try:
+                self.unsolicited(DE)
+            except OSError:
+                pass
+
+    def unsolicited(self, status):
+        self.send(UNSOLICITED, bytes([status]))
+
+    def run(self):
+        try:
+            self.serve()
+        except (EOFError, OSError):
+            pass
+        finally:
+            if self.drive is not None and self.drive.owner is self:
+                self.drive.owner = None
+            self.sock.close()
+            log("%s: connection closed" % (self.addr,))
+
+    def serve(self):
+        state = "hello"
+        a = self.server.args
+        while True:
+            hdr = self.recv_exact(5)
+            length, mtype = struct.unpack(">IB", hdr)
+            if length == 0 or length > MAX_FRAME:
+                self.error(4 if length else 1, "frame length %d" % length)
+            body = self.recv_exact(length - 1)
+            if state == "hello":
+                if mtype != HELLO:
+                    self.error(3, "expected Hello")
+                if len(body) < 12 or body[:4] != b"CTAP" or struct.unpack(">H", body[4:6])[0] != VERSION:
+                    self.error(2, "wrong magic or version")
+                log("%s: Hello from %s" % (self.addr, body[12:].decode("utf-8", "replace")))
+                self.send(HELLO_REPLY, struct.pack(">HI", VERSION, MAX_FRAME) + string("fake_server 1"))
+                state = "attach"
+                continue
+            if mtype == PING:
+                log("%s: Ping %s" % (self.addr, body.hex()))
+                self.send(PONG, body)
+                continue
+            if mtype == CLOSE:
+                log("%s: Close from host" % (self.addr,))
+                return
+            if state == "attach":
+                if mtype != ATTACH:
+                    self.error(3, "expected Attach")
+                devnum, model, flags = struct.unpack(">HHB", body[:5])
+                words = body[7:7 + struct.unpack(">H", body[5:7])[0]].decode("utf-8")
+                d = self.server.drive(devnum)
+                log("%s: Attach %04X model %04X flags %02X words %r" % (self.addr, devnum, model, flags, words))
+                result, msg = 0, ""
+                with d.lock:
+                    if model not in (0, 0x3490):
+                        result, msg = 2, "drive %04X is a 3490" % devnum
+                    elif d.owner is not None and d.owner is not self and not (flags & 1):
+                        result, msg = 3, "drive %04X is attached by another connection" % devnum
+                    else:
+                        err = d.apply_words(words)
+                        if err:
+                            result, msg = 4, err
+                    if result == 0:
+                        if d.owner is not None and d.owner is not self:
+                            d.owner.take_over()
+                        d.owner = self
+                        self.drive = d
+                        msg = d.devlist()
+                        loaded = d.loaded
+                bm = bytearray(32)
+                for op in IMMEDIATE:
+                    bm[op // 8] |= 0x80 >> (op % 8)
+                if result == 0 and a.unsolicited_after:
+                    timer = threading.Timer(a.unsolicited_after, self.spontaneous_device_end)
+                    timer.daemon = True
+                    timer.start()
+                if result == 0:
+                    body = (bytes([0]) + struct.pack(">H", 0x3490) + bytes([7]) + SENSE_ID_3490
+                            + bytes([32]) + bytes(bm) + bytes([1 if loaded else 0]) + string(msg))
+                    state = "attached"
+                else:
+                    body = bytes([result, 0, 0, 0, 0]) + bytes(32) + bytes([0]) + string(msg)
+                self.send(ATTACH_REPLY, body)
+                continue
+            d = self.drive
+            if mtype == CCW:
+                if len(body) < 12:
+                    self.error(1, "Ccw too short")
+                op, flags, chained, prevop, seq, count = struct.unpack(">BBBBII", body[:12])
+                data = body[12:]
+                with d.lock:
+                    status, more, resid, indata = d.execute(op, flags, chained, prevop, seq, count, data)
+                    sense = d.sense if status & UC else b""
+                log("%04X CCW op=%02X flags=%02X chained=%02X prev=%02X seq=%d count=%d out=%d -> "
+                    "status=%02X more=%d resid=%d in=%d sense=%s"
+                    % (d.devnum, op, flags, chained, prevop, seq, count, len(data), status, more,
+                       resid, len(indata), sense[:4].hex().upper()))
+                self.replies += 1
+                if a.mute_after and self.replies > a.mute_after:
+                    log("%04X muted: not answering" % d.devnum)
+                    continue
+                if a.malformed_after and self.replies == a.malformed_after + 1 and not self.server.malformed_sent:
+                    self.server.malformed_sent = True
+                    log("%04X sending a malformed CcwReply (residual %d > count %d)" % (d.devnum, count + 1, count))
+                    self.send(CCW_REPLY, struct.pack(">BBIB", CE | DE, 0, count + 1, 0))
+                    continue
+                self.send(CCW_REPLY, struct.pack(">BBIB", status, more, resid, len(sense)) + sense + indata)
+                if a.drop_after and self.replies >= a.drop_after:
+                    log("%04X dropping the connection after %d replies" % (d.devnum, self.replies))
+                    self.sock.shutdown(socket.SHUT_RDWR)
+                    raise EOFError
+                continue
+            if mtype == HALT:
+                log("%04X Halt (no CCW outstanding: ignored)" % d.devnum)
+                continue
+            if mtype == MOUNT:
+                words = body[2:2 + struct.unpack(">H", body[:2])[0]].decode("utf-8")
+                with d.lock:
+                    err = d.apply_words(words)
+                    text = err or d.devlist()
+                log("%04X Mount %r -> %s" % (d.devnum, words, text))
+                self.send(MOUNT_REPLY, bytes([4 if err else 0]) + string(text))
+                if not err:
+                    self.unsolicited(DE)
+                continue
+            if mtype == QUERY:
+                with d.lock:
+                    text = d.devlist()
+                log("%04X Query -> %s" % (d.devnum, text))
+                self.send(QUERY_REPLY, string(text))
+                continue
+            if mtype == PONG:
+                continue
+            self.error(5 if mtype not in (HELLO, ATTACH) else 3, "message %02X not allowed now" % mtype)
+
+
+def main():
+    global log_file
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--listen", default="127.0.0.1:0")
+    ap.add_argument("--port-file")
+    ap.add_argument("--log")
+    ap.add_argument("--drop-after", type=int, default=0)
+    ap.add_argument("--mute-after", type=int, default=0)
+    ap.add_argument("--malformed-after", type=int, default=0)
+    ap.add_argument("--unsolicited-after", type=float, default=0)
+    a = ap.parse_args()
+    if a.log:
+        log_file = open(a.log, "a", buffering=1)
+    host, port = a.listen.rsplit(":", 1)
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((host, int(port)))
+    ls.listen(16)
+    bound = "%s:%d" % ls.getsockname()
+    if a.port_file:
+        with open(a.port_file + ".tmp", "w") as f:
+            f.write(str(ls.getsockname()[1]) + "\n")
+        os.replace(a.port_file + ".tmp", a.port_file)
+    print("LISTENING " + bound, flush=True)
+    log("listening on " + bound)
+    server = Server(a)
+    while True:
+        s, addr = ls.accept()
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        Connection(server, s, "%s:%d" % addr).start()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        pass
