@@ -1,0 +1,447 @@
+using System.Diagnostics;
+using ChannelTape.Channel;
+using ChannelTape.Protocol;
+using ChannelTape.Protocol.Messages;
+
+namespace ChannelTape.Client;
+
+/// <summary>
+/// A drive served by a ChannelTape server, driven through <see cref="IChannelDevice"/> so the
+/// in-process channel runs the same channel programs over the wire (docs/protocol.md). Each
+/// <see cref="Execute"/> sends one Ccw and waits for its CcwReply. When the server cannot be reached
+/// every CCW ends with unit check, sense byte 0 <c>40</c> (intervention required), and the next CCW
+/// first reconnects with the take-over flag (§4).
+/// </summary>
+public sealed class RemoteDevice : IChannelDevice, IDisposable
+{
+    /// <summary>Sense byte 0 bit: intervention required (GA32-0127 3490 sense byte 0).</summary>
+    public const byte InterventionRequired = 0x40;
+
+    private readonly string _host;
+    private readonly int _port;
+    private readonly RemoteDeviceOptions _options;
+    private readonly Lock _requestLock = new();
+    private readonly Timer _keepAlive;
+    private ServerLink? _link;
+    private AttachReplyMessage _identity = AttachReplyMessage.Refusal(AttachResult.NoSuchDrive, "not attached");
+    private byte[] _sense = new byte[32];
+    private volatile bool _ccwOutstanding;
+    private volatile bool _disposed;
+    private ulong _pingToken;
+
+    private RemoteDevice(string host, int port, ushort deviceNumber, RemoteDeviceOptions options)
+    {
+        _host = host;
+        _port = port;
+        _options = options;
+        DeviceNumber = deviceNumber;
+        _keepAlive = new Timer(_ => KeepAlive(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// Connects, says Hello and attaches drive <paramref name="deviceNumber"/>. A refused attach or an
+    /// unreachable server is a <see cref="RemoteDeviceException"/>.
+    /// </summary>
+    public static RemoteDevice Connect(string host, int port, ushort deviceNumber, RemoteDeviceOptions? options = null)
+    {
+        var device = new RemoteDevice(host, port, deviceNumber, options ?? new RemoteDeviceOptions());
+        try
+        {
+            lock (device._requestLock)
+            {
+                device.Open(device._options.TakeOver);
+            }
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
+
+        device._keepAlive.Change(device._options.KeepAlive, device._options.KeepAlive);
+        return device;
+    }
+
+    /// <summary>The server's AttachReply: model, Sense ID, sense count, immediate commands, devlist text.</summary>
+    public AttachReplyMessage Identity => _identity;
+
+    /// <summary>Model the server reports (e.g. <c>0x3490</c>).</summary>
+    public ushort Model => _identity.Model;
+
+    /// <summary>True while the connection to the server is up.</summary>
+    public bool IsConnected => _link is { IsFailed: false };
+
+    /// <summary>Why the last connection ended, or null while it is up.</summary>
+    public string? ConnectionFailure => _link is { IsFailed: true } link ? link.Failure : null;
+
+    public ushort DeviceNumber { get; }
+
+    public int MaxTransfer { get; private set; }
+
+    public ReadOnlySpan<byte> Sense => _sense;
+
+    public event Action<IChannelDevice, UnitStatus>? UnsolicitedStatus;
+
+    public bool IsImmediate(byte command) => ImmediateCommandMap.IsImmediate(_identity.ImmediateCommands, command);
+
+    public CcwResult Execute(in CcwRequest request, Span<byte> buffer)
+    {
+        lock (_requestLock)
+        {
+            if (!EnsureConnected())
+            {
+                return NotReady(request);
+            }
+
+            var link = _link!;
+            var immediate = IsImmediate(request.Command);
+            var data = CcwDataDirection.HasOutputData(request.Command, immediate)
+                ? buffer[..request.Count]
+                : ReadOnlySpan<byte>.Empty;
+            var message = new CcwMessage(request.Command, request.Flags, request.PreviousFlags, request.PreviousCommand,
+                (uint)request.Sequence, (uint)request.Count, data);
+            _ccwOutstanding = true;
+            try
+            {
+                if (!link.TryRequest(message, MessageType.CcwReply, _options.Timeout, out var reply))
+                {
+                    return NotReady(request);
+                }
+
+                try
+                {
+                    return Apply(request, buffer, immediate, reply.Body.Span);
+                }
+                catch (ProtocolException e)
+                {
+                    link.Fail($"malformed CcwReply: {e.Message}");
+                    return NotReady(request);
+                }
+                finally
+                {
+                    link.ReleaseReply();
+                }
+            }
+            finally
+            {
+                _ccwOutstanding = false;
+            }
+        }
+    }
+
+    public int TakeConcurrentSense(Span<byte> destination)
+    {
+        var length = Math.Min(destination.Length, _sense.Length);
+        _sense.AsSpan(0, length).CopyTo(destination);
+        Array.Clear(_sense);
+        return length;
+    }
+
+    /// <summary>The server starts a channel program at the CCW with sequence number 0 (Ccw offset 4); nothing to send.</summary>
+    public void StartChannelProgram()
+    {
+    }
+
+    /// <summary>The server ends a channel program when the next one starts or the connection closes; nothing to send.</summary>
+    public void EndChannelProgram()
+    {
+    }
+
+    /// <summary>Sends Halt while a CCW is outstanding (called from another thread than <see cref="Execute"/>).</summary>
+    public void Halt()
+    {
+        if (_ccwOutstanding && _link is { } link)
+        {
+            link.TrySend(new HaltMessage());
+        }
+    }
+
+    /// <summary>Mounts <c>image [options]</c> or a volser, or unloads with <c>*</c> (Hercules <c>devinit</c>).</summary>
+    public MountReplyMessage Mount(string arguments)
+    {
+        lock (_requestLock)
+        {
+            if (!EnsureConnected())
+            {
+                return new MountReplyMessage(MountResult.Refused, $"not connected: {ConnectionFailure}");
+            }
+
+            var link = _link!;
+            if (!link.TryRequest(new MountMessage(arguments), MessageType.MountReply, _options.Timeout, out var reply))
+            {
+                return new MountReplyMessage(MountResult.Refused, $"no reply: {link.Failure}");
+            }
+
+            try
+            {
+                return MountReplyMessage.Parse(reply.Body.Span);
+            }
+            catch (ProtocolException e)
+            {
+                link.Fail($"malformed MountReply: {e.Message}");
+                return new MountReplyMessage(MountResult.Refused, $"malformed reply: {e.Message}");
+            }
+            finally
+            {
+                link.ReleaseReply();
+            }
+        }
+    }
+
+    /// <summary>The drive's <c>devlist</c> text, or null when the server cannot be reached.</summary>
+    public string? Query()
+    {
+        lock (_requestLock)
+        {
+            if (!EnsureConnected())
+            {
+                return null;
+            }
+
+            var link = _link!;
+            if (!link.TryRequest(new QueryMessage(), MessageType.QueryReply, _options.Timeout, out var reply))
+            {
+                return null;
+            }
+
+            try
+            {
+                return QueryReplyMessage.Parse(reply.Body.Span).Text;
+            }
+            catch (ProtocolException e)
+            {
+                link.Fail($"malformed QueryReply: {e.Message}");
+                return null;
+            }
+            finally
+            {
+                link.ReleaseReply();
+            }
+        }
+    }
+
+    /// <summary>Round trip of a Ping, or null when the server cannot be reached.</summary>
+    public TimeSpan? Ping()
+    {
+        lock (_requestLock)
+        {
+            return EnsureConnected() ? PingLocked(_link!) : null;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _keepAlive.Dispose();
+        if (_link is { } link)
+        {
+            link.TrySend(new CloseMessage(CloseReason.Normal, "host closed the device"));
+            link.Dispose();
+        }
+    }
+
+    private TimeSpan? PingLocked(ServerLink link)
+    {
+        var token = ++_pingToken;
+        var start = Stopwatch.GetTimestamp();
+        if (!link.TryRequest(new PingMessage(token), MessageType.Pong, _options.Timeout, out var reply))
+        {
+            return null;
+        }
+
+        try
+        {
+            if (PongMessage.Parse(reply.Body.Span).Token != token)
+            {
+                link.Fail("Pong with a token that was not sent");
+                return null;
+            }
+        }
+        catch (ProtocolException e)
+        {
+            link.Fail($"malformed Pong: {e.Message}");
+            return null;
+        }
+        finally
+        {
+            link.ReleaseReply();
+        }
+
+        return Stopwatch.GetElapsedTime(start);
+    }
+
+    private CcwResult Apply(in CcwRequest request, Span<byte> buffer, bool immediate, ReadOnlySpan<byte> body)
+    {
+        var reply = CcwReplyMessage.Parse(body);
+        if (reply.Residual > (uint)request.Count)
+        {
+            throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
+                $"residual {reply.Residual} above the count {request.Count}");
+        }
+
+        var residual = (int)reply.Residual;
+        var expected = CcwDataDirection.HasInputData(request.Command, immediate) ? request.Count - residual : 0;
+        if (reply.Data.Length != expected)
+        {
+            throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
+                $"{reply.Data.Length} data bytes for command {request.Command:X2}, expected {expected}");
+        }
+
+        // Read Backward data ends at the end of the buffer (docs/protocol.md §3 CcwReply).
+        reply.Data.CopyTo(CcwDataDirection.IsReadBackward(request.Command) ? buffer[residual..] : buffer);
+        if ((reply.Status & UnitStatus.UnitCheck) != 0)
+        {
+            if (_sense.Length != reply.Sense.Length)
+            {
+                _sense = new byte[reply.Sense.Length];
+            }
+
+            reply.Sense.CopyTo(_sense);
+        }
+        else if (request.Command == 0x04)
+        {
+            // Sense (04) handed the pending sense to the channel; the server cleared it too.
+            Array.Clear(_sense);
+        }
+
+        return new CcwResult(reply.Status, residual, (reply.Flags & CcwReplyFlags.More) != 0);
+    }
+
+    /// <summary>§4: a drive that cannot be reached is not ready: unit check, intervention required.</summary>
+    private CcwResult NotReady(in CcwRequest request)
+    {
+        if (_sense.Length == 0)
+        {
+            _sense = new byte[24];
+        }
+
+        Array.Clear(_sense);
+        _sense[0] = InterventionRequired;
+        return new CcwResult(UnitStatus.UnitCheck, request.Count);
+    }
+
+    private bool EnsureConnected()
+    {
+        if (_disposed)
+        {
+            return false;
+        }
+
+        if (_link is { IsFailed: false })
+        {
+            return true;
+        }
+
+        if (_link is { ServerClose.Reason: CloseReason.TakenOver } || !_options.Reconnect)
+        {
+            return false;
+        }
+
+        try
+        {
+            Open(takeOver: true);
+            return true;
+        }
+        catch (RemoteDeviceException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Connects, Hello, Attach. Called with the request lock held.</summary>
+    private void Open(bool takeOver)
+    {
+        _link?.Dispose();
+        var link = ServerLink.Connect(_host, _port, _options.Timeout);
+        link.Unsolicited += status => UnsolicitedStatus?.Invoke(this, status);
+        _link = link;
+        try
+        {
+            if (!link.TryRequest(new HelloMessage((uint)_options.MaxFrameLength, _options.HostName), MessageType.HelloReply,
+                    _options.Timeout, out var helloFrame))
+            {
+                throw new RemoteDeviceException($"no HelloReply from {_host}:{_port}: {link.Failure}");
+            }
+
+            HelloReplyMessage hello;
+            try
+            {
+                hello = HelloReplyMessage.Parse(helloFrame.Body.Span);
+            }
+            finally
+            {
+                link.ReleaseReply();
+            }
+
+            if (hello.Version != HelloMessage.CurrentVersion || hello.MaxFrameLength < Frame.MinimumMaxLength)
+            {
+                throw new RemoteDeviceException(
+                    $"server {hello.ServerName} speaks version {hello.Version} with frames up to {hello.MaxFrameLength}");
+            }
+
+            link.MaxFrameLength = (int)Math.Min(hello.MaxFrameLength, Frame.DefaultMaxLength);
+            var attach = new AttachMessage(DeviceNumber, _options.Model, takeOver ? AttachFlags.TakeOver : AttachFlags.None,
+                _options.DeviceArguments);
+            if (!link.TryRequest(attach, MessageType.AttachReply, _options.Timeout, out var attachFrame))
+            {
+                throw new RemoteDeviceException($"no AttachReply from {_host}:{_port}: {link.Failure}");
+            }
+
+            AttachReplyMessage identity;
+            try
+            {
+                identity = AttachReplyMessage.Parse(attachFrame.Body.Span);
+            }
+            finally
+            {
+                link.ReleaseReply();
+            }
+
+            if (identity.Result != AttachResult.Attached)
+            {
+                throw new RemoteDeviceException(
+                    $"attach of {DeviceNumber:X4} refused ({identity.Result}): {identity.Message}", identity.Result);
+            }
+
+            _identity = identity;
+            _sense = new byte[identity.SenseCount];
+            MaxTransfer = link.MaxFrameLength - 1 - CcwReplyMessage.FixedSize - identity.SenseCount;
+        }
+        catch (ProtocolException e)
+        {
+            link.Fail(e.Message);
+            throw new RemoteDeviceException($"malformed reply from {_host}:{_port}: {e.Message}", inner: e);
+        }
+        catch
+        {
+            link.Fail("attach failed");
+            throw;
+        }
+    }
+
+    private void KeepAlive()
+    {
+        if (!_requestLock.TryEnter())
+        {
+            return;
+        }
+
+        try
+        {
+            if (_link is { IsFailed: false } link
+                && Environment.TickCount64 - link.LastSent >= _options.KeepAlive.TotalMilliseconds * 0.9)
+            {
+                PingLocked(link);
+            }
+        }
+        finally
+        {
+            _requestLock.Exit();
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using ChannelTape.Protocol;
+
+namespace ChannelTape.Client;
+
+/// <summary>How a <see cref="RemoteDevice"/> connects and attaches (docs/protocol.md §2, Hello and Attach).</summary>
+public sealed record RemoteDeviceOptions
+{
+    /// <summary>Requested model (<c>0x3490</c> ...); 0 = whatever the server has configured.</summary>
+    public ushort Model { get; init; }
+
+    /// <summary>Image or volser and options, as in a Hercules device statement; empty = keep the drive's volume.</summary>
+    public string DeviceArguments { get; init; } = "";
+
+    /// <summary>Attach even if another connection has the drive (that one is closed).</summary>
+    public bool TakeOver { get; init; }
+
+    /// <summary>Free text the server logs.</summary>
+    public string HostName { get; init; } = "ChannelTape.Client";
+
+    /// <summary>Largest frame this host accepts; at least 65 792.</summary>
+    public int MaxFrameLength { get; init; } = Frame.DefaultMaxLength;
+
+    /// <summary>How long to wait for a connection or a reply before treating the server as gone.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Ping the server when nothing was sent for this long (§2: at least every 30 s).</summary>
+    public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>After a lost connection, reconnect with take-over before the next CCW (§4).</summary>
+    public bool Reconnect { get; init; } = true;
+}

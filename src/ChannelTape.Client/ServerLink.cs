@@ -1,0 +1,227 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using ChannelTape.Channel;
+using ChannelTape.Protocol;
+using ChannelTape.Protocol.Messages;
+
+namespace ChannelTape.Client;
+
+/// <summary>
+/// One TCP connection to a ChannelTape server. Requests are sent synchronously, one at a time (§2);
+/// a receive loop raises Unsolicited, answers Ping, and hands each reply frame to the waiting request
+/// without copying it: the loop reads the next frame only after the request released the reply.
+/// </summary>
+internal sealed class ServerLink : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly PipeReader _pipe;
+    private readonly FrameReader _frames;
+    private readonly Lock _sendLock = new();
+    private readonly ManualResetEventSlim _replyReady = new(false);
+    private readonly SemaphoreSlim _replyConsumed = new(0, 1);
+    private byte[] _sendBuffer = new byte[4096];
+    private int _expected;
+    private Frame _reply;
+    private volatile bool _replyAvailable;
+    private int _failed;
+    private long _lastSent = Environment.TickCount64;
+
+    private ServerLink(Socket socket)
+    {
+        _socket = socket;
+        _pipe = PipeReader.Create(new NetworkStream(socket, ownsSocket: false));
+        _frames = new FrameReader(_pipe);
+    }
+
+    /// <summary>Unit status the drive presented on its own.</summary>
+    public event Action<UnitStatus>? Unsolicited;
+
+    /// <summary>Largest frame in both directions, from HelloReply.</summary>
+    public int MaxFrameLength { get; set; } = Frame.DefaultMaxLength;
+
+    /// <summary>True once the connection is unusable; <see cref="Failure"/> says why.</summary>
+    public bool IsFailed => Volatile.Read(ref _failed) != 0;
+
+    public string? Failure { get; private set; }
+
+    /// <summary>The Close the server sent, if it closed the connection that way.</summary>
+    public CloseMessage? ServerClose { get; private set; }
+
+    public long LastSent => Volatile.Read(ref _lastSent);
+
+    public static ServerLink Connect(string host, int port, TimeSpan timeout)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var cancel = new CancellationTokenSource(timeout);
+            socket.ConnectAsync(host, port, cancel.Token).AsTask().GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            socket.Dispose();
+            throw new RemoteDeviceException($"cannot connect to {host}:{port}: {e.Message}", inner: e);
+        }
+
+        var link = new ServerLink(socket);
+        _ = Task.Run(link.ReceiveLoopAsync);
+        return link;
+    }
+
+    /// <summary>Sends one frame; false (and the link failed) if the socket is gone.</summary>
+    public bool TrySend<T>(scoped in T message)
+        where T : IMessage, allows ref struct
+    {
+        lock (_sendLock)
+        {
+            if (IsFailed)
+            {
+                return false;
+            }
+
+            var size = FrameWriter.FrameSize(message);
+            if (_sendBuffer.Length < size)
+            {
+                _sendBuffer = new byte[Math.Max(size, _sendBuffer.Length * 2)];
+            }
+
+            FrameWriter.Write(_sendBuffer.AsSpan(), message, MaxFrameLength);
+            try
+            {
+                var sent = 0;
+                while (sent < size)
+                {
+                    sent += _socket.Send(_sendBuffer.AsSpan(sent, size - sent), SocketFlags.None);
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                Fail($"send failed: {e.Message}");
+                return false;
+            }
+
+            Volatile.Write(ref _lastSent, Environment.TickCount64);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Sends a request and waits for its reply of type <paramref name="replyType"/>. On true the caller
+    /// uses <paramref name="reply"/> and then calls <see cref="ReleaseReply"/>.
+    /// </summary>
+    public bool TryRequest<T>(scoped in T message, MessageType replyType, TimeSpan timeout, out Frame reply)
+        where T : IMessage, allows ref struct
+    {
+        reply = default;
+        _replyReady.Reset();
+        Volatile.Write(ref _expected, (int)replyType);
+        if (!TrySend(message))
+        {
+            return false;
+        }
+
+        if (!_replyReady.Wait(timeout))
+        {
+            Fail($"no {replyType} within {timeout.TotalSeconds:0.###} s");
+            return false;
+        }
+
+        if (!_replyAvailable)
+        {
+            return false;
+        }
+
+        reply = _reply;
+        return true;
+    }
+
+    /// <summary>Lets the receive loop read on after the caller is done with a reply.</summary>
+    public void ReleaseReply()
+    {
+        _replyAvailable = false;
+        _reply = default;
+        _replyConsumed.Release();
+    }
+
+    public void Fail(string reason)
+    {
+        if (Interlocked.Exchange(ref _failed, 1) != 0)
+        {
+            return;
+        }
+
+        Failure = reason;
+        _socket.Dispose();
+        _replyReady.Set();
+    }
+
+    public void Dispose() => Fail("closed by the host");
+
+    private async Task ReceiveLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var next = await _frames.ReadAsync().ConfigureAwait(false);
+                if (next is not { } frame)
+                {
+                    Fail("the server closed the connection");
+                    return;
+                }
+
+                switch (frame.Type)
+                {
+                    case MessageType.Unsolicited:
+                        Unsolicited?.Invoke(UnsolicitedMessage.Parse(frame.Body.Span).Status);
+                        break;
+                    case MessageType.Ping:
+                        TrySend(new PongMessage(PingMessage.Parse(frame.Body.Span).Token));
+                        break;
+                    case MessageType.Close:
+                        var close = CloseMessage.Parse(frame.Body.Span);
+                        ServerClose = close;
+                        Fail($"the server closed the connection ({close.Reason}): {close.Text}");
+                        return;
+                    case MessageType.Error:
+                        var error = ErrorMessage.Parse(frame.Body.Span);
+                        Fail($"the server reported protocol error {(ushort)error.Code} ({error.Code}): {error.Text}");
+                        return;
+                    case MessageType.HelloReply or MessageType.AttachReply or MessageType.CcwReply
+                        or MessageType.MountReply or MessageType.QueryReply or MessageType.Pong:
+                        if ((int)frame.Type != Interlocked.Exchange(ref _expected, 0))
+                        {
+                            Fail($"the server sent an unexpected {frame.Type}");
+                            return;
+                        }
+
+                        _reply = frame;
+                        _replyAvailable = true;
+                        _replyReady.Set();
+                        await _replyConsumed.WaitAsync().ConfigureAwait(false);
+                        break;
+                    default:
+                        Fail($"the server sent {frame.Type}, a message only a host sends");
+                        return;
+                }
+            }
+        }
+        catch (ProtocolException e)
+        {
+            Fail($"malformed frame from the server: {e.Message}");
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            Fail($"connection lost: {e.Message}");
+        }
+        catch (Exception e)
+        {
+            // An Unsolicited subscriber failed: the link cannot go on delivering in order.
+            Fail($"receive loop failed: {e}");
+        }
+        finally
+        {
+            await _pipe.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+namespace ChannelTape.Protocol;
+
+/// <summary>Frame type byte (docs/protocol.md §3).</summary>
+public enum MessageType : byte
+{
+    Hello = 0x01,
+    HelloReply = 0x02,
+    Attach = 0x10,
+    AttachReply = 0x11,
+    Ccw = 0x20,
+    CcwReply = 0x21,
+    Halt = 0x22,
+    Unsolicited = 0x30,
+    Mount = 0x40,
+    MountReply = 0x41,
+    Query = 0x42,
+    QueryReply = 0x43,
+    Ping = 0x50,
+    Pong = 0x51,
+    Close = 0x60,
+    Error = 0x7F,
+}
+
+/// <summary>Code of an <see cref="MessageType.Error"/> frame (docs/protocol.md §3 Error).</summary>
+public enum ProtocolErrorCode : ushort
+{
+    /// <summary>Length 0, body shorter than its fixed fields, or a field out of range.</summary>
+    MalformedFrame = 0x0001,
+    /// <summary>Hello with a wrong magic or a version the server does not speak.</summary>
+    WrongMagicOrVersion = 0x0002,
+    /// <summary>A message not allowed in the current state of the conversation.</summary>
+    NotAllowedNow = 0x0003,
+    /// <summary>Frame length above the agreed maximum.</summary>
+    FrameTooLong = 0x0004,
+    /// <summary>Unknown message type.</summary>
+    UnknownType = 0x0005,
+}
+
+/// <summary>Result byte of <see cref="MessageType.AttachReply"/>.</summary>
+public enum AttachResult : byte
+{
+    Attached = 0x00,
+    NoSuchDrive = 0x01,
+    ModelMismatch = 0x02,
+    AttachedElsewhere = 0x03,
+    VolumeRefused = 0x04,
+}
+
+/// <summary>Flags byte of <see cref="MessageType.Attach"/>.</summary>
+[Flags]
+public enum AttachFlags : byte
+{
+    None = 0x00,
+    /// <summary>Close the connection that has the drive attached and attach here.</summary>
+    TakeOver = 0x01,
+}
+
+/// <summary>Flags byte of <see cref="MessageType.CcwReply"/>.</summary>
+[Flags]
+public enum CcwReplyFlags : byte
+{
+    None = 0x00,
+    /// <summary>The device had more data than the CCW's count.</summary>
+    More = 0x01,
+}
+
+/// <summary>Result byte of <see cref="MessageType.MountReply"/>.</summary>
+public enum MountResult : byte
+{
+    Done = 0x00,
+    Refused = 0x04,
+}
+
+/// <summary>Reason byte of <see cref="MessageType.Close"/>.</summary>
+public enum CloseReason : byte
+{
+    Normal = 0x00,
+    ShuttingDown = 0x01,
+    TakenOver = 0x02,
+    IdleTimeout = 0x03,
+}
+
+/// <summary>Helpers for <see cref="MessageType"/>.</summary>
+public static class MessageTypes
+{
+    /// <summary>True for a type byte defined by protocol version 1.</summary>
+    public static bool IsKnown(byte type) => (MessageType)type switch
+    {
+        MessageType.Hello or MessageType.HelloReply or MessageType.Attach or MessageType.AttachReply
+            or MessageType.Ccw or MessageType.CcwReply or MessageType.Halt or MessageType.Unsolicited
+            or MessageType.Mount or MessageType.MountReply or MessageType.Query or MessageType.QueryReply
+            or MessageType.Ping or MessageType.Pong or MessageType.Close or MessageType.Error => true,
+        _ => false,
+    };
+}

@@ -1,0 +1,691 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using ChannelTape.Channel;
+using ChannelTape.Protocol;
+using ChannelTape.Protocol.Messages;
+
+namespace ChannelTape.Server;
+
+/// <summary>
+/// One host connection (docs/protocol.md §2): reads frames in order, runs each request against the
+/// attached drive, and sends replies through a bounded queue drained by one writer, so a peer that
+/// stops reading only ever stalls itself. Any protocol error closes only this connection.
+/// </summary>
+internal sealed class Connection
+{
+    private enum Phase
+    {
+        AwaitingHello,
+        AwaitingAttach,
+        Attached,
+    }
+
+    private enum StopReason
+    {
+        None,
+        IdleTimeout,
+        ShuttingDown,
+        TakenOver,
+        Aborted,
+    }
+
+    private readonly TapeServer _server;
+    private readonly Socket _socket;
+    private readonly PipeReader _pipe;
+    private readonly FrameReader _frames;
+    private readonly System.Threading.Channels.Channel<OutgoingFrame> _sendQueue;
+    private readonly CancellationTokenSource _readCancel = new();
+    private readonly Lock _sendLock = new();
+    private Phase _phase = Phase.AwaitingHello;
+    private int _maxFrameLength;
+    private string _hostName = "";
+    private DriveSlot? _slot;
+    private Task _ccwTask = Task.CompletedTask;
+    private volatile bool _ccwOutstanding;
+    private bool _farewellQueued;
+    private int _stopReason;
+    private long _lastReceived = Environment.TickCount64;
+
+    public Connection(TapeServer server, Socket socket, long id)
+    {
+        _server = server;
+        _socket = socket;
+        _maxFrameLength = server.Options.MaxFrameLength;
+        _pipe = PipeReader.Create(new NetworkStream(socket, ownsSocket: false));
+        _frames = new FrameReader(_pipe) { MaxFrameLength = _maxFrameLength };
+        _sendQueue = System.Threading.Channels.Channel.CreateBounded<OutgoingFrame>(new BoundedChannelOptions(server.Options.SendQueueLimit)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        Name = $"#{id} {socket.RemoteEndPoint}";
+    }
+
+    /// <summary>Number and peer address, for log lines.</summary>
+    public string Name { get; }
+
+    /// <summary>Completes when the connection is closed and the drive detached.</summary>
+    public Task Completion { get; private set; } = Task.CompletedTask;
+
+    private StopReason Reason => (StopReason)Volatile.Read(ref _stopReason);
+
+    public void Start() => Completion = RunAsync();
+
+    /// <summary>Orderly shutdown: finish the CCW in progress, send Close reason 1, close.</summary>
+    public void Shutdown() => Stop(StopReason.ShuttingDown);
+
+    /// <summary>Called by the idle sweep: closes the connection with Close reason 3 if it has been silent too long.</summary>
+    public void CheckIdle(long now, long idleMilliseconds)
+    {
+        if (!_ccwOutstanding && now - Volatile.Read(ref _lastReceived) > idleMilliseconds)
+        {
+            Stop(StopReason.IdleTimeout);
+        }
+    }
+
+    /// <summary>Another connection attached this one's drive with the take-over flag.</summary>
+    public void TakenOverBy(Connection other, DriveSlot slot)
+    {
+        _server.Log.Write(LogLevel.Info, $"{Name}: drive {slot.Name} taken over by {other.Name}; closing");
+        SendFarewell(new CloseMessage(CloseReason.TakenOver, $"drive {slot.Name} taken over by another connection"));
+        Stop(StopReason.TakenOver);
+    }
+
+    /// <summary>Unsolicited status from the attached drive (device end at ready, attention).</summary>
+    public void SendUnsolicited(UnitStatus status)
+    {
+        lock (_sendLock)
+        {
+            if (_phase == Phase.Attached && !_farewellQueued)
+            {
+                Enqueue(new UnsolicitedMessage(status));
+            }
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var writer = Task.Run(WriteLoopAsync);
+        try
+        {
+            await ReadLoopAsync().ConfigureAwait(false);
+        }
+        catch (ProtocolException e)
+        {
+            _server.Log.Write(LogLevel.Warning,
+                $"{Name}: protocol error {(ushort)e.Code} ({e.Code}): {e.Message}; closing the connection");
+            SendFarewell(new ErrorMessage(e.Code, e.Message));
+        }
+        catch (OperationCanceledException) when (Reason != StopReason.None)
+        {
+            await OnStoppedAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            if (Reason == StopReason.None)
+            {
+                _server.Log.Write(LogLevel.Info, $"{Name}: connection lost: {e.Message}");
+            }
+        }
+        catch (Exception e)
+        {
+            _server.Log.Write(LogLevel.Error, $"{Name}: internal error, closing the connection: {e}");
+        }
+        finally
+        {
+            await CloseAsync(writer).ConfigureAwait(false);
+        }
+    }
+
+    private async Task OnStoppedAsync()
+    {
+        switch (Reason)
+        {
+            case StopReason.ShuttingDown:
+                await WaitForCcwAsync().ConfigureAwait(false);
+                SendFarewell(new CloseMessage(CloseReason.ShuttingDown, "server shutting down"));
+                break;
+            case StopReason.IdleTimeout:
+                _server.Log.Write(LogLevel.Info,
+                    $"{Name}: nothing received for {_server.Options.IdleTimeout.TotalSeconds:0.###} s; closing");
+                SendFarewell(new CloseMessage(CloseReason.IdleTimeout,
+                    $"nothing received for {_server.Options.IdleTimeout.TotalSeconds:0.###} s"));
+                break;
+        }
+    }
+
+    private async Task CloseAsync(Task writer)
+    {
+        await WaitForCcwAsync().ConfigureAwait(false);
+        await DetachAsync().ConfigureAwait(false);
+        lock (_sendLock)
+        {
+            _farewellQueued = true;
+            _sendQueue.Writer.TryComplete();
+        }
+
+        await writer.ConfigureAwait(false);
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed by the peer or by Abort.
+        }
+
+        _socket.Dispose();
+        await _pipe.CompleteAsync().ConfigureAwait(false);
+        _readCancel.Dispose();
+        _server.Forget(this);
+    }
+
+    private async Task WaitForCcwAsync()
+    {
+        try
+        {
+            await _ccwTask.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _server.Log.Write(LogLevel.Error, $"{Name}: CCW task failed: {e}");
+        }
+    }
+
+    private async Task DetachAsync()
+    {
+        if (_slot is not { } slot)
+        {
+            return;
+        }
+
+        slot.Detach(this);
+        await slot.Gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (slot.ProgramOwner == this)
+            {
+                slot.Drive.Device.EndChannelProgram();
+                slot.ProgramOwner = null;
+            }
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+
+        _server.Log.Write(LogLevel.Info, $"{Name}: detached drive {slot.Name}");
+    }
+
+    private void Stop(StopReason reason)
+    {
+        if (Interlocked.CompareExchange(ref _stopReason, (int)reason, (int)StopReason.None) != (int)StopReason.None
+            && reason != StopReason.Aborted)
+        {
+            return;
+        }
+
+        try
+        {
+            _readCancel.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection finished closing meanwhile.
+        }
+    }
+
+    /// <summary>The peer cannot be talked to any more (not reading, socket failed): drop it now.</summary>
+    private void Abort()
+    {
+        Stop(StopReason.Aborted);
+        lock (_sendLock)
+        {
+            _farewellQueued = true;
+            _sendQueue.Writer.TryComplete();
+        }
+
+        _socket.Dispose();
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        while (true)
+        {
+            var frame = await _frames.ReadAsync(_readCancel.Token).ConfigureAwait(false);
+            if (frame is not { } received)
+            {
+                _server.Log.Write(LogLevel.Info, $"{Name}: peer closed the connection");
+                return;
+            }
+
+            Volatile.Write(ref _lastReceived, Environment.TickCount64);
+            if (!await HandleAsync(received).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Handles one frame; false when the peer asked to close.</summary>
+    private async ValueTask<bool> HandleAsync(Frame frame)
+    {
+        switch (frame.Type)
+        {
+            case MessageType.Hello:
+                Require(_phase == Phase.AwaitingHello, frame.Type, "Hello was already received");
+                OnHello(HelloMessage.Parse(frame.Body.Span));
+                return true;
+            case MessageType.Attach:
+                Require(_phase == Phase.AwaitingAttach, frame.Type,
+                    _phase == Phase.AwaitingHello ? "Hello must come first" : "a drive is already attached");
+                await OnAttachAsync(AttachMessage.Parse(frame.Body.Span)).ConfigureAwait(false);
+                return true;
+            case MessageType.Ccw:
+                RequireRequestAllowed(frame.Type);
+                OnCcw(frame.Body.Span);
+                return true;
+            case MessageType.Halt:
+                Require(_phase == Phase.Attached, frame.Type, "no drive is attached");
+                if (_ccwOutstanding)
+                {
+                    _slot!.Drive.Device.Halt();
+                }
+
+                return true;
+            case MessageType.Mount:
+                RequireRequestAllowed(frame.Type);
+                await OnMountAsync(MountMessage.Parse(frame.Body.Span)).ConfigureAwait(false);
+                return true;
+            case MessageType.Query:
+                RequireRequestAllowed(frame.Type);
+                await OnQueryAsync().ConfigureAwait(false);
+                return true;
+            case MessageType.Ping:
+                Require(_phase != Phase.AwaitingHello, frame.Type, "Hello must come first");
+                Require(!_ccwOutstanding, frame.Type, "a Ccw is outstanding (only Halt may be sent)");
+                Enqueue(new PongMessage(PingMessage.Parse(frame.Body.Span).Token));
+                return true;
+            case MessageType.Pong:
+                Require(_phase != Phase.AwaitingHello, frame.Type, "Hello must come first");
+                PongMessage.Parse(frame.Body.Span);
+                return true;
+            case MessageType.Close:
+                var close = CloseMessage.Parse(frame.Body.Span);
+                _server.Log.Write(LogLevel.Info, $"{Name}: host closed ({close.Reason}): {close.Text}");
+                return false;
+            default:
+                throw new ProtocolException(ProtocolErrorCode.NotAllowedNow,
+                    $"{frame.Type} is sent by the server, not by a host");
+        }
+    }
+
+    private static void Require(bool allowed, MessageType type, string why)
+    {
+        if (!allowed)
+        {
+            throw new ProtocolException(ProtocolErrorCode.NotAllowedNow, $"{type} not allowed now: {why}");
+        }
+    }
+
+    private void RequireRequestAllowed(MessageType type)
+    {
+        Require(_phase == Phase.Attached, type, _phase == Phase.AwaitingHello ? "Hello must come first" : "no drive is attached");
+        Require(!_ccwOutstanding, type, "a Ccw is outstanding (only Halt may be sent)");
+    }
+
+    private void OnHello(HelloMessage hello)
+    {
+        if (hello.Magic != HelloMessage.ExpectedMagic)
+        {
+            throw new ProtocolException(ProtocolErrorCode.WrongMagicOrVersion,
+                $"wrong magic 0x{hello.Magic:X8} (expected 0x{HelloMessage.ExpectedMagic:X8}, 'CTAP')");
+        }
+
+        if (hello.Version != HelloMessage.CurrentVersion)
+        {
+            throw new ProtocolException(ProtocolErrorCode.WrongMagicOrVersion,
+                $"protocol version {hello.Version} not spoken (this server speaks {HelloMessage.CurrentVersion})");
+        }
+
+        var hostMax = hello.MaxFrameLength == 0 ? Frame.DefaultMaxLength : hello.MaxFrameLength;
+        if (hostMax < Frame.MinimumMaxLength)
+        {
+            throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
+                $"largest frame length {hostMax} is below the minimum {Frame.MinimumMaxLength}");
+        }
+
+        _hostName = hello.HostName;
+        lock (_sendLock)
+        {
+            Enqueue(new HelloReplyMessage(HelloMessage.CurrentVersion,
+                (uint)Math.Min(hostMax, (uint)_server.Options.MaxFrameLength), _server.Options.ServerName));
+            _maxFrameLength = (int)Math.Min(hostMax, (uint)_server.Options.MaxFrameLength);
+            _frames.MaxFrameLength = _maxFrameLength;
+            _phase = Phase.AwaitingAttach;
+        }
+
+        _server.Log.Write(LogLevel.Info, $"{Name}: hello from '{_hostName}', frames up to {_maxFrameLength} bytes");
+    }
+
+    private async Task OnAttachAsync(AttachMessage attach)
+    {
+        var device = $"{attach.DeviceNumber:X4}";
+        if (!_server.TryGetSlot(attach.DeviceNumber, out var slot))
+        {
+            Refuse(AttachResult.NoSuchDrive, $"no drive {device} is configured");
+            return;
+        }
+
+        var drive = slot.Drive;
+        if (attach.Model != 0 && attach.Model != drive.Model)
+        {
+            Refuse(AttachResult.ModelMismatch, $"drive {device} is a {drive.Model:X4}, not a {attach.Model:X4}");
+            return;
+        }
+
+        var takeOver = (attach.Flags & AttachFlags.TakeOver) != 0;
+        if (!slot.IsAvailableTo(this, takeOver))
+        {
+            Refuse(AttachResult.AttachedElsewhere, AttachedElsewhereText(slot));
+            return;
+        }
+
+        AttachReplyMessage reply;
+        Connection? previous = null;
+        var arguments = attach.DeviceArguments.Trim();
+        await slot.Gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            // A reconnecting host (take-over) keeps the loaded volume and its position (§2 Disconnects).
+            var keepVolume = arguments.Length == 0 || (takeOver && drive.IsLoaded);
+            if (!keepVolume && !drive.TryMount(arguments, out var why))
+            {
+                reply = AttachReplyMessage.Refusal(AttachResult.VolumeRefused, why);
+            }
+            else if (!slot.TryAttach(this, takeOver, out previous))
+            {
+                reply = AttachReplyMessage.Refusal(AttachResult.AttachedElsewhere, AttachedElsewhereText(slot));
+            }
+            else
+            {
+                reply = new AttachReplyMessage(AttachResult.Attached, drive.Model, drive.SenseId.ToArray(),
+                    (byte)drive.SenseCount, ImmediateCommandMap.Build(drive.Device.IsImmediate), drive.IsLoaded,
+                    drive.DeviceListText);
+            }
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+
+        if (reply.Result != AttachResult.Attached)
+        {
+            Refuse(reply.Result, reply.Message);
+            return;
+        }
+
+        if (previous is not null && previous != this)
+        {
+            previous.TakenOverBy(this, slot);
+        }
+
+        _slot = slot;
+        lock (_sendLock)
+        {
+            Enqueue(reply);
+            _phase = Phase.Attached;
+        }
+
+        _server.Log.Write(LogLevel.Info, $"{Name}: attached drive {device} ({drive.Model:X4}){(takeOver ? " with take-over" : "")}: {reply.Message}");
+    }
+
+    private static string AttachedElsewhereText(DriveSlot slot) =>
+        $"drive {slot.Name} is attached by connection {slot.Owner?.Name}; attach with the take-over flag to replace it";
+
+    private void Refuse(AttachResult result, string message)
+    {
+        _server.Log.Write(LogLevel.Info, $"{Name}: attach refused ({result}): {message}");
+        Enqueue(AttachReplyMessage.Refusal(result, message));
+    }
+
+    private void OnCcw(ReadOnlySpan<byte> body)
+    {
+        var ccw = CcwMessage.Parse(body);
+        var slot = _slot!;
+        var limit = Math.Min(slot.Drive.Device.MaxTransfer,
+            _maxFrameLength - 1 - CcwReplyMessage.FixedSize - slot.Drive.SenseCount);
+        if (ccw.Count > (uint)limit)
+        {
+            throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
+                $"Ccw count {ccw.Count} is above the largest transfer {limit} of this connection and drive");
+        }
+
+        var count = (int)ccw.Count;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(count, 1));
+        if (ccw.Data.IsEmpty)
+        {
+            // Input area: never hand the device, or the host, bytes left from someone else's frame.
+            buffer.AsSpan(0, count).Clear();
+        }
+        else
+        {
+            ccw.Data.CopyTo(buffer);
+        }
+
+        var request = new CcwRequest(ccw.Command, ccw.Flags, ccw.PreviousFlags, count, ccw.PreviousCommand,
+            (int)Math.Min(ccw.Sequence, int.MaxValue));
+        _ccwOutstanding = true;
+        _ccwTask = Task.Run(() => ExecuteCcwAsync(slot, request, buffer));
+    }
+
+    private async Task ExecuteCcwAsync(DriveSlot slot, CcwRequest request, byte[] buffer)
+    {
+        OutgoingFrame reply = default;
+        Exception? failure = null;
+        await slot.Gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            reply = ExecuteUnderGate(slot, request, buffer);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        finally
+        {
+            slot.Gate.Release();
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        _ccwOutstanding = false;
+        if (failure is not null)
+        {
+            _server.Log.Write(LogLevel.Error,
+                $"{Name}: drive {slot.Name} failed on CCW {request.Command:X2}; closing the connection: {failure}");
+            Abort();
+            return;
+        }
+
+        EnqueueFrame(reply);
+    }
+
+    private OutgoingFrame ExecuteUnderGate(DriveSlot slot, in CcwRequest request, byte[] buffer)
+    {
+        var device = slot.Drive.Device;
+        if (request.Sequence == 0 || slot.ProgramOwner != this)
+        {
+            if (slot.ProgramOwner is not null)
+            {
+                device.EndChannelProgram();
+            }
+
+            device.StartChannelProgram();
+            slot.ProgramOwner = this;
+        }
+
+        var result = device.Execute(in request, buffer.AsSpan(0, request.Count));
+        var residual = Math.Clamp(result.Residual, 0, request.Count);
+        var sense = (result.Status & UnitStatus.UnitCheck) != 0 ? device.Sense : default;
+        ReadOnlySpan<byte> data = default;
+        if (CcwDataDirection.HasInputData(request.Command, device.IsImmediate(request.Command)))
+        {
+            var length = request.Count - residual;
+            data = CcwDataDirection.IsReadBackward(request.Command)
+                ? buffer.AsSpan(residual, length)
+                : buffer.AsSpan(0, length);
+        }
+
+        return Serialize(new CcwReplyMessage(result.Status, result.More ? CcwReplyFlags.More : CcwReplyFlags.None,
+            (uint)residual, sense, data));
+    }
+
+    private async Task OnMountAsync(MountMessage mount)
+    {
+        var slot = _slot!;
+        bool mounted;
+        string message;
+        await slot.Gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            mounted = slot.Drive.TryMount(mount.Arguments.Trim(), out message);
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+
+        _server.Log.Write(LogLevel.Info,
+            $"{Name}: drive {slot.Name} mount '{mount.Arguments}' {(mounted ? "done" : "refused")}: {message}");
+        Enqueue(new MountReplyMessage(mounted ? MountResult.Done : MountResult.Refused, message));
+    }
+
+    private async Task OnQueryAsync()
+    {
+        var slot = _slot!;
+        string text;
+        await slot.Gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            text = slot.Drive.DeviceListText;
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+
+        Enqueue(new QueryReplyMessage(text));
+    }
+
+    private OutgoingFrame Serialize<T>(scoped in T message)
+        where T : IMessage, allows ref struct
+    {
+        var size = FrameWriter.FrameSize(message);
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        FrameWriter.Write(buffer.AsSpan(), message, _maxFrameLength);
+        return new OutgoingFrame(buffer, size);
+    }
+
+    private void Enqueue<T>(scoped in T message)
+        where T : IMessage, allows ref struct => EnqueueFrame(Serialize(message));
+
+    /// <summary>Queues the last frame this connection sends (Error or Close); later frames are dropped.</summary>
+    private void SendFarewell<T>(scoped in T message)
+        where T : IMessage, allows ref struct
+    {
+        var frame = Serialize(message);
+        lock (_sendLock)
+        {
+            if (!_farewellQueued)
+            {
+                EnqueueFrame(frame);
+                _farewellQueued = true;
+            }
+        }
+    }
+
+    private void EnqueueFrame(OutgoingFrame frame)
+    {
+        bool full;
+        lock (_sendLock)
+        {
+            if (_farewellQueued)
+            {
+                ArrayPool<byte>.Shared.Return(frame.Buffer);
+                return;
+            }
+
+            if (_sendQueue.Writer.TryWrite(frame))
+            {
+                return;
+            }
+
+            ArrayPool<byte>.Shared.Return(frame.Buffer);
+            full = true;
+        }
+
+        if (full)
+        {
+            _server.Log.Write(LogLevel.Warning,
+                $"{Name}: peer is not reading: {_server.Options.SendQueueLimit} frames waiting to be sent; closing the connection");
+            Abort();
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _sendQueue.Reader;
+        using var timeout = new CancellationTokenSource();
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var frame))
+                {
+                    try
+                    {
+                        timeout.CancelAfter(_server.Options.SendTimeout);
+                        var pending = frame.Buffer.AsMemory(0, frame.Length);
+                        while (!pending.IsEmpty)
+                        {
+                            var sent = await _socket.SendAsync(pending, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                            pending = pending[sent..];
+                        }
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(frame.Buffer);
+                    }
+
+                    timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            _server.Log.Write(LogLevel.Warning,
+                $"{Name}: peer stopped reading: a send made no progress for {_server.Options.SendTimeout.TotalSeconds:0.###} s; closing the connection");
+            Abort();
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            if (Reason == StopReason.None)
+            {
+                _server.Log.Write(LogLevel.Info, $"{Name}: connection lost while sending: {e.Message}");
+            }
+
+            Abort();
+        }
+        finally
+        {
+            while (reader.TryRead(out var left))
+            {
+                ArrayPool<byte>.Shared.Return(left.Buffer);
+            }
+        }
+    }
+
+    private readonly record struct OutgoingFrame(byte[] Buffer, int Length);
+}

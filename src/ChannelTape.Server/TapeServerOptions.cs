@@ -1,0 +1,33 @@
+using System.Net;
+using ChannelTape.Protocol;
+
+namespace ChannelTape.Server;
+
+/// <summary>Settings of a <see cref="TapeServer"/>; the defaults are the ones docs/protocol.md states.</summary>
+public sealed record TapeServerOptions
+{
+    /// <summary>Default listening port of <c>ctape serve</c>.</summary>
+    public const int DefaultPort = 7490;
+
+    /// <summary>Address and port to listen on (port 0 = any free port).</summary>
+    public IPEndPoint Listen { get; init; } = new(IPAddress.Loopback, DefaultPort);
+
+    /// <summary>A connection that sends nothing for this long is closed with Close reason 3 (§2: 300 s).</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>A send that makes no progress for this long means the peer stopped reading: the connection is closed.</summary>
+    public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Frames waiting to be sent on one connection before it counts as not reading.</summary>
+    public int SendQueueLimit { get; init; } = 64;
+
+    /// <summary>Largest frame length the server accepts and sends (at most the protocol's 2 097 408).</summary>
+    public int MaxFrameLength { get; init; } = Frame.DefaultMaxLength;
+
+    /// <summary>Socket send buffer size for accepted connections; null = the system default.</summary>
+    public int? SocketSendBufferSize { get; init; }
+
+    /// <summary>Server name and version sent in HelloReply.</summary>
+    public string ServerName { get; init; } =
+        $"ChannelTape {typeof(TapeServerOptions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0"}";
+}
