@@ -135,7 +135,9 @@ public static class ScriptParser
                 "X" => At(Tok(s_rawWord.Then(s_quoted))).Bind(b => HexError(b.Value) is { } message
                     ? FailAt<byte[]>(b.Pos, message)
                     : Return(ParseHex(b.Value))),
-                "E" => Tok(s_rawWord.Then(s_quoted)).Select(Ebcdic.GetBytes),
+                "E" => At(Tok(s_rawWord.Then(s_quoted))).Bind(b => b.Value.Any(c => c > 0xFF)
+                    ? FailAt<byte[]>(b.Pos, "E'...' text must be characters of code page 037 (Latin-1)")
+                    : Return(Ebcdic.GetBytes(b.Value))),
                 "A" => At(Tok(s_rawWord.Then(s_quoted))).Bind(b => b.Value.Any(c => c > 0xFF)
                     ? FailAt<byte[]>(b.Pos, "A'...' text must be ASCII/Latin-1")
                     : Return(Encoding.Latin1.GetBytes(b.Value))),

@@ -265,6 +265,8 @@ public class ScriptParserTests
     [InlineData("wait for-ever", 1, 6, "device-end or attention")]
     [InlineData("WRITE Q'AB'", 1, 7, "unknown literal prefix Q'")]
     [InlineData("device 3490 at 05800", 1, 16, "at most 4 hex digits")]
+    [InlineData("WRITE E'\u20AC'", 1, 7, "code page 037")]
+    [InlineData("WRITE A'\u20AC'", 1, 7, "ASCII/Latin-1")]
     [InlineData("tape empty maxsizeK=abc", 1, 6, "maxsizeK=abc")]
     [InlineData("NOP\nmount \"a.aws\" eotmargin=x", 2, 7, "eotmargin=x")]
     [InlineData("tape \"a.aws\" maxsizeK=\nNOP", 1, 23, "unexpected end of line")]
