@@ -35,7 +35,7 @@ public static class ReplayScriptCommand
         {
             var workDirectory = Path.Combine(
                 arguments.Get("--workdir") ?? Path.Combine(Path.GetTempPath(), "ctape-replay"),
-                $"{Path.GetFileNameWithoutExtension(path)}-{Environment.ProcessId}");
+                $"{ScriptVolumes.SafeName(Path.GetFileNameWithoutExtension(path))}-{Environment.ProcessId}");
             worst = Math.Max(worst, RunOne(path, workDirectory, arguments.Has("--verbose"), Console.Out, Console.Error, server));
         }
 
