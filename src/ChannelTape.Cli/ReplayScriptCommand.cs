@@ -30,16 +30,43 @@ public static class ReplayScriptCommand
             server = ParseServer(serverText) ?? throw new UsageException($"--server {serverText}: expected HOST:PORT, e.g. 127.0.0.1:7490");
         }
 
+        // With --workdir the images stay there for inspection; a temporary work directory is removed.
+        var keep = arguments.Get("--workdir") is not null;
         var worst = 0;
         foreach (var path in arguments.Positional)
         {
             var workDirectory = Path.Combine(
                 arguments.Get("--workdir") ?? Path.Combine(Path.GetTempPath(), "ctape-replay"),
                 $"{ScriptVolumes.SafeName(Path.GetFileNameWithoutExtension(path))}-{Environment.ProcessId}");
-            worst = Math.Max(worst, RunOne(path, workDirectory, arguments.Has("--verbose"), Console.Out, Console.Error, server));
+            try
+            {
+                worst = Math.Max(worst, RunOne(path, workDirectory, arguments.Has("--verbose"), Console.Out, Console.Error, server));
+            }
+            finally
+            {
+                if (!keep)
+                {
+                    RemoveQuietly(workDirectory);
+                }
+            }
         }
 
         return worst;
+    }
+
+    private static void RemoveQuietly(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"ctape replay: could not remove {directory}: {e.Message}");
+        }
     }
 
     /// <summary><c>HOST:PORT</c> (an IPv6 host in brackets), or null.</summary>
