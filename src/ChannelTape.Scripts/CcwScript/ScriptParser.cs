@@ -275,16 +275,17 @@ public static class ScriptParser
     private static Parser<char, byte> StatusValue<TFlags>(Dictionary<string, TFlags> names, string what)
         where TFlags : struct, Enum
     {
-        var byName = OneOfWords(names, $"{what} names")
+        var byName = OneOfWords(names, $"{what} names ({string.Join(' ', names.Keys)})")
             .Select(v => Convert.ToByte(v, CultureInfo.InvariantCulture))
             .AtLeastOnce()
             .Select(all => all.Aggregate((byte)0, (a, b) => (byte)(a | b)));
+        // Labels on the alternatives, not on the whole: an error after '=' must say what follows '='.
         return OneOf(
             Symbol('=').Then(OneOf(
                 OneByte("a status is one byte, e.g. X'0C'"),
-                s_hexByte)),
+                s_hexByte).Labelled("a status byte (hex, e.g. 0C)")),
             Keyword("none").ThenReturn((byte)0),
-            byName).Labelled($"{what} names ({string.Join(' ', names.Keys)}), 'none' or '= hh'");
+            byName);
     }
 
     private static Parser<char, Expectation> BytesExpectationParser(BytesSubject subject, ScriptLocation pos)
@@ -314,7 +315,7 @@ public static class ScriptParser
                 "residual" => s_number.Select(n => (Expectation)new ResidualExpectation(n, pos) ),
                 "ended-at" => OneOf(
                     s_number.Select(n => (Expectation)new EndedAtExpectation(n, pos) ),
-                    s_word.Select(l => (Expectation)new EndedAtLabelExpectation(l, pos) )),
+                    s_word.Select(l => (Expectation)new EndedAtLabelExpectation(l, pos) )).Labelled("a CCW index (from 0) or a label"),
                 "data" => BytesExpectationParser(BytesSubject.Data, pos),
                 "sense" => BytesExpectationParser(BytesSubject.Sense, pos),
                 _ => null,
@@ -348,14 +349,14 @@ public static class ScriptParser
         Map((pos, _) => new VolumeBlock(null, pos), s_pos, Keyword("TM")),
         Map((pos, data) => new VolumeBlock(data, pos), s_pos, Keyword("block").Then(s_data)));
 
+
     private static readonly Parser<char, VolumeSpec> s_volume =
         s_pos.Then(OneOf(
                 Keyword("none").Select(_ => (VolumeKind.None, (string?)null, (IReadOnlyList<VolumeBlock>)[])),
                 Keyword("empty").Select(_ => (VolumeKind.Empty, (string?)null, (IReadOnlyList<VolumeBlock>)[])),
                 s_doubleQuoted.Select(p => (VolumeKind.File, (string?)p, (IReadOnlyList<VolumeBlock>)[])),
                 Keyword("blocks").Then(s_volumeBlock.Many().Between(Symbol('{'), Symbol('}').Labelled("'TM', 'block DATA' or '}'")))
-                    .Select(b => (VolumeKind.Blocks, (string?)null, (IReadOnlyList<VolumeBlock>)b.ToList())))
-                .Labelled("none, empty, \"path\" or blocks { ... }"),
+                    .Select(b => (VolumeKind.Blocks, (string?)null, (IReadOnlyList<VolumeBlock>)b.ToList()))),
             (pos, v) => (pos, v))
         .Then(s_option.Many(), (pv, options) =>
             new VolumeSpec(pv.v.Item1, pv.v.Item2, pv.v.Item3, options.ToList(), pv.pos));
