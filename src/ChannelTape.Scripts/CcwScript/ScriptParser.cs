@@ -111,6 +111,10 @@ public static class ScriptParser
             .Select(s => int.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture))
             .Labelled("a number");
 
+    /// <summary>A number from <paramref name="min"/> to <paramref name="max"/>; otherwise <paramref name="message"/> at the number.</summary>
+    private static Parser<char, int> NumberIn(int min, int max, string message) =>
+        At(s_number).Bind(n => n.Value >= min && n.Value <= max ? Return(n.Value) : FailAt<int>(n.Pos, message));
+
     private static readonly Parser<char, string> s_hexDigits =
         Tok(Token(char.IsAsciiHexDigit).AtLeastOnceString()).Labelled("hex digits");
 
@@ -396,13 +400,13 @@ public static class ScriptParser
 
     private static readonly Parser<char, ProgramOption> s_programOption = OneOf(
         Map((pos, f) => (ProgramOption)new FormatOption(f, pos), s_pos,
-            Keyword("format").Then(s_number.Assert(n => n is 0 or 1, "CCW format 0 or 1"))
+            Keyword("format").Then(NumberIn(0, 1, "CCW format 0 or 1"))
                 .Select(n => n == 0 ? CcwFormat.Format0 : CcwFormat.Format1)),
         Map((pos, _) => (ProgramOption)new NoSenseOption(pos), s_pos, Keyword("nosense")),
         Map((pos, n) => (ProgramOption)new SenseCountOption(n, pos), s_pos,
-            Keyword("sense-count").Then(s_number.Assert(n => n is >= 1 and <= 64, "a sense count of 1 to 64"))),
+            Keyword("sense-count").Then(NumberIn(1, 64, "a sense count of 1 to 64"))),
         Map((pos, n) => (ProgramOption)new RepeatOption(n, pos), s_pos,
-            Keyword("repeat").Then(s_number.Assert(n => n >= 1, "at least 1"))),
+            Keyword("repeat").Then(NumberIn(1, int.MaxValue, "repeat at least 1 time"))),
         Map((pos, _) => (ProgramOption)new SuppressIncorrectLengthOption(pos), s_pos, Keyword("suppress-il")));
 
     private static readonly Parser<char, Node> s_blockItem =
