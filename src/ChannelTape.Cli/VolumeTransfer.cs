@@ -64,6 +64,12 @@ internal static class VolumeTransfer
                 return 1;
             }
 
+            if (arguments.Has("--media") || arguments.Has("--capacity"))
+            {
+                error.WriteLine($"ctape volume: {serial} is already in the catalog; --media and --capacity only apply to a new volume");
+                return 1;
+            }
+
             if (existing.Status == VolumeStatus.Mounted)
             {
                 error.WriteLine($"ctape volume: {serial}: mounted on {existing.MountedOn:X4}, not imported");
@@ -189,8 +195,15 @@ internal static class VolumeTransfer
             return 1;
         }
 
+        var directory = Path.GetDirectoryName(Path.GetFullPath(file))!;
+        if (!Directory.Exists(directory))
+        {
+            error.WriteLine($"ctape volume: {directory}: no such directory");
+            return 1;
+        }
+
         var mountBefore = catalog.LatestMountId(serial);
-        var partial = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, $".{Path.GetFileName(file)}.{Guid.NewGuid():N}{LibraryRecovery.PartialMarker}tmp");
+        var partial = Path.Combine(directory, $".{Path.GetFileName(file)}.{Guid.NewGuid():N}{LibraryRecovery.PartialMarker}tmp");
         try
         {
             var progress = new CopyProgress(error, progressBar, $"exporting {serial}", new FileInfo(image).Length);

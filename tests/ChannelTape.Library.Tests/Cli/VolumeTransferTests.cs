@@ -203,6 +203,9 @@ public sealed class VolumeTransferTests : IDisposable
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("already has an image", refused.Error, StringComparison.Ordinal);
         Assert.Equal(1, Run("import", "REP001", second, "--pool", "Q", "--replace").ExitCode); // --pool names a new volume's pool only
+        Assert.Equal(
+            (1, "", "ctape volume: REP001 is already in the catalog; --media and --capacity only apply to a new volume\n"),
+            Run("import", "REP001", second, "--capacity", "1G", "--replace"));
 
         Assert.Equal(0, Run("import", "REP001", second, "--replace").ExitCode);
         var volume = Catalog.FindVolume(VolumeSerial.Parse("REP001"))!;
@@ -220,6 +223,7 @@ public sealed class VolumeTransferTests : IDisposable
         Assert.Equal(0, Run("import", "UNK001", path, "--pool", "P").ExitCode);
         Assert.Equal((1, "", $"ctape volume: {path}: already exists, not overwritten\n"), Run("export", "UNK001", path));
         Assert.Equal((1, "", "ctape volume: T00000 has no image yet (it is created when the volume is first mounted)\n"), Run("export", "T00000", File("t.aws")));
+        Assert.Equal((1, "", $"ctape volume: {File("nodir")}: no such directory\n"), Run("export", "UNK001", Path.Combine(File("nodir"), "t.aws")));
     }
 
     [Fact]
