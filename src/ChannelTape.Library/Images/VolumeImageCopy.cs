@@ -198,6 +198,13 @@ public static class VolumeImageCopy
         _ => status.ToString(),
     };
 
+    private static string FormatName(TapeImageFormat format) => format switch
+    {
+        TapeImageFormat.Aws => "AWS",
+        TapeImageFormat.Het => "HET",
+        _ => "FakeTape",
+    };
+
     private static ImageCopyResult Refused(string? error, TapeImageFormat source, TapeImageFormat target) =>
         new(error ?? "cannot open the image", source, target, 0, 0, 0, 0, LabelType.None, null);
 
@@ -265,7 +272,7 @@ public static class VolumeImageCopy
         }
 
         public ImageCopyResult Failure(string source, TapeImageFormat target) =>
-            Refuse($"{source}: not a valid {input.Format} image: {(_failure == MediaStatus.EndOfTape ? Describe(MediaStatus.BlockShort) : Describe(_failure))} at block {Blocks + TapeMarks} (byte offset {_failedAt})", target);
+            Refuse($"{source}: not a valid {FormatName(input.Format)} image: {(_failure == MediaStatus.EndOfTape ? Describe(MediaStatus.BlockShort) : Describe(_failure))} at block {Blocks + TapeMarks} (byte offset {_failedAt})", target);
 
         public ImageCopyResult Refuse(string error, TapeImageFormat target) =>
             new(error, input.Format, target, Blocks, TapeMarks, input.ImageSize, 0, _labels, _serial);

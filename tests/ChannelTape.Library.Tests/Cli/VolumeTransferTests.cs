@@ -156,7 +156,7 @@ public sealed class VolumeTransferTests : IDisposable
         var (code, _, error) = Run("import", "CUT001", path, "--pool", "P");
 
         Assert.Equal(1, code);
-        Assert.Equal($"ctape volume: {path}: not a valid Aws image: block cut off by the end of the file at block 10 (byte offset {bytes.Length - 6}); nothing imported\n", error);
+        Assert.Equal($"ctape volume: {path}: not a valid AWS image: block cut off by the end of the file at block 10 (byte offset {bytes.Length - 6}); nothing imported\n", error);
         Assert.Null(Catalog.FindVolume(VolumeSerial.Parse("CUT001")));
     }
 
