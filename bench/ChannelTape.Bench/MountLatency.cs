@@ -12,7 +12,7 @@ namespace ChannelTape.Bench;
 /// <summary>
 /// Mount latency from Load Display to device end (issue 4, "Benchmark"), in process: a 3490
 /// <see cref="TapeDrive"/> attached to a <see cref="LibraryManager"/> over a SQLite catalog with
-/// many volumes, and a scheduler that runs the library's posted work right after the CCW, as the
+/// many volumes (pool SCRATCH, plus a small pool REUSE of scratch volumes whose images exist), and a scheduler that runs the library's posted work right after the CCW, as the
 /// server's drive loop does. The clock starts before the Load Display CCW and stops when the
 /// drive raises unsolicited device end (volume ready). Every mount is followed by a Rewind Unload
 /// (not timed). A console measurement rather than BenchmarkDotNet: each mount changes the catalog
@@ -50,7 +50,9 @@ public static class MountLatency
         var parsed = ConfigurationParser.ParseText($$"""
             storage { root "{{root}}"; format aws; }
             drive 0580 { model 3490; media 3490E; pool SCRATCH; }
+            drive 0581 { model 3490; media 3490E; pool REUSE; }
             pool SCRATCH { volumes T00000-{{last}}; media 3490E; capacity 800M; labels SL; scratch; }
+            pool REUSE { volumes R00000-R{{cycles + WarmupCycles - 1:D5}}; media 3490E; capacity 800M; labels SL; scratch; }
             """, "bench.conf", root);
         if (parsed.Errors.Count > 0)
         {
@@ -68,6 +70,9 @@ public static class MountLatency
         using var drive = new TapeDrive(TapeModel.Ibm3490, 0x0580);
         var host = new ImmediateHost(drive);
         library.Attach(drive, host);
+        using var reuseDrive = new TapeDrive(TapeModel.Ibm3490, 0x0581);
+        var reuseHost = new ImmediateHost(reuseDrive);
+        library.Attach(reuseDrive, reuseHost);
 
         // Specific mounts take serials from the top of the range in random order; scratch mounts
         // take the least recently mounted (never mounted: from T00000 up), so the two never meet.
@@ -75,13 +80,22 @@ public static class MountLatency
         var specific = Enumerable.Range(volumes / 2, volumes - volumes / 2).OrderBy(_ => random.Next()).Take(cycles + WarmupCycles)
             .Select(n => $"T{n:D5}").ToArray();
 
-        Console.WriteLine($"catalog: {volumes} volumes ({sync.Elapsed.TotalSeconds:0.0} s to add), {cycles} timed mounts per case after {WarmupCycles} warm-up mounts");
+        // Pool REUSE: every volume mounted once by serial (image created), unloaded unwritten, so
+        // it is scratch again and its image exists.
+        for (int n = 0; n < cycles + WarmupCycles; n++)
+        {
+            reuseHost.TimeMount($"MR{n:D5}S");
+            reuseHost.RewindUnload();
+        }
+
+        Console.WriteLine($"catalog: {volumes + cycles + WarmupCycles} volumes ({sync.Elapsed.TotalSeconds:0.0} s to add), {cycles} timed mounts per case after {WarmupCycles} warm-up mounts");
         Console.WriteLine();
         Console.WriteLine("| Case | Mounts | p50 | p99 | mean | max |");
         Console.WriteLine("|------|-------:|----:|----:|-----:|----:|");
         Report("specific volser, first mount (image created and labelled)", Series(host, specific.Select(s => $"M{s}S"), cycles));
         Report("specific volser, image exists", Series(host, specific.OrderBy(_ => random.Next()).Select(s => $"M{s}S"), cycles));
         Report("SCRTCH (scratch allocation; first mount of the volume)", Series(host, Enumerable.Repeat("MSCRTCHS", cycles + WarmupCycles), cycles));
+        Report("SCRTCH, volume used before (image exists)", Series(reuseHost, Enumerable.Repeat("MSCRTCHS", cycles + WarmupCycles), cycles));
         return 0;
     }
 
