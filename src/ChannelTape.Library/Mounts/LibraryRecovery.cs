@@ -45,13 +45,23 @@ public static class LibraryRecovery
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(configuration);
 
+        // One directory read gives every image's size and time (image paths are always
+        // volumes/VOLSER.ext, see StorageLayout), instead of one stat per catalog volume.
+        var images = new Dictionary<string, (long Length, DateTimeOffset Modified)>(StringComparer.Ordinal);
+        if (Directory.Exists(catalog.Layout.VolumesDirectory))
+        {
+            foreach (var file in new DirectoryInfo(catalog.Layout.VolumesDirectory).EnumerateFiles())
+            {
+                images[file.Name] = (file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero));
+            }
+        }
+
         var changed = new List<(VolumeRecord Volume, DateTimeOffset Modified)>();
         var missing = new List<VolumeSerial>();
         // Collect first: the enumeration holds a read connection open.
         foreach (var volume in catalog.EnumerateVolumes())
         {
-            var image = new FileInfo(catalog.Layout.ImagePath(volume));
-            if (!image.Exists)
+            if (!images.TryGetValue(Path.GetFileName(volume.ImagePath), out var image))
             {
                 if (volume.BytesUsed > 0)
                 {
@@ -61,11 +71,10 @@ public static class LibraryRecovery
                 continue;
             }
 
-            var modified = new DateTimeOffset(image.LastWriteTimeUtc, TimeSpan.Zero);
             var recorded = volume.LastWrittenAt ?? volume.CreatedAt;
-            if (image.Length != volume.BytesUsed || modified > recorded)
+            if (image.Length != volume.BytesUsed || image.Modified > recorded)
             {
-                changed.Add((volume, modified));
+                changed.Add((volume, image.Modified));
             }
         }
 
