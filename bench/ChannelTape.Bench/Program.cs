@@ -3,10 +3,20 @@ using BenchmarkDotNet.Running;
 namespace ChannelTape.Bench;
 
 /// <summary>
-/// Runs the benchmarks: <c>dotnet run -c Release --project bench/ChannelTape.Bench -- --filter '*'</c>.
-/// Results are summarised in docs/performance.md.
+/// Runs the benchmarks: <c>dotnet run -c Release --project bench/ChannelTape.Bench -- --filter '*'</c>;
+/// <c>-- mount-latency [VOLUMES] [CYCLES]</c> runs the library mount latency measurement
+/// (<see cref="MountLatency"/>). Results are summarised in docs/performance.md.
 /// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "mount-latency")
+        {
+            return MountLatency.Run(args[1..]);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

@@ -11,6 +11,7 @@ public static class Program
     [
         ("config", ConfigCommand.Help, ConfigCommand.Run),
         ("volume", VolumeCommand.Help, VolumeCommand.Run),
+        ("status", StatusCommand.Help, StatusCommand.Run),
         ("replay", ReplayCommand.Help, ReplayCommand.Run),
     ];
 
