@@ -89,26 +89,6 @@ public sealed class LibraryManager
         return TryMountPending(entry, scratch: false) ? null : entry.PendingReason;
     }
 
-    /// <summary>
-    /// Operator mount of an image by path (Hercules <c>devinit CUU path [options]</c>): outside the
-    /// catalog, so no volume is recorded; a pending request is forgotten.
-    /// </summary>
-    public void MountImageNow(ushort deviceNumber, ITapeMedia media)
-    {
-        if (!_drives.TryGetValue(deviceNumber, out var entry))
-        {
-            media.Dispose();
-            throw new InvalidOperationException($"drive {deviceNumber:X4} is not in the library");
-        }
-
-        Release(entry, unloadDrive: false);
-        entry.PendingRequest = null;
-        entry.PendingReason = null;
-        entry.Drive.Mount(media);
-        entry.MountedAt = _time.GetUtcNow();
-        Changed(entry);
-    }
-
     /// <summary>Operator unload: releases and unloads the drive's volume, and forgets a pending request.</summary>
     public void UnloadNow(ushort deviceNumber)
     {
