@@ -13,6 +13,7 @@ public static class Program
         ("volume", VolumeCommand.Help, VolumeCommand.Run),
         ("status", StatusCommand.Help, StatusCommand.Run),
         ("replay", ReplayCommand.Help, ReplayCommand.Run),
+        ("lms", LmsCommand.Help, LmsCommand.Run),
     ];
 
     public static int Main(string[] args)
