@@ -12,6 +12,7 @@ public static class Program
         ("config", ConfigCommand.Help, ConfigCommand.Run),
         ("volume", VolumeCommand.Help, VolumeCommand.Run),
         ("replay", ReplayCommand.Help, ReplayCommand.Run),
+        ("serve", ServeCommand.Help, ServeCommand.Run),
     ];
 
     public static int Main(string[] args)
