@@ -53,7 +53,7 @@ internal sealed class Connection
         _server = server;
         _socket = socket;
         _maxFrameLength = server.Options.MaxFrameLength;
-        _pipe = PipeReader.Create(new NetworkStream(socket, ownsSocket: false));
+        _pipe = PipeReader.Create(new NetworkStream(socket, ownsSocket: false), Frame.ReaderOptions);
         _frames = new FrameReader(_pipe) { MaxFrameLength = _maxFrameLength };
         _sendQueue = System.Threading.Channels.Channel.CreateBounded<OutgoingFrame>(new BoundedChannelOptions(server.Options.SendQueueLimit)
         {
