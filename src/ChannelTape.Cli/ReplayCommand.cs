@@ -3,21 +3,27 @@ using ChannelTape.Scripts.Replay;
 namespace ChannelTape.Cli;
 
 /// <summary>
+/// <c>ctape replay SCRIPT.ccw...</c> runs CCW scripts (<see cref="ReplayScriptCommand"/>);
 /// <c>ctape replay --json TEST.json [--out FILE] [--workdir DIR] [--full-data] [--full-aws-hex]</c>:
 /// runs a reference-runner test (../shared/oracle/README.md) against an in-process drive and prints
 /// the runner's result format, so the output diffs directly with a Hercules result.
 /// </summary>
 public static class ReplayCommand
 {
-    public const string Help = "run a reference-runner test (--json TEST.json) in-process, print the runner's result";
+    public const string Help = "run CCW scripts (SCRIPT.ccw, reports failed expectations) or a reference-runner test (--json TEST.json)";
 
     public static int Run(string[] args)
     {
+        if (ReplayScriptCommand.Handles(args))
+        {
+            return ReplayScriptCommand.Run(args);
+        }
+
         var arguments = new Arguments(args, ["--json", "--out", "--workdir"], ["--full-data", "--full-aws-hex"]);
         var testPath = arguments.Get("--json") ?? (arguments.Positional.Count == 1 ? arguments.Positional[0] : null);
         if (testPath is null || (arguments.Has("--json") && arguments.Positional.Count > 0) || arguments.Positional.Count > 1)
         {
-            throw new UsageException("usage: ctape replay --json TEST.json [--out FILE] [--workdir DIR] [--full-data] [--full-aws-hex]");
+            throw new UsageException("usage: ctape replay --json TEST.json [--out FILE] [--workdir DIR] [--full-data] [--full-aws-hex]\n   or: " + ReplayScriptCommand.Usage["usage: ".Length..]);
         }
 
         var workDirectory = arguments.Get("--workdir")

@@ -350,6 +350,34 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public void OMA_descriptor_content_under_another_name_fails_to_open()
+    {
+        string path = _directory.File("volume.aws");
+        File.WriteAllText(path, "@TDF\nfile TEXT a.txt\nEOT\n");
+        Assert.False(TapeImage.TryOpen(path, new TapeImageOptions(), out _, out string? error));
+        Assert.Contains("OMA", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_pipe_is_refused_and_an_endless_device_reads_as_empty()
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        string fifo = _directory.File("pipe.aws");
+        var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo);
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
+        Assert.False(TapeImage.TryOpen(fifo, new TapeImageOptions(), out _, out string? error));
+        Assert.Contains("not a regular file", error, StringComparison.Ordinal);
+        Assert.Equal(TapeImageFormat.Aws, TapeImage.DetectFormat(fifo));
+
+        // /dev/zero reads zeros for ever; its length is 0, so the volume ends at once.
+        using var zero = TestData.Open("/dev/zero", new TapeImageOptions { ReadOnly = true });
+        Assert.Equal(MediaStatus.EndOfData, zero.ReadForward(_buffer, out _));
+        Assert.Equal(MediaStatus.LocateFailed, zero.Locate(100));
+    }
+
+    [Fact]
     public void A_file_that_cannot_be_opened_for_writing_opens_read_only()
     {
         string path = _directory.File("ro.aws");

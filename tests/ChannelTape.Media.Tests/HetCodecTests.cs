@@ -74,6 +74,33 @@ public sealed class HetCodecTests
         Assert.Equal(block.Length, codec.Decompress(method, compressed.AsSpan(0, length), output));
     }
 
+    [Theory]
+    [InlineData(true, HetCompression.Zlib)]
+    [InlineData(false, HetCompression.Zlib)]
+    [InlineData(true, HetCompression.Bzip2)]
+    [InlineData(false, HetCompression.Bzip2)]
+    public void Mutated_streams_never_throw(bool system, HetCompression method)
+    {
+        var codec = new HetCodec(Max, system);
+        var random = new Random(77);
+        var output = new byte[Max];
+        byte[] block = new byte[30_000];
+        for (int i = 0; i < block.Length; i++)
+            block[i] = (byte)(i % 80 < 40 ? 0xC1 + random.Next(9) : 0x40);
+        var compressed = new byte[block.Length];
+        int length = new HetCodec(Max, system).Compress(method, 4, block, compressed);
+        Assert.InRange(length, 1, block.Length - 1);
+        for (int iteration = 0; iteration < 300; iteration++)
+        {
+            byte[] mutated = compressed[..length];
+            for (int flips = random.Next(1, 4); flips > 0; flips--)
+                mutated[random.Next(mutated.Length)] ^= (byte)(1 << random.Next(8));
+            int cut = random.Next(3) == 0 ? random.Next(mutated.Length) : mutated.Length;
+            int result = codec.Decompress(method, mutated.AsSpan(0, cut), output);
+            Assert.InRange(result, -1, Max);
+        }
+    }
+
     [Fact]
     public void Host_libraries_are_found_on_Linux()
     {

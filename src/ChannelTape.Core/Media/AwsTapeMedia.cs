@@ -168,11 +168,27 @@ internal sealed class AwsTapeMedia : TapeMediaBase
             }
         }
 
-        int imageLength = Chunk(payload, previousChunkLength, compression, out ushort lastChunk);
-        MediaStatus status = WriteAndTruncate(offset, _writeBuffer.AsSpan(0, imageLength));
+        MediaStatus status;
+        ushort lastChunk;
+        long next;
+        if (payload.Length <= Options.ChunkSize)
+        {
+            // One chunk: header and data go out as they are, without copying the block.
+            Span<byte> header = stackalloc byte[AwsBlockHeader.Size];
+            new AwsBlockHeader((ushort)payload.Length, previousChunkLength,
+                AwsFlags1.StartOfRecord | AwsFlags1.EndOfRecord | compression, AwsFlags2.None).Write(header);
+            status = WriteAndTruncate(offset, header, payload);
+            lastChunk = (ushort)payload.Length;
+            next = offset + AwsBlockHeader.Size + payload.Length;
+        }
+        else
+        {
+            int imageLength = Chunk(payload, previousChunkLength, compression, out lastChunk);
+            status = WriteAndTruncate(offset, _writeBuffer.AsSpan(0, imageLength));
+            next = offset + imageLength;
+        }
         if (status != MediaStatus.Ok)
             return new WriteOutcome(status, false, true, 0, 0);
-        long next = offset + imageLength;
 
         if (_het && maxSize > 0 && next > maxSize)
         {

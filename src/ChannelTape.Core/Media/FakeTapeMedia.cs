@@ -11,8 +11,6 @@ internal sealed class FakeTapeMedia : TapeMediaBase
     /// <summary>The header holds four hex digits per length.</summary>
     public const int FakeTapeMaxBlockSize = 0xFFFF;
 
-    private byte[] _writeBuffer = [];
-
     public FakeTapeMedia(string path, SafeFileHandle handle, bool readOnly, TapeImageOptions options)
         : base(path, TapeImageFormat.FakeTape, handle, readOnly, options)
     {
@@ -60,15 +58,12 @@ internal sealed class FakeTapeMedia : TapeMediaBase
         // faketape.c write_faketape: refused, nothing written, if it would end past maxsize.
         if (Options.MaxSize > 0 && offset + block.Length + FakeTapeBlockHeader.Size > Options.MaxSize)
             return WriteOutcome.Refused(MediaStatus.EndOfTape);
-        int imageLength = FakeTapeBlockHeader.Size + block.Length;
-        if (_writeBuffer.Length < imageLength)
-            _writeBuffer = new byte[FakeTapeBlockHeader.Size + FakeTapeMaxBlockSize];
-        new FakeTapeBlockHeader(previousChunkLength, (ushort)block.Length).Write(_writeBuffer);
-        block.CopyTo(_writeBuffer.AsSpan(FakeTapeBlockHeader.Size));
-        MediaStatus status = WriteAndTruncate(offset, _writeBuffer.AsSpan(0, imageLength));
+        Span<byte> header = stackalloc byte[FakeTapeBlockHeader.Size];
+        new FakeTapeBlockHeader(previousChunkLength, (ushort)block.Length).Write(header);
+        MediaStatus status = WriteAndTruncate(offset, header, block);
         if (status != MediaStatus.Ok)
             return new WriteOutcome(status, false, true, 0, 0);
-        return new WriteOutcome(MediaStatus.Ok, true, true, offset + imageLength, (ushort)block.Length);
+        return new WriteOutcome(MediaStatus.Ok, true, true, offset + FakeTapeBlockHeader.Size + block.Length, (ushort)block.Length);
     }
 
     protected override WriteOutcome WriteTapeMarkAt(long offset, ushort previousChunkLength)

@@ -76,6 +76,7 @@ internal sealed class HetCodec
                                        or IndexOutOfRangeException or ArgumentException or NullReferenceException)
         {
             // A corrupt stream is a data check, never an exception (hetlib.c: HETE_DECERR).
+            // SharpZipLib's decoders report some corruptions only through these exceptions.
             return -1;
         }
         if (length < 0 || length > _maxBlockSize || length > destination.Length)

@@ -17,11 +17,15 @@ public static class TapeImage
     /// </summary>
     public static TapeImageFormat DetectFormat(string path)
     {
-        TapeImageFormat? byName = FormatByName(path);
-        TapeImageFormat? byData = FormatByData(path);
-        if (byData is { } data && (data != TapeImageFormat.Aws || byName != TapeImageFormat.Het))
-            return data;
-        return byName ?? TapeImageFormat.Aws;
+        ArgumentNullException.ThrowIfNull(path);
+        Span<byte> start = stackalloc byte[DetectionBytes];
+        int length = 0;
+        if (File.Exists(path) && TryOpenHandle(path, FileMode.Open, readOnly: false, out SafeFileHandle? handle, out _, out _))
+        {
+            using (handle)
+                length = ReadStart(handle, start);
+        }
+        return Decide(FormatByName(path), FormatByData(start[..length]));
     }
 
     /// <summary>
@@ -34,7 +38,7 @@ public static class TapeImage
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
         media = null;
-        if (IsOmaDescriptor(path))
+        if (System.IO.Path.GetExtension(path).Equals(".tdf", StringComparison.OrdinalIgnoreCase))
         {
             error = $"{path}: OMA (.tdf) images are not supported";
             return false;
@@ -49,9 +53,25 @@ public static class TapeImage
             error = $"{path}: no such file";
             return false;
         }
-        TapeImageFormat format = DetectFormat(path);
-        if (!TryOpenHandle(path, FileMode.Open, options.ReadOnly, out SafeFileHandle? handle, out bool readOnly, out error)
-            || !TryCreateMedia(path, format, handle!, readOnly, options, out media, out error))
+        if (!TryOpenHandle(path, FileMode.Open, options.ReadOnly, out SafeFileHandle? handle, out bool readOnly, out error))
+            return false;
+        if (!IsSeekable(handle))
+        {
+            // A pipe or socket: its reads could wait for ever.
+            handle.Dispose();
+            error = $"{path}: not a regular file";
+            return false;
+        }
+        Span<byte> start = stackalloc byte[DetectionBytes];
+        start = start[..ReadStart(handle, start)];
+        if (start.StartsWith("@TDF"u8))
+        {
+            handle.Dispose();
+            error = $"{path}: OMA (.tdf) images are not supported";
+            return false;
+        }
+        TapeImageFormat format = Decide(FormatByName(path), FormatByData(start));
+        if (!TryCreateMedia(path, format, handle, readOnly, options, out media, out error))
             return false;
         if (format == TapeImageFormat.Het && !readOnly && media.ImageSize == 0)
         {
@@ -178,11 +198,18 @@ public static class TapeImage
         return null;
     }
 
-    /// <summary>tapedev.c gettapetype_bydata.</summary>
-    private static TapeImageFormat? FormatByData(string path)
+    /// <summary>tapedev.c gettapetype: the data wins, except that a .het name wins over plain AWS data; AWS by default.</summary>
+    private static TapeImageFormat Decide(TapeImageFormat? byName, TapeImageFormat? byData)
     {
-        Span<byte> header = stackalloc byte[DetectionBytes];
-        if (ReadStart(path, header) < DetectionBytes)
+        if (byData is { } data && (data != TapeImageFormat.Aws || byName != TapeImageFormat.Het))
+            return data;
+        return byName ?? TapeImageFormat.Aws;
+    }
+
+    /// <summary>tapedev.c gettapetype_bydata, from the first 6 bytes (fewer: undecided).</summary>
+    private static TapeImageFormat? FormatByData(ReadOnlySpan<byte> header)
+    {
+        if (header.Length < DetectionBytes)
             return null;
         if (header[0] == '0' && header[1] == '0' && header[2] == '0' && header[3] == '0')
             return TapeImageFormat.FakeTape;
@@ -197,30 +224,38 @@ public static class TapeImage
         return TapeImageFormat.Aws;
     }
 
-    private static bool IsOmaDescriptor(string path)
-    {
-        if (System.IO.Path.GetExtension(path).Equals(".tdf", StringComparison.OrdinalIgnoreCase))
-            return true;
-        Span<byte> start = stackalloc byte[4];
-        return ReadStart(path, start) == 4 && start.SequenceEqual("@TDF"u8);
-    }
-
-    private static int ReadStart(string path, Span<byte> destination)
+    /// <summary>False for pipes and sockets (RandomAccess refuses handles that cannot seek).</summary>
+    private static bool IsSeekable(SafeFileHandle handle)
     {
         try
         {
-            using SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            RandomAccess.Read(handle, Span<byte>.Empty, 0);
+            return true;
+        }
+        catch (Exception e) when (e is NotSupportedException or IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Reads the first bytes of the file, never past its length (so a device such as /dev/zero ends at 0).</summary>
+    private static int ReadStart(SafeFileHandle handle, Span<byte> destination)
+    {
+        try
+        {
+            long fileLength = RandomAccess.GetLength(handle);
+            int wanted = (int)Math.Min(destination.Length, fileLength);
             int total = 0;
-            while (total < destination.Length)
+            while (total < wanted)
             {
-                int read = RandomAccess.Read(handle, destination[total..], total);
+                int read = RandomAccess.Read(handle, destination[total..wanted], total);
                 if (read == 0)
                     break;
                 total += read;
             }
             return total;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
             return 0;
         }

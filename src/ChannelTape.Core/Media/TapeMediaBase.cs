@@ -293,6 +293,13 @@ internal abstract class TapeMediaBase : ITapeMedia
     /// <summary>Reads up to <paramref name="destination"/>.Length bytes at <paramref name="offset"/>; fewer only at end of file. -1 on an I/O error.</summary>
     protected int ReadAt(long offset, Span<byte> destination)
     {
+        // Never past the length this object knows (it writes every byte the file gains), so a
+        // device that reads endlessly, such as /dev/zero, still ends.
+        long available = FileLength - offset;
+        if (available <= 0)
+            return 0;
+        if (available < destination.Length)
+            destination = destination[..(int)available];
         int total = 0;
         try
         {
@@ -396,14 +403,19 @@ internal abstract class TapeMediaBase : ITapeMedia
     }
 
     /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/>, then cuts the file there (Hercules ftruncate after every write).</summary>
-    protected MediaStatus WriteAndTruncate(long offset, ReadOnlySpan<byte> data)
+    protected MediaStatus WriteAndTruncate(long offset, ReadOnlySpan<byte> data) => WriteAndTruncate(offset, data, ReadOnlySpan<byte>.Empty);
+
+    /// <summary>Writes <paramref name="header"/> then <paramref name="data"/> at <paramref name="offset"/> (no copy of the data), then cuts the file there.</summary>
+    protected MediaStatus WriteAndTruncate(long offset, ReadOnlySpan<byte> header, ReadOnlySpan<byte> data)
     {
         _headerCacheOffset = -1;
         _readAheadOffset = -1;
-        long end = offset + data.Length;
+        long end = offset + header.Length + data.Length;
         try
         {
-            RandomAccess.Write(Handle, data, offset);
+            RandomAccess.Write(Handle, header, offset);
+            if (!data.IsEmpty)
+                RandomAccess.Write(Handle, data, offset + header.Length);
             if (FileLength > end)
                 RandomAccess.SetLength(Handle, end);
             FileLength = end;
