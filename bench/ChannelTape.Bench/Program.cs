@@ -16,6 +16,12 @@ public static class Program
             return MountLatency.Run(args[1..]);
         }
 
+        if (args is ["protocol-latency", ..])
+        {
+            ProtocolLatency.Run();
+            return 0;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

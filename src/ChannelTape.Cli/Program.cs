@@ -13,6 +13,7 @@ public static class Program
         ("volume", VolumeCommand.Help, VolumeCommand.Run),
         ("status", StatusCommand.Help, StatusCommand.Run),
         ("replay", ReplayCommand.Help, ReplayCommand.Run),
+        ("serve", ServeCommand.Help, ServeCommand.Run),
         ("lms", LmsCommand.Help, LmsCommand.Run),
     ];
 

@@ -49,7 +49,7 @@ public sealed class RemoteDevice : IChannelDevice, IDisposable
         {
             lock (device._requestLock)
             {
-                device.Open(device._options.TakeOver);
+                device.Open(device._options.TakeOver, device._options.DeviceArguments);
             }
         }
         catch
@@ -344,7 +344,8 @@ public sealed class RemoteDevice : IChannelDevice, IDisposable
 
         try
         {
-            Open(takeOver: true);
+            // Empty words: the server keeps the volume and position this host left (§2 Disconnects).
+            Open(takeOver: true, deviceArguments: "");
             return true;
         }
         catch (RemoteDeviceException)
@@ -354,7 +355,7 @@ public sealed class RemoteDevice : IChannelDevice, IDisposable
     }
 
     /// <summary>Connects, Hello, Attach. Called with the request lock held.</summary>
-    private void Open(bool takeOver)
+    private void Open(bool takeOver, string deviceArguments)
     {
         _link?.Dispose();
         var link = ServerLink.Connect(_host, _port, _options.Timeout);
@@ -386,7 +387,7 @@ public sealed class RemoteDevice : IChannelDevice, IDisposable
 
             link.MaxFrameLength = (int)Math.Min(hello.MaxFrameLength, Frame.DefaultMaxLength);
             var attach = new AttachMessage(DeviceNumber, _options.Model, takeOver ? AttachFlags.TakeOver : AttachFlags.None,
-                _options.DeviceArguments);
+                deviceArguments);
             if (!link.TryRequest(attach, MessageType.AttachReply, _options.Timeout, out var attachFrame))
             {
                 throw new RemoteDeviceException($"no AttachReply from {_host}:{_port}: {link.Failure}");

@@ -8,7 +8,10 @@ public sealed record RemoteDeviceOptions
     /// <summary>Requested model (<c>0x3490</c> ...); 0 = whatever the server has configured.</summary>
     public ushort Model { get; init; }
 
-    /// <summary>Image or volser and options, as in a Hercules device statement; empty = keep the drive's volume.</summary>
+    /// <summary>
+    /// Image or volser and options, as in a Hercules device statement, sent with the first Attach
+    /// (the server mounts them); empty = keep the drive's volume. Reconnects always send empty words.
+    /// </summary>
     public string DeviceArguments { get; init; } = "";
 
     /// <summary>Attach even if another connection has the drive (that one is closed).</summary>

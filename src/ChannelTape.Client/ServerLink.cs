@@ -29,7 +29,7 @@ internal sealed class ServerLink : IDisposable
     private ServerLink(Socket socket)
     {
         _socket = socket;
-        _pipe = PipeReader.Create(new NetworkStream(socket, ownsSocket: false));
+        _pipe = PipeReader.Create(new NetworkStream(socket, ownsSocket: false), Frame.ReaderOptions);
         _frames = new FrameReader(_pipe);
     }
 

@@ -53,7 +53,7 @@ internal sealed class Connection
         _server = server;
         _socket = socket;
         _maxFrameLength = server.Options.MaxFrameLength;
-        _pipe = PipeReader.Create(new NetworkStream(socket, ownsSocket: false));
+        _pipe = PipeReader.Create(new NetworkStream(socket, ownsSocket: false), Frame.ReaderOptions);
         _frames = new FrameReader(_pipe) { MaxFrameLength = _maxFrameLength };
         _sendQueue = System.Threading.Channels.Channel.CreateBounded<OutgoingFrame>(new BoundedChannelOptions(server.Options.SendQueueLimit)
         {
@@ -61,10 +61,14 @@ internal sealed class Connection
             FullMode = BoundedChannelFullMode.Wait,
         });
         Name = $"#{id} {socket.RemoteEndPoint}";
+        RemoteAddress = (socket.RemoteEndPoint as System.Net.IPEndPoint)?.Address.ToString() ?? "unknown";
     }
 
     /// <summary>Number and peer address, for log lines.</summary>
     public string Name { get; }
+
+    /// <summary>The peer's IP address.</summary>
+    public string RemoteAddress { get; }
 
     /// <summary>Completes when the connection is closed and the drive detached.</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
@@ -399,9 +403,9 @@ internal sealed class Connection
         await slot.Gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            // A reconnecting host (take-over) keeps the loaded volume and its position (§2 Disconnects).
-            var keepVolume = arguments.Length == 0 || (takeOver && drive.IsLoaded);
-            if (!keepVolume && !drive.TryMount(arguments, out var why))
+            // Empty words keep the drive's volume and position: a host reconnecting after a lost socket
+            // attaches that way (§2 Disconnects); words re-apply the device statement, as devinit does.
+            if (arguments.Length != 0 && !drive.TryMount(arguments, out var why))
             {
                 reply = AttachReplyMessage.Refusal(AttachResult.VolumeRefused, why);
             }
@@ -411,6 +415,7 @@ internal sealed class Connection
             }
             else
             {
+                drive.SetAttachedHost(RemoteAddress);
                 reply = new AttachReplyMessage(AttachResult.Attached, drive.Model, drive.SenseId.ToArray(),
                     (byte)drive.SenseCount, ImmediateCommandMap.Build(drive.Device.IsImmediate), drive.IsLoaded,
                     drive.DeviceListText);

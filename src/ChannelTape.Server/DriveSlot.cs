@@ -20,7 +20,7 @@ internal sealed class DriveSlot
     public IServedDrive Drive { get; }
 
     /// <summary>Held while the drive is used: a CCW, a mount, a query, closing the volume.</summary>
-    public SemaphoreSlim Gate { get; } = new(1, 1);
+    public SemaphoreSlim Gate => Drive.Gate;
 
     /// <summary>The connection whose channel program is open (StartChannelProgram called, EndChannelProgram not); guarded by <see cref="Gate"/>.</summary>
     public Connection? ProgramOwner { get; set; }

@@ -26,6 +26,12 @@ public interface IServedDrive
     /// <summary>The device that executes CCWs.</summary>
     IChannelDevice Device { get; }
 
+    /// <summary>
+    /// Held by whoever uses the drive: the server for each CCW, mount and query, and the drive's own
+    /// posted library work (a mount asked for by Load Display runs after the CCW that asked).
+    /// </summary>
+    SemaphoreSlim Gate { get; }
+
     /// <summary>Model as BCD-like hex, e.g. <c>0x3490</c> (AttachReply).</summary>
     ushort Model { get; }
 
@@ -47,6 +53,9 @@ public interface IServedDrive
     /// <see cref="IChannelDevice.UnsolicitedStatus"/>. False with the reason when refused.
     /// </summary>
     bool TryMount(string arguments, out string message);
+
+    /// <summary>The address of the host that attached the drive (command-volume authorisation).</summary>
+    void SetAttachedHost(string host);
 
     /// <summary>Flushes and closes the volume (server shutdown).</summary>
     void CloseVolume();

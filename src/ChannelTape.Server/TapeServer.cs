@@ -150,6 +150,14 @@ public sealed class TapeServer : IAsyncDisposable
                 continue;
             }
 
+            if (_connections.Count >= Options.MaxConnections)
+            {
+                Log.Write(LogLevel.Warning,
+                    $"{socket.RemoteEndPoint}: refused, already {_connections.Count} connections (limit {Options.MaxConnections})");
+                socket.Dispose();
+                continue;
+            }
+
             try
             {
                 socket.NoDelay = true;

@@ -24,6 +24,9 @@ public sealed record TapeServerOptions
     /// <summary>Largest frame length the server accepts and sends (at most the protocol's 2 097 408).</summary>
     public int MaxFrameLength { get; init; } = Frame.DefaultMaxLength;
 
+    /// <summary>Connections served at once; one more is closed as soon as it is accepted, with a logged reason.</summary>
+    public int MaxConnections { get; init; } = int.MaxValue;
+
     /// <summary>Socket send buffer size for accepted connections; null = the system default.</summary>
     public int? SocketSendBufferSize { get; init; }
 

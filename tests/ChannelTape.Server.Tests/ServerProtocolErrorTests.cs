@@ -109,11 +109,12 @@ public class ServerProtocolErrorTests
     public async Task Frames_split_at_every_byte_offset_on_the_socket_are_served()
     {
         await using var server = new TestServer();
+        Assert.True(server.Drives[0x0582].TryMount("split", out _));
         var data = Enumerable.Range(0, 100).Select(i => (byte)i).ToArray();
         byte[] conversation =
         [
             .. FrameWriter.ToArray(new HelloMessage(0, "split")),
-            .. FrameWriter.ToArray(new AttachMessage(0x0582, 0x3490, AttachFlags.TakeOver, "split")),
+            .. FrameWriter.ToArray(new AttachMessage(0x0582, 0x3490, AttachFlags.TakeOver, "")),
             .. FrameWriter.ToArray(new CcwMessage(MemoryTapeDrive.Write, CcwFlags.None, CcwFlags.None, 0, 0, 100, data)),
         ];
 

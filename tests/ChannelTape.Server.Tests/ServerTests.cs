@@ -190,7 +190,7 @@ public class ServerTests
         Run(first, MemoryTapeDrive.Write, [1], 0);
         Run(first, MemoryTapeDrive.Write, [2], 1);
 
-        using var second = server.Connect(0x0580, new() { DeviceArguments = "vol1", TakeOver = true });
+        using var second = server.Connect(0x0580, new() { TakeOver = true });
 
         server.Log.WaitFor(RawPeer.Patience, "taken over");
         SpinWait.SpinUntil(() => !first.IsConnected, RawPeer.Patience);
@@ -202,6 +202,18 @@ public class ServerTests
         Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(second, MemoryTapeDrive.ReadBackward, buffer, 0).Status);
         Assert.Equal(2, buffer[0]);
         Assert.Equal(2, server.Drives.Library["vol1"].Count);
+    }
+
+    [Fact]
+    public async Task Attach_with_words_remounts_even_with_take_over()
+    {
+        await using var server = new TestServer();
+        using var first = server.Connect(0x0580, new() { DeviceArguments = "vol1", Reconnect = false });
+        Run(first, MemoryTapeDrive.Write, [1], 0);
+
+        using var second = server.Connect(0x0580, new() { DeviceArguments = "vol2", TakeOver = true });
+
+        Assert.Equal("vol2 [0] IBM 3490 R/W", second.Query());
     }
 
     [Fact]
@@ -224,7 +236,7 @@ public class ServerTests
 
         server.Log.WaitFor(RawPeer.Patience, "detached drive 0580");
         Assert.Equal(1, server.Drives[0x0580].ProgramsEnded);
-        using var again = server.Connect(0x0580, new() { DeviceArguments = "vol1", TakeOver = true });
+        using var again = server.Connect(0x0580, new() { TakeOver = true });
         Assert.Equal("vol1 [3] IBM 3490 R/W", again.Query());
         Assert.Equal([0, 1, 2], server.Drives.Library["vol1"].Select(b => b[0]));
         var buffer = new byte[4];

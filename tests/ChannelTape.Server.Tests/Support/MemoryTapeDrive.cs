@@ -60,6 +60,12 @@ public sealed class MemoryTapeDrive(ushort deviceNumber, Dictionary<string, List
 
     public IChannelDevice Device => this;
 
+    public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    public string? AttachedHost { get; private set; }
+
+    public void SetAttachedHost(string host) => AttachedHost = host;
+
     public ushort Model => 0x3490;
 
     ReadOnlySpan<byte> IServedDrive.SenseId => s_senseId;

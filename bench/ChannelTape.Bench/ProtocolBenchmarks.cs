@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Net;
+using System.Net.Sockets;
+using BenchmarkDotNet.Attributes;
+using ChannelTape.Channel;
+using ChannelTape.Client;
+using ChannelTape.Protocol;
+using ChannelTape.Protocol.Messages;
+using ChannelTape.Server;
+
+namespace ChannelTape.Bench;
+
+/// <summary>
+/// Per-CCW round trip over loopback (issue 3, "Benchmark"): <see cref="RemoteDevice"/> to a
+/// <see cref="TapeServer"/> whose drive answers at once (<see cref="InstantDevice"/>), so only the
+/// wire, the framing and the server's scheduling are measured; next to a raw TCP ping-pong that moves
+/// the same bytes (the Ccw frame one way, the CcwReply frame back) with blocking sockets and no
+/// protocol at all. One operation = one CCW. BenchmarkDotNet gives the mean; per-CCW p50/p99 come from
+/// <c>dotnet run -c Release --project bench/ChannelTape.Bench -- protocol-latency</c>
+/// (<see cref="ProtocolLatency"/>).
+/// </summary>
+public class ProtocolBenchmarks
+{
+    private ProtocolLoopback _loopback = null!;
+
+    [Params(80, 32 * 1024, 64 * 1024)]
+    public int BlockSize { get; set; }
+
+    [Params(ProtocolLoopback.Write, ProtocolLoopback.Read)]
+    public byte Command { get; set; }
+
+    [GlobalSetup]
+    public void Setup() => _loopback = new ProtocolLoopback(BlockSize, Command);
+
+    [GlobalCleanup]
+    public void Cleanup() => _loopback.Dispose();
+
+    [Benchmark]
+    public CcwResult CcwRoundTrip() => _loopback.Ccw();
+
+    [Benchmark(Baseline = true)]
+    public int RawTcpPingPong() => _loopback.RawPingPong();
+}
+
+/// <summary>Per-CCW latency percentiles for <see cref="ProtocolBenchmarks"/>' cases, printed as a Markdown table.</summary>
+public static class ProtocolLatency
+{
+    /// <summary>Block sizes measured: 80 B, 32 KiB, 64 KiB unless <c>CTAPE_BENCH_SIZES</c> lists others.</summary>
+    private static int[] Sizes => Environment.GetEnvironmentVariable("CTAPE_BENCH_SIZES") is { } list
+        ? list.Split(',').Select(int.Parse).ToArray()
+        : [80, 32 * 1024, 64 * 1024];
+
+    public static void Run(int operations = 20_000)
+    {
+        Console.WriteLine("| CCW | block | CCW p50 | CCW p99 | raw TCP p50 | raw TCP p99 | CCW/s (1 drive) |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var command in new[] { ProtocolLoopback.Write, ProtocolLoopback.Read })
+        {
+            foreach (var size in Sizes)
+            {
+                using var loopback = new ProtocolLoopback(size, command);
+                var ccw = Measure(operations, () => loopback.Ccw());
+                var raw = Measure(operations, () => loopback.RawPingPong());
+                var perSecond = operations / ccw.Sum(t => t.TotalSeconds);
+                Console.WriteLine($"| {(command == ProtocolLoopback.Write ? "Write" : "Read")} | {size} | {P(ccw, 0.50)} | {P(ccw, 0.99)} | {P(raw, 0.50)} | {P(raw, 0.99)} | {perSecond:N0} |");
+            }
+        }
+    }
+
+    private static List<TimeSpan> Measure<T>(int operations, Func<T> operation)
+    {
+        for (var i = 0; i < operations / 10; i++)
+        {
+            operation();
+        }
+
+        var times = new List<TimeSpan>(operations);
+        for (var i = 0; i < operations; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            operation();
+            times.Add(Stopwatch.GetElapsedTime(start));
+        }
+
+        times.Sort();
+        return times;
+    }
+
+    private static string P(List<TimeSpan> sorted, double quantile) =>
+        $"{sorted[(int)Math.Min(sorted.Count - 1, quantile * sorted.Count)].TotalMicroseconds:0.0} us";
+}
+
+/// <summary>A server with one instant drive, a connected <see cref="RemoteDevice"/>, and a raw echo socket pair.</summary>
+public sealed class ProtocolLoopback : IDisposable
+{
+    public const byte Write = 0x01;
+    public const byte Read = 0x02;
+
+    private readonly TapeServer _server;
+    private readonly RemoteDevice _device;
+    private readonly byte[] _buffer;
+    private readonly CcwRequest _request;
+    private readonly Socket _rawClient;
+    private readonly Socket _rawListener;
+    private readonly Thread _rawServer;
+    private readonly byte[] _rawRequest;
+    private readonly byte[] _rawReply;
+
+    public ProtocolLoopback(int blockSize, byte command)
+    {
+        _server = new TapeServer(new InstantDriveHost(), new TapeServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) },
+            new QuietLog());
+        _server.Start();
+        _device = RemoteDevice.Connect("127.0.0.1", _server.LocalEndPoint.Port, 0x0580, new() { KeepAlive = TimeSpan.FromHours(1) });
+        _buffer = new byte[blockSize];
+        _request = new CcwRequest(command, CcwFlags.None, CcwFlags.None, blockSize, 0, 0);
+
+        // The raw ping-pong moves exactly the bytes of the Ccw frame and of its CcwReply.
+        var output = command == Write ? blockSize : 0;
+        var input = command == Read ? blockSize : 0;
+        _rawRequest = new byte[Frame.HeaderSize + CcwMessage.FixedSize + output];
+        _rawReply = new byte[Frame.HeaderSize + CcwReplyMessage.FixedSize + input];
+        _rawListener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        _rawListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _rawListener.Listen(1);
+        _rawClient = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        _rawClient.Connect(_rawListener.LocalEndPoint!);
+        var accepted = _rawListener.Accept();
+        accepted.NoDelay = true;
+        _rawServer = new Thread(() => Echo(accepted)) { IsBackground = true };
+        _rawServer.Start();
+    }
+
+    public CcwResult Ccw() => _device.Execute(_request, _buffer);
+
+    public int RawPingPong()
+    {
+        _rawClient.Send(_rawRequest);
+        return ReceiveExactly(_rawClient, _rawReply);
+    }
+
+    public void Dispose()
+    {
+        _device.Dispose();
+        _server.StopAsync().GetAwaiter().GetResult();
+        _rawClient.Dispose();
+        _rawListener.Dispose();
+    }
+
+    private void Echo(Socket socket)
+    {
+        var request = new byte[_rawRequest.Length];
+        try
+        {
+            while (ReceiveExactly(socket, request) == request.Length)
+            {
+                socket.Send(_rawReply);
+            }
+        }
+        catch (SocketException)
+        {
+            // The benchmark is over.
+        }
+        finally
+        {
+            socket.Dispose();
+        }
+    }
+
+    private static int ReceiveExactly(Socket socket, byte[] buffer)
+    {
+        var received = 0;
+        while (received < buffer.Length)
+        {
+            var n = socket.Receive(buffer.AsSpan(received));
+            if (n == 0)
+            {
+                return received;
+            }
+
+            received += n;
+        }
+
+        return received;
+    }
+
+    /// <summary>A drive that accepts every write and fills every read at once.</summary>
+    private sealed class InstantDevice : IChannelDevice, IServedDrive
+    {
+        private readonly byte[] _sense = new byte[32];
+
+        public ushort DeviceNumber => 0x0580;
+        public int MaxTransfer => 65535;
+        public ReadOnlySpan<byte> Sense => _sense;
+        public event Action<IChannelDevice, UnitStatus>? UnsolicitedStatus { add { } remove { } }
+        public IChannelDevice Device => this;
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public ushort Model => 0x3490;
+        ReadOnlySpan<byte> IServedDrive.SenseId => [0xFF, 0x34, 0x90, 0x50, 0x34, 0x90, 0x50];
+        public int SenseCount => 32;
+        public bool IsLoaded => true;
+        public string DeviceListText => "instant [0] IBM 3490 R/W";
+        public bool IsImmediate(byte command) => false;
+        public CcwResult Execute(in CcwRequest request, Span<byte> buffer) => new(UnitStatus.ChannelEndDeviceEnd, 0);
+        public int TakeConcurrentSense(Span<byte> destination) => 0;
+        public void StartChannelProgram() { }
+        public void EndChannelProgram() { }
+        public void Halt() { }
+        public bool TryMount(string arguments, out string message) { message = "instant"; return true; }
+        public void SetAttachedHost(string host) { }
+        public void CloseVolume() { }
+    }
+
+    private sealed class InstantDriveHost : IDriveHost
+    {
+        private readonly InstantDevice _drive = new();
+
+        public IReadOnlyCollection<IServedDrive> Drives => [_drive];
+
+        public bool TryGetDrive(ushort deviceNumber, [NotNullWhen(true)] out IServedDrive? drive)
+        {
+            drive = deviceNumber == _drive.DeviceNumber ? _drive : null;
+            return drive is not null;
+        }
+    }
+
+    private sealed class QuietLog : IServerLog
+    {
+        public void Write(LogLevel level, string message)
+        {
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using ChannelTape.Library.Configuration;
+using ChannelTape.Server;
+
+namespace ChannelTape.Cli;
+
+/// <summary>
+/// <c>ctape serve [--config FILE] [--listen ADDR:PORT] [--data DIR]</c>: runs the server
+/// (docs/protocol.md) on the drives of the configuration — the embedded default (drives 0580-0587,
+/// 3490, data under ./ctape-data, 127.0.0.1:7490) without <c>--config</c>. <c>--listen</c> and
+/// <c>--data</c> override the configuration's <c>listen</c> and storage root. SIGINT or SIGTERM
+/// shuts down in order: the CCW in progress finishes, hosts get Close, every volume is closed.
+/// </summary>
+public static class ServeCommand
+{
+    public const string Help = "[--config FILE] [--listen ADDR:PORT] [--data DIR]: serve the drives to Hercules";
+
+    public static int Run(string[] args)
+    {
+        var arguments = new Arguments(args, valueOptions: ["--config", "--listen", "--data"]);
+        if (arguments.Positional.Count != 0)
+        {
+            throw new UsageException($"unexpected '{arguments.Positional[0]}'");
+        }
+
+        if (!TryLoadConfiguration(arguments.Get("--config"), out var configuration))
+        {
+            return 1;
+        }
+
+        if (arguments.Get("--listen") is { } listen)
+        {
+            if (!IPEndPoint.TryParse(listen, out var endPoint) || endPoint.Port == 0 && !listen.EndsWith(":0", StringComparison.Ordinal))
+            {
+                throw new UsageException($"--listen wants ADDR:PORT, got '{listen}'");
+            }
+
+            configuration = configuration with { Listen = endPoint };
+        }
+
+        if (arguments.Get("--data") is { } data)
+        {
+            configuration = configuration with { Storage = configuration.Storage with { Root = Path.GetFullPath(data) } };
+        }
+
+        var log = new StandardErrorLog();
+        if (!LibraryDriveHost.TryCreate(configuration, log, special: null, out var drives, out var error))
+        {
+            Console.Error.WriteLine($"ctape serve: {error}");
+            return 1;
+        }
+
+        using (drives)
+        {
+            var options = new TapeServerOptions
+            {
+                Listen = configuration.Listen,
+                MaxConnections = configuration.Limits.MaxConnections,
+            };
+            var server = new TapeServer(drives, options, log);
+            try
+            {
+                server.Start();
+            }
+            catch (SocketException e)
+            {
+                Console.Error.WriteLine($"ctape serve: cannot listen on {configuration.Listen}: {e.Message}");
+                return 1;
+            }
+
+            using var stop = new ManualResetEventSlim(false);
+            void OnSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Set();
+            }
+
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            Console.Out.WriteLine($"ctape serve: listening on {server.LocalEndPoint}, data in {configuration.Storage.Root}");
+            Console.Out.Flush();
+            stop.Wait();
+            server.StopAsync().GetAwaiter().GetResult();
+        }
+
+        return 0;
+    }
+
+    private static bool TryLoadConfiguration(string? path, out LibraryConfiguration configuration)
+    {
+        if (path is null)
+        {
+            configuration = ConfigurationParser.LoadDefault();
+            return true;
+        }
+
+        var result = ConfigurationParser.ParseFile(path);
+        if (!result.Success)
+        {
+            foreach (var e in result.Errors)
+            {
+                Console.Error.WriteLine(e);
+            }
+
+            configuration = null!;
+            return false;
+        }
+
+        configuration = result.Configuration!;
+        return true;
+    }
+}

@@ -1,0 +1,218 @@
+using System.Diagnostics.CodeAnalysis;
+using ChannelTape.Channel;
+using ChannelTape.Device;
+using ChannelTape.Library;
+using ChannelTape.Library.Catalog;
+using ChannelTape.Library.Configuration;
+using ChannelTape.Library.Mounts;
+using ChannelTape.Media;
+
+namespace ChannelTape.Server;
+
+/// <summary>
+/// The drives of a library configuration (docs/config.md): one <see cref="TapeDrive"/> per configured
+/// drive, all under a <see cref="LibraryManager"/> over the catalog in the storage root, so Load
+/// Display mounts and Mount by volser go through the library, and Mount of an image path opens
+/// that image as Hercules' <c>devinit</c> would.
+/// </summary>
+public sealed class LibraryDriveHost : IDriveHost, IDisposable
+{
+    private readonly Dictionary<ushort, LibraryDrive> _drives = [];
+
+    private LibraryDriveHost(LibraryConfiguration configuration, LibraryCatalog catalog, IServerLog log, ISpecialVolumeProvider? special)
+    {
+        Configuration = configuration;
+        Catalog = catalog;
+        Manager = new LibraryManager(configuration, catalog, special);
+        foreach (var config in configuration.Drives)
+        {
+            var drive = new LibraryDrive(new TapeDrive(config.Model, config.DeviceNumber), Manager, log);
+            Manager.Attach(drive.TapeDrive, drive, () => drive.AttachedHost);
+            _drives.Add(config.DeviceNumber, drive);
+        }
+    }
+
+    public LibraryConfiguration Configuration { get; }
+
+    public LibraryCatalog Catalog { get; }
+
+    public LibraryManager Manager { get; }
+
+    public IReadOnlyCollection<IServedDrive> Drives => _drives.Values;
+
+    /// <summary>
+    /// Opens the catalog in the configuration's storage root, brings it in line with the configuration
+    /// and ends mounts left open by a previous run (no volume is on a drive after a restart).
+    /// </summary>
+    public static bool TryCreate(LibraryConfiguration configuration, IServerLog log, ISpecialVolumeProvider? special,
+        [NotNullWhen(true)] out LibraryDriveHost? host, [NotNullWhen(false)] out string? error)
+    {
+        host = null;
+        try
+        {
+            var catalog = LibraryCatalog.Open(configuration.Storage.Root);
+            catalog.SyncFromConfiguration(configuration);
+            var ended = catalog.EndAllMounts();
+            if (ended > 0)
+            {
+                log.Write(LogLevel.Info, $"catalog: ended {ended} mount(s) left open by the previous run");
+            }
+
+            host = new LibraryDriveHost(configuration, catalog, log, special);
+            error = null;
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            error = $"cannot open the catalog in {configuration.Storage.Root}: {e.Message}";
+            return false;
+        }
+    }
+
+    public bool TryGetDrive(ushort deviceNumber, [NotNullWhen(true)] out IServedDrive? drive)
+    {
+        drive = _drives.GetValueOrDefault(deviceNumber);
+        return drive is not null;
+    }
+
+    public void Dispose()
+    {
+        foreach (var drive in _drives.Values)
+        {
+            drive.TapeDrive.Dispose();
+        }
+    }
+
+    /// <summary>One configured drive: a <see cref="TapeDrive"/> and its library scheduling.</summary>
+    private sealed class LibraryDrive(TapeDrive drive, LibraryManager manager, IServerLog log) : IServedDrive, IDriveScheduler
+    {
+        private readonly Lock _postLock = new();
+        private Task _posted = Task.CompletedTask;
+
+        public TapeDrive TapeDrive { get; } = drive;
+
+        public string AttachedHost { get; private set; } = "local";
+
+        public IChannelDevice Device => TapeDrive;
+
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public ushort Model => (ushort)TapeDrive.Model;
+
+        public ReadOnlySpan<byte> SenseId => DeviceIdentity.SenseId(TapeDrive.Model);
+
+        public int SenseCount => SenseBuilder.SenseCount(TapeDrive.Model);
+
+        public bool IsLoaded => TapeDrive.IsLoaded;
+
+        /// <summary>Like Hercules' tape query: volume, [file:block id], model, R/O or R/W; <c>*</c> when empty.</summary>
+        public string DeviceListText
+        {
+            get
+            {
+                if (TapeDrive.Media is not { } media)
+                {
+                    var pending = manager.State(TapeDrive.DeviceNumber)?.PendingRequest;
+                    return pending is null ? "* (unloaded)" : $"* (unloaded) waiting for {pending}";
+                }
+
+                var name = manager.State(TapeDrive.DeviceNumber)?.VolumeSerial ?? Path.GetFileName(media.Path);
+                return $"{name} [{media.Position.FileNumber}:{media.Position.BlockNumber:X8}] IBM {Model:X4} {(media.IsReadOnly ? "R/O" : "R/W")}";
+            }
+        }
+
+        public void SetAttachedHost(string host) => AttachedHost = host;
+
+        public bool TryMount(string arguments, out string message)
+        {
+            var words = arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var deviceNumber = TapeDrive.DeviceNumber;
+            if (words.Length == 0)
+            {
+                message = "nothing to mount";
+                return false;
+            }
+
+            if (words[0] == "*")
+            {
+                var wasLoaded = TapeDrive.IsLoaded;
+                manager.UnloadNow(deviceNumber);
+                if (TapeDrive.IsLoaded || !wasLoaded)
+                {
+                    TapeDrive.Unload();
+                }
+
+                message = "unloaded";
+                return true;
+            }
+
+            if (words.Length == 1 && IsVolumeSerial(words[0]))
+            {
+                var why = manager.MountNow(deviceNumber, words[0]);
+                message = why ?? DeviceListText;
+                return why is null;
+            }
+
+            if (!TapeImageOptions.TryParse(words.Skip(1), out var options, out var error))
+            {
+                message = error;
+                return false;
+            }
+
+            if (manager.State(deviceNumber)?.VolumeSerial is not null)
+            {
+                manager.UnloadNow(deviceNumber);
+            }
+
+            if (!TapeImage.TryOpen(words[0], options, out var media, out error))
+            {
+                // Hercules' devinit with a file it cannot open leaves the drive empty.
+                if (TapeDrive.IsLoaded)
+                {
+                    TapeDrive.Unload();
+                }
+
+                message = error;
+                return false;
+            }
+
+            TapeDrive.Mount(media);
+            message = DeviceListText;
+            return true;
+        }
+
+        public void CloseVolume()
+        {
+            manager.UnloadNow(TapeDrive.DeviceNumber);
+            TapeDrive.Dispose();
+        }
+
+        /// <summary>Runs library work after the CCW in progress, in the order posted, under the drive's gate.</summary>
+        public void Post(Action work)
+        {
+            lock (_postLock)
+            {
+                _posted = _posted.ContinueWith(async _ =>
+                {
+                    await Gate.WaitAsync().ConfigureAwait(false);
+                    try
+                    {
+                        work();
+                    }
+                    catch (Exception e)
+                    {
+                        log.Write(LogLevel.Error, $"drive {TapeDrive.DeviceNumber:X4}: library work failed: {e}");
+                    }
+                    finally
+                    {
+                        Gate.Release();
+                    }
+                }, TaskScheduler.Default).Unwrap();
+            }
+        }
+
+        /// <summary>A lone word that is a volume serial and not the name of an image file.</summary>
+        private static bool IsVolumeSerial(string word) =>
+            VolumeSerial.TryParse(word, out _) && !File.Exists(word);
+    }
+}
