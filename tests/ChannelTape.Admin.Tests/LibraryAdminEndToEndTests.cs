@@ -274,6 +274,17 @@ public sealed class LibraryAdminEndToEndTests : IDisposable
         Assert.All(_library.Catalog.ListVolumes(), v => Assert.NotEqual(VolumeStatus.Mounted, v.Status));
     }
 
+    [Theory]
+    [InlineData("#CMD.")]
+    [InlineData("#CM/..")]
+    [InlineData("#VOLS\u0001")]
+    public void A_prefixed_serial_with_characters_no_serial_has_is_not_an_administrative_volume(string serial)
+    {
+        Assert.False(_library.Provider.TryOpen(serial, 0x0580, "127.0.0.1:1", out var media, out _));
+        Assert.Null(media);
+        Assert.StartsWith($"'{serial}' is not a volume serial", _library.Library.MountNow(0x0580, serial), StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// P00001 written with a 3-block data set and unloaded on 0581; a scratch mount left on 0581;
     /// P00003 scratched; a Read on empty 0582 (intervention required); P00002 made read-only,

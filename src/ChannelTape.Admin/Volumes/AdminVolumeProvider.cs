@@ -2,6 +2,7 @@ using System.Net;
 using ChannelTape.Admin.Reports;
 using ChannelTape.Device;
 using ChannelTape.Labels;
+using ChannelTape.Library;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Library.Mounts;
@@ -78,7 +79,7 @@ public sealed class AdminVolumeProvider : ISpecialVolumeProvider
     {
         media = null;
         error = null;
-        if (!_service.TryParse(volumeSerial, out var name))
+        if (!IsAdministrativeSerial(volumeSerial, out var name))
         {
             return false;
         }
@@ -99,7 +100,7 @@ public sealed class AdminVolumeProvider : ISpecialVolumeProvider
 
     public void OnUnloaded(string volumeSerial, ushort deviceNumber, string host)
     {
-        if (!_service.TryParse(volumeSerial, out var name))
+        if (!IsAdministrativeSerial(volumeSerial, out var name))
         {
             return;
         }
@@ -112,6 +113,17 @@ public sealed class AdminVolumeProvider : ISpecialVolumeProvider
         {
             _statistics?.RecordEvent(deviceNumber, "COMMANDFAIL", $"command volume {name!.VolumeSerial} not processed: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// Only serials of volume serial characters are administrative: a Load Display can carry any
+    /// byte, and the serial becomes a file name. Anything else is left to the library (which
+    /// refuses it as not a volume serial).
+    /// </summary>
+    private bool IsAdministrativeSerial(string volumeSerial, out AdminVolumeName? name)
+    {
+        name = null;
+        return volumeSerial.TrimEnd().All(VolumeSerial.IsValidCharacter) && _service.TryParse(volumeSerial, out name);
     }
 
     /// <summary>Builds the real data source on first use (the library manager exists by then).</summary>

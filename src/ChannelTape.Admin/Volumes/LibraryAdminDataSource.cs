@@ -89,21 +89,21 @@ public sealed class LibraryAdminDataSource : IAdminDataSource
     }
 
     public IEnumerable<VolumeStatusRow> Volumes(string serialPrefix) =>
-        _catalog.EnumerateVolumesByPrefix(serialPrefix).Select(VolumeRow);
+        _catalog.EnumerateVolumeListings(serialPrefix).Select(VolumeRow);
 
-    public static VolumeStatusRow VolumeRow(VolumeRecord volume) => new(
-        volume.Serial.Value,
+    public static VolumeStatusRow VolumeRow(VolumeListing volume) => new(
+        volume.Serial,
         volume.Pool,
         StatusName(volume.Status),
-        MediaTypes.Name(volume.Media),
-        LabelTypes.Name(volume.Labels),
+        volume.Media,
+        volume.Labels,
         volume.ReadOnly,
         volume.Capacity,
         volume.BytesUsed,
         volume.Blocks,
         volume.MountCount,
-        DateOnly(volume.CreatedAt),
-        volume.LastMountedAt is { } last ? DateOnly(last) : null,
+        Day(volume.Created),
+        volume.LastMounted is { } last ? Day(last) : null,
         volume.DataSetName ?? string.Empty);
 
     public IEnumerable<ScratchVolumeRow> Scratch(string poolPrefix) =>
@@ -213,7 +213,7 @@ public sealed class LibraryAdminDataSource : IAdminDataSource
 
     private static string Number(long value) => StatusValues.Number(value);
 
-    private static DateTimeOffset DateOnly(DateTimeOffset time) => new(time.UtcDateTime.Date, TimeSpan.Zero);
+    private static DateTimeOffset Day(DateOnly day) => new(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 
     private static DateTimeOffset? TruncateToSeconds(DateTimeOffset? time) =>
         time is { } t ? new DateTimeOffset(t.UtcTicks - (t.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero) : null;

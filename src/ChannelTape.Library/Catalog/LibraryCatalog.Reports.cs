@@ -14,6 +14,27 @@ public sealed record PoolUsage(
     string Pool, MediaType Media, LabelType Labels, long Volumes, long Scratch, long Private, long Mounted, long Capacity, long BytesUsed);
 
 /// <summary>
+/// One volume as a listing shows it: the catalog's columns as stored, without the checks and
+/// time parsing of <see cref="VolumeRecord"/> (a report of a million volumes reads them all).
+/// </summary>
+/// <param name="Serial">Volume serial.</param>
+/// <param name="Pool">Pool name.</param>
+/// <param name="Status">Scratch, private or mounted.</param>
+/// <param name="Media">Media type name as stored (<c>3490E</c>).</param>
+/// <param name="Labels">Label type name as stored (<c>SL</c>).</param>
+/// <param name="ReadOnly">True when read-only.</param>
+/// <param name="Capacity">Capacity in bytes.</param>
+/// <param name="BytesUsed">Bytes used.</param>
+/// <param name="Blocks">Data blocks.</param>
+/// <param name="MountCount">Completed mounts.</param>
+/// <param name="Created">Day the volume was added (UTC).</param>
+/// <param name="LastMounted">Day it was last mounted (UTC), or null.</param>
+/// <param name="DataSetName">First data set name, or null.</param>
+public sealed record VolumeListing(
+    string Serial, string Pool, VolumeStatus Status, string Media, string Labels, bool ReadOnly, long Capacity, long BytesUsed,
+    long Blocks, long MountCount, DateOnly Created, DateOnly? LastMounted, string? DataSetName);
+
+/// <summary>
 /// Queries for the administrative reports (issue 5): each streams from SQLite in serial or pool
 /// order with its filter in SQL, so a report of a million volumes holds one row at a time.
 /// </summary>
@@ -42,6 +63,44 @@ public sealed partial class LibraryCatalog
         while (reader.Read())
         {
             yield return ReadVolume(reader);
+        }
+    }
+
+    /// <summary>
+    /// The VOLUMES report's rows: volumes whose serial starts with <paramref name="serialPrefix"/>
+    /// ("" = all) in serial order, streamed over the primary key, days cut from the stored
+    /// timestamps in SQL. The connection stays open until the enumeration ends.
+    /// </summary>
+    public IEnumerable<VolumeListing> EnumerateVolumeListings(string serialPrefix)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT volser, pool, status, media, labels, read_only, capacity, bytes_used, blocks, mount_count,
+                   substr(created_at, 1, 10), substr(last_mounted_at, 1, 10), dataset_name
+            FROM volumes
+            WHERE volser >= $low AND volser < $high
+            ORDER BY volser
+            """;
+        command.Parameters.AddWithValue("$low", serialPrefix);
+        command.Parameters.AddWithValue("$high", serialPrefix + AboveSerialCharacters);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return new VolumeListing(
+                reader.GetString(0),
+                reader.GetString(1),
+                ParseStatus(reader.GetString(2)),
+                reader.GetString(3),
+                reader.GetString(4),
+                reader.GetInt64(5) != 0,
+                reader.GetInt64(6),
+                reader.GetInt64(7),
+                reader.GetInt64(8),
+                reader.GetInt64(9),
+                ParseDay(reader.GetString(10)),
+                reader.IsDBNull(11) ? null : ParseDay(reader.GetString(11)),
+                reader.IsDBNull(12) ? null : reader.GetString(12));
         }
     }
 
@@ -128,4 +187,14 @@ public sealed partial class LibraryCatalog
         command.Parameters.AddWithValue("$since", CatalogTime.Format(since));
         return (long)command.ExecuteScalar()!;
     }
+
+    // yyyy-MM-dd, the first ten characters of a CatalogTime timestamp.
+    private static DateOnly ParseDay(string text) =>
+        text.Length == 10 && text[4] == '-' && text[7] == '-'
+        && int.TryParse(text.AsSpan(0, 4), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int year)
+        && int.TryParse(text.AsSpan(5, 2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int month)
+        && int.TryParse(text.AsSpan(8, 2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int day)
+        && month is >= 1 and <= 12 && day >= 1 && day <= DateTime.DaysInMonth(year, month)
+            ? new DateOnly(year, month, day)
+            : throw new InvalidDataException($"catalog holds an invalid timestamp '{text}'");
 }
