@@ -76,11 +76,15 @@ public static class AdminReportMeasurement
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         long heapPeak = 0;
 
+        using var self = Process.GetCurrentProcess();
+        TimeSpan cpuStart = self.TotalProcessorTime, cpuProduced = TimeSpan.Zero;
         var produce = Stopwatch.StartNew();
         var read = new Stopwatch();
         hosted.MountCompleted = () =>
         {
             produce.Stop();
+            self.Refresh();
+            cpuProduced = self.TotalProcessorTime;
             read.Start();
         };
         long rows = 0;
@@ -95,6 +99,8 @@ public static class AdminReportMeasurement
             }
         });
         read.Stop();
+        self.Refresh();
+        TimeSpan cpuEnd = self.TotalProcessorTime;
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var memory = GC.GetGCMemoryInfo();
         using var process = Process.GetCurrentProcess();
@@ -107,7 +113,7 @@ public static class AdminReportMeasurement
         string image = Path.Combine(root, "admin", "_HVOLS.aws");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"volumes={count} insert={load.Elapsed.TotalSeconds:0.00}s produce={produce.Elapsed.TotalSeconds:0.000}s read={read.Elapsed.TotalSeconds:0.000}s " +
-            $"total={(produce.Elapsed + read.Elapsed).TotalSeconds:0.000}s image={new FileInfo(image).Length / 1e6:0.0}MB " +
+            $"total={(produce.Elapsed + read.Elapsed).TotalSeconds:0.000}s cpu produce={(cpuProduced - cpuStart).TotalSeconds:0.000}s cpu read={(cpuEnd - cpuProduced).TotalSeconds:0.000}s image={new FileInfo(image).Length / 1e6:0.0}MB " +
             $"peakWorkingSet={process.PeakWorkingSet64 / 1e6:0.0}MB managedHeapPeak={heapPeak / 1e6:0.0}MB " +
             $"gcHeapAfter={memory.HeapSizeBytes / 1e6:0.0}MB allocated={allocated / 1e6:0.0}MB gen0={GC.CollectionCount(0)} gen2={GC.CollectionCount(2)}"));
         drive.Dispose();
