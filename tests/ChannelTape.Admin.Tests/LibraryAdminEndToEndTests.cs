@@ -274,6 +274,25 @@ public sealed class LibraryAdminEndToEndTests : IDisposable
         Assert.All(_library.Catalog.ListVolumes(), v => Assert.NotEqual(VolumeStatus.Mounted, v.Status));
     }
 
+    [Fact]
+    public void A_report_that_cannot_be_built_leaves_the_mount_pending_with_the_reason_and_a_journal_event()
+    {
+        // the file the report is built in cannot be created (a directory has its name)
+        Directory.CreateDirectory(Path.Combine(_library.Configuration.Storage.Root, "admin", "_HPOOLS.aws.new"));
+        RequestMount(0x0580, "#POOLS");
+
+        var state = _library.Library.State(0x0580)!;
+        Assert.False(_library.Drives[0x0580].Drive.IsLoaded);
+        Assert.Equal("#POOLS", state.PendingRequest);
+        Assert.StartsWith("administrative volume #POOLS could not be built", state.PendingReason, StringComparison.Ordinal);
+        var journaled = Assert.Single(_library.Statistics.Events(0x0580));
+        Assert.Equal(("MOUNTFAIL", ""), (journaled.Kind, journaled.VolumeSerial));
+
+        // the other drives still get reports, and they show the pending request
+        var drives = Client(0x0581).Fetch<DriveStatusRow>(AdminVolumeKind.Drives, "0580");
+        Assert.Equal(("NOTREADY", "#POOLS"), (drives.Rows[0].State, drives.Rows[0].Request));
+    }
+
     [Theory]
     [InlineData("#CMD.")]
     [InlineData("#CM/..")]
