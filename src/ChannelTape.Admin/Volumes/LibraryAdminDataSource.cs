@@ -192,12 +192,26 @@ public sealed class LibraryAdminDataSource : IAdminDataSource
         ];
     }
 
-    /// <summary>The effective configuration as <c>ctape config show</c> prints it, one row per line.</summary>
+    /// <summary>
+    /// The effective configuration as <c>ctape config show</c> prints it, one row per line; a line
+    /// longer than the TEXT column continues in further rows with the same line number.
+    /// </summary>
     public IEnumerable<ConfigurationLineRow> Configuration()
     {
+        int width = StatusReports.Configuration.Columns[StatusReports.Configuration.IndexOf("TEXT")].Width;
         string text = ConfigurationWriter.Write(_configuration);
         var lines = text.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
-        return lines.Select((line, i) => new ConfigurationLineRow(i + 1, line));
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = lines[i];
+            int start = 0;
+            do
+            {
+                yield return new ConfigurationLineRow(i + 1, line.Substring(start, Math.Min(width, line.Length - start)));
+                start += width;
+            }
+            while (start < line.Length);
+        }
     }
 
     public IEnumerable<EventRow> Events(int? deviceNumber) => _statistics.Events(deviceNumber);
