@@ -69,11 +69,13 @@ internal sealed class LibraryHarness : IDisposable
     }
 
     /// <summary>
-    /// One drive as the server hosts it: CCWs serialised per drive, the statistics hook after each
-    /// CCW, and library work posted during a CCW run right after it, before the next CCW.
+    /// One drive as the server hosts it: CCWs serialised per drive, recorded in the statistics
+    /// (through <see cref="StatisticsRecordingDevice"/>), and library work posted during a CCW run
+    /// right after it, before the next CCW.
     /// </summary>
     internal sealed class HostedDrive(TapeDrive drive, ServerStatistics statistics) : IChannelDevice, IDriveScheduler
     {
+        private readonly StatisticsRecordingDevice _recording = new(drive, statistics);
         private readonly object _gate = new();
         private readonly System.Collections.Concurrent.ConcurrentQueue<Action> _posted = new();
 
@@ -102,8 +104,7 @@ internal sealed class LibraryHarness : IDisposable
         {
             lock (_gate)
             {
-                var result = Drive.Execute(request, buffer);
-                statistics.Record(Drive.DeviceNumber, request.Command, result, Drive.Sense);
+                var result = _recording.Execute(request, buffer);
                 while (_posted.TryDequeue(out var work))
                 {
                     work();
