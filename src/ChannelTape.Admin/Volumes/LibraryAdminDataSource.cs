@@ -5,6 +5,7 @@ using ChannelTape.Library;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Library.Mounts;
+using ChannelTape.Media;
 
 namespace ChannelTape.Admin.Volumes;
 
@@ -65,7 +66,7 @@ public sealed class LibraryAdminDataSource : IAdminDataSource
     {
         var library = _library.State(drive.DeviceNumber);
         var media = drive.Media; // once: another thread may unload the drive meanwhile
-        var position = media?.Position;
+        var position = media is null ? null : ReadPosition(media);
         string state = drive.IsFenced ? "FENCED"
             : media is not null ? "READY"
             : library?.PendingRequest is not null ? "NOTREADY"
@@ -86,6 +87,29 @@ public sealed class LibraryAdminDataSource : IAdminDataSource
             drive.DisplayText.Trim(),
             library?.PendingRequest ?? string.Empty,
             media is null ? null : TruncateToSeconds(library?.MountedAt));
+    }
+
+    /// <summary>
+    /// The position of a volume another thread may be writing, unloading or truncating at this
+    /// moment: the media's block index is not made for readers beside its writer, so a read that
+    /// meets it mid-change is tried again (the writer moves on within microseconds); after three
+    /// such reads the row shows no position rather than failing the report.
+    /// </summary>
+    private static TapePosition? ReadPosition(ITapeMedia media)
+    {
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            try
+            {
+                return media.Position;
+            }
+            catch (Exception e) when (e is IndexOutOfRangeException or ArgumentOutOfRangeException or ObjectDisposedException)
+            {
+                Thread.Yield();
+            }
+        }
+
+        return null;
     }
 
     public IEnumerable<VolumeStatusRow> Volumes(string serialPrefix) =>
