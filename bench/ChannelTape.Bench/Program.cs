@@ -6,6 +6,7 @@ namespace ChannelTape.Bench;
 /// Runs the benchmarks: <c>dotnet run -c Release --project bench/ChannelTape.Bench -- --filter '*'</c>;
 /// <c>-- mount-latency [VOLUMES] [CYCLES]</c> runs the library mount latency measurement
 /// (<see cref="MountLatency"/>). Results are summarised in docs/performance.md.
+/// <c>-- admin-volumes COUNT</c> runs <see cref="AdminReportMeasurement"/>; <c>-- protocol-latency</c> the loopback round trips.
 /// </summary>
 public static class Program
 {
@@ -20,6 +21,11 @@ public static class Program
         {
             ProtocolLatency.Run();
             return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "admin-volumes")
+        {
+            return AdminReportMeasurement.Run(args[1..]);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
