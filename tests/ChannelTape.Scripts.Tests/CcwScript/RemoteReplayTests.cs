@@ -15,6 +15,12 @@ public class RemoteReplayTests
     {
         public IChannelDevice Device => drive;
 
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public void SetAttachedHost(string host)
+        {
+        }
+
         public ushort Model => (ushort)drive.Model;
 
         public ReadOnlySpan<byte> SenseId => DeviceIdentity.SenseId(drive.Model);
