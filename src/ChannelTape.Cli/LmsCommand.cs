@@ -81,6 +81,15 @@ public static class LmsCommand
                     throw new UsageException($"unexpected '{arguments.Positional[2]}'");
                 }
 
+                try
+                {
+                    AdminVolumeName.Format(prefix, entry.Kind, selector.ToUpperInvariant());
+                }
+                catch (ArgumentException e)
+                {
+                    throw new UsageException($"selector '{selector}': {e.Message}");
+                }
+
                 report = entry.Fetch(client, selector.ToUpperInvariant());
             }
 

@@ -14,12 +14,17 @@ namespace ChannelTape.Cli;
 /// </summary>
 public static class StatusCommand
 {
-    public const string Help = "drives, mounts and pools from the catalog (--data DIR, --json)";
+    public const string Help = "drives, mounts and pools from the catalog (--data DIR) or a running server (--server HOST:PORT), --json";
 
     public static int Run(string[] args) => Run(args, Console.Out, Console.Error, TimeProvider.System);
 
     public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, TimeProvider time)
     {
+        if (ServerLibraryCommands.TryRunStatus(args, output, error, out int serverExit))
+        {
+            return serverExit;
+        }
+
         var arguments = new Arguments(args, valueOptions: ["--data"], flagOptions: ["--json"]);
         if (arguments.Positional.Count != 0)
         {

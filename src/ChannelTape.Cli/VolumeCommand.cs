@@ -15,7 +15,7 @@ namespace ChannelTape.Cli;
 /// </summary>
 public static class VolumeCommand
 {
-    public const string Help = "add|list|show|scratch|unscratch|move|import|export: manage volumes in the catalog (--data DIR)";
+    public const string Help = "add|list|show|scratch|unscratch|move|import|export: manage volumes in the catalog (--data DIR) or through a running server (--server HOST:PORT: list, show, scratch, unscratch, move)";
 
     public const string DefaultDataDirectory = "ctape-data";
 
@@ -37,6 +37,11 @@ public static class VolumeCommand
     /// <param name="progressBar">Draw a progress bar for import/export on <paramref name="error"/> (a terminal).</param>
     public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, bool progressBar = false)
     {
+        if (ServerLibraryCommands.TryRunVolume(args, output, error, out int serverExit))
+        {
+            return serverExit;
+        }
+
         var arguments = new Arguments(
             args,
             valueOptions: ["--data", "--pool", "--media", "--capacity", "--labels", "--format", "--status"],

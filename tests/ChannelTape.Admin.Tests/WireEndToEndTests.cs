@@ -148,6 +148,29 @@ public sealed class WireEndToEndTests : IAsyncLifetime
         Assert.Equal("P00001", _drives.Manager.State(0x0581)!.VolumeSerial); // left alone
     }
 
+    [Fact]
+    public void Status_and_volume_commands_work_against_a_running_server()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(0, StatusCommand.Run(["--server", _endPoint, "--drives", "0580-0583"], output, error, TimeProvider.System));
+        Assert.Contains("DRIVES from #DRIVE", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("POOLS from #POOLS", output.ToString(), StringComparison.Ordinal);
+
+        output = new StringWriter();
+        Assert.Equal(0, VolumeCommand.Run(["unscratch", "T00001", "T00002", "--server", _endPoint, "--drives", "0580-0583"], output, error));
+        Assert.Equal(ChannelTape.Library.Catalog.VolumeStatus.Private, _drives.Catalog.FindVolume(VolumeSerial.Parse("T00002"))!.Status);
+
+        output = new StringWriter();
+        Assert.Equal(0, VolumeCommand.Run(["list", "T000", "--server", _endPoint, "--drives", "0580-0583", "--json"], output, error));
+        using var json = JsonDocument.Parse(output.ToString());
+        var rows = json.RootElement.GetProperty("rows").EnumerateArray().ToList();
+        Assert.Equal(20, rows.Count); // T00000-T00019 start with T000; P00000-P00004 do not
+        Assert.Equal("PRIVATE", rows.Single(r => r.GetProperty("volumeSerial").GetString() == "T00001").GetProperty("status").GetString());
+        Assert.Throws<UsageException>(() => VolumeCommand.Run(["import", "T00001", "x.aws", "--server", _endPoint], output, error));
+        Assert.Throws<UsageException>(() => VolumeCommand.Run(["list", "T00001", "--server", _endPoint], output, error)); // selector: 4 characters at most
+    }
+
     private RemoteDevice Connect(ushort device)
     {
         int colon = _endPoint.LastIndexOf(':');
