@@ -11,4 +11,9 @@ trap 'rm -rf "$results"' EXIT
 status=0
 dotnet test ChannelTape.sln --nologo -v q --logger "trx" --results-directory "$results" "$@" || status=$?
 python3 scripts/trx-summary.py "$results"
+if [ "$status" -ne 0 ]; then
+    # dotnet test also fails when a project does not build or a test host crashes: those
+    # leave no test results, so say it here rather than let the counts look clean.
+    echo "dotnet test failed (exit $status): see the build errors or crashed test runs above" >&2
+fi
 exit "$status"

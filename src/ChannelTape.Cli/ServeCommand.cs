@@ -103,7 +103,7 @@ public static class ServeCommand
         var extensions = new LibraryHostExtensions(
             SpecialVolumes: (catalog, library, tapeDrives) => AdminVolumeProvider.Create(configuration, catalog, library, tapeDrives, statistics),
             WrapDevice: device => new StatisticsRecordingDevice(device, statistics));
-        if (!LibraryDriveHost.TryCreate(configuration, log, extensions, out host, out error))
+        if (!LibraryDriveHost.TryCreate(configuration, log, special: null, out host, out error, extensions))
         {
             return false;
         }

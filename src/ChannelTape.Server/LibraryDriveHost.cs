@@ -55,17 +55,14 @@ public sealed class LibraryDriveHost : IDriveHost, IDisposable
     /// Opens the catalog in the configuration's storage root, brings it in line with the configuration
     /// and ends mounts left open by a previous run (no volume is on a drive after a restart).
     /// </summary>
+    /// <param name="configuration">The library's configuration.</param>
+    /// <param name="log">Where start-up and recovery are reported.</param>
+    /// <param name="special">Provider of special volumes, or null (see also <paramref name="extensions"/>).</param>
+    /// <param name="host">The drives, on success.</param>
+    /// <param name="error">Why not, on failure.</param>
+    /// <param name="extensions">Administrative volumes built once the library exists, and a wrapper for each drive's device.</param>
     public static bool TryCreate(LibraryConfiguration configuration, IServerLog log, ISpecialVolumeProvider? special,
-        [NotNullWhen(true)] out LibraryDriveHost? host, [NotNullWhen(false)] out string? error) =>
-        TryCreate(configuration, log, special, null, out host, out error);
-
-    /// <summary>As above, with administrative volumes and device wrappers from <paramref name="extensions"/>.</summary>
-    public static bool TryCreate(LibraryConfiguration configuration, IServerLog log, LibraryHostExtensions extensions,
-        [NotNullWhen(true)] out LibraryDriveHost? host, [NotNullWhen(false)] out string? error) =>
-        TryCreate(configuration, log, null, extensions, out host, out error);
-
-    private static bool TryCreate(LibraryConfiguration configuration, IServerLog log, ISpecialVolumeProvider? special, LibraryHostExtensions? extensions,
-        [NotNullWhen(true)] out LibraryDriveHost? host, [NotNullWhen(false)] out string? error)
+        [NotNullWhen(true)] out LibraryDriveHost? host, [NotNullWhen(false)] out string? error, LibraryHostExtensions? extensions = null)
     {
         host = null;
         try
