@@ -460,12 +460,12 @@ internal sealed class Connection
     {
         var ccw = CcwMessage.Parse(body);
         var slot = _slot!;
-        var limit = Math.Min(slot.Drive.Device.MaxTransfer,
-            _maxFrameLength - 1 - CcwReplyMessage.FixedSize - slot.Drive.SenseCount);
+        // The reply must fit a frame; a count the drive does not take is the drive's answer to give.
+        var limit = _maxFrameLength - 1 - CcwReplyMessage.FixedSize - slot.Drive.SenseCount;
         if (ccw.Count > (uint)limit)
         {
             throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
-                $"Ccw count {ccw.Count} is above the largest transfer {limit} of this connection and drive");
+                $"Ccw count {ccw.Count} is above {limit}, the most a CcwReply of this connection can carry");
         }
 
         var count = (int)ccw.Count;
