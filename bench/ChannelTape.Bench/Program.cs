@@ -3,19 +3,37 @@ using BenchmarkDotNet.Running;
 namespace ChannelTape.Bench;
 
 /// <summary>
-/// Runs the benchmarks: <c>dotnet run -c Release --project bench/ChannelTape.Bench -- --filter '*'</c>.
-/// Results are summarised in docs/performance.md.
+/// Runs the benchmarks: <c>dotnet run -c Release --project bench/ChannelTape.Bench -- --filter '*'</c>;
+/// <c>-- mount-latency [VOLUMES] [CYCLES]</c> runs the library mount latency measurement
+/// (<see cref="MountLatency"/>). Results are summarised in docs/performance.md.
+/// <c>-- admin-volumes COUNT</c> runs <see cref="AdminReportMeasurement"/>; <c>-- protocol-latency</c> the loopback round trips.
 /// </summary>
 public static class Program
 {
-    public static void Main(string[] args)
+    public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "mount-latency")
+        {
+            return MountLatency.Run(args[1..]);
+        }
+
         if (args is ["protocol-latency", ..])
         {
             ProtocolLatency.Run();
-            return;
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "streaming")
+        {
+            return StreamingDrives.Run(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "admin-volumes")
+        {
+            return AdminReportMeasurement.Run(args[1..]);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
     }
 }

@@ -11,8 +11,10 @@ public static class Program
     [
         ("config", ConfigCommand.Help, ConfigCommand.Run),
         ("volume", VolumeCommand.Help, VolumeCommand.Run),
+        ("status", StatusCommand.Help, StatusCommand.Run),
         ("replay", ReplayCommand.Help, ReplayCommand.Run),
         ("serve", ServeCommand.Help, ServeCommand.Run),
+        ("lms", LmsCommand.Help, LmsCommand.Run),
     ];
 
     public static int Main(string[] args)

@@ -1,7 +1,9 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using ChannelTape.Library.Configuration;
+using ChannelTape.Admin.Volumes;
 using ChannelTape.Server;
 
 namespace ChannelTape.Cli;
@@ -46,7 +48,7 @@ public static class ServeCommand
         }
 
         var log = new StandardErrorLog();
-        if (!LibraryDriveHost.TryCreate(configuration, log, special: null, out var drives, out var error))
+        if (!TryCreateDriveHost(configuration, log, out var drives, out var error))
         {
             Console.Error.WriteLine($"ctape serve: {error}");
             return 1;
@@ -86,6 +88,28 @@ public static class ServeCommand
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// The drives of <paramref name="configuration"/> as the server serves them: the library with its
+    /// administrative volumes (docs/admin-volumes.md), and every CCW of every drive recorded for the
+    /// STATS and EVENTS reports.
+    /// </summary>
+    public static bool TryCreateDriveHost(LibraryConfiguration configuration, IServerLog log,
+        [NotNullWhen(true)] out LibraryDriveHost? host, [NotNullWhen(false)] out string? error)
+    {
+        LibraryDriveHost? served = null;
+        var statistics = new ServerStatistics(device => served?.Manager.State(device)?.VolumeSerial);
+        var extensions = new LibraryHostExtensions(
+            SpecialVolumes: (catalog, library, tapeDrives) => AdminVolumeProvider.Create(configuration, catalog, library, tapeDrives, statistics),
+            WrapDevice: device => new StatisticsRecordingDevice(device, statistics));
+        if (!LibraryDriveHost.TryCreate(configuration, log, extensions, out host, out error))
+        {
+            return false;
+        }
+
+        served = host;
+        return true;
     }
 
     private static bool TryLoadConfiguration(string? path, out LibraryConfiguration configuration)

@@ -10,12 +10,12 @@ using ChannelTape.Library.Configuration;
 namespace ChannelTape.Cli;
 
 /// <summary>
-/// <c>ctape volume add|list|show|scratch|unscratch|move</c>: volume management against the catalog
+/// <c>ctape volume add|list|show|scratch|unscratch|move|import|export</c>: volume management against the catalog
 /// in the data directory (<c>--data DIR</c>, default <c>./ctape-data</c>) directly.
 /// </summary>
 public static class VolumeCommand
 {
-    public const string Help = "add|list|show|scratch|unscratch|move: manage volumes in the catalog (--data DIR)";
+    public const string Help = "add|list|show|scratch|unscratch|move|import|export: manage volumes in the catalog (--data DIR) or through a running server (--server HOST:PORT: list, show, scratch, unscratch, move)";
 
     public const string DefaultDataDirectory = "ctape-data";
 
@@ -27,17 +27,25 @@ public static class VolumeCommand
                ctape volume scratch VOLSER...
                ctape volume unscratch VOLSER...
                ctape volume move VOLSER... --pool POOL
+               ctape volume import VOLSER FILE [--pool POOL [--media M] [--capacity SIZE]] [--format aws|het] [--replace]
+               ctape volume export VOLSER FILE [--format aws|het]
         every subcommand takes --data DIR (default ./ctape-data)
         """;
 
-    public static int Run(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Run(string[] args) => Run(args, Console.Out, Console.Error, progressBar: !Console.IsErrorRedirected);
 
-    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    /// <param name="progressBar">Draw a progress bar for import/export on <paramref name="error"/> (a terminal).</param>
+    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, bool progressBar = false)
     {
+        if (ServerLibraryCommands.TryRunVolume(args, output, error, out int serverExit))
+        {
+            return serverExit;
+        }
+
         var arguments = new Arguments(
             args,
             valueOptions: ["--data", "--pool", "--media", "--capacity", "--labels", "--format", "--status"],
-            flagOptions: ["--json", "--private"]);
+            flagOptions: ["--json", "--private", "--replace"]);
         var words = arguments.Positional;
         if (words.Count == 0)
         {
@@ -48,7 +56,7 @@ public static class VolumeCommand
         var operands = words.Skip(1).ToList();
         try
         {
-            return Dispatch(words[0], arguments, data, operands, output, error);
+            return Dispatch(words[0], arguments, data, operands, output, error, progressBar);
         }
         catch (Exception e) when (e is DbException or IOException or UnauthorizedAccessException or InvalidDataException or InvalidOperationException)
         {
@@ -58,7 +66,7 @@ public static class VolumeCommand
         }
     }
 
-    private static int Dispatch(string subcommand, Arguments arguments, string data, List<string> operands, TextWriter output, TextWriter error) =>
+    private static int Dispatch(string subcommand, Arguments arguments, string data, List<string> operands, TextWriter output, TextWriter error, bool progressBar) =>
         subcommand switch
         {
             "add" => Add(arguments, data, operands, output),
@@ -67,6 +75,8 @@ public static class VolumeCommand
             "scratch" => Change(data, operands, error, (catalog, serial) => catalog.SetScratch(serial, scratch: true)),
             "unscratch" => Change(data, operands, error, (catalog, serial) => catalog.SetScratch(serial, scratch: false)),
             "move" => Change(data, operands, error, (catalog, serial) => catalog.MoveToPool(serial, RequiredPool(arguments))),
+            "import" => VolumeTransfer.Import(arguments, data, operands, output, error, progressBar),
+            "export" => VolumeTransfer.Export(arguments, data, operands, output, error, progressBar),
             _ => throw new UsageException($"unknown subcommand '{subcommand}'\n" + Usage),
         };
 
@@ -247,25 +257,25 @@ public static class VolumeCommand
         return failed == 0 ? 0 : 1;
     }
 
-    private static LibraryCatalog? OpenExisting(string data, TextWriter error)
+    internal static LibraryCatalog? OpenExisting(string data, TextWriter error, string command = "ctape volume")
     {
         var layout = new StorageLayout(data);
         if (!File.Exists(layout.CatalogPath))
         {
-            error.WriteLine($"ctape volume: no catalog in {layout.DataDirectory} (add volumes first, or give --data DIR)");
+            error.WriteLine($"{command}: no catalog in {layout.DataDirectory} (add volumes first, or give --data DIR)");
             return null;
         }
 
         return LibraryCatalog.Open(data);
     }
 
-    private static string RequiredPool(Arguments arguments)
+    internal static string RequiredPool(Arguments arguments)
     {
         var pool = arguments.Get("--pool") ?? throw new UsageException("--pool POOL is required");
         return PoolNames.IsValid(pool) ? pool : throw new UsageException($"invalid pool name '{pool}': 1-{PoolNames.MaxLength} of A-Z a-z 0-9 _ -");
     }
 
-    private static VolumeSerial ParseSerial(string text) =>
+    internal static VolumeSerial ParseSerial(string text) =>
         VolumeSerial.TryParse(text, out var serial, out var message, out _) ? serial : throw new UsageException(message!);
 
     private static VolumeRange ParseRange(string text) =>

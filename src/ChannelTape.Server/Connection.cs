@@ -400,12 +400,19 @@ internal sealed class Connection
         AttachReplyMessage reply;
         Connection? previous = null;
         var arguments = attach.DeviceArguments.Trim();
-        await slot.Gate.WaitAsync().ConfigureAwait(false);
+
+        // Empty words keep the drive's volume and position: a host reconnecting after a lost socket
+        // attaches that way (§2 Disconnects) and must not wait for a CCW its old connection left
+        // running. Words re-apply the device statement, as devinit does, so they wait for the drive.
+        var mounting = arguments.Length != 0;
+        if (mounting)
+        {
+            await slot.Gate.WaitAsync().ConfigureAwait(false);
+        }
+
         try
         {
-            // Empty words keep the drive's volume and position: a host reconnecting after a lost socket
-            // attaches that way (§2 Disconnects); words re-apply the device statement, as devinit does.
-            if (arguments.Length != 0 && !drive.TryMount(arguments, out var why))
+            if (mounting && !drive.TryMount(arguments, out var why))
             {
                 reply = AttachReplyMessage.Refusal(AttachResult.VolumeRefused, why);
             }
@@ -423,7 +430,10 @@ internal sealed class Connection
         }
         finally
         {
-            slot.Gate.Release();
+            if (mounting)
+            {
+                slot.Gate.Release();
+            }
         }
 
         if (reply.Result != AttachResult.Attached)

@@ -15,18 +15,29 @@ namespace ChannelTape.Server;
 /// Display mounts and Mount by volser go through the library, and Mount of an image path opens
 /// that image as Hercules' <c>devinit</c> would.
 /// </summary>
+/// <summary>Builds the provider of special (administrative) volumes once the catalog, the library and the drives exist.</summary>
+public delegate ISpecialVolumeProvider SpecialVolumeFactory(LibraryCatalog catalog, Func<LibraryManager> library, Func<IEnumerable<TapeDrive>> drives);
+
+/// <summary>
+/// What a composition root adds to the library's drives without the server knowing about it:
+/// administrative volumes, and a wrapper around each drive's channel device (statistics, events).
+/// </summary>
+public sealed record LibraryHostExtensions(SpecialVolumeFactory? SpecialVolumes = null, Func<IChannelDevice, IChannelDevice>? WrapDevice = null);
+
 public sealed class LibraryDriveHost : IDriveHost, IDisposable
 {
     private readonly Dictionary<ushort, LibraryDrive> _drives = [];
 
-    private LibraryDriveHost(LibraryConfiguration configuration, LibraryCatalog catalog, IServerLog log, ISpecialVolumeProvider? special)
+    private LibraryDriveHost(LibraryConfiguration configuration, LibraryCatalog catalog, IServerLog log, ISpecialVolumeProvider? special, LibraryHostExtensions? extensions)
     {
         Configuration = configuration;
         Catalog = catalog;
+        special ??= extensions?.SpecialVolumes?.Invoke(catalog, () => Manager!, () => _drives.Values.Select(d => d.TapeDrive).ToList());
         Manager = new LibraryManager(configuration, catalog, special);
         foreach (var config in configuration.Drives)
         {
-            var drive = new LibraryDrive(new TapeDrive(config.Model, config.DeviceNumber), Manager, log);
+            var tapeDrive = new TapeDrive(config.Model, config.DeviceNumber);
+            var drive = new LibraryDrive(tapeDrive, extensions?.WrapDevice?.Invoke(tapeDrive) ?? tapeDrive, Manager, log);
             Manager.Attach(drive.TapeDrive, drive, () => drive.AttachedHost);
             _drives.Add(config.DeviceNumber, drive);
         }
@@ -45,6 +56,15 @@ public sealed class LibraryDriveHost : IDriveHost, IDisposable
     /// and ends mounts left open by a previous run (no volume is on a drive after a restart).
     /// </summary>
     public static bool TryCreate(LibraryConfiguration configuration, IServerLog log, ISpecialVolumeProvider? special,
+        [NotNullWhen(true)] out LibraryDriveHost? host, [NotNullWhen(false)] out string? error) =>
+        TryCreate(configuration, log, special, null, out host, out error);
+
+    /// <summary>As above, with administrative volumes and device wrappers from <paramref name="extensions"/>.</summary>
+    public static bool TryCreate(LibraryConfiguration configuration, IServerLog log, LibraryHostExtensions extensions,
+        [NotNullWhen(true)] out LibraryDriveHost? host, [NotNullWhen(false)] out string? error) =>
+        TryCreate(configuration, log, null, extensions, out host, out error);
+
+    private static bool TryCreate(LibraryConfiguration configuration, IServerLog log, ISpecialVolumeProvider? special, LibraryHostExtensions? extensions,
         [NotNullWhen(true)] out LibraryDriveHost? host, [NotNullWhen(false)] out string? error)
     {
         host = null;
@@ -52,13 +72,16 @@ public sealed class LibraryDriveHost : IDriveHost, IDisposable
         {
             var catalog = LibraryCatalog.Open(configuration.Storage.Root);
             catalog.SyncFromConfiguration(configuration);
-            var ended = catalog.EndAllMounts();
-            if (ended > 0)
+            // After a crash (kill -9) the images may hold more than the catalog recorded: rescan
+            // them, then end the mounts left open (no volume is on a drive after a restart).
+            var recovery = LibraryRecovery.Reconcile(catalog, configuration);
+            if (recovery.MountsEnded > 0 || recovery.Rescanned.Count > 0 || recovery.MissingImages.Count > 0)
             {
-                log.Write(LogLevel.Info, $"catalog: ended {ended} mount(s) left open by the previous run");
+                log.Write(LogLevel.Info, $"catalog: ended {recovery.MountsEnded} mount(s) left open by the previous run, rescanned {recovery.Rescanned.Count} image(s)"
+                    + (recovery.MissingImages.Count > 0 ? $", images missing: {string.Join(' ', recovery.MissingImages.Select(v => v.Value))}" : ""));
             }
 
-            host = new LibraryDriveHost(configuration, catalog, log, special);
+            host = new LibraryDriveHost(configuration, catalog, log, special, extensions);
             error = null;
             return true;
         }
@@ -84,7 +107,7 @@ public sealed class LibraryDriveHost : IDriveHost, IDisposable
     }
 
     /// <summary>One configured drive: a <see cref="TapeDrive"/> and its library scheduling.</summary>
-    private sealed class LibraryDrive(TapeDrive drive, LibraryManager manager, IServerLog log) : IServedDrive, IDriveScheduler
+    private sealed class LibraryDrive(TapeDrive drive, IChannelDevice device, LibraryManager manager, IServerLog log) : IServedDrive, IDriveScheduler
     {
         private readonly Lock _postLock = new();
         private Task _posted = Task.CompletedTask;
@@ -93,7 +116,7 @@ public sealed class LibraryDriveHost : IDriveHost, IDisposable
 
         public string AttachedHost { get; private set; } = "local";
 
-        public IChannelDevice Device => TapeDrive;
+        public IChannelDevice Device => device;
 
         public SemaphoreSlim Gate { get; } = new(1, 1);
 

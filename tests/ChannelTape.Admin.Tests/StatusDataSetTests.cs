@@ -76,7 +76,7 @@ public sealed class StatusDataSetTests
     }
 
     [Fact]
-    public void Hercules_hetmap_and_hetget_read_the_data_set_written_to_an_aws_image()
+    public void Hercules_hetmap_tapemap_and_hetget_read_the_data_set_written_to_an_aws_image()
     {
         using var directory = new TempDirectory();
         string image = Path.Combine(directory.Path, "scrat.aws");
@@ -92,6 +92,11 @@ public sealed class StatusDataSetTests
         Assert.Contains("Record Length       : '00160'", map, StringComparison.Ordinal);
         Assert.Contains("Block Size          : '32000'", map, StringComparison.Ordinal);
         Assert.Contains("Block Count Low     : '000002'", map, StringComparison.Ordinal); // EOF1: two data blocks
+
+        var tapemap = Run("tapemap", image);
+        Assert.Contains("VOL1#SCRAT", tapemap, StringComparison.Ordinal);
+        Assert.Contains("File 2: Blocks=2, block size min=8320, max=32000", tapemap, StringComparison.Ordinal); // 252 records of 160 bytes
+        Assert.Contains("EOF1PE.STATUS.SCRATCH#SCRAT", tapemap, StringComparison.Ordinal);
 
         string extracted = Path.Combine(directory.Path, "scrat.txt");
         Run("hetget", "-a", image, extracted, "1");

@@ -80,7 +80,7 @@ public sealed class LibraryDriveHostTests : IDisposable
         var configuration = ConfigurationParser.LoadDefault();
         configuration = configuration with { Storage = configuration.Storage with { Root = Path.Combine(_directory, "data") } };
         var log = new ListLog();
-        Assert.True(LibraryDriveHost.TryCreate(configuration, log, null, out var drives, out var error), error);
+        Assert.True(LibraryDriveHost.TryCreate(configuration, log, (Library.Mounts.ISpecialVolumeProvider?)null, out var drives, out var error), error);
         var server = new TapeServer(drives, new TapeServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, log);
         server.Start();
         return (server, drives, log);

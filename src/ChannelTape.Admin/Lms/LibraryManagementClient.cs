@@ -25,19 +25,35 @@ public sealed class LibraryManagementClient(IChannelDevice drive, string prefix 
 
     public AdminReport<TRow> Fetch<TRow>(AdminVolumeKind kind, string selector = "") where TRow : IStatusRow<TRow>
     {
+        var rows = new List<TRow>();
+        var (serial, header) = Read<TRow>(kind, selector, rows.Add);
+        return new AdminReport<TRow>(serial, header, rows);
+    }
+
+    /// <summary>
+    /// Like <see cref="Fetch{TRow}"/>, but hands each row to <paramref name="row"/> as it is read
+    /// instead of keeping them: a report of a million volumes is read in constant memory.
+    /// Returns the serial read and the report's header.
+    /// </summary>
+    public (string VolumeSerial, StatusHeader Header) Read<TRow>(AdminVolumeKind kind, string selector, Action<TRow> row) where TRow : IStatusRow<TRow>
+    {
         string serial = AdminVolumeName.Format(prefix, kind, selector);
         using var session = new DriveSession(drive);
         session.Mount(serial, _mountTimeout);
         try
         {
             var reader = new StatusDataSetReader(session);
-            var rows = reader.ReadDataRecords(serial).Select(record => TRow.FromValues(TRow.Layout.ParseData(record))).ToList();
+            foreach (string record in reader.ReadDataRecords(serial))
+            {
+                row(TRow.FromValues(TRow.Layout.ParseData(record)));
+            }
+
             if (reader.Header!.ReportName != TRow.Layout.ReportName)
             {
                 throw new InvalidDataException($"{serial} carries report {reader.Header.ReportName}, expected {TRow.Layout.ReportName}");
             }
 
-            return new AdminReport<TRow>(serial, reader.Header, rows);
+            return (serial, reader.Header);
         }
         finally
         {

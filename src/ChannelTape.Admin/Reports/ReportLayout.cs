@@ -118,7 +118,10 @@ public sealed class ReportLayout
         text.AsSpan().CopyTo(record);
     }
 
-    /// <summary>Reads the values of a data record, blank-trimmed.</summary>
+    /// <summary>
+    /// Reads the values of a data record: numbers blank-trimmed, text without its trailing padding
+    /// (leading blanks are part of the text, e.g. the indentation of a CONFIG line).
+    /// </summary>
     public string[] ParseData(ReadOnlySpan<char> record)
     {
         if (record.Length < RecordLength || record[0] != RecordType.Data)
@@ -129,7 +132,8 @@ public sealed class ReportLayout
         var values = new string[Columns.Count];
         for (int i = 0; i < Columns.Count; i++)
         {
-            values[i] = record.Slice(Offsets[i], Columns[i].Width).Trim().ToString();
+            var field = record.Slice(Offsets[i], Columns[i].Width);
+            values[i] = (Columns[i].Alignment == ColumnAlignment.Right ? field.Trim() : field.TrimEnd()).ToString();
         }
 
         return values;

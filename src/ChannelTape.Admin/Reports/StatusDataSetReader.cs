@@ -22,12 +22,27 @@ public interface ITapeBlockSource
 /// <summary>Reads blocks straight from an image (export checks, tests).</summary>
 public sealed class MediaBlockSource(ITapeMedia media) : ITapeBlockSource
 {
-    public BlockReadOutcome ReadBlock(Span<byte> buffer, out int length) => media.ReadForward(buffer, out length) switch
+    // ITapeMedia reads need a buffer of MaxBlockSize; the caller's may be smaller.
+    private readonly byte[] _block = new byte[media.MaxBlockSize];
+
+    public BlockReadOutcome ReadBlock(Span<byte> buffer, out int length)
     {
-        MediaStatus.Ok => BlockReadOutcome.Block,
-        MediaStatus.TapeMark => BlockReadOutcome.TapeMark,
-        _ => BlockReadOutcome.End,
-    };
+        var status = media.ReadForward(_block, out length);
+        if (status == MediaStatus.TapeMark)
+        {
+            length = 0;
+            return BlockReadOutcome.TapeMark;
+        }
+
+        if (status != MediaStatus.Ok || length > buffer.Length)
+        {
+            length = 0;
+            return BlockReadOutcome.End;
+        }
+
+        _block.AsSpan(0, length).CopyTo(buffer);
+        return BlockReadOutcome.Block;
+    }
 }
 
 /// <summary>The header record of a status data set.</summary>

@@ -249,10 +249,10 @@ public sealed class AdminVolumeService
                 StatusDataSetWriter.Write(media, serial, StatusReports.Drives, selector, now, _source.Drives(device).Select(r => r.ToValues()));
                 break;
             case AdminVolumeKind.Volumes:
-                StatusDataSetWriter.Write(media, serial, StatusReports.Volumes, selector, now, _source.Volumes(selector).Select(r => r.ToValues()));
+                StatusDataSetWriter.Write(media, serial, StatusReports.Volumes, selector, now, RowPrefetch.Ahead(_source.Volumes(selector)).Select(r => r.ToValues()));
                 break;
             case AdminVolumeKind.Scratch:
-                StatusDataSetWriter.Write(media, serial, StatusReports.Scratch, selector, now, _source.Scratch(selector).Select(r => r.ToValues()));
+                StatusDataSetWriter.Write(media, serial, StatusReports.Scratch, selector, now, RowPrefetch.Ahead(_source.Scratch(selector)).Select(r => r.ToValues()));
                 break;
             case AdminVolumeKind.Pools:
                 StatusDataSetWriter.Write(media, serial, StatusReports.Pools, selector, now, _source.Pools(selector).Select(r => r.ToValues()));

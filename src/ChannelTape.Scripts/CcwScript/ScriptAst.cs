@@ -120,10 +120,7 @@ public sealed record ScriptCcw(
     string? Label,
     string Text,
     IReadOnlyList<Expectation> Expectations,
-    ScriptLocation Location)
-{
-    public bool IsTransferInChannel => (Command & 0x0F) == 0x08;
-}
+    ScriptLocation Location);
 
 /// <summary>An <c>expect</c> statement.</summary>
 public abstract record Expectation(ScriptLocation Location)

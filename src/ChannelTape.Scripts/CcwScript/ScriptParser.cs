@@ -111,6 +111,10 @@ public static class ScriptParser
             .Select(s => int.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture))
             .Labelled("a number");
 
+    /// <summary>A number from <paramref name="min"/> to <paramref name="max"/>; otherwise <paramref name="message"/> at the number.</summary>
+    private static Parser<char, int> NumberIn(int min, int max, string message) =>
+        At(s_number).Bind(n => n.Value >= min && n.Value <= max ? Return(n.Value) : FailAt<int>(n.Pos, message));
+
     private static readonly Parser<char, string> s_hexDigits =
         Tok(Token(char.IsAsciiHexDigit).AtLeastOnceString()).Labelled("hex digits");
 
@@ -135,7 +139,9 @@ public static class ScriptParser
                 "X" => At(Tok(s_rawWord.Then(s_quoted))).Bind(b => HexError(b.Value) is { } message
                     ? FailAt<byte[]>(b.Pos, message)
                     : Return(ParseHex(b.Value))),
-                "E" => Tok(s_rawWord.Then(s_quoted)).Select(Ebcdic.GetBytes),
+                "E" => At(Tok(s_rawWord.Then(s_quoted))).Bind(b => b.Value.Any(c => c > 0xFF)
+                    ? FailAt<byte[]>(b.Pos, "E'...' text must be characters of code page 037 (Latin-1)")
+                    : Return(Ebcdic.GetBytes(b.Value))),
                 "A" => At(Tok(s_rawWord.Then(s_quoted))).Bind(b => b.Value.Any(c => c > 0xFF)
                     ? FailAt<byte[]>(b.Pos, "A'...' text must be ASCII/Latin-1")
                     : Return(Encoding.Latin1.GetBytes(b.Value))),
@@ -273,16 +279,17 @@ public static class ScriptParser
     private static Parser<char, byte> StatusValue<TFlags>(Dictionary<string, TFlags> names, string what)
         where TFlags : struct, Enum
     {
-        var byName = OneOfWords(names, $"{what} names")
+        var byName = OneOfWords(names, $"{what} names ({string.Join(' ', names.Keys)})")
             .Select(v => Convert.ToByte(v, CultureInfo.InvariantCulture))
             .AtLeastOnce()
             .Select(all => all.Aggregate((byte)0, (a, b) => (byte)(a | b)));
+        // Labels on the alternatives, not on the whole: an error after '=' must say what follows '='.
         return OneOf(
             Symbol('=').Then(OneOf(
                 OneByte("a status is one byte, e.g. X'0C'"),
-                s_hexByte)),
+                s_hexByte).Labelled("a status byte (hex, e.g. 0C)")),
             Keyword("none").ThenReturn((byte)0),
-            byName).Labelled($"{what} names ({string.Join(' ', names.Keys)}), 'none' or '= hh'");
+            byName);
     }
 
     private static Parser<char, Expectation> BytesExpectationParser(BytesSubject subject, ScriptLocation pos)
@@ -312,7 +319,7 @@ public static class ScriptParser
                 "residual" => s_number.Select(n => (Expectation)new ResidualExpectation(n, pos) ),
                 "ended-at" => OneOf(
                     s_number.Select(n => (Expectation)new EndedAtExpectation(n, pos) ),
-                    s_word.Select(l => (Expectation)new EndedAtLabelExpectation(l, pos) )),
+                    s_word.Select(l => (Expectation)new EndedAtLabelExpectation(l, pos) )).Labelled("a CCW index (from 0) or a label"),
                 "data" => BytesExpectationParser(BytesSubject.Data, pos),
                 "sense" => BytesExpectationParser(BytesSubject.Sense, pos),
                 _ => null,
@@ -346,14 +353,14 @@ public static class ScriptParser
         Map((pos, _) => new VolumeBlock(null, pos), s_pos, Keyword("TM")),
         Map((pos, data) => new VolumeBlock(data, pos), s_pos, Keyword("block").Then(s_data)));
 
+
     private static readonly Parser<char, VolumeSpec> s_volume =
         s_pos.Then(OneOf(
                 Keyword("none").Select(_ => (VolumeKind.None, (string?)null, (IReadOnlyList<VolumeBlock>)[])),
                 Keyword("empty").Select(_ => (VolumeKind.Empty, (string?)null, (IReadOnlyList<VolumeBlock>)[])),
                 s_doubleQuoted.Select(p => (VolumeKind.File, (string?)p, (IReadOnlyList<VolumeBlock>)[])),
                 Keyword("blocks").Then(s_volumeBlock.Many().Between(Symbol('{'), Symbol('}').Labelled("'TM', 'block DATA' or '}'")))
-                    .Select(b => (VolumeKind.Blocks, (string?)null, (IReadOnlyList<VolumeBlock>)b.ToList())))
-                .Labelled("none, empty, \"path\" or blocks { ... }"),
+                    .Select(b => (VolumeKind.Blocks, (string?)null, (IReadOnlyList<VolumeBlock>)b.ToList()))),
             (pos, v) => (pos, v))
         .Then(s_option.Many(), (pv, options) =>
             new VolumeSpec(pv.v.Item1, pv.v.Item2, pv.v.Item3, options.ToList(), pv.pos));
@@ -393,13 +400,13 @@ public static class ScriptParser
 
     private static readonly Parser<char, ProgramOption> s_programOption = OneOf(
         Map((pos, f) => (ProgramOption)new FormatOption(f, pos), s_pos,
-            Keyword("format").Then(s_number.Assert(n => n is 0 or 1, "CCW format 0 or 1"))
+            Keyword("format").Then(NumberIn(0, 1, "CCW format 0 or 1"))
                 .Select(n => n == 0 ? CcwFormat.Format0 : CcwFormat.Format1)),
         Map((pos, _) => (ProgramOption)new NoSenseOption(pos), s_pos, Keyword("nosense")),
         Map((pos, n) => (ProgramOption)new SenseCountOption(n, pos), s_pos,
-            Keyword("sense-count").Then(s_number.Assert(n => n is >= 1 and <= 64, "a sense count of 1 to 64"))),
+            Keyword("sense-count").Then(NumberIn(1, 64, "a sense count of 1 to 64"))),
         Map((pos, n) => (ProgramOption)new RepeatOption(n, pos), s_pos,
-            Keyword("repeat").Then(s_number.Assert(n => n >= 1, "at least 1"))),
+            Keyword("repeat").Then(NumberIn(1, int.MaxValue, "repeat at least 1 time"))),
         Map((pos, _) => (ProgramOption)new SuppressIncorrectLengthOption(pos), s_pos, Keyword("suppress-il")));
 
     private static readonly Parser<char, Node> s_blockItem =

@@ -64,7 +64,7 @@ public sealed class ScriptVolumes
             {
                 case VolumeKind.File:
                     var source = Path.Combine(_scriptDirectory, volume.Path!);
-                    path = Path.Combine(_workDirectory, $"{number:D2}-{Path.GetFileName(source)}");
+                    path = Path.Combine(_workDirectory, $"{number:D2}-{SafeName(Path.GetFileName(source))}");
                     File.Copy(source, path, overwrite: true);
                     return true;
                 case VolumeKind.Empty:
@@ -85,6 +85,23 @@ public sealed class ScriptVolumes
             error = $"{volume.Path ?? volume.Kind.ToString().ToLowerInvariant()}: {e.Message}";
             return false;
         }
+    }
+
+    /// <summary>
+    /// <paramref name="name"/> with every character other than letters, digits, '.', '-' and '_' as '_':
+    /// a server receives the image path inside a blank-separated mount request.
+    /// </summary>
+    public static string SafeName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return string.Create(name.Length, name, static (chars, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                var c = source[i];
+                chars[i] = char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_';
+            }
+        });
     }
 
     /// <summary>

@@ -100,6 +100,36 @@ public sealed class ReplayScriptCommandTests : IDisposable
         Assert.DoesNotContain("line 7:", output);
     }
 
+    [Theory]
+    [InlineData("127.0.0.1:7490", "127.0.0.1", 7490)]
+    [InlineData("tapes.example:1", "tapes.example", 1)]
+    [InlineData("[::1]:7490", "::1", 7490)]
+    public void ServerAddressesAreHostColonPort(string text, string host, int port) =>
+        Assert.Equal((host, port), ReplayScriptCommand.ParseServer(text));
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData(":7490")]
+    [InlineData("host:0")]
+    [InlineData("host:65536")]
+    [InlineData("host:x")]
+    public void BadServerAddressesAreRefused(string text) => Assert.Null(ReplayScriptCommand.ParseServer(text));
+
+    [Fact]
+    public void AnUnreachableServerIsReportedNotThrown()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var path = Path.Combine(_directory, "t.ccw");
+        File.WriteAllText(path, "NOP\n");
+        var errors = new StringWriter();
+        var code = ReplayScriptCommand.RunOne(path, Path.Combine(_directory, "work"), false, new StringWriter(), errors, ("127.0.0.1", port));
+        Assert.Equal(2, code);
+        Assert.Contains($"127.0.0.1:{port}", errors.ToString());
+    }
+
     [Fact]
     public void TheCommandDecidesScriptsByTheirExtension()
     {

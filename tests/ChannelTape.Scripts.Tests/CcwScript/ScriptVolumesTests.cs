@@ -64,6 +64,15 @@ public sealed class ScriptVolumesTests : IDisposable
     }
 
     [Fact]
+    public void CopiesHaveNamesWithoutBlanksSoAServerCanBeToldThem()
+    {
+        File.WriteAllBytes(Path.Combine(_directory, "my tape.aws"), []);
+        var volumes = new ScriptVolumes(_directory, _directory);
+        Assert.True(volumes.TryPrepare(Tape("tape \"my tape.aws\""), out var path, out var error), error);
+        Assert.Equal("01-my_tape.aws", Path.GetFileName(path));
+    }
+
+    [Fact]
     public void NoneGivesNoVolumeAndNoError()
     {
         var volumes = new ScriptVolumes(_directory, _directory);

@@ -166,9 +166,11 @@ public sealed class MemoryTapeDrive(ushort deviceNumber, Dictionary<string, List
                 return new CcwResult(UnitStatus.ChannelEndDeviceEnd, count - idLength);
             case WaitForHalt:
                 WaitingForHalt.Set();
-                _halted.Wait();
+                // Bounded: a halt that never comes fails the test waiting for this reply instead of
+                // leaving a CCW that keeps the test host from exiting.
+                bool halted = _halted.Wait(RawPeer.Patience);
                 _halted.Reset();
-                return new CcwResult(UnitStatus.ChannelEndDeviceEnd | UnitStatus.UnitException, count);
+                return new CcwResult(halted ? UnitStatus.ChannelEndDeviceEnd | UnitStatus.UnitException : UnitStatus.ChannelEndDeviceEnd | UnitStatus.UnitCheck, count);
             case Sleep:
                 Thread.Sleep(count > 0 ? buffer[0] : 0);
                 return new CcwResult(UnitStatus.ChannelEndDeviceEnd, 0);

@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using System.Globalization;
+using ChannelTape.Channel;
+using ChannelTape.Device;
+using ChannelTape.Library.Catalog;
+using ChannelTape.Library.Configuration;
+using ChannelTape.Library.Mounts;
+using ChannelTape.Text;
+
+namespace ChannelTape.Bench;
+
+/// <summary>
+/// Mount latency from Load Display to device end (issue 4, "Benchmark"), in process: a 3490
+/// <see cref="TapeDrive"/> attached to a <see cref="LibraryManager"/> over a SQLite catalog with
+/// many volumes (pool SCRATCH, plus a small pool REUSE of scratch volumes whose images exist), and a scheduler that runs the library's posted work right after the CCW, as the
+/// server's drive loop does. The clock starts before the Load Display CCW and stops when the
+/// drive raises unsolicited device end (volume ready). Every mount is followed by a Rewind Unload
+/// (not timed). A console measurement rather than BenchmarkDotNet: each mount changes the catalog
+/// and the volumes directory, so iterations are not repeatable the way BenchmarkDotNet wants.
+/// <c>dotnet run -c Release --project bench/ChannelTape.Bench -- mount-latency [VOLUMES] [CYCLES]</c>
+/// </summary>
+public static class MountLatency
+{
+    private const int WarmupCycles = 100;
+
+    public static int Run(string[] args)
+    {
+        int volumes = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100_000;
+        int cycles = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2000;
+        if (volumes is < 1 or > 1_000_000 || cycles < 1 || 2 * (cycles + WarmupCycles) > volumes)
+        {
+            Console.Error.WriteLine("usage: mount-latency [VOLUMES 1-1000000] [CYCLES], with 2 x (CYCLES + 100) <= VOLUMES");
+            return 2;
+        }
+
+        var root = Directory.CreateTempSubdirectory("ctape-mount-bench-").FullName;
+        try
+        {
+            return Measure(root, volumes, cycles);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static int Measure(string root, int volumes, int cycles)
+    {
+        var last = $"T{volumes - 1:D5}";
+        var parsed = ConfigurationParser.ParseText($$"""
+            storage { root "{{root}}"; format aws; }
+            drive 0580 { model 3490; media 3490E; pool SCRATCH; }
+            drive 0581 { model 3490; media 3490E; pool REUSE; }
+            pool SCRATCH { volumes T00000-{{last}}; media 3490E; capacity 800M; labels SL; scratch; }
+            pool REUSE { volumes R00000-R{{cycles + WarmupCycles - 1:D5}}; media 3490E; capacity 800M; labels SL; scratch; }
+            """, "bench.conf", root);
+        if (parsed.Errors.Count > 0)
+        {
+            Console.Error.WriteLine(string.Join('\n', parsed.Errors));
+            return 1;
+        }
+
+        var configuration = parsed.Configuration!;
+        var catalog = LibraryCatalog.Open(root);
+        var sync = Stopwatch.StartNew();
+        catalog.SyncFromConfiguration(configuration);
+        sync.Stop();
+
+        var library = new LibraryManager(configuration, catalog);
+        using var drive = new TapeDrive(TapeModel.Ibm3490, 0x0580);
+        var host = new ImmediateHost(drive);
+        library.Attach(drive, host);
+        using var reuseDrive = new TapeDrive(TapeModel.Ibm3490, 0x0581);
+        var reuseHost = new ImmediateHost(reuseDrive);
+        library.Attach(reuseDrive, reuseHost);
+
+        // Specific mounts take serials from the top of the range in random order; scratch mounts
+        // take the least recently mounted (never mounted: from T00000 up), so the two never meet.
+        var random = new Random(4490);
+        var specific = Enumerable.Range(volumes / 2, volumes - volumes / 2).OrderBy(_ => random.Next()).Take(cycles + WarmupCycles)
+            .Select(n => $"T{n:D5}").ToArray();
+
+        // Pool REUSE: every volume mounted once by serial (image created), unloaded unwritten, so
+        // it is scratch again and its image exists.
+        for (int n = 0; n < cycles + WarmupCycles; n++)
+        {
+            reuseHost.TimeMount($"MR{n:D5}S");
+            reuseHost.RewindUnload();
+        }
+
+        Console.WriteLine($"catalog: {volumes + cycles + WarmupCycles} volumes ({sync.Elapsed.TotalSeconds:0.0} s to add), {cycles} timed mounts per case after {WarmupCycles} warm-up mounts");
+        Console.WriteLine();
+        Console.WriteLine("| Case | Mounts | p50 | p99 | mean | max |");
+        Console.WriteLine("|------|-------:|----:|----:|-----:|----:|");
+        Report("specific volser, first mount (image created and labelled)", Series(host, specific.Select(s => $"M{s}S"), cycles));
+        Report("specific volser, image exists", Series(host, specific.OrderBy(_ => random.Next()).Select(s => $"M{s}S"), cycles));
+        Report("SCRTCH (scratch allocation; first mount of the volume)", Series(host, Enumerable.Repeat("MSCRTCHS", cycles + WarmupCycles), cycles));
+        Report("SCRTCH, volume used before (image exists)", Series(reuseHost, Enumerable.Repeat("MSCRTCHS", cycles + WarmupCycles), cycles));
+
+        // Server start: the first reconcile rescans every image whose size the catalog has not
+        // recorded yet (volumes only labelled at their first mount); the second finds nothing.
+        Console.WriteLine();
+        for (int run = 1; run <= 2; run++)
+        {
+            var clock = Stopwatch.StartNew();
+            var result = LibraryRecovery.Reconcile(catalog, configuration);
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"reconcile {run}: {clock.Elapsed.TotalSeconds:0.00} s for {volumes + cycles + WarmupCycles} volumes, {result.Rescanned.Count} images rescanned"));
+        }
+
+        return 0;
+    }
+
+    private static double[] Series(ImmediateHost host, IEnumerable<string> messages, int cycles)
+    {
+        var times = new List<double>(cycles + WarmupCycles);
+        foreach (var message in messages)
+        {
+            times.Add(host.TimeMount(message));
+            host.RewindUnload();
+        }
+
+        return times.Skip(WarmupCycles).Take(cycles).ToArray();
+    }
+
+    private static void Report(string name, double[] microseconds)
+    {
+        Array.Sort(microseconds);
+        double Percentile(double p) => microseconds[Math.Min(microseconds.Length - 1, (int)Math.Ceiling(p * microseconds.Length) - 1)];
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"| {name} | {microseconds.Length} | {Percentile(0.50) / 1000:0.00} ms | {Percentile(0.99) / 1000:0.00} ms | {microseconds.Average() / 1000:0.00} ms | {microseconds[^1] / 1000:0.00} ms |"));
+    }
+
+    /// <summary>Single-CCW channel programs on one drive; the library's posted work runs right after each CCW.</summary>
+    private sealed class ImmediateHost : IDriveScheduler
+    {
+        private readonly Queue<Action> _posted = new();
+        private readonly TapeDrive _drive;
+        private long _deviceEndAt;
+
+        public ImmediateHost(TapeDrive drive)
+        {
+            _drive = drive;
+            drive.UnsolicitedStatus += (_, status) =>
+            {
+                if ((status & UnitStatus.DeviceEnd) != 0)
+                {
+                    _deviceEndAt = Stopwatch.GetTimestamp();
+                }
+            };
+        }
+
+        public void Post(Action work) => _posted.Enqueue(work);
+
+        /// <summary>Microseconds from the start of the Load Display CCW to the unsolicited device end.</summary>
+        public double TimeMount(string message)
+        {
+            var data = new byte[17];
+            data[0] = 0x48; // display the first message until the volume is loaded
+            Ebcdic.EncodePadded(message, data.AsSpan(1, 8));
+            Ebcdic.EncodePadded(message, data.AsSpan(9, 8));
+            _deviceEndAt = 0;
+            long start = Stopwatch.GetTimestamp();
+            Run(0x9F, data);
+            if (_deviceEndAt == 0)
+            {
+                throw new InvalidOperationException($"'{message}' was not mounted: no device end");
+            }
+
+            return Stopwatch.GetElapsedTime(start, _deviceEndAt).TotalMicroseconds;
+        }
+
+        public void RewindUnload() => Run(0x0F, new byte[1]);
+
+        private void Run(byte command, byte[] data)
+        {
+            _drive.StartChannelProgram();
+            _drive.Execute(new CcwRequest(command, CcwFlags.None, CcwFlags.None, data.Length, 0, 0), data);
+            _drive.EndChannelProgram();
+            while (_posted.TryDequeue(out var work))
+            {
+                work();
+            }
+        }
+    }
+}

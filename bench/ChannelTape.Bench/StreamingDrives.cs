@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Net;
+using ChannelTape.Channel;
+using ChannelTape.Client;
+using ChannelTape.Library.Configuration;
+using ChannelTape.Server;
+
+namespace ChannelTape.Bench;
+
+/// <summary>
+/// Issue 3: N drives streaming at once over the wire. A server composed as <c>ctape serve</c>
+/// composes it (library, AWS images in a temporary storage root, admin volumes, statistics) on
+/// 127.0.0.1; N clients (<see cref="RemoteDevice"/>, one connection per drive) each mount a
+/// scratch volume by Load Display, write BLOCKS blocks, rewind and read them back, all at the same
+/// time. Prints aggregate MB/s and CCWs/s for writing and reading next to one drive alone.
+/// <c>dotnet run -c Release --project bench/ChannelTape.Bench -- streaming [DRIVES] [BLOCKS] [BLOCKSIZE]</c>
+/// </summary>
+public static class StreamingDrives
+{
+    public static int Run(string[] args)
+    {
+        int drives = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 8;
+        int blocks = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2000;
+        int size = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 32760;
+        Console.WriteLine($"| drives | block | blocks per drive | write MB/s (all) | write CCW/s (all) | read MB/s (all) | read CCW/s (all) |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (int n in drives == 1 ? new[] { 1 } : new[] { 1, drives })
+        {
+            Measure(n, blocks, size);
+        }
+
+        return 0;
+    }
+
+    private static void Measure(int drives, int blocks, int size)
+    {
+        string root = Directory.CreateTempSubdirectory("ctape-stream-").FullName;
+        try
+        {
+            var result = ConfigurationParser.ParseText($$"""
+                storage { root "{{root}}"; format aws; }
+                drive 0580-{{0x0580 + Math.Max(drives, 2) - 1:X4}} { model 3490; media 3490E; pool SCRATCH; }
+                pool SCRATCH { volumes T00000-T00099; media 3490E; capacity 4G; labels SL; scratch; }
+                """, "stream.conf", root);
+            if (result.Configuration is null)
+            {
+                throw new InvalidOperationException(string.Join('\n', result.Errors));
+            }
+
+            if (!ChannelTape.Cli.ServeCommand.TryCreateDriveHost(result.Configuration, new SilentLog(), out var host, out string? error))
+            {
+                throw new InvalidOperationException(error);
+            }
+
+            using (host)
+            {
+                var server = new TapeServer(host, new TapeServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, new SilentLog());
+                server.Start();
+                int port = server.LocalEndPoint.Port;
+                var devices = Enumerable.Range(0, drives)
+                    .Select(i => RemoteDevice.Connect("127.0.0.1", port, (ushort)(0x0580 + i), new RemoteDeviceOptions { Reconnect = false }))
+                    .ToList();
+                foreach (var device in devices)
+                {
+                    var session = new Admin.Lms.DriveSession(device);
+                    session.Mount("SCRTCH", TimeSpan.FromSeconds(30));
+                }
+
+                var write = Time(devices, blocks, size, 0x01);
+                Parallel.ForEach(devices, d => Ccw(d, 0x07, 1, new byte[1], 0));
+                var read = Time(devices, blocks, size, 0x02);
+                double bytes = (double)drives * blocks * size;
+                Console.WriteLine($"| {drives} | {size} | {blocks} | {bytes / write.TotalSeconds / 1e6:F1} | {drives * blocks / write.TotalSeconds:F0} | {bytes / read.TotalSeconds / 1e6:F1} | {drives * blocks / read.TotalSeconds:F0} |");
+                foreach (var device in devices)
+                {
+                    device.Dispose();
+                }
+
+                server.StopAsync().GetAwaiter().GetResult();
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>Every drive runs one channel program of BLOCKS command-chained CCWs, all drives at once.</summary>
+    private static TimeSpan Time(List<RemoteDevice> devices, int blocks, int size, byte command)
+    {
+        using var start = new Barrier(devices.Count + 1);
+        var threads = devices.Select(device => new Thread(() =>
+        {
+            var buffer = new byte[size];
+            start.SignalAndWait();
+            device.StartChannelProgram();
+            var previous = CcwFlags.None;
+            for (int i = 0; i < blocks; i++)
+            {
+                var flags = i < blocks - 1 ? CcwFlags.ChainCommand : CcwFlags.None;
+                var result = device.Execute(new CcwRequest(command, flags, previous, size, i == 0 ? (byte)0 : command, i), buffer);
+                if (result.Status != UnitStatus.ChannelEndDeviceEnd || result.Residual != 0)
+                {
+                    throw new InvalidOperationException($"drive {device.DeviceNumber:X4} CCW {i}: {result.Status} residual {result.Residual}");
+                }
+
+                previous = flags;
+            }
+
+            device.EndChannelProgram();
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        start.SignalAndWait();
+        var clock = Stopwatch.StartNew();
+        threads.ForEach(t => t.Join());
+        return clock.Elapsed;
+    }
+
+    private static void Ccw(RemoteDevice device, byte command, int count, byte[] buffer, int sequence)
+    {
+        device.StartChannelProgram();
+        device.Execute(new CcwRequest(command, CcwFlags.None, CcwFlags.None, count, 0, sequence), buffer);
+        device.EndChannelProgram();
+    }
+
+    private sealed class SilentLog : IServerLog
+    {
+        public void Write(LogLevel level, string message)
+        {
+        }
+    }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Throughput from a Hercules 3.13 guest: Hercules' own 3490 next to ChannelTape through the bridge
+# module (hercules/hdtctape.so -> ctape serve), same guest, same machine, same run. Uses the
+# reference runner's bench.py (../shared/oracle), which times inside the guest with STCK:
+# 32760- and 65535-byte blocks and 80-byte blocks, write then read, as one SSCH with chained CCWs
+# and as one SSCH per block.
+#
+#   bench/hercules/bridge-bench.sh [--runs N] [--oracle DIR]
+#
+# Prints both tables; raw figures go to bench/hercules/results/{native,bridge}.json.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+runs=5
+oracle="${CTAPE_ORACLE_DIR:-$repo/../shared/oracle}"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --runs) runs="$2"; shift 2 ;;
+        --oracle) oracle="$2"; shift 2 ;;
+        *) echo "usage: $0 [--runs N] [--oracle DIR]"; exit 2 ;;
+    esac
+done
+out="$repo/bench/hercules/results"
+mkdir -p "$out"
+work="$(mktemp -d /tmp/ctape-bridge-bench.XXXXXX)"
+server_pid=""
+trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
+
+herc_src="$("$repo/scripts/hercules-headers.sh" | tail -n 1)"
+make -s -C "$repo/hercules" HERC_SRC="$herc_src" HERC_FLAVOR=313 >/dev/null
+dotnet build "$repo/src/ChannelTape.Cli" -c Release --nologo -v q >/dev/null
+ctape="$repo/src/ChannelTape.Cli/bin/Release/net10.0/ctape"
+
+echo "== Hercules 3.13 native 3490"
+python3 "$oracle/bench.py" --runs "$runs" --workdir "$work/native" --json "$out/native.json"
+
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+"$ctape" serve --listen "127.0.0.1:$port" --data "$work/data" >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$work/server.log" 2>/dev/null && break; sleep 0.1; done
+
+echo "== ChannelTape through hercules/hdtctape.so (ctape serve on 127.0.0.1:$port)"
+python3 "$oracle/bench.py" --runs "$runs" --workdir "$work/bridge" --json "$out/bridge.json" \
+    --device-line "CTAPE 127.0.0.1:$port {tape} {options}" --module-dir "$repo/hercules"

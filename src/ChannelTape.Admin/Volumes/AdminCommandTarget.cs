@@ -1,0 +1,133 @@
+using System.Globalization;
+using ChannelTape.Admin.Commands;
+using ChannelTape.Library;
+using ChannelTape.Library.Catalog;
+using ChannelTape.Library.Configuration;
+
+namespace ChannelTape.Admin.Volumes;
+
+/// <summary>
+/// Applies command-volume requests to the catalog, all or nothing (issue 5, item 3): every
+/// command is checked first (volume serial, MOVE's pool exists in the configuration, QUERY's
+/// volume exists); then the changes go to <see cref="LibraryCatalog.ApplyEdits"/>, which applies
+/// them in one IMMEDIATE transaction or refuses them all (unknown or mounted volume). QUERY
+/// answers with the volume's status after the whole request was applied.
+/// </summary>
+public sealed class AdminCommandTarget(LibraryCatalog catalog, LibraryConfiguration configuration) : IAdminCommandTarget
+{
+    public IReadOnlyList<AdminCommandResult> Apply(IReadOnlyList<AdminCommand> commands)
+    {
+        var problems = new string?[commands.Count];
+        var serials = new VolumeSerial[commands.Count];
+        for (int i = 0; i < commands.Count; i++)
+        {
+            problems[i] = Check(commands[i], out serials[i]);
+        }
+
+        var edits = new List<(int Index, VolumeEdit Edit)>();
+        for (int i = 0; i < commands.Count; i++)
+        {
+            if (problems[i] is null && commands[i].Changes)
+            {
+                edits.Add((i, new VolumeEdit(serials[i], EditKind(commands[i].Verb), commands[i].Pool)));
+            }
+        }
+
+        if (problems.Any(p => p is not null))
+        {
+            return Results(commands, problems, serials, applied: false);
+        }
+
+        var outcomes = catalog.ApplyEdits(edits.Select(e => e.Edit).ToList());
+        for (int e = 0; e < edits.Count; e++)
+        {
+            problems[edits[e].Index] = outcomes[e].Outcome switch
+            {
+                VolumeChange.Changed => null,
+                VolumeChange.NotFound => $"no volume {serials[edits[e].Index].Value} in the catalog",
+                VolumeChange.Mounted => $"volume {serials[edits[e].Index].Value} is mounted; unload it first",
+                var other => other.ToString(),
+            };
+        }
+
+        return Results(commands, problems, serials, applied: problems.All(p => p is null));
+    }
+
+    /// <summary>One line about a volume, as QUERY answers (fits the 66-character MESSAGE column).</summary>
+    public static string StatusLine(VolumeRecord volume)
+    {
+        string mounted = volume.MountedOn is { } device ? " ON=" + device.ToString("X4", CultureInfo.InvariantCulture) : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{volume.Serial.Value} {LibraryAdminDataSource.StatusName(volume.Status)} POOL={volume.Pool} {MediaTypes.Name(volume.Media)} {LabelTypes.Name(volume.Labels)} RO={(volume.ReadOnly ? "Y" : "N")} USED={volume.BytesUsed}{mounted}");
+    }
+
+    private string? Check(AdminCommand command, out VolumeSerial serial)
+    {
+        if (!VolumeSerial.TryParse(command.VolumeSerial, out serial, out string? error, out _))
+        {
+            return $"'{command.VolumeSerial}' is not a volume serial: {error}";
+        }
+
+        switch (command.Verb)
+        {
+            case AdminCommandVerb.Move when !PoolNames.IsValid(command.Pool ?? string.Empty):
+                return $"'{command.Pool}' is not a pool name";
+            case AdminCommandVerb.Move when configuration.FindPool(command.Pool!) is null:
+                return $"no pool {command.Pool} in the configuration";
+            case AdminCommandVerb.Query when catalog.FindVolume(serial) is null:
+                return $"no volume {serial.Value} in the catalog";
+            default:
+                return null;
+        }
+    }
+
+    private List<AdminCommandResult> Results(IReadOnlyList<AdminCommand> commands, string?[] problems, VolumeSerial[] serials, bool applied)
+    {
+        var results = new List<AdminCommandResult>(commands.Count);
+        for (int i = 0; i < commands.Count; i++)
+        {
+            var command = commands[i];
+            if (problems[i] is { } problem)
+            {
+                results.Add(new AdminCommandResult(command, false, problem));
+            }
+            else if (!applied)
+            {
+                results.Add(new AdminCommandResult(command, true, "valid"));
+            }
+            else if (command.Verb == AdminCommandVerb.Query)
+            {
+                var volume = catalog.FindVolume(serials[i]);
+                results.Add(volume is null
+                    ? new AdminCommandResult(command, false, $"no volume {serials[i].Value} in the catalog")
+                    : new AdminCommandResult(command, true, StatusLine(volume)));
+            }
+            else
+            {
+                results.Add(new AdminCommandResult(command, true, Done(command)));
+            }
+        }
+
+        return results;
+    }
+
+    private static string Done(AdminCommand command) => command.Verb switch
+    {
+        AdminCommandVerb.Scratch => $"{command.VolumeSerial} is scratch",
+        AdminCommandVerb.Unscratch => $"{command.VolumeSerial} is private",
+        AdminCommandVerb.Move => $"{command.VolumeSerial} moved to pool {command.Pool}",
+        AdminCommandVerb.ReadOnly => $"{command.VolumeSerial} is read-only (from its next mount)",
+        AdminCommandVerb.ReadWrite => $"{command.VolumeSerial} is writable (from its next mount)",
+        _ => "done",
+    };
+
+    private static VolumeEditKind EditKind(AdminCommandVerb verb) => verb switch
+    {
+        AdminCommandVerb.Scratch => VolumeEditKind.Scratch,
+        AdminCommandVerb.Unscratch => VolumeEditKind.Unscratch,
+        AdminCommandVerb.Move => VolumeEditKind.Move,
+        AdminCommandVerb.ReadOnly => VolumeEditKind.ReadOnly,
+        AdminCommandVerb.ReadWrite => VolumeEditKind.ReadWrite,
+        _ => throw new ArgumentOutOfRangeException(nameof(verb), verb, "QUERY changes nothing"),
+    };
+}

@@ -1,0 +1,104 @@
+using ChannelTape.Channel;
+using ChannelTape.Client;
+using ChannelTape.Protocol;
+
+namespace ChannelTape.Scripts.CcwScript;
+
+/// <summary>A script drive on a ChannelTape server (<c>ctape replay SCRIPT.ccw --server HOST:PORT</c>).</summary>
+public static class RemoteScriptDrive
+{
+    /// <summary>How long the initial mount's device end is waited for before the first step.</summary>
+    private static readonly TimeSpan s_initialDeviceEnd = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Attaches the script's drive on the server through <see cref="RemoteDevice"/> and loads the
+    /// script's initial volume there. Image files are prepared in <paramref name="workDirectory"/> and
+    /// mounted by path, so the server must see this machine's files (a server on the same host).
+    /// </summary>
+    /// <param name="script">The script (device and tape statements).</param>
+    /// <param name="host">Server host.</param>
+    /// <param name="port">Server port.</param>
+    /// <param name="scriptDirectory">Folder relative image paths are taken from.</param>
+    /// <param name="workDirectory">Folder for image copies and new images; created if missing.</param>
+    /// <param name="drive">The drive, ready for the first step.</param>
+    /// <param name="error">Why the drive could not be attached or loaded.</param>
+    public static bool TryConnect(Script script, string host, int port, string scriptDirectory, string workDirectory,
+        out ChannelScriptDrive? drive, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(script);
+        drive = null;
+        try
+        {
+            Directory.CreateDirectory(workDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            error = $"{workDirectory}: {e.Message}";
+            return false;
+        }
+
+        RemoteDevice device;
+        try
+        {
+            device = RemoteDevice.Connect(host, port, script.Device.DeviceNumber,
+                new RemoteDeviceOptions { Model = (ushort)script.Device.Model, HostName = "ctape replay" });
+        }
+        catch (RemoteDeviceException e)
+        {
+            error = $"{host}:{port}: drive {script.Device.DeviceNumber:X4}: {e.Message}";
+            return false;
+        }
+
+        if (device.Model != (ushort)script.Device.Model)
+        {
+            error = $"{host}:{port}: drive {script.Device.DeviceNumber:X4} is a {device.Model:X4}, the script is for a {(ushort)script.Device.Model:X4}";
+            device.Dispose();
+            return false;
+        }
+
+        var volumes = new ScriptVolumes(scriptDirectory, workDirectory);
+        string? MountArguments(string arguments)
+        {
+            var reply = device.Mount(arguments);
+            return reply.Result == MountResult.Done ? null : $"the server refused 'mount {arguments}': {reply.Message}";
+        }
+
+        string? Mount(VolumeSpec volume)
+        {
+            if (volume.Kind == VolumeKind.None)
+            {
+                return MountArguments("*");
+            }
+
+            if (!volumes.TryPrepare(volume, out var path, out var prepareError))
+            {
+                return prepareError;
+            }
+
+            return MountArguments(string.Join(' ', volume.Options.Prepend(path!)));
+        }
+
+        drive = new ChannelScriptDrive(device, Mount, () => MountArguments("*"), device.Dispose);
+        if (script.Tape.Kind == VolumeKind.None && !device.Identity.VolumeLoaded)
+        {
+            // Already as the script wants it: no unload, which would leave Hercules' zeroed pending
+            // sense behind (TapeDrive.Unload) where a drive configured empty has none.
+            error = null;
+            return true;
+        }
+
+        if (Mount(script.Tape) is { } mountError)
+        {
+            drive.Dispose();
+            drive = null;
+            error = $"line {script.Tape.Location.Line}: {mountError}";
+            return false;
+        }
+
+        // The server presents device end for the mount or unload, as Hercules' devinit; a volume in
+        // the configuration has none pending, so the script starts without it.
+        drive.WaitForUnsolicited(UnitStatus.DeviceEnd, s_initialDeviceEnd);
+        error = null;
+        return true;
+    }
+}
