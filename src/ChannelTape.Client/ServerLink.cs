@@ -140,7 +140,7 @@ internal sealed class ServerLink : IDisposable
     {
         _replyAvailable = false;
         _reply = default;
-        _replyConsumed.Release();
+        ReleaseReceiveLoop();
     }
 
     public void Fail(string reason)
@@ -153,6 +153,21 @@ internal sealed class ServerLink : IDisposable
         Failure = reason;
         _socket.Dispose();
         _replyReady.Set();
+
+        // A reply that arrived after its request gave up must not keep the receive loop waiting.
+        ReleaseReceiveLoop();
+    }
+
+    private void ReleaseReceiveLoop()
+    {
+        try
+        {
+            _replyConsumed.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already released (the link failed while the reply was being used).
+        }
     }
 
     public void Dispose() => Fail("closed by the host");
@@ -199,6 +214,11 @@ internal sealed class ServerLink : IDisposable
                         _replyAvailable = true;
                         _replyReady.Set();
                         await _replyConsumed.WaitAsync().ConfigureAwait(false);
+                        if (IsFailed)
+                        {
+                            return;
+                        }
+
                         break;
                     default:
                         Fail($"the server sent {frame.Type}, a message only a host sends");

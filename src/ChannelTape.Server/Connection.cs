@@ -400,12 +400,19 @@ internal sealed class Connection
         AttachReplyMessage reply;
         Connection? previous = null;
         var arguments = attach.DeviceArguments.Trim();
-        await slot.Gate.WaitAsync().ConfigureAwait(false);
+
+        // Empty words keep the drive's volume and position: a host reconnecting after a lost socket
+        // attaches that way (§2 Disconnects) and must not wait for a CCW its old connection left
+        // running. Words re-apply the device statement, as devinit does, so they wait for the drive.
+        var mounting = arguments.Length != 0;
+        if (mounting)
+        {
+            await slot.Gate.WaitAsync().ConfigureAwait(false);
+        }
+
         try
         {
-            // Empty words keep the drive's volume and position: a host reconnecting after a lost socket
-            // attaches that way (§2 Disconnects); words re-apply the device statement, as devinit does.
-            if (arguments.Length != 0 && !drive.TryMount(arguments, out var why))
+            if (mounting && !drive.TryMount(arguments, out var why))
             {
                 reply = AttachReplyMessage.Refusal(AttachResult.VolumeRefused, why);
             }
@@ -423,7 +430,10 @@ internal sealed class Connection
         }
         finally
         {
-            slot.Gate.Release();
+            if (mounting)
+            {
+                slot.Gate.Release();
+            }
         }
 
         if (reply.Result != AttachResult.Attached)
@@ -460,12 +470,12 @@ internal sealed class Connection
     {
         var ccw = CcwMessage.Parse(body);
         var slot = _slot!;
-        var limit = Math.Min(slot.Drive.Device.MaxTransfer,
-            _maxFrameLength - 1 - CcwReplyMessage.FixedSize - slot.Drive.SenseCount);
+        // The reply must fit a frame; a count the drive does not take is the drive's answer to give.
+        var limit = _maxFrameLength - 1 - CcwReplyMessage.FixedSize - slot.Drive.SenseCount;
         if (ccw.Count > (uint)limit)
         {
             throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
-                $"Ccw count {ccw.Count} is above the largest transfer {limit} of this connection and drive");
+                $"Ccw count {ccw.Count} is above {limit}, the most a CcwReply of this connection can carry");
         }
 
         var count = (int)ccw.Count;

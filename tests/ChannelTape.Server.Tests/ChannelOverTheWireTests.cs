@@ -31,7 +31,7 @@ public sealed class ChannelOverTheWireTests : IDisposable
 
         var configuration = ConfigurationParser.LoadDefault();
         configuration = configuration with { Storage = configuration.Storage with { Root = Path.Combine(_directory, "data") } };
-        Assert.True(LibraryDriveHost.TryCreate(configuration, new ListLog(), null, out var drives, out var error), error);
+        Assert.True(LibraryDriveHost.TryCreate(configuration, new ListLog(), (Library.Mounts.ISpecialVolumeProvider?)null, out var drives, out var error), error);
         using var disposeDrives = drives;
         await using var server = new TapeServer(drives, new TapeServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, new ListLog());
         server.Start();

@@ -42,6 +42,12 @@ public sealed class LibraryDriveHostTests : IDisposable
         Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(device, 0xE4, senseId, 0).Status);
         Assert.Equal(device.Identity.SenseId, senseId);
 
+        // A count above the drive's 65535 is the drive's to answer; the connection stays.
+        var big = Run(device, 0x02, new byte[70_000], 0);
+        Assert.Equal(UnitStatus.ChannelEnd, big.Status & UnitStatus.ChannelEnd);
+        Assert.True(device.IsConnected);
+        Assert.DoesNotContain(log.Lines, l => l.Contains("protocol error", StringComparison.Ordinal));
+
         Assert.Equal(MountResult.Done, device.Mount("*").Result);
         Assert.Equal("* (unloaded)", device.Query());
         var notReady = Run(device, 0x02, buffer, 0);
@@ -74,7 +80,7 @@ public sealed class LibraryDriveHostTests : IDisposable
         var configuration = ConfigurationParser.LoadDefault();
         configuration = configuration with { Storage = configuration.Storage with { Root = Path.Combine(_directory, "data") } };
         var log = new ListLog();
-        Assert.True(LibraryDriveHost.TryCreate(configuration, log, null, out var drives, out var error), error);
+        Assert.True(LibraryDriveHost.TryCreate(configuration, log, (Library.Mounts.ISpecialVolumeProvider?)null, out var drives, out var error), error);
         var server = new TapeServer(drives, new TapeServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, log);
         server.Start();
         return (server, drives, log);
