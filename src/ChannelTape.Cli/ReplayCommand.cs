@@ -6,7 +6,8 @@ namespace ChannelTape.Cli;
 /// <c>ctape replay SCRIPT.ccw...</c> runs CCW scripts (<see cref="ReplayScriptCommand"/>);
 /// <c>ctape replay --json TEST.json [--out FILE] [--workdir DIR] [--full-data] [--full-aws-hex]</c>:
 /// runs a reference-runner test (../shared/oracle/README.md) against an in-process drive and prints
-/// the runner's result format, so the output diffs directly with a Hercules result.
+/// the runner's result format, so the output diffs directly with a Hercules result; with
+/// <c>--server HOST:PORT</c> the same channel runs here and every CCW goes to a drive of a running server.
 /// </summary>
 public static class ReplayCommand
 {
@@ -19,11 +20,11 @@ public static class ReplayCommand
             return ReplayScriptCommand.Run(args);
         }
 
-        var arguments = new Arguments(args, ["--json", "--out", "--workdir"], ["--full-data", "--full-aws-hex"]);
+        var arguments = new Arguments(args, ["--json", "--out", "--workdir", "--server"], ["--full-data", "--full-aws-hex"]);
         var testPath = arguments.Get("--json") ?? (arguments.Positional.Count == 1 ? arguments.Positional[0] : null);
         if (testPath is null || (arguments.Has("--json") && arguments.Positional.Count > 0) || arguments.Positional.Count > 1)
         {
-            throw new UsageException("usage: ctape replay --json TEST.json [--out FILE] [--workdir DIR] [--full-data] [--full-aws-hex]\n   or: " + ReplayScriptCommand.Usage["usage: ".Length..]);
+            throw new UsageException("usage: ctape replay --json TEST.json [--server HOST:PORT] [--out FILE] [--workdir DIR] [--full-data] [--full-aws-hex]\n   or: " + ReplayScriptCommand.Usage["usage: ".Length..]);
         }
 
         var workDirectory = arguments.Get("--workdir")
@@ -32,7 +33,10 @@ public static class ReplayCommand
         try
         {
             var test = ReplayTestParser.ParseFile(testPath);
-            var result = new ReplayRunner(new TapeDriveReplayFactory())
+            IReplayDeviceFactory factory = arguments.Get("--server") is { } server
+                ? new RemoteReplayFactory(ServerHost(server), ServerPort(server))
+                : new TapeDriveReplayFactory();
+            var result = new ReplayRunner(factory)
                 .Run(test, new ReplayRunOptions(workDirectory, arguments.Has("--full-data"), arguments.Has("--full-aws-hex")));
             output = OracleJson.Pretty(result) + "\n";
         }
@@ -53,4 +57,12 @@ public static class ReplayCommand
 
         return 0;
     }
+
+    private static string ServerHost(string server) =>
+        server.LastIndexOf(':') is > 0 and var colon ? server[..colon].Trim('[', ']') : throw new UsageException($"--server wants HOST:PORT, got '{server}'");
+
+    private static int ServerPort(string server) =>
+        int.TryParse(server.AsSpan(server.LastIndexOf(':') + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) && port is > 0 and < 65536
+            ? port
+            : throw new UsageException($"--server wants HOST:PORT, got '{server}'");
 }
