@@ -173,7 +173,8 @@ struct CTAPE
 typedef struct ATTN { CTAPE *ct; BYTE status; struct ATTN *next; } ATTN;
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t  g_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t  g_cv;           /* CLOCK_MONOTONIC, like every deadline here:  */
+static pthread_once_t  g_cv_once = PTHREAD_ONCE_INIT;  /* made by module_init_once()   */
 static CTAPE          *g_devices;
 static ATTN           *g_attn_head, *g_attn_tail;
 static int             g_housekeeper_running;
@@ -208,6 +209,12 @@ static void cond_init_monotonic(pthread_cond_t *c)
     pthread_cond_init(c, &a);
     pthread_condattr_destroy(&a);
 }
+
+/* g_cv's deadlines come from now_ts() (CLOCK_MONOTONIC). A cond with the default clock
+   (CLOCK_REALTIME) would take such a deadline as long past: the housekeeping thread would
+   never sleep, spinning a core and polling the socket under the device thread's feet. */
+static void init_global_cv(void) { cond_init_monotonic(&g_cv); }
+static void module_init_once(void) { pthread_once(&g_cv_once, init_global_cv); }
 
 static long env_seconds(const char *name, long dflt)
 {
@@ -1021,6 +1028,7 @@ static int ctape_init(DEVBLK *dev, int argc, char *argv[])
     char host[256], port[16], words[1024], why[256];
     int have_addr, reinit;
 
+    module_init_once();                 /* before any use of g_cv (housekeeper, attention) */
     have_addr = argc >= 1 && argv[0] && parse_hostport(argv[0], host, sizeof(host), port, sizeof(port));
     join_words(argc, argv, have_addr ? 1 : 0, words, sizeof(words));
 
