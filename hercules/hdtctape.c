@@ -43,6 +43,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -173,7 +174,8 @@ struct CTAPE
 typedef struct ATTN { CTAPE *ct; BYTE status; struct ATTN *next; } ATTN;
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t  g_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t  g_cv;           /* CLOCK_MONOTONIC, like every deadline here:  */
+static pthread_once_t  g_cv_once = PTHREAD_ONCE_INIT;  /* made by module_init_once()   */
 static CTAPE          *g_devices;
 static ATTN           *g_attn_head, *g_attn_tail;
 static int             g_housekeeper_running;
@@ -208,6 +210,12 @@ static void cond_init_monotonic(pthread_cond_t *c)
     pthread_cond_init(c, &a);
     pthread_condattr_destroy(&a);
 }
+
+/* g_cv's deadlines come from now_ts() (CLOCK_MONOTONIC). A cond with the default clock
+   (CLOCK_REALTIME) would take such a deadline as long past: the housekeeping thread would
+   never sleep, spinning a core and polling the socket under the device thread's feet. */
+static void init_global_cv(void) { cond_init_monotonic(&g_cv); }
+static void module_init_once(void) { pthread_once(&g_cv_once, init_global_cv); }
 
 static long env_seconds(const char *name, long dflt)
 {
@@ -298,15 +306,32 @@ static void ct_unregister_locked(CTAPE *ct)   /* g_mu held */
 }
 
 /* ---- socket I/O ----------------------------------------------------------------------- */
-static int send_all(int fd, const BYTE *p, size_t n)
+/* Header and body with one sendmsg: a frame goes out as one segment (TCP_NODELAY is set), so
+   the server sees it whole instead of waking once for the 5-byte header and again for the body. */
+static int send_frame_iov(int fd, BYTE *hdr, const BYTE *body, U32 len)
 {
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+    struct iovec iov[2];
+    struct msghdr m;
+    int niov = len ? 2 : 1, i = 0;
+    iov[0].iov_base = hdr;
+    iov[0].iov_len = 5;
+    iov[1].iov_base = (void *)body;
+    iov[1].iov_len = len;
+    while (i < niov) {
+        ssize_t w;
+        memset(&m, 0, sizeof(m));
+        m.msg_iov = iov + i;
+        m.msg_iovlen = (size_t)(niov - i);
+        w = sendmsg(fd, &m, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR) continue;
             return -1;                   /* includes EAGAIN: SO_SNDTIMEO expired */
         }
-        p += w; n -= (size_t)w;
+        while (i < niov && (size_t)w >= iov[i].iov_len) { w -= (ssize_t)iov[i].iov_len; i++; }
+        if (i < niov) {
+            iov[i].iov_base = (BYTE *)iov[i].iov_base + w;
+            iov[i].iov_len -= (size_t)w;
+        }
     }
     return 0;
 }
@@ -324,7 +349,7 @@ static int send_frame(CTAPE *ct, BYTE type, const BYTE *body, U32 len)
     fd = ct->lost ? -1 : ct->sock;
     pthread_mutex_unlock(&ct->mu);
     if (fd >= 0 && len + 1 <= ct->max_frame)
-        rc = (send_all(fd, hdr, 5) == 0 && (len == 0 || send_all(fd, body, len) == 0)) ? 0 : -1;
+        rc = send_frame_iov(fd, hdr, body, len);
     if (rc == 0) {
         pthread_mutex_lock(&ct->mu);
         now_ts(&ct->last_send);
@@ -395,16 +420,24 @@ static int wait_readable(int fd, const struct timespec *deadline)
     }
 }
 
+/* Reads n bytes, waiting (poll) only when none are there yet: a reply that has already
+   arrived costs one recv, not a poll and a recv. Returns 0 done, -2 the deadline passed before
+   the first byte (the stream is still in step), -1 connection unusable (closed, error, or cut
+   off by the deadline part-way). */
 static int recv_deadline(int fd, BYTE *p, size_t n, const struct timespec *deadline)
 {
+    size_t want = n;
     while (n > 0) {
-        ssize_t r;
-        if (wait_readable(fd, deadline) != 1) return -1;
-        r = recv(fd, p, n, 0);
+        ssize_t r = recv(fd, p, n, MSG_DONTWAIT);
         if (r == 0) return -1;
         if (r < 0) {
-            if (errno == EINTR || errno == EAGAIN) continue;
-            return -1;
+            int w;
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+            w = wait_readable(fd, deadline);
+            if (w == 0 && n == want) return -2;
+            if (w != 1) return -1;
+            continue;
         }
         p += r; n -= (size_t)r;
     }
@@ -419,9 +452,8 @@ static int read_frame(CTAPE *ct, int fd, const struct timespec *deadline,
 {
     BYTE hdr[5];
     U32 len;
-    int w = wait_readable(fd, deadline);
-    if (w == 0) return -2;
-    if (w < 0 || recv_deadline(fd, hdr, 5, deadline) != 0) return -1;
+    int rc = recv_deadline(fd, hdr, 5, deadline);
+    if (rc != 0) return rc;
     len = get32(hdr);
     if (len == 0 || len > ct->max_frame) {
         logmsg("CTAPE010E %4.4X: frame length %u from server out of range\n",
@@ -1021,6 +1053,7 @@ static int ctape_init(DEVBLK *dev, int argc, char *argv[])
     char host[256], port[16], words[1024], why[256];
     int have_addr, reinit;
 
+    module_init_once();                 /* before any use of g_cv (housekeeper, attention) */
     have_addr = argc >= 1 && argv[0] && parse_hostport(argv[0], host, sizeof(host), port, sizeof(port));
     join_words(argc, argv, have_addr ? 1 : 0, words, sizeof(words));
 
