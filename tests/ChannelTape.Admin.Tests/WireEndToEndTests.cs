@@ -171,6 +171,45 @@ public sealed class WireEndToEndTests : IAsyncLifetime
         Assert.Throws<UsageException>(() => VolumeCommand.Run(["list", "T00001", "--server", _endPoint], output, error)); // selector: 4 characters at most
     }
 
+    [Theory]
+    [InlineData("samples/03_write_read.json")]
+    [InlineData("samples/04_positioning.json")]
+    [InlineData("samples/05_mount.json")]
+    [InlineData("samples/06_chaining.json")]
+    [InlineData("samples/07_errors.json")]
+    [InlineData("samples/08_readonly.json")]
+    [InlineData("cases/chain_data_read.json")]
+    [InlineData("cases/eot_3490_maxsizeK64_eotmargin16384.json")]
+    [InlineData("cases/corrupt_truncated_header.json")]
+    public void Replay_over_the_wire_gives_the_same_result_as_in_process(string golden)
+    {
+        string path = Path.Combine(RepositoryRoot(), "tests", "golden", golden);
+        var test = ChannelTape.Scripts.Replay.ReplayTestParser.ParseFile(path);
+        var local = new ChannelTape.Scripts.Replay.ReplayRunner(new ChannelTape.Scripts.Replay.TapeDriveReplayFactory())
+            .Run(test, new(Path.Combine(_root, "run")));
+        Directory.Delete(Path.Combine(_root, "run"), recursive: true); // the same work directory, so paths in the results agree
+        int colon = _endPoint.LastIndexOf(':');
+        var remote = new ChannelTape.Scripts.Replay.ReplayRunner(
+                new ChannelTape.Scripts.Replay.RemoteReplayFactory(_endPoint[..colon], int.Parse(_endPoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture)))
+            .Run(test, new(Path.Combine(_root, "run")));
+        local.Remove("test");
+        remote.Remove("test");
+        Assert.Equal(local.ToJsonString(), remote.ToJsonString());
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ChannelTape.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException("ChannelTape.sln not found");
+    }
+
     private RemoteDevice Connect(ushort device)
     {
         int colon = _endPoint.LastIndexOf(':');
