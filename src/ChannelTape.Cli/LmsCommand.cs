@@ -119,7 +119,7 @@ public static class LmsCommand
     }
 
     /// <summary>The first drive of the range that this host can attach and that has no volume.</summary>
-    private static RemoteDevice? AttachFreeDrive(string host, int port, ushort first, ushort last, TextWriter error)
+    internal static RemoteDevice? AttachFreeDrive(string host, int port, ushort first, ushort last, TextWriter error)
     {
         var reasons = new List<string>();
         for (int device = first; device <= last; device++)
@@ -169,7 +169,7 @@ public static class LmsCommand
     private static string Pad(string text, int width, ColumnAlignment alignment) =>
         alignment == ColumnAlignment.Right ? text.PadLeft(width) : text.PadRight(width);
 
-    private static (string Host, int Port) ParseServer(string text)
+    internal static (string Host, int Port) ParseServer(string text)
     {
         int colon = text.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
@@ -180,7 +180,7 @@ public static class LmsCommand
         return (text[..colon].Trim('[', ']'), port);
     }
 
-    private static (ushort First, ushort Last) ParseDrives(string text)
+    internal static (ushort First, ushort Last) ParseDrives(string text)
     {
         string[] parts = text.Split('-');
         if (parts.Length is < 1 or > 2

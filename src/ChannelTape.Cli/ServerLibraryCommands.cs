@@ -35,6 +35,51 @@ internal static class ServerLibraryCommands
         return true;
     }
 
+    /// <summary>
+    /// <c>ctape volume export VOLSER FILE [--format aws|het] --server H:P</c> and
+    /// <c>ctape volume import VOLSER FILE --server H:P</c>: the volume is read or written block by
+    /// block on a free drive (<see cref="ChannelTape.Admin.Lms.ChannelVolumeCopy"/>); the file is local.
+    /// </summary>
+    private static int CopyThroughDrive(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    {
+        var arguments = new Arguments(args, ["--server", "--drives", "--timeout", "--format"]);
+        var words = arguments.Positional;
+        if (words.Count != 3)
+        {
+            throw new UsageException($"usage: ctape volume {words[0]} VOLSER FILE --server HOST:PORT");
+        }
+
+        var (host, port) = LmsCommand.ParseServer(arguments.Get("--server")!);
+        var (first, last) = LmsCommand.ParseDrives(arguments.Get("--drives") ?? "0580-0587");
+        var timeout = TimeSpan.FromSeconds(double.Parse(arguments.Get("--timeout") ?? "30", System.Globalization.CultureInfo.InvariantCulture));
+        string serial = words[1].ToUpperInvariant();
+        var format = arguments.Get("--format") switch
+        {
+            null or "aws" => ChannelTape.Media.TapeImageFormat.Aws,
+            "het" => ChannelTape.Media.TapeImageFormat.Het,
+            var other => throw new UsageException($"--format wants aws or het, got '{other}'"),
+        };
+        using var drive = LmsCommand.AttachFreeDrive(host, port, first, last, error);
+        if (drive is null)
+        {
+            return 1;
+        }
+
+        try
+        {
+            var result = words[0] == "export"
+                ? ChannelTape.Admin.Lms.ChannelVolumeCopy.Export(drive, serial, words[2], format, timeout)
+                : ChannelTape.Admin.Lms.ChannelVolumeCopy.Import(drive, serial, words[2], timeout);
+            output.WriteLine($"{words[0]}ed {serial} {(words[0] == "export" ? "to" : "from")} {words[2]} through drive {drive.DeviceNumber:X4}: {result.Blocks} blocks, {result.TapeMarks} tape marks, {result.Bytes} bytes");
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or TimeoutException)
+        {
+            error.WriteLine($"ctape volume {words[0]}: {e.Message}");
+            return 1;
+        }
+    }
+
     public static bool TryRunVolume(IReadOnlyList<string> args, TextWriter output, TextWriter error, out int exit)
     {
         exit = 0;
@@ -42,6 +87,12 @@ internal static class ServerLibraryCommands
         if (serverIndex < 0)
         {
             return false;
+        }
+
+        if (args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) is "import" or "export")
+        {
+            exit = CopyThroughDrive(args, output, error);
+            return true;
         }
 
         var options = new List<string>();
@@ -72,13 +123,14 @@ internal static class ServerLibraryCommands
             throw new UsageException("expected a subcommand");
         }
 
+
         string[] requests = words[0] switch
         {
             "LIST" when words.Count <= 2 => [],
             "SHOW" when words.Count == 2 => [$"QUERY {words[1]}"],
             "SCRATCH" or "UNSCRATCH" when words.Count >= 2 => words.Skip(1).Select(v => $"{words[0]} {v}").ToArray(),
             "MOVE" when words.Count == 3 => [$"MOVE {words[1]} {words[2]}"],
-            "ADD" or "IMPORT" or "EXPORT" => throw new UsageException(
+            "ADD" => throw new UsageException(
                 $"'{words[0].ToLowerInvariant()}' works on the catalog (--data DIR); on the server's machine it runs beside the server"),
             _ => throw new UsageException($"'{string.Join(' ', words).ToLowerInvariant()}' is not a volume command for --server"),
         };

@@ -171,6 +171,37 @@ public sealed class WireEndToEndTests : IAsyncLifetime
         Assert.Throws<UsageException>(() => VolumeCommand.Run(["list", "T00001", "--server", _endPoint], output, error)); // selector: 4 characters at most
     }
 
+    [Fact]
+    public void Volume_export_and_import_through_a_drive_copy_every_block_and_tape_mark()
+    {
+        string hetinitImage = Path.Combine(_root, "in.aws");
+        Assert.True(ChannelTape.Media.TapeImage.TryCreate(hetinitImage, ChannelTape.Media.TapeImageFormat.Aws, new ChannelTape.Media.TapeImageOptions(), out var image, out string? createError), createError);
+        using (image)
+        {
+            foreach (var block in new byte[]?[] { Ebcdic.GetBytes("VOL1P00002".PadRight(80)), Ebcdic.GetBytes("HDR1DATA".PadRight(80)), null, new byte[30000], new byte[1], null, null })
+            {
+                Assert.Equal(ChannelTape.Media.MediaStatus.Ok, block is null ? image!.WriteTapeMark() : image!.Write(block));
+            }
+        }
+
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(0, VolumeCommand.Run(["import", "P00002", hetinitImage, "--server", _endPoint, "--drives", "0580-0583"], output, error));
+        Assert.Contains("4 blocks, 3 tape marks, 30161 bytes", output.ToString(), StringComparison.Ordinal);
+        var volume = _drives.Catalog.FindVolume(VolumeSerial.Parse("P00002"))!;
+        Assert.Equal(new FileInfo(hetinitImage).Length, volume.BytesUsed);
+
+        string exported = Path.Combine(_root, "out.aws");
+        Assert.Equal(0, VolumeCommand.Run(["export", "P00002", exported, "--server", _endPoint, "--drives", "0580-0583"], output, error));
+        Assert.Equal(File.ReadAllBytes(hetinitImage), File.ReadAllBytes(exported));
+
+        string corrupt = Path.Combine(_root, "corrupt.aws");
+        File.WriteAllBytes(corrupt, [0x50, 0x00, 0x00, 0x00, 0xA0, 0x00, 0x01, 0x02]); // 80-byte block cut after 2 bytes
+        Assert.Equal(1, VolumeCommand.Run(["import", "P00002", corrupt, "--server", _endPoint, "--drives", "0580-0583"], output, error));
+        Assert.Contains("nothing was written", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllBytes(hetinitImage), File.ReadAllBytes(_drives.Catalog.Layout.ImagePath(_drives.Catalog.FindVolume(VolumeSerial.Parse("P00002"))!)));
+    }
+
     [Theory]
     [InlineData("samples/03_write_read.json")]
     [InlineData("samples/04_positioning.json")]
