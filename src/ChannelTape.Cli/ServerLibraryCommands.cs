@@ -97,8 +97,15 @@ internal static class ServerLibraryCommands
 
         var options = new List<string>();
         var words = new List<string>();
+        string? pool = null;
         for (int i = 0; i < args.Count; i++)
         {
+            if (args[i] == "--pool" && i + 1 < args.Count)
+            {
+                pool = args[++i].ToUpperInvariant();
+                continue;
+            }
+
             if (args[i] is "--server" or "--drives" or "--prefix" or "--timeout" && i + 1 < args.Count)
             {
                 options.Add(args[i]);
@@ -130,8 +137,8 @@ internal static class ServerLibraryCommands
             "SHOW" when words.Count == 2 => [$"QUERY {words[1]}"],
             "SCRATCH" or "UNSCRATCH" when words.Count >= 2 => words.Skip(1).Select(v => $"{words[0]} {v}").ToArray(),
             "MOVE" when words.Count == 3 => [$"MOVE {words[1]} {words[2]}"],
-            "ADD" => throw new UsageException(
-                $"'{words[0].ToLowerInvariant()}' works on the catalog (--data DIR); on the server's machine it runs beside the server"),
+            "ADD" when words.Count >= 2 && pool is not null => words.Skip(1).Select(range => $"ADD {range} {pool}").ToArray(),
+            "ADD" => throw new UsageException("usage: ctape volume add RANGE... --pool POOL --server HOST:PORT (the pool's media, capacity and labels apply)"),
             _ => throw new UsageException($"'{string.Join(' ', words).ToLowerInvariant()}' is not a volume command for --server"),
         };
 

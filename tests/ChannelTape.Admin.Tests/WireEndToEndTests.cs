@@ -167,7 +167,12 @@ public sealed class WireEndToEndTests : IAsyncLifetime
         var rows = json.RootElement.GetProperty("rows").EnumerateArray().ToList();
         Assert.Equal(20, rows.Count); // T00000-T00019 start with T000; P00000-P00004 do not
         Assert.Equal("PRIVATE", rows.Single(r => r.GetProperty("volumeSerial").GetString() == "T00001").GetProperty("status").GetString());
-        Assert.Throws<UsageException>(() => VolumeCommand.Run(["import", "T00001", "x.aws", "--server", _endPoint], output, error));
+        output = new StringWriter();
+        Assert.Equal(0, VolumeCommand.Run(["add", "P00005-P00009", "--pool", "PRIV", "--server", _endPoint, "--drives", "0580-0583"], output, error));
+        Assert.Equal("PRIV", _drives.Catalog.FindVolume(VolumeSerial.Parse("P00009"))!.Pool);
+        Assert.Equal(1, VolumeCommand.Run(["add", "P00009-P00010", "--pool", "PRIV", "--server", _endPoint, "--drives", "0580-0583"], output, error));
+        Assert.Contains("already in the catalog", output.ToString(), StringComparison.Ordinal);
+        Assert.Null(_drives.Catalog.FindVolume(VolumeSerial.Parse("P00010"))); // all or nothing
         Assert.Throws<UsageException>(() => VolumeCommand.Run(["list", "T00001", "--server", _endPoint], output, error)); // selector: 4 characters at most
     }
 

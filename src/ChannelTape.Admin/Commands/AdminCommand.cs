@@ -15,6 +15,8 @@ public enum AdminCommandVerb
     ReadWrite,
     /// <summary><c>QUERY volser</c>: report one volume; changes nothing.</summary>
     Query,
+    /// <summary><c>ADD volser[-volser] pool</c>: add new volumes to a configured pool.</summary>
+    Add,
 }
 
 /// <summary>One request record of a command volume, parsed.</summary>
@@ -47,6 +49,7 @@ public static class AdminCommandParser
         ["READONLY"] = (AdminCommandVerb.ReadOnly, 1),
         ["READWRITE"] = (AdminCommandVerb.ReadWrite, 1),
         ["QUERY"] = (AdminCommandVerb.Query, 1),
+        ["ADD"] = (AdminCommandVerb.Add, 2),
     };
 
     public static (IReadOnlyList<AdminCommand> Commands, IReadOnlyList<AdminCommandError> Errors) Parse(IEnumerable<string> records)
@@ -74,11 +77,13 @@ public static class AdminCommandParser
             {
                 errors.Add(new AdminCommandError(sequence, text, verb.Operands == 1
                     ? $"{words[0]} takes one volume serial"
-                    : $"{words[0]} takes a volume serial and a pool name"));
+                    : verb.Verb == AdminCommandVerb.Add
+                        ? $"{words[0]} takes a volume serial or range (FIRST-LAST) and a pool name"
+                        : $"{words[0]} takes a volume serial and a pool name"));
                 continue;
             }
 
-            if (!IsVolumeSerial(words[1]))
+            if (verb.Verb == AdminCommandVerb.Add ? !words[1].Split('-').All(IsVolumeSerial) || words[1].Split('-').Length > 2 : !IsVolumeSerial(words[1]))
             {
                 errors.Add(new AdminCommandError(sequence, text, $"'{words[1]}' is not a volume serial (1-6 characters A-Z 0-9 # @ $)"));
                 continue;

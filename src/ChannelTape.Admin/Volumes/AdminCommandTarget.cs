@@ -9,7 +9,7 @@ namespace ChannelTape.Admin.Volumes;
 /// <summary>
 /// Applies command-volume requests to the catalog, all or nothing (issue 5, item 3): every
 /// command is checked first (volume serial, MOVE's pool exists in the configuration, QUERY's
-/// volume exists); then the changes go to <see cref="LibraryCatalog.ApplyEdits"/>, which applies
+/// volume exists); then the changes go to <c>LibraryCatalog.ApplyEdits</c>, which applies
 /// them in one IMMEDIATE transaction or refuses them all (unknown or mounted volume). QUERY
 /// answers with the volume's status after the whole request was applied.
 /// </summary>
@@ -25,9 +25,16 @@ public sealed class AdminCommandTarget(LibraryCatalog catalog, LibraryConfigurat
         }
 
         var edits = new List<(int Index, VolumeEdit Edit)>();
+        var additions = new List<(int Index, (VolumeRange Range, NewVolumes Volumes) Addition)>();
         for (int i = 0; i < commands.Count; i++)
         {
-            if (problems[i] is null && commands[i].Changes)
+            if (problems[i] is null && commands[i].Verb == AdminCommandVerb.Add)
+            {
+                var pool = configuration.FindPool(commands[i].Pool!)!;
+                VolumeRange.TryParse(commands[i].VolumeSerial, out var range, out _);
+                additions.Add((i, (range!, new NewVolumes(pool.Name, pool.Media, pool.Capacity, pool.Labels, pool.Scratch, configuration.Storage.Format.Kind))));
+            }
+            else if (problems[i] is null && commands[i].Changes)
             {
                 edits.Add((i, new VolumeEdit(serials[i], EditKind(commands[i].Verb), commands[i].Pool)));
             }
@@ -38,7 +45,15 @@ public sealed class AdminCommandTarget(LibraryCatalog catalog, LibraryConfigurat
             return Results(commands, problems, serials, applied: false);
         }
 
-        var outcomes = catalog.ApplyEdits(edits.Select(e => e.Edit).ToList());
+        var outcomes = catalog.ApplyEdits(edits.Select(e => e.Edit).ToList(), additions.Select(a => a.Addition).ToList(), out long[] existing);
+        for (int a = 0; a < additions.Count; a++)
+        {
+            if (existing[a] > 0)
+            {
+                problems[additions[a].Index] = $"{existing[a]} volume(s) of {commands[additions[a].Index].VolumeSerial} are already in the catalog";
+            }
+        }
+
         for (int e = 0; e < edits.Count; e++)
         {
             problems[edits[e].Index] = outcomes[e].Outcome switch
@@ -63,6 +78,17 @@ public sealed class AdminCommandTarget(LibraryCatalog catalog, LibraryConfigurat
 
     private string? Check(AdminCommand command, out VolumeSerial serial)
     {
+        if (command.Verb == AdminCommandVerb.Add)
+        {
+            serial = default;
+            if (!VolumeRange.TryParse(command.VolumeSerial, out _, out string? rangeError))
+            {
+                return $"'{command.VolumeSerial}' is not a volume range: {rangeError}";
+            }
+
+            return configuration.FindPool(command.Pool ?? string.Empty) is null ? $"no pool {command.Pool} in the configuration" : null;
+        }
+
         if (!VolumeSerial.TryParse(command.VolumeSerial, out serial, out string? error, out _))
         {
             return $"'{command.VolumeSerial}' is not a volume serial: {error}";
@@ -118,6 +144,7 @@ public sealed class AdminCommandTarget(LibraryCatalog catalog, LibraryConfigurat
         AdminCommandVerb.Move => $"{command.VolumeSerial} moved to pool {command.Pool}",
         AdminCommandVerb.ReadOnly => $"{command.VolumeSerial} is read-only (from its next mount)",
         AdminCommandVerb.ReadWrite => $"{command.VolumeSerial} is writable (from its next mount)",
+        AdminCommandVerb.Add => $"{command.VolumeSerial} added to pool {command.Pool}",
         _ => "done",
     };
 

@@ -26,8 +26,17 @@ public sealed partial class LibraryCatalog
     /// volume, volume mounted) nothing is changed and the results say which failed
     /// (issue 5: a command-volume request is applied completely or not at all).
     /// </summary>
-    public IReadOnlyList<VolumeEditResult> ApplyEdits(IReadOnlyList<VolumeEdit> edits)
+    public IReadOnlyList<VolumeEditResult> ApplyEdits(IReadOnlyList<VolumeEdit> edits) => ApplyEdits(edits, [], out _);
+
+    /// <summary>
+    /// As <see cref="ApplyEdits(IReadOnlyList{VolumeEdit})"/>, and in the same transaction adds the
+    /// volumes of <paramref name="additions"/>; an addition that names a volume already in the
+    /// catalog refuses everything (<paramref name="existing"/> says how many were there).
+    /// </summary>
+    public IReadOnlyList<VolumeEditResult> ApplyEdits(IReadOnlyList<VolumeEdit> edits,
+        IReadOnlyList<(VolumeRange Range, NewVolumes Volumes)> additions, out long[] existing)
     {
+        existing = new long[additions.Count];
         using var connection = OpenConnection();
         using var transaction = connection.BeginTransaction(deferred: false);
         var results = new List<VolumeEditResult>(edits.Count);
@@ -49,6 +58,17 @@ public sealed partial class LibraryCatalog
         }
 
         if (results.Any(r => r.Outcome != VolumeChange.Changed))
+        {
+            transaction.Rollback();
+            return results;
+        }
+
+        for (int i = 0; i < additions.Count; i++)
+        {
+            existing[i] = InsertVolumes(connection, transaction, [additions[i].Range], additions[i].Volumes).Existing;
+        }
+
+        if (existing.Any(n => n > 0))
         {
             transaction.Rollback();
             return results;
