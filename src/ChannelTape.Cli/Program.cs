@@ -15,6 +15,8 @@ public static class Program
         ("replay", ReplayCommand.Help, ReplayCommand.Run),
         ("serve", ServeCommand.Help, ServeCommand.Run),
         ("lms", LmsCommand.Help, LmsCommand.Run),
+        ("mount", MountCommand.MountHelp, MountCommand.RunMount),
+        ("unload", MountCommand.UnloadHelp, MountCommand.RunUnload),
     ];
 
     public static int Main(string[] args)

@@ -177,6 +177,23 @@ public sealed class WireEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Operator_mount_and_unload_reach_a_free_drive_and_are_refused_on_a_host_attached_one()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(0, MountCommand.Run(["0583", "P00004", "--server", _endPoint], unload: false, output, error));
+        Assert.Equal("P00004", _drives.Manager.State(0x0583)!.VolumeSerial);
+        Assert.StartsWith("0583: P00004 [1:00000000] IBM 3490 R/W", output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, MountCommand.Run(["0583", "--server", _endPoint], unload: true, output, error));
+        Assert.Null(_drives.Manager.State(0x0583)!.VolumeSerial);
+        Assert.Equal(1, MountCommand.Run(["0583", "NOSUCH", "--server", _endPoint], unload: false, output, error));
+        Assert.Contains("not in the library", error.ToString(), StringComparison.Ordinal);
+
+        using var host = Connect(0x0582);
+        Assert.Equal(1, MountCommand.Run(["0582", "P00004", "--server", _endPoint], unload: false, output, error));
+    }
+
+    [Fact]
     public void Volume_export_and_import_through_a_drive_copy_every_block_and_tape_mark()
     {
         string hetinitImage = Path.Combine(_root, "in.aws");
