@@ -95,7 +95,7 @@ public static class AdminCommandParser
         return (commands, errors);
     }
 
-    /// <summary>Volume serial characters (labels-and-libraries.md §1, VOL1 offset 4).</summary>
+    /// <summary>Volume serial characters (labels-and-libraries.md §1, VOL1 offset 4), as the library validates them.</summary>
     public static bool IsVolumeSerial(string text) =>
-        text.Length is >= 1 and <= 6 && text.All(c => c is >= 'A' and <= 'Z' or >= '0' and <= '9' or '#' or '@' or '$');
+        text.Length is >= 1 and <= Library.VolumeSerial.Length && text.All(Library.VolumeSerial.IsValidCharacter);
 }
