@@ -35,6 +35,15 @@ internal sealed class DriveHost : IDriveScheduler
         }
     }
 
+    /// <summary>Runs the library work posted so far (work posted from another drive's release waits for it).</summary>
+    public void RunPosted()
+    {
+        while (_posted.TryDequeue(out var work))
+        {
+            work();
+        }
+    }
+
     /// <summary>From now on the library's posted work is dropped: nothing more reaches the catalog.</summary>
     public void Crash()
     {
@@ -89,11 +98,7 @@ internal sealed class DriveHost : IDriveScheduler
         Drive.StartChannelProgram();
         var result = Drive.Execute(new CcwRequest(command, flags, CcwFlags.None, data.Length, 0, 0), data);
         Drive.EndChannelProgram();
-        while (_posted.TryDequeue(out var work))
-        {
-            work();
-        }
-
+        RunPosted();
         return result;
     }
 }

@@ -18,7 +18,7 @@ public sealed class LibraryMountTests : IDisposable
     private readonly string _root = Directory.CreateTempSubdirectory("ctape-mounts-").FullName;
     private readonly LibraryCatalog _catalog;
     private readonly LibraryManager _library;
-    private readonly Dictionary<ushort, Host> _hosts = [];
+    private readonly Dictionary<ushort, DriveHost> _hosts = [];
 
     public LibraryMountTests()
     {
@@ -35,7 +35,7 @@ public sealed class LibraryMountTests : IDisposable
         _library = new LibraryManager(configuration, _catalog);
         foreach (ushort device in new ushort[] { 0x0580, 0x0581 })
         {
-            var host = new Host(new TapeDrive(TapeModel.Ibm3490, device));
+            var host = new DriveHost(new TapeDrive(TapeModel.Ibm3490, device));
             _library.Attach(host.Drive, host);
             _hosts[device] = host;
         }
@@ -158,83 +158,5 @@ public sealed class LibraryMountTests : IDisposable
         _library.UnloadNow(0x0581);
         Assert.False(_hosts[0x0581].Drive.IsLoaded);
         Assert.Null(_catalog.FindVolume(VolumeSerial.Parse("P00000"))!.MountedOn);
-    }
-
-    /// <summary>A host on one drive issuing single-CCW channel programs; posted library work runs after each CCW.</summary>
-    private sealed class Host : IDriveScheduler
-    {
-        private readonly Queue<Action> _posted = new();
-        private readonly byte[] _buffer = new byte[65535];
-
-        public Host(TapeDrive drive)
-        {
-            Drive = drive;
-            drive.UnsolicitedStatus += (_, status) => DeviceEnds += (status & UnitStatus.DeviceEnd) != 0 ? 1 : 0;
-        }
-
-        public TapeDrive Drive { get; }
-
-        public int DeviceEnds { get; private set; }
-
-        public void Post(Action work) => _posted.Enqueue(work);
-
-        public void RunPosted()
-        {
-            while (_posted.TryDequeue(out var work))
-            {
-                work();
-            }
-        }
-
-        public void LoadDisplay(string message, byte formatControl = 0x48)
-        {
-            var data = new byte[17];
-            data[0] = formatControl;
-            Ebcdic.EncodePadded(message, data.AsSpan(1, 8));
-            Ebcdic.EncodePadded(message, data.AsSpan(9, 8));
-            Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(0x9F, data).Status);
-        }
-
-        public (UnitStatus Status, byte[] Block) Read()
-        {
-            var result = Run(0x02, _buffer, CcwFlags.SuppressLength);
-            return (result.Status, _buffer[..(_buffer.Length - result.Residual)]);
-        }
-
-        public void Write(byte[] block) => Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(0x01, block).Status);
-
-        public void WriteTapeMark() => Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(0x1F, new byte[1]).Status);
-
-        public void RewindUnload() => Run(0x0F, new byte[1]);
-
-        /// <summary>After VOL1: HDR1 HDR2 TM data TM EOF1 EOF2 TM TM, as MVS writes a new data set.</summary>
-        public void WriteLabelledDataSet(string serial, string dataSetName, int blocks)
-        {
-            Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Read().Status); // VOL1
-            var hdr1 = new DataSetLabel1(DataSetLabelKind.Header, dataSetName, serial);
-            var hdr2 = new DataSetLabel2(DataSetLabelKind.Header, 'F', 80, 80);
-            Write(hdr1.ToBytes());
-            Write(hdr2.ToBytes());
-            WriteTapeMark();
-            for (int i = 1; i <= blocks; i++)
-            {
-                Write(Ebcdic.GetBytes($"RECORD {i}".PadRight(80)));
-            }
-
-            WriteTapeMark();
-            Write((hdr1 with { Kind = DataSetLabelKind.EndOfFile, BlockCount = blocks }).ToBytes());
-            Write((hdr2 with { Kind = DataSetLabelKind.EndOfFile }).ToBytes());
-            WriteTapeMark();
-            WriteTapeMark();
-        }
-
-        private CcwResult Run(byte command, byte[] data, CcwFlags flags = CcwFlags.None)
-        {
-            Drive.StartChannelProgram();
-            var result = Drive.Execute(new CcwRequest(command, flags, CcwFlags.None, data.Length, 0, 0), data);
-            Drive.EndChannelProgram();
-            RunPosted();
-            return result;
-        }
     }
 }
