@@ -49,26 +49,7 @@ public class HetMediaBenchmarks
     public void HetWriteBlock() => WritePass();
 
     [Benchmark(OperationsPerInvoke = BlocksPerPass)]
-    public int HetReadBlock()
-    {
-        _media.Rewind();
-        int total = 0;
-        for (int i = 0; i < BlocksPerPass; i++)
-        {
-            if (_media.ReadForward(_buffer, out int length) != MediaStatus.Ok)
-                throw new InvalidOperationException("read failed");
-            total += length;
-        }
-        return total;
-    }
+    public int HetReadBlock() => MediaPasses.Read(_media, _buffer, BlocksPerPass);
 
-    private void WritePass()
-    {
-        _media.Rewind();
-        for (int i = 0; i < BlocksPerPass; i++)
-        {
-            if (_media.Write(_block) != MediaStatus.Ok)
-                throw new InvalidOperationException("write failed");
-        }
-    }
+    private void WritePass() => MediaPasses.Write(_media, _block, BlocksPerPass);
 }

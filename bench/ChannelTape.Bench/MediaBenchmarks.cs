@@ -68,26 +68,7 @@ public class MediaBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = BlocksPerPass)]
-    public int ReadBlock()
-    {
-        _media.Rewind();
-        int total = 0;
-        for (int i = 0; i < BlocksPerPass; i++)
-        {
-            if (_media.ReadForward(_buffer, out int length) != MediaStatus.Ok)
-                throw new InvalidOperationException("read failed");
-            total += length;
-        }
-        return total;
-    }
+    public int ReadBlock() => MediaPasses.Read(_media, _buffer, BlocksPerPass);
 
-    private void WritePass()
-    {
-        _media.Rewind();
-        for (int i = 0; i < BlocksPerPass; i++)
-        {
-            if (_media.Write(_block) != MediaStatus.Ok)
-                throw new InvalidOperationException("write failed");
-        }
-    }
+    private void WritePass() => MediaPasses.Write(_media, _block, BlocksPerPass);
 }
