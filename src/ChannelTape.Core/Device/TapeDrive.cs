@@ -736,15 +736,9 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
     {
         const byte code = (byte)TapeCommand.SetPathGroupId;
         const int length = 1 + PathGroupIdLength;
-        if (_supervisorInhibit || request.IsCommandChained)
+        if (!TryFixedLengthSupervisorData(code, data, count, length, request.IsCommandChained, out int residual, out var rejected))
         {
-            return Done(TapeCondition.CommandReject, code, count);
-        }
-
-        int residual = count - Math.Min(count, length);
-        if (count < length || data.Length < length)
-        {
-            return Done(TapeCondition.CommandReject, code, residual, more: count < length);
+            return rejected;
         }
 
         var pgid = data.Slice(1, PathGroupIdLength);
@@ -771,18 +765,40 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         return Done(TapeCondition.StatusOnly, code, residual);
     }
 
+    /// <summary>
+    /// The common start of the path-group commands with fixed-length data (Set PGID, Assign,
+    /// Unassign, Control Access; hercules-tape.md §1.2): command reject with residual = count under
+    /// supervisor-inhibit (or when <paramref name="rejectAnyway"/>), command reject when the count
+    /// is below <paramref name="length"/> (Hercules leaves the residual of what was transferred and
+    /// sets "more"); otherwise true with the residual of a normal end.
+    /// </summary>
+    private bool TryFixedLengthSupervisorData(byte code, ReadOnlySpan<byte> data, int count, int length, bool rejectAnyway,
+        out int residual, out CcwResult rejected)
+    {
+        if (_supervisorInhibit || rejectAnyway)
+        {
+            residual = count;
+            rejected = Done(TapeCondition.CommandReject, code, count);
+            return false;
+        }
+
+        residual = count - Math.Min(count, length);
+        if (count < length || data.Length < length)
+        {
+            rejected = Done(TapeCondition.CommandReject, code, residual, more: count < length);
+            return false;
+        }
+
+        rejected = default;
+        return true;
+    }
+
     private CcwResult Assign(ReadOnlySpan<byte> data, int count)
     {
         const byte code = (byte)TapeCommand.Assign;
-        if (_supervisorInhibit)
+        if (!TryFixedLengthSupervisorData(code, data, count, PathGroupIdLength, rejectAnyway: false, out int residual, out var rejected))
         {
-            return Done(TapeCondition.CommandReject, code, count);
-        }
-
-        int residual = count - Math.Min(count, PathGroupIdLength);
-        if (count < PathGroupIdLength || data.Length < PathGroupIdLength)
-        {
-            return Done(TapeCondition.CommandReject, code, residual, more: count < PathGroupIdLength);
+            return rejected;
         }
 
         var id = data[..PathGroupIdLength];
@@ -798,15 +814,9 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
     private CcwResult Unassign(ReadOnlySpan<byte> data, int count)
     {
         const byte code = (byte)TapeCommand.Unassign;
-        if (_supervisorInhibit)
+        if (!TryFixedLengthSupervisorData(code, data, count, PathGroupIdLength, rejectAnyway: false, out int residual, out var rejected))
         {
-            return Done(TapeCondition.CommandReject, code, count);
-        }
-
-        int residual = count - Math.Min(count, PathGroupIdLength);
-        if (count < PathGroupIdLength || data.Length < PathGroupIdLength)
-        {
-            return Done(TapeCondition.CommandReject, code, residual, more: count < PathGroupIdLength);
+            return rejected;
         }
 
         _pathState = 0;
@@ -819,15 +829,9 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
     {
         const byte code = (byte)TapeCommand.ControlAccess;
         const int length = 1 + PathGroupIdLength;
-        if (_supervisorInhibit)
+        if (!TryFixedLengthSupervisorData(code, data, count, length, rejectAnyway: false, out int residual, out var rejected))
         {
-            return Done(TapeCondition.CommandReject, code, count);
-        }
-
-        int residual = count - Math.Min(count, length);
-        if (count < length || data.Length < length)
-        {
-            return Done(TapeCondition.CommandReject, code, residual, more: count < length);
+            return rejected;
         }
 
         var password = data.Slice(1, PathGroupIdLength);
