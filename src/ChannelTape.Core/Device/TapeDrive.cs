@@ -415,18 +415,12 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
     private CcwResult Write(ReadOnlySpan<byte> data, int count)
     {
         const byte code = (byte)TapeCommand.Write;
+        if (RefuseWrite(code, count) is { } refused)
+        {
+            return refused;
+        }
+
         var media = _media!;
-        if (_fenced)
-        {
-            return Done(TapeCondition.Fenced, code, count);
-        }
-
-        if (IsWriteProtected(media))
-        {
-            return Done(TapeCondition.WriteProtected, code, count);
-        }
-
-        EndUntilMotionMessage();
         var status = media.Write(data);
         if (status != MediaStatus.Ok)
         {
@@ -441,18 +435,12 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
     /// <summary>Erase Gap and Write Tape Mark: fence, write protect, operation, write-immediate flush, +UX.</summary>
     private CcwResult WriteTypeControl(byte code, int count, bool tapeMark)
     {
+        if (RefuseWrite(code, count) is { } refused)
+        {
+            return refused;
+        }
+
         var media = _media!;
-        if (_fenced)
-        {
-            return Done(TapeCondition.Fenced, code, count);
-        }
-
-        if (IsWriteProtected(media))
-        {
-            return Done(TapeCondition.WriteProtected, code, count);
-        }
-
-        EndUntilMotionMessage();
         var status = tapeMark ? media.WriteTapeMark() : media.EraseGap();
         if (status != MediaStatus.Ok)
         {
@@ -475,19 +463,12 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
             return Done(TapeCondition.CommandReject, code, count);
         }
 
+        if (RefuseWrite(code, count) is { } refused)
+        {
+            return refused;
+        }
+
         var media = _media!;
-        if (_fenced)
-        {
-            return Done(TapeCondition.Fenced, code, count);
-        }
-
-        if (IsWriteProtected(media))
-        {
-            return Done(TapeCondition.WriteProtected, code, count);
-        }
-
-        EndUntilMotionMessage();
-
         // Improvement: the volume is erased from here to the end (Hercules leaves it untouched).
         var status = media.EraseToEnd();
         if (status != MediaStatus.Ok)
@@ -496,6 +477,27 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         }
 
         return FinishWrite(code, count);
+    }
+
+    /// <summary>
+    /// The checks every write-type operation makes before it touches the volume (fence, write
+    /// protect; hercules-tape.md §1.2, §1.5): null when it may go on (an "until motion" display
+    /// message then ends), else the unit check it ends with.
+    /// </summary>
+    private CcwResult? RefuseWrite(byte code, int count)
+    {
+        if (_fenced)
+        {
+            return Done(TapeCondition.Fenced, code, count);
+        }
+
+        if (IsWriteProtected(_media!))
+        {
+            return Done(TapeCondition.WriteProtected, code, count);
+        }
+
+        EndUntilMotionMessage();
+        return null;
     }
 
     /// <summary>After a good write-type operation: flush if write-immediate, then CE+DE (+UX via <see cref="Done"/>).</summary>
