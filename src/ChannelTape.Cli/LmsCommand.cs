@@ -169,16 +169,9 @@ public static class LmsCommand
     private static string Pad(string text, int width, ColumnAlignment alignment) =>
         alignment == ColumnAlignment.Right ? text.PadLeft(width) : text.PadRight(width);
 
-    internal static (string Host, int Port) ParseServer(string text)
-    {
-        int colon = text.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
-        {
-            throw new UsageException($"--server wants HOST:PORT, got '{text}'");
-        }
-
-        return (text[..colon].Trim('[', ']'), port);
-    }
+    /// <summary><c>--server HOST:PORT</c> as every command takes it (<see cref="ReplayScriptCommand.ParseServer"/>), or a usage error.</summary>
+    internal static (string Host, int Port) ParseServer(string text) =>
+        ReplayScriptCommand.ParseServer(text) ?? throw new UsageException($"--server wants HOST:PORT, got '{text}'");
 
     internal static (ushort First, ushort Last) ParseDrives(string text)
     {

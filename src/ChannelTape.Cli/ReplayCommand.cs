@@ -34,7 +34,8 @@ public static class ReplayCommand
         {
             var test = ReplayTestParser.ParseFile(testPath);
             IReplayDeviceFactory factory = arguments.Get("--server") is { } server
-                ? new RemoteReplayFactory(ServerHost(server), ServerPort(server))
+                && LmsCommand.ParseServer(server) is var (host, port)
+                ? new RemoteReplayFactory(host, port)
                 : new TapeDriveReplayFactory();
             var result = new ReplayRunner(factory)
                 .Run(test, new ReplayRunOptions(workDirectory, arguments.Has("--full-data"), arguments.Has("--full-aws-hex")));
@@ -57,12 +58,4 @@ public static class ReplayCommand
 
         return 0;
     }
-
-    private static string ServerHost(string server) =>
-        server.LastIndexOf(':') is > 0 and var colon ? server[..colon].Trim('[', ']') : throw new UsageException($"--server wants HOST:PORT, got '{server}'");
-
-    private static int ServerPort(string server) =>
-        int.TryParse(server.AsSpan(server.LastIndexOf(':') + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) && port is > 0 and < 65536
-            ? port
-            : throw new UsageException($"--server wants HOST:PORT, got '{server}'");
 }

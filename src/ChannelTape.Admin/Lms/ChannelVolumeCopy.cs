@@ -1,5 +1,6 @@
 using ChannelTape.Admin.Reports;
 using ChannelTape.Channel;
+using ChannelTape.Device;
 using ChannelTape.Media;
 
 namespace ChannelTape.Admin.Lms;
@@ -32,7 +33,7 @@ public static class ChannelVolumeCopy
 
             using (media)
             {
-                var buffer = new byte[0xFFFF];
+                var buffer = new byte[TapeDrive.MaxCcwCount];
                 long blocks = 0, marks = 0, bytes = 0;
                 while (true)
                 {
@@ -137,7 +138,7 @@ public static class ChannelVolumeCopy
             var status = media.ReadForward(buffer, out int length);
             if (status is MediaStatus.Ok or MediaStatus.TapeMark)
             {
-                if (length > 0xFFFF)
+                if (length > TapeDrive.MaxCcwCount)
                 {
                     throw new InvalidDataException($"{source}: block {entries + 1} is {length} bytes, more than one CCW can write (65535)");
                 }

@@ -1,6 +1,7 @@
 using System.Text;
 using ChannelTape.Admin.Reports;
 using ChannelTape.Channel;
+using ChannelTape.Device;
 using ChannelTape.Text;
 
 namespace ChannelTape.Admin.Lms;
@@ -29,7 +30,6 @@ public sealed class DriveSession : ITapeBlockSource, IDisposable
     private const byte Rewind = 0x07;
     private const byte LoadDisplay = 0x9F;
     private const int LoadDisplayLength = 17;
-    private const int MaxCcwCount = 0xFFFF;
 
     /// <summary>Function 010 (message 1 until loaded) with the blink bit, as MVS shows a mount (§4.1, §4.3).</summary>
     private const byte MountFormatControl = 0x48;
@@ -42,7 +42,7 @@ public sealed class DriveSession : ITapeBlockSource, IDisposable
     {
         _drive = drive;
         // A CCW's count is 16 bits on a real channel; a remote device may announce a larger frame limit.
-        _buffer = new byte[Math.Min(drive.MaxTransfer, MaxCcwCount)];
+        _buffer = new byte[Math.Min(drive.MaxTransfer, TapeDrive.MaxCcwCount)];
         _drive.UnsolicitedStatus += OnUnsolicitedStatus;
     }
 
