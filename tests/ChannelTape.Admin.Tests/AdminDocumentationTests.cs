@@ -8,23 +8,10 @@ public sealed class AdminDocumentationTests
     [Fact]
     public void Documentation_holds_every_layout_exactly_as_the_code_writes_it()
     {
-        string docs = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "admin-volumes.md")).ReplaceLineEndings("\n");
+        string docs = File.ReadAllText(Path.Combine(RepositoryFiles.Root, "docs", "admin-volumes.md")).ReplaceLineEndings("\n");
         foreach (var layout in StatusReports.All)
         {
             Assert.Contains($"### {layout.ReportName} (`{layout.DataSetName}`)\n\n" + layout.ToMarkdownTable().ReplaceLineEndings("\n"), docs, StringComparison.Ordinal);
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ChannelTape.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("ChannelTape.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -236,7 +236,7 @@ public sealed class WireEndToEndTests : IAsyncLifetime
     [InlineData("cases/corrupt_truncated_header.json")]
     public void Replay_over_the_wire_gives_the_same_result_as_in_process(string golden)
     {
-        string path = Path.Combine(RepositoryRoot(), "tests", "golden", golden);
+        string path = Path.Combine(RepositoryFiles.Root, "tests", "golden", golden);
         var test = ChannelTape.Scripts.Replay.ReplayTestParser.ParseFile(path);
         var local = new ChannelTape.Scripts.Replay.ReplayRunner(new ChannelTape.Scripts.Replay.TapeDriveReplayFactory())
             .Run(test, new(Path.Combine(_root, "run")));
@@ -248,19 +248,6 @@ public sealed class WireEndToEndTests : IAsyncLifetime
         local.Remove("test");
         remote.Remove("test");
         Assert.Equal(local.ToJsonString(), remote.ToJsonString());
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ChannelTape.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("ChannelTape.sln not found");
     }
 
     private RemoteDevice Connect(ushort device)

@@ -85,18 +85,10 @@ public static class ChannelVolumeCopy
         }
 
         using (media)
-        {
-            Validate(media!, source);
-        }
-
-        if (!TapeImage.TryOpen(source, new TapeImageOptions { ReadOnly = true }, out media, out error))
-        {
-            throw new IOException($"cannot open {source}: {error}");
-        }
-
-        using (media)
         using (var session = new DriveSession(drive))
         {
+            Validate(media!, source);
+            media!.Rewind();
             session.Mount(volumeSerial, mountTimeout);
             try
             {
