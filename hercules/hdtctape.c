@@ -25,6 +25,16 @@
  *   - a dead server cannot hang a Hercules thread: connect, every send (SO_SNDTIMEO) and every
  *     wait for a reply are bounded. On 4.x the halt callback (HSCH/CSCH/HIO/reset) sends Halt
  *     and, if the reply does not come promptly, shuts the socket down.
+ * Streaming (docs/protocol.md §5, asked for in Hello; HDTCTAPE_FEATURES=none turns it off):
+ *   - write-behind: a Write within the server's write credit goes out as a BufferedCcw and ends
+ *     at once with CE+DE, as on a 3490 with tape-write-immediate off; the next Ccw's reply
+ *     confirms every buffered block (or carries the server's deferred unit check). A
+ *     connection lost with unconfirmed blocks gives the next CCW a deferred unit check here.
+ *   - read-ahead: the server sends the blocks after a Read in one ReadAhead frame before its
+ *     CcwReply; later Reads (no data chaining) are answered from it without a round trip, and
+ *     the blocks not used are given back (ReadAheadEnd) before anything else is sent.
+ *   Both run on the device thread inside exec, without a system call for a Read answered from
+ *   the batch.
  * Failure behaviour (docs/protocol.md §4): an unreachable or vanished server gives unit check
  * with intervention-required sense; the next CCW reconnects (Attach with the take-over flag).
  * While not connected, Sense (04) returns that sense and Sense ID (E4) the last known identity.
@@ -68,6 +78,9 @@
 #define MSG_CCW          0x20
 #define MSG_CCW_REPLY    0x21
 #define MSG_HALT         0x22
+#define MSG_BUFFERED_CCW 0x24
+#define MSG_READ_AHEAD   0x25
+#define MSG_READ_AHEAD_END 0x26
 #define MSG_UNSOLICITED  0x30
 #define MSG_MOUNT        0x40
 #define MSG_MOUNT_REPLY  0x41
@@ -79,6 +92,13 @@
 #define MSG_ERROR        0x7F
 #define ATTACH_FLAG_TAKEOVER 0x01
 #define CCW_REPLY_FLAG_MORE  0x01
+#define CCW_REPLY_FLAG_CREDIT 0x02
+#define FEATURE_WRITE_BEHIND 0x00000001u /* docs/protocol.md §5.1 */
+#define FEATURE_READ_AHEAD   0x00000002u /* docs/protocol.md §5.2 */
+#define CT_WRITE_COST        32u         /* credit a buffered Write spends besides its count */
+#define CT_MAX_CCW_DATA      65535u      /* a ReadAhead block carries at most this much */
+#define RA_END_PROGRAM_BEGAN 0x01
+#define SENSE_DEFERRED_UC    0x02        /* sense byte 0: deferred unit check */
 #define CLOSE_REASON_NORMAL   0
 #define CLOSE_REASON_SHUTDOWN 1
 
@@ -168,6 +188,16 @@ struct CTAPE
     int             local_sense;        /* our last answer was a unit check made here */
                                         /* (server unreachable): a Sense right after  */
                                         /* gets that sense from us, not the server    */
+    int             local_deferred;     /* ... and it was a deferred unit check        */
+
+    /* streaming (docs/protocol.md §5); wb_* are used by exec only (the device thread) */
+    U32             features;           /* granted in the HelloReply                   */
+    U32             wb_credit;          /* bytes of Writes we may still acknowledge    */
+    U32             wb_unconfirmed;     /* BufferedCcw sent since the last CcwReply     */
+    BYTE           *ra_frame;           /* the ReadAhead batch being used (mu)          */
+    U32             ra_len, ra_off;     /* its length, and the next block's offset      */
+    U32             ra_left;            /* blocks of it not yet used                   */
+    int             ra_program_began;   /* we answered a Read with sequence number 0    */
 };
 
 /* ---- module-wide state ---------------------------------------------------------------- */
@@ -227,6 +257,18 @@ static long env_seconds(const char *name, long dflt)
     return (*end || s <= 0) ? dflt : s;
 }
 
+/* Streaming features to ask for (docs/protocol.md §5). HDTCTAPE_FEATURES: "none", or any of
+   "write-behind", "read-ahead" separated by commas; unset = both. */
+static U32 wanted_features(void)
+{
+    const char *v = getenv("HDTCTAPE_FEATURES");
+    U32 f = 0;
+    if (!v) return FEATURE_WRITE_BEHIND | FEATURE_READ_AHEAD;
+    if (strstr(v, "write-behind")) f |= FEATURE_WRITE_BEHIND;
+    if (strstr(v, "read-ahead")) f |= FEATURE_READ_AHEAD;
+    return f;
+}
+
 static void put16(BYTE *p, U32 v) { p[0] = (BYTE)(v >> 8); p[1] = (BYTE)v; }
 static void put32(BYTE *p, U32 v) { p[0] = (BYTE)(v >> 24); p[1] = (BYTE)(v >> 16); p[2] = (BYTE)(v >> 8); p[3] = (BYTE)v; }
 static U32  get16(const BYTE *p)  { return ((U32)p[0] << 8) | p[1]; }
@@ -284,6 +326,7 @@ static void set_not_ready_sense(CTAPE *ct, DEVBLK *dev)
 static void ct_free(CTAPE *ct)
 {
     if (ct->placeholder_fd >= 0) close(ct->placeholder_fd);
+    free(ct->ra_frame);
     pthread_mutex_destroy(&ct->mu);
     pthread_mutex_destroy(&ct->send_mu);
     pthread_cond_destroy(&ct->cv);
@@ -308,15 +351,15 @@ static void ct_unregister_locked(CTAPE *ct)   /* g_mu held */
 /* ---- socket I/O ----------------------------------------------------------------------- */
 /* Header and body with one sendmsg: a frame goes out as one segment (TCP_NODELAY is set), so
    the server sees it whole instead of waking once for the 5-byte header and again for the body. */
-static int send_frame_iov(int fd, BYTE *hdr, const BYTE *body, U32 len)
+static int send_frame_iov(int fd, BYTE *hdr, const BYTE *body, U32 len, const BYTE *data, U32 dlen)
 {
-    struct iovec iov[2];
+    struct iovec iov[3];
     struct msghdr m;
-    int niov = len ? 2 : 1, i = 0;
+    int niov = 1, i = 0;
     iov[0].iov_base = hdr;
     iov[0].iov_len = 5;
-    iov[1].iov_base = (void *)body;
-    iov[1].iov_len = len;
+    if (len) { iov[niov].iov_base = (void *)body; iov[niov].iov_len = len; niov++; }
+    if (dlen) { iov[niov].iov_base = (void *)data; iov[niov].iov_len = dlen; niov++; }
     while (i < niov) {
         ssize_t w;
         memset(&m, 0, sizeof(m));
@@ -336,20 +379,21 @@ static int send_frame_iov(int fd, BYTE *hdr, const BYTE *body, U32 len)
     return 0;
 }
 
-/* One frame: length, type, body. Serialised with send_mu; the socket is looked up under mu
-   so that disconnect() (which closes the descriptor only while holding send_mu) cannot race. */
-static int send_frame(CTAPE *ct, BYTE type, const BYTE *body, U32 len)
+/* One frame: length, type, body, then data (a CCW's output, sent from the channel's buffer
+   without a copy). Serialised with send_mu; the socket is looked up under mu so that
+   disconnect() (which closes the descriptor only while holding send_mu) cannot race. */
+static int send_frame_data(CTAPE *ct, BYTE type, const BYTE *body, U32 len, const BYTE *data, U32 dlen)
 {
     BYTE hdr[5];
     int fd, rc = -1;
-    put32(hdr, len + 1);
+    put32(hdr, len + dlen + 1);
     hdr[4] = type;
     pthread_mutex_lock(&ct->send_mu);
     pthread_mutex_lock(&ct->mu);
     fd = ct->lost ? -1 : ct->sock;
     pthread_mutex_unlock(&ct->mu);
-    if (fd >= 0 && len + 1 <= ct->max_frame)
-        rc = send_frame_iov(fd, hdr, body, len);
+    if (fd >= 0 && len + dlen + 1 <= ct->max_frame)
+        rc = send_frame_iov(fd, hdr, body, len, data, dlen);
     if (rc == 0) {
         pthread_mutex_lock(&ct->mu);
         now_ts(&ct->last_send);
@@ -357,6 +401,11 @@ static int send_frame(CTAPE *ct, BYTE type, const BYTE *body, U32 len)
     }
     pthread_mutex_unlock(&ct->send_mu);
     return rc;
+}
+
+static int send_frame(CTAPE *ct, BYTE type, const BYTE *body, U32 len)
+{
+    return send_frame_data(ct, type, body, len, NULL, 0);
 }
 
 /* ---- unsolicited status --------------------------------------------------------------- */
@@ -375,11 +424,84 @@ static void queue_attention(CTAPE *ct, BYTE status)
     pthread_mutex_unlock(&g_mu);
 }
 
+/* ---- read-ahead batch (docs/protocol.md §5.2) ------------------------------------------- */
+static void ra_drop_locked(CTAPE *ct)   /* ct->mu held */
+{
+    free(ct->ra_frame);
+    ct->ra_frame = NULL;
+    ct->ra_len = ct->ra_off = ct->ra_left = 0;
+    ct->ra_program_began = 0;
+}
+
+/* A ReadAhead frame: u16 n >= 1, then n x (u32 length L, min(L, 65535) bytes), nothing more.
+   Takes body (kept as the batch) when it is well formed; returns -1 (body freed) if not. */
+static int ra_accept(CTAPE *ct, BYTE *body, U32 blen)
+{
+    U32 n, i, off = 2;
+    if (blen < 2 || (n = get16(body)) == 0) { free(body); return -1; }
+    for (i = 0; i < n; i++) {
+        U32 l;
+        if (blen - off < 4) { free(body); return -1; }
+        l = get32(body + off);
+        l = l < CT_MAX_CCW_DATA ? l : CT_MAX_CCW_DATA;
+        if (l == 0 || blen - off - 4 < l) { free(body); return -1; }
+        off += 4 + l;
+    }
+    if (off != blen) { free(body); return -1; }
+    pthread_mutex_lock(&ct->mu);
+    free(ct->ra_frame);                 /* never two batches: §5.2 ends one before a Ccw */
+    ct->ra_frame = body;
+    ct->ra_len = blen;
+    ct->ra_off = 2;
+    ct->ra_left = n;
+    pthread_mutex_unlock(&ct->mu);
+    return 0;
+}
+
+/* Answers a Read (02) from the batch, exactly as the drive would have: min(count, L) bytes,
+   residual, more when the block is longer. Returns 1 when answered. No system call. */
+static int ra_take(CTAPE *ct, int ccwseq, CT_COUNT count, BYTE *iobuf,
+                   BYTE *more, BYTE *unitstat, CT_COUNT *residual)
+{
+    U32 l, stored, n;
+    pthread_mutex_lock(&ct->mu);
+    if (ct->ra_left == 0) { pthread_mutex_unlock(&ct->mu); return 0; }
+    l = get32(ct->ra_frame + ct->ra_off);
+    stored = l < CT_MAX_CCW_DATA ? l : CT_MAX_CCW_DATA;
+    n = count < l ? count : l;          /* count <= 65535, so n <= stored */
+    memcpy(iobuf, ct->ra_frame + ct->ra_off + 4, n);
+    ct->ra_off += 4 + stored;
+    ct->ra_left--;
+    if (ccwseq == 0) ct->ra_program_began = 1;
+    pthread_mutex_unlock(&ct->mu);
+    *more = l > count;
+    *residual = (CT_COUNT)(count - n);
+    *unitstat = CSW_CE | CSW_DE;
+    return 1;
+}
+
+/* Before any frame that reaches the drive: give the unused blocks back (ReadAheadEnd), and say
+   whether a channel program began among the Reads answered here. Also after a reconnect: the
+   batch belongs to the drive (§5.2 Mounts and disconnects). */
+static void ra_end(CTAPE *ct)
+{
+    BYTE body[5];
+    int send;
+    pthread_mutex_lock(&ct->mu);
+    send = (ct->ra_left || ct->ra_program_began) && (ct->features & FEATURE_READ_AHEAD);
+    put32(body, ct->ra_left);
+    body[4] = ct->ra_program_began ? RA_END_PROGRAM_BEGAN : 0;
+    if (ct->ra_frame || ct->ra_program_began) ra_drop_locked(ct);
+    pthread_mutex_unlock(&ct->mu);
+    if (send) send_frame(ct, MSG_READ_AHEAD_END, body, 5);   /* a failure shows on the next send */
+}
+
 static void handle_unsolicited(CTAPE *ct, BYTE status)
 {
     int raise = 1;
     pthread_mutex_lock(&ct->mu);
     ct->last_query.tv_sec = 0;          /* the drive changed: devlist asks again */
+    if (status & CSW_DE) ra_drop_locked(ct);   /* mount or unload: the batch is gone */
     if (status == CSW_DE) {
         if (ct->mount_window && !ct->mount_de_seen) {
             ct->mount_de_seen = 1;       /* decided when the MountReply is in (init) */
@@ -512,6 +634,11 @@ static int dispatch_frame(CTAPE *ct, BYTE type, BYTE *body, U32 blen, BYTE want)
     }
     pthread_mutex_unlock(&ct->mu);
     if (want && type == want) return FRAME_REPLY;
+    if (type == MSG_READ_AHEAD && want == MSG_CCW_REPLY && (ct->features & FEATURE_READ_AHEAD)) {
+        if (ra_accept(ct, body, blen) == 0) return FRAME_HANDLED;
+        logmsg("CTAPE014E %4.4X: malformed ReadAhead (%u bytes) from server\n", ct->devnum, (unsigned)blen);
+        return FRAME_END;
+    }
     logmsg("CTAPE013E %4.4X: unexpected message type %2.2X from server\n", ct->devnum, type);
     free(body);
     return FRAME_END;
@@ -642,8 +769,8 @@ static int connect_with_timeout(const char *host, const char *port, int timeout_
    §2: one request at a time; Unsolicited and Ping may come first). try_only: give up at once
    if another request is outstanding. Returns 0 with *reply (malloc'd, the caller frees it),
    -1 connection gone (marked lost), -2 timeout, -3 busy. */
-static int request(CTAPE *ct, BYTE type, const BYTE *body, U32 len, BYTE want,
-                   long timeout_ms, int try_only, BYTE **reply, U32 *reply_len)
+static int request_data(CTAPE *ct, BYTE type, const BYTE *body, U32 len, const BYTE *data, U32 dlen,
+                        BYTE want, long timeout_ms, int try_only, BYTE **reply, U32 *reply_len)
 {
     struct timespec deadline;
     int rc = 0, fd;
@@ -664,7 +791,7 @@ static int request(CTAPE *ct, BYTE type, const BYTE *body, U32 len, BYTE want,
     ct->ccw_outstanding = (type == MSG_CCW);
     pthread_mutex_unlock(&ct->mu);
 
-    if (send_frame(ct, type, body, len) != 0) rc = -1;
+    if (send_frame_data(ct, type, body, len, data, dlen) != 0) rc = -1;
     while (rc == 0) {
         BYTE rtype, *rbody;
         U32 rlen;
@@ -684,6 +811,12 @@ static int request(CTAPE *ct, BYTE type, const BYTE *body, U32 len, BYTE want,
     pthread_cond_broadcast(&ct->cv);
     pthread_mutex_unlock(&ct->mu);
     return rc;
+}
+
+static int request(CTAPE *ct, BYTE type, const BYTE *body, U32 len, BYTE want,
+                   long timeout_ms, int try_only, BYTE **reply, U32 *reply_len)
+{
+    return request_data(ct, type, body, len, NULL, 0, want, timeout_ms, try_only, reply, reply_len);
 }
 
 /* Applies an AttachReply's identity to the device (docs/protocol.md, AttachReply). */
@@ -727,7 +860,7 @@ static int apply_attach_reply(CTAPE *ct, DEVBLK *dev, const BYTE *r, U32 len, ch
    nothing here needs a Hercules lock. Returns 0 when attached. */
 static int connect_and_attach(CTAPE *ct, DEVBLK *dev, int takeover, const char *words, char *why, size_t whylen)
 {
-    BYTE hello[2 + 4 + 4 + 2 + 64], *attach, *r = NULL;
+    BYTE hello[2 + 4 + 4 + 2 + 64 + 4], *attach, *r = NULL;
     U32 rlen = 0, hlen;
     size_t alen;
     int fd, rc;
@@ -752,6 +885,8 @@ static int connect_and_attach(CTAPE *ct, DEVBLK *dev, int takeover, const char *
     put32(hello + 6, 0);
     snprintf(name, sizeof(name), "hdtctape %s", CT_FLAVOR);
     hlen = 10 + (U32)put_string(hello + 10, name);
+    put32(hello + hlen, wanted_features());
+    hlen += 4;
     rc = request(ct, MSG_HELLO, hello, hlen, MSG_HELLO_REPLY, CT_SHORT_TIMEOUT_MS, 0, &r, &rlen);
     if (rc != 0) {
         snprintf(why, whylen, "no HelloReply from %s:%s (%s)", ct->host, ct->port,
@@ -767,12 +902,16 @@ static int connect_and_attach(CTAPE *ct, DEVBLK *dev, int takeover, const char *
         return -1;
     }
     {
-        U32 mf = get32(r + 2);
+        U32 mf = get32(r + 2), granted = 0;
         char sname[128] = "";
-        get_string(r + 6, rlen - 6, sname, sizeof(sname));
+        int sl = get_string(r + 6, rlen - 6, sname, sizeof(sname));
+        /* the features in effect follow the server name; an older server sends none */
+        if (sl > 0 && rlen >= 6 + (U32)sl + 4) granted = get32(r + 6 + sl) & wanted_features();
         pthread_mutex_lock(&ct->mu);
         if (mf >= CT_MIN_FRAME && mf <= CT_MAX_FRAME_DEFAULT) ct->max_frame = mf;
+        ct->features = granted;
         pthread_mutex_unlock(&ct->mu);
+        ct->wb_credit = 0;              /* a new connection grants its own */
         if (mf < CT_MIN_FRAME || mf > CT_MAX_FRAME_DEFAULT) {
             snprintf(why, whylen, "server's maximum frame length %u is out of range", (unsigned)mf);
             free(r);
@@ -1011,6 +1150,7 @@ static int mount_words(CTAPE *ct, DEVBLK *dev, const char *words)
     if (!body) return -1;
     blen = put_string(body, words);
     pthread_mutex_lock(&ct->mu);
+    ra_drop_locked(ct);                 /* a mount ends the read-ahead batch (§5.2) */
     ct->mount_window = 1;
     ct->mount_de_seen = 0;
     pthread_mutex_unlock(&ct->mu);
@@ -1154,6 +1294,8 @@ static void local_not_ready(CTAPE *ct, DEVBLK *dev, BYTE code, CT_COUNT count, B
     if (code == 0x04) {                 /* Sense: the not-ready sense, as a drive gives it */
         ct->local_sense = 0;
         set_not_ready_sense(ct, dev);
+        if (ct->local_deferred) dev->sense[0] |= SENSE_DEFERRED_UC;
+        ct->local_deferred = 0;
         n = count < dev->numsense ? count : dev->numsense;
         memcpy(iobuf, dev->sense, n);
         *residual = (CT_COUNT)(count - n);
@@ -1176,13 +1318,77 @@ static void local_not_ready(CTAPE *ct, DEVBLK *dev, BYTE code, CT_COUNT count, B
     ct->local_sense = 1;
 }
 
+/* The connection ended while buffered Writes were unconfirmed (§5.1): the server may never have
+   received them. The guest learns it as from a 3490 whose buffer could not be written: this
+   CCW is not run and ends with a deferred unit check (intervention required, deferred UC);
+   a Sense right after returns that sense. Returns 1 when it answered the CCW. */
+static int deferred_loss(CTAPE *ct, DEVBLK *dev, BYTE code, CT_COUNT count,
+                         BYTE *more, BYTE *unitstat, CT_COUNT *residual)
+{
+    if (!ct->wb_unconfirmed) return 0;
+    logmsg("CTAPE008E %4.4X: connection lost with %u written blocks the server had not confirmed; "
+           "CCW %2.2X ends with a deferred unit check\n", dev->devnum, (unsigned)ct->wb_unconfirmed, code);
+    ct->wb_unconfirmed = 0;
+    ct->wb_credit = 0;
+    set_not_ready_sense(ct, dev);
+    dev->sense[0] |= SENSE_DEFERRED_UC;
+    *residual = count;
+    *more = 0;
+    *unitstat = CSW_CE | CSW_DE | CSW_UC;
+    ct->local_sense = 1;
+    ct->local_deferred = 1;
+    return 1;
+}
+
+/* The fixed part of a Ccw / BufferedCcw body (docs/protocol.md §3 Ccw). */
+static void put_ccw(BYTE *b, BYTE code, BYTE flags, BYTE chained, BYTE prevcode, int ccwseq, CT_COUNT count)
+{
+    b[0] = code;
+    b[1] = flags;
+    b[2] = chained & (CCW_FLAGS_CD | CCW_FLAGS_CC);
+    b[3] = prevcode;
+    put32(b + 4, (U32)ccwseq);
+    put32(b + 8, count);
+}
+
+/* Write-behind (§5.1): a Write within the credit goes out as a BufferedCcw and ends at once
+   with channel end and device end, as on a 3490 with tape-write-immediate off. Returns 1 when
+   it answered the CCW. Only while no read-ahead batch is open (ReadAheadEnd must go first). */
+static int write_behind(CTAPE *ct, DEVBLK *dev, BYTE code, BYTE flags, BYTE chained, CT_COUNT count,
+                        BYTE prevcode, int ccwseq, BYTE *iobuf, BYTE *more, BYTE *unitstat, CT_COUNT *residual)
+{
+    BYTE fixed[12];
+    int ok;
+    if (code != 0x01 || ct->local_sense || (U32)count + CT_WRITE_COST > ct->wb_credit) return 0;
+    pthread_mutex_lock(&ct->mu);
+    ok = ct->sock >= 0 && !ct->lost && ct->ra_left == 0 && !ct->ra_program_began
+      && (ct->features & FEATURE_WRITE_BEHIND);
+    pthread_mutex_unlock(&ct->mu);
+    if (!ok) return 0;
+    put_ccw(fixed, code, flags, chained, prevcode, ccwseq, count);
+    if (send_frame_data(ct, MSG_BUFFERED_CCW, fixed, 12, iobuf, count) != 0) {
+        logmsg("CTAPE006E %4.4X: CCW %2.2X: connection lost; unit check, intervention required\n",
+               dev->devnum, code);
+        disconnect(ct);
+        if (!deferred_loss(ct, dev, code, count, more, unitstat, residual))
+            local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
+        return 1;
+    }
+    ct->wb_credit -= (U32)count + CT_WRITE_COST;
+    ct->wb_unconfirmed++;
+    *unitstat = CSW_CE | CSW_DE;
+    *residual = 0;
+    *more = 0;
+    return 1;
+}
+
 static void ctape_exec(DEVBLK *dev, BYTE code, BYTE flags, BYTE chained, CT_COUNT count,
                        BYTE prevcode, int ccwseq, BYTE *iobuf, BYTE *more,
                        BYTE *unitstat, CT_COUNT *residual)
 {
     CTAPE *ct = (CTAPE *)dev->dev_data;
-    BYTE *body, *r = NULL;
-    U32 outlen, rlen = 0, resid, s, datalen;
+    BYTE fixed[12], *r = NULL;
+    U32 outlen, rlen = 0, resid, s, datalen, head, credit;
     int rc, output;
 
     if (!ct) {
@@ -1191,6 +1397,13 @@ static void ctape_exec(DEVBLK *dev, BYTE code, BYTE flags, BYTE chained, CT_COUN
         *unitstat = CSW_UC;
         return;
     }
+
+    /* read-ahead (§5.2): a Read without data chaining that the batch can answer */
+    if (code == 0x02 && !(flags & CCW_FLAGS_CD) && !(chained & CCW_FLAGS_CD) && !ct->local_sense
+     && ra_take(ct, ccwseq, count, iobuf, more, unitstat, residual))
+        return;
+    if (write_behind(ct, dev, code, flags, chained, count, prevcode, ccwseq, iobuf, more, unitstat, residual))
+        return;
 
     if (ct->local_sense) {
         /* the unit check before this CCW came from here, not from the server: its sense is
@@ -1221,55 +1434,55 @@ static void ctape_exec(DEVBLK *dev, BYTE code, BYTE flags, BYTE chained, CT_COUN
                 pthread_mutex_unlock(&ct->mu);
             }
         }
+        /* buffered Writes the old connection never confirmed: this CCW reports them */
+        if (deferred_loss(ct, dev, code, count, more, unitstat, residual)) return;
         if (!is_connected(ct)) {
             local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
             return;
         }
     }
+    ra_end(ct);                         /* unused read-ahead blocks go back first (§5.2) */
 
     /* The channel prefetched output data for write-type CCWs and for control CCWs that are
        not immediate (channel.c); those carry exactly count bytes, everything else none. */
     output = IS_CCW_WRITE(code) || (IS_CCW_CONTROL(code) && !dev->is_immed);
     outlen = output ? count : 0;
-    body = malloc(12 + outlen);
-    if (!body) { local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual); return; }
-    body[0] = code;
-    body[1] = flags;
-    body[2] = chained & (CCW_FLAGS_CD | CCW_FLAGS_CC);
-    body[3] = prevcode;
-    put32(body + 4, (U32)ccwseq);
-    put32(body + 8, count);
-    if (outlen) memcpy(body + 12, iobuf, outlen);
+    put_ccw(fixed, code, flags, chained, prevcode, ccwseq, count);
 
-    rc = request(ct, MSG_CCW, body, 12 + outlen, MSG_CCW_REPLY,
-                 env_seconds("HDTCTAPE_TIMEOUT", CT_REPLY_TIMEOUT_S_DEFAULT) * 1000, 0, &r, &rlen);
-    free(body);
+    rc = request_data(ct, MSG_CCW, fixed, 12, iobuf, outlen, MSG_CCW_REPLY,
+                      env_seconds("HDTCTAPE_TIMEOUT", CT_REPLY_TIMEOUT_S_DEFAULT) * 1000, 0, &r, &rlen);
     if (rc != 0) {
         logmsg("CTAPE006E %4.4X: CCW %2.2X: %s; unit check, intervention required\n",
                dev->devnum, code, rc == -2 ? "no reply from the server in time" : "connection lost");
         disconnect(ct);
-        local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
+        if (!deferred_loss(ct, dev, code, count, more, unitstat, residual))
+            local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
         return;
     }
 
-    /* CcwReply: status, flags, residual, s, sense[s], data */
-    if (rlen < 7 || (s = r[6], 7 + s > rlen)
+    /* CcwReply: status, flags, residual, s, sense[s], [write credit], data */
+    if (rlen < 7 || (s = r[6], head = 7 + s + ((r[1] & CCW_REPLY_FLAG_CREDIT) ? 4 : 0), head > rlen)
      || (resid = get32(r + 2)) > count
-     || (datalen = rlen - 7 - s) > count - resid) {
+     || (datalen = rlen - head) > count - resid) {
         logmsg("CTAPE007E %4.4X: malformed CcwReply (%u bytes) for CCW %2.2X; dropping the connection\n",
                dev->devnum, (unsigned)rlen, code);
         free(r);
         disconnect(ct);
-        local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
+        if (!deferred_loss(ct, dev, code, count, more, unitstat, residual))
+            local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
         return;
     }
+    /* the server has run every buffered Write before this CCW; the reply sets the new credit */
+    credit = (r[1] & CCW_REPLY_FLAG_CREDIT) && (ct->features & FEATURE_WRITE_BEHIND) ? get32(r + 7 + s) : 0;
+    ct->wb_credit = credit;
+    ct->wb_unconfirmed = 0;
     if (datalen) {
         if (IS_CCW_RDBACK(code)) {
             /* the channel stores the buffer from offset dev->curblkrem, ending at the CCW's
                data address (channel.c copy_iobuf) */
-            memcpy(iobuf + resid, r + 7 + s, datalen);
+            memcpy(iobuf + resid, r + head, datalen);
         } else {
-            memcpy(iobuf, r + 7 + s, datalen);
+            memcpy(iobuf, r + head, datalen);
         }
     }
     if (IS_CCW_RDBACK(code)) dev->curblkrem = resid;

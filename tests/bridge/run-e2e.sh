@@ -16,6 +16,12 @@
 #   --expected native results to compare with (default: <oracle>/samples/results).
 #   --golden   the repository's golden tests instead: tests/golden/samples and tests/golden/cases
 #              of device 3490, compared with tests/golden/results (still run by <oracle>/run.py).
+#   --streaming-check
+#              run every test twice through the bridge, first with write-behind and read-ahead
+#              off (HDTCTAPE_FEATURES=none), then on (docs/protocol.md §5), and require the two
+#              results to be equal: streaming must not change anything the guest sees. (The
+#              native comparison is the default mode; ChannelTape's documented deviations make
+#              some golden tests differ from native, not from each other.)
 #   SAMPLE     test names (looked up in those folders) or JSON paths (default: every one of device
 #              3490, except 11_timeout, an endless channel program that hangs Hercules' CPU).
 #
@@ -32,13 +38,15 @@ oracle="${CTAPE_ORACLE_DIR:-$repo/../shared/oracle}"
 expected=""
 samples=()
 golden=0
+streaming=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --server) server_cmd="$2"; shift 2 ;;
         --oracle) oracle="$2"; shift 2 ;;
         --expected) expected="$2"; shift 2 ;;
         --golden) golden=1; shift ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        --streaming-check) streaming=1; shift ;;
+        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
         *) samples+=("$1"); shift ;;
     esac
 done
@@ -54,12 +62,14 @@ expected="${expected:-$oracle/samples/results}"
 command -v hercules >/dev/null || { echo "run-e2e: hercules is not installed"; exit 2; }
 
 work="$(mktemp -d /tmp/ctape-e2e.XXXXXX)"
-server_pid=""
+server_pids=()
 cleanup() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-    fi
+    for pid in "${server_pids[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+        fi
+    done
 }
 trap cleanup EXIT
 
@@ -69,21 +79,33 @@ make -s -C "$repo/hercules" HERC_SRC="$herc_src" HERC_FLAVOR=313 >"$work/make.lo
     || { cat "$work/make.log"; echo "run-e2e: module build failed"; exit 2; }
 
 # 2. server on a free port (the kernel picks one; a short race with other programs is harmless
-#    for a test, and a bind failure shows in the server's log)
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-cmd="${server_cmd//\{port\}/$port}"
-cmd="${cmd//\{log\}/$work/server.log}"
-cmd="${cmd//\{dir\}/$work}"
-(cd "$work" && exec bash -c "exec $cmd") >"$work/server.out" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),0.2).close()" 2>/dev/null; then
-        break
-    fi
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.out"; echo "run-e2e: server exited"; exit 2; }
-    sleep 0.1
-done
-echo "server: $cmd (pid $server_pid), work dir $work"
+#    for a test, and a bind failure shows in the server's log). start_server DIR -> $port.
+#    With --streaming-check a second server in its own directory takes the runs with the
+#    features off, so that drive state kept between tests (path groups, ...) evolves alike.
+start_server() {
+    local dir="$1" cmd pid
+    mkdir -p "$dir"
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    cmd="${server_cmd//\{port\}/$port}"
+    cmd="${cmd//\{log\}/$dir/server.log}"
+    cmd="${cmd//\{dir\}/$dir}"
+    (cd "$dir" && exec bash -c "exec $cmd") >"$dir/server.out" 2>&1 &
+    pid=$!
+    server_pids+=("$pid")
+    for _ in $(seq 1 100); do
+        if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),0.2).close()" 2>/dev/null; then
+            break
+        fi
+        kill -0 "$pid" 2>/dev/null || { cat "$dir/server.out"; echo "run-e2e: server exited"; exit 2; }
+        sleep 0.1
+    done
+    echo "server: $cmd (pid $pid), work dir $dir"
+}
+if [ "$streaming" = 1 ]; then
+    start_server "$work/plain-server"
+    plain_port="$port"
+fi
+start_server "$work"
 
 # 3. samples
 if [ ${#samples[@]} -eq 0 ]; then
@@ -100,14 +122,23 @@ for t in "${samples[@]}"; do
         for d in "${sample_dirs[@]}"; do [ -f "$d/$t.json" ] && { t="$d/$t.json"; break; }; done
     fi
     name="$(basename "$t" .json)"
-    if [ ! -f "$t" ] || [ ! -f "$expected/$name.json" ]; then
+    reference="$expected/$name.json"
+    known="$repo/tests/bridge/known-deviations.txt"
+    if [ "$streaming" = 1 ]; then
+        mkdir -p "$work/plain"; reference="$work/plain/$name.json"
+        known="$repo/tests/bridge/streaming-known-deviations.txt"
+        HDTCTAPE_FEATURES=none python3 "$oracle/run.py" "$t" --sanitize --timeout 60 \
+            --device-line "CTAPE 127.0.0.1:$plain_port {tape} {options}" \
+            --module-dir "$repo/hercules" --workdir "$work/$name.plain" >"$reference" 2>"$work/$name.plain.err"
+    fi
+    if [ ! -f "$t" ] || [ ! -f "$reference" ]; then
         echo "FAIL $name: test or expected result missing"; fail=$((fail+1)); continue
     fi
     python3 "$oracle/run.py" "$t" --sanitize --timeout 60 \
         --device-line "CTAPE 127.0.0.1:$port {tape} {options}" \
         --module-dir "$repo/hercules" --workdir "$work/$name" >"$work/$name.json" 2>"$work/$name.err"
-    if diffs="$(python3 "$repo/tests/bridge/compare_results.py" "$expected/$name.json" "$work/$name.json" \
-                --known "$repo/tests/bridge/known-deviations.txt")"; then
+    if diffs="$(python3 "$repo/tests/bridge/compare_results.py" "$reference" "$work/$name.json" \
+                --known "$known")"; then
         nknown="$(printf '%s\n' "$diffs" | grep -c '^known:')"
         echo "PASS $name${nknown:+$([ "$nknown" -gt 0 ] && echo " ($nknown known deviations, tests/bridge/known-deviations.txt)")}"
         pass=$((pass+1))
