@@ -12,6 +12,10 @@
 #                           reaches the guest as an unsolicited interrupt
 #   devinit_and_devlist     devinit mounts and unloads through the server (one device end
 #                           each), devlist shows the server's Query text
+#   buffered_writes_lost    write-behind: the server drops the connection with three
+#                           acknowledged blocks unrun; the next CCW ends with a deferred unit
+#                           check (sense 42 ...), Sense returns it, the reconnected drive has
+#                           only the confirmed block
 #
 #   tests/bridge/failure-tests.sh [--oracle DIR]
 # Prints PASS/FAIL per case; exit status 1 when any fails, 2 when the set-up fails.
@@ -161,6 +165,19 @@ p[1]['unit_status'] == '0C'
 any('IBM 3490 R/W' in l for l in p[1]['host_log'])
 p[2]['pending_before']['count'] == 1 and p[2]['unit_status'] == '02'
 "
+
+name=buffered_writes_lost
+port="$(free_port)"
+start_server "$port" 0 --write-behind --lose-buffered 3
+run_case "$name" "$port"
+stop_server
+check "$name" '
+p[0]["unit_status"] == "0C" and p[1]["unit_status"] == "0C"
+p[2]["unit_status"] == "0E" and p[2]["residual"] == 8
+p[3]["unit_status"] == "0C" and p[3]["data"][0]["data_hex"].startswith("42422043")
+p[4]["unit_status"] == "0C" and p[4]["data"][0]["data_hex"] == "0100000101000001"
+"CTAPE008E 0580: connection lost with 3 written blocks" in log
+'
 
 echo "bridge failure tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

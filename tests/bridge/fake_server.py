@@ -16,7 +16,11 @@ module's reconnect); --mute-after N stops answering after N CcwReplies (tests it
 --malformed-after N answers the CCW after the N-th (once per server) with a CcwReply whose
 residual exceeds the count (tests that the module drops such a connection and reports unit check);
 --unsolicited-after S sends an Unsolicited device end S seconds after each Attach (tests that
-the module presents status the server raises on its own).
+the module presents status the server raises on its own). --write-behind grants write-behind
+(docs/protocol.md §5.1) to a host that asks, with a 1 MiB credit in every CcwReply; with
+--lose-buffered N as well, each connection drops after receiving N BufferedCcw frames without
+running them (a server that died with acknowledged blocks in its socket: tests the module's
+deferred unit check).
 """
 import argparse
 import os
@@ -31,6 +35,9 @@ VERSION = 1
 
 HELLO, HELLO_REPLY, ATTACH, ATTACH_REPLY = 0x01, 0x02, 0x10, 0x11
 CCW, CCW_REPLY, HALT, UNSOLICITED = 0x20, 0x21, 0x22, 0x30
+BUFFERED_CCW = 0x24
+FEATURE_WRITE_BEHIND = 0x01
+CREDIT_FLAG, CREDIT = 0x02, 1 << 20
 MOUNT, MOUNT_REPLY, QUERY, QUERY_REPLY = 0x40, 0x41, 0x42, 0x43
 PING, PONG, CLOSE, ERROR = 0x50, 0x51, 0x60, 0x7F
 
@@ -333,6 +340,8 @@ class Connection(threading.Thread):
         self.drive = None
         self.replies = 0
         self.closed = False
+        self.features = 0
+        self.buffered = 0
 
     def send(self, mtype, body=b""):
         with self.send_lock:
@@ -403,8 +412,13 @@ class Connection(threading.Thread):
                     self.error(3, "expected Hello")
                 if len(body) < 12 or body[:4] != b"CTAP" or struct.unpack(">H", body[4:6])[0] != VERSION:
                     self.error(2, "wrong magic or version")
-                log("%s: Hello from %s" % (self.addr, body[12:].decode("utf-8", "replace")))
-                self.send(HELLO_REPLY, struct.pack(">HI", VERSION, MAX_FRAME) + string("fake_server 1"))
+                name_len = struct.unpack(">H", body[10:12])[0]
+                asked = struct.unpack(">I", body[12 + name_len:16 + name_len])[0] if len(body) >= 16 + name_len else 0
+                self.features = asked & FEATURE_WRITE_BEHIND if a.write_behind else 0
+                log("%s: Hello from %s, features asked %X granted %X"
+                    % (self.addr, body[12:12 + name_len].decode("utf-8", "replace"), asked, self.features))
+                self.send(HELLO_REPLY, struct.pack(">HI", VERSION, MAX_FRAME) + string("fake_server 1")
+                          + struct.pack(">I", self.features))
                 state = "attach"
                 continue
             if mtype == PING:
@@ -475,11 +489,31 @@ class Connection(threading.Thread):
                     log("%04X sending a malformed CcwReply (residual %d > count %d)" % (d.devnum, count + 1, count))
                     self.send(CCW_REPLY, struct.pack(">BBIB", CE | DE, 0, count + 1, 0))
                     continue
-                self.send(CCW_REPLY, struct.pack(">BBIB", status, more, resid, len(sense)) + sense + indata)
+                if self.features & FEATURE_WRITE_BEHIND:
+                    self.send(CCW_REPLY, struct.pack(">BBIB", status, more | CREDIT_FLAG, resid, len(sense)) + sense
+                              + struct.pack(">I", CREDIT) + indata)
+                else:
+                    self.send(CCW_REPLY, struct.pack(">BBIB", status, more, resid, len(sense)) + sense + indata)
                 if a.drop_after and self.replies >= a.drop_after:
                     log("%04X dropping the connection after %d replies" % (d.devnum, self.replies))
                     self.sock.shutdown(socket.SHUT_RDWR)
                     raise EOFError
+                continue
+            if mtype == BUFFERED_CCW:
+                if not self.features & FEATURE_WRITE_BEHIND or len(body) < 12 or body[0] != 0x01:
+                    self.error(1, "BufferedCcw not allowed")
+                op, flags, chained, prevop, seq, count = struct.unpack(">BBBBII", body[:12])
+                self.buffered += 1
+                if a.lose_buffered:
+                    log("%04X BufferedCcw %d (count %d) not run" % (d.devnum, self.buffered, count))
+                    if self.buffered >= a.lose_buffered:
+                        log("%04X dropping the connection with %d buffered blocks unrun" % (d.devnum, self.buffered))
+                        self.sock.shutdown(socket.SHUT_RDWR)
+                        raise EOFError
+                    continue
+                with d.lock:
+                    status, more, resid, indata = d.execute(op, flags, chained, prevop, seq, count, body[12:])
+                log("%04X BufferedCcw count=%d -> status=%02X" % (d.devnum, count, status))
                 continue
             if mtype == HALT:
                 log("%04X Halt (no CCW outstanding: ignored)" % d.devnum)
@@ -515,6 +549,8 @@ def main():
     ap.add_argument("--mute-after", type=int, default=0)
     ap.add_argument("--malformed-after", type=int, default=0)
     ap.add_argument("--unsolicited-after", type=float, default=0)
+    ap.add_argument("--write-behind", action="store_true")
+    ap.add_argument("--lose-buffered", type=int, default=0)
     a = ap.parse_args()
     if a.log:
         log_file = open(a.log, "a", buffering=1)
