@@ -4,24 +4,26 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Admin.Volumes;
+using ChannelTape.Protocol;
 using ChannelTape.Server;
 
 namespace ChannelTape.Cli;
 
 /// <summary>
-/// <c>ctape serve [--config FILE] [--listen ADDR:PORT] [--data DIR]</c>: runs the server
-/// (docs/protocol.md) on the drives of the configuration — the embedded default (drives 0580-0587,
-/// 3490, data under ./ctape-data, 127.0.0.1:7490) without <c>--config</c>. <c>--listen</c> and
-/// <c>--data</c> override the configuration's <c>listen</c> and storage root. SIGINT or SIGTERM
+/// <c>ctape serve [--config FILE] [--listen ADDR:PORT] [--data DIR] [--no-write-behind] [--no-read-ahead]</c>:
+/// runs the server (docs/protocol.md) on the drives of the configuration — the embedded default (drives
+/// 0580-0587, 3490, data under ./ctape-data, 127.0.0.1:7490) without <c>--config</c>. <c>--listen</c> and
+/// <c>--data</c> override the configuration's <c>listen</c> and storage root; the <c>--no-</c> flags keep
+/// the server from granting write-behind or read-ahead (protocol §5) to hosts that ask. SIGINT or SIGTERM
 /// shuts down in order: the CCW in progress finishes, hosts get Close, every volume is closed.
 /// </summary>
 public static class ServeCommand
 {
-    public const string Help = "[--config FILE] [--listen ADDR:PORT] [--data DIR]: serve the drives to Hercules";
+    public const string Help = "[--config FILE] [--listen ADDR:PORT] [--data DIR] [--no-write-behind] [--no-read-ahead]: serve the drives to Hercules";
 
     public static int Run(string[] args)
     {
-        var arguments = new Arguments(args, valueOptions: ["--config", "--listen", "--data"]);
+        var arguments = new Arguments(args, valueOptions: ["--config", "--listen", "--data"], flagOptions: ["--no-write-behind", "--no-read-ahead"]);
         if (arguments.Positional.Count != 0)
         {
             throw new UsageException($"unexpected '{arguments.Positional[0]}'");
@@ -60,6 +62,7 @@ public static class ServeCommand
             {
                 Listen = configuration.Listen,
                 MaxConnections = configuration.Limits.MaxConnections,
+                Features = Features(arguments),
             };
             var server = new TapeServer(drives, options, log);
             try
@@ -88,6 +91,23 @@ public static class ServeCommand
         }
 
         return 0;
+    }
+
+    /// <summary>The protocol §5 features granted: both, less those turned off on the command line.</summary>
+    public static ProtocolFeatures Features(Arguments arguments)
+    {
+        var features = ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead;
+        if (arguments.Has("--no-write-behind"))
+        {
+            features &= ~ProtocolFeatures.WriteBehind;
+        }
+
+        if (arguments.Has("--no-read-ahead"))
+        {
+            features &= ~ProtocolFeatures.ReadAhead;
+        }
+
+        return features;
     }
 
     /// <summary>

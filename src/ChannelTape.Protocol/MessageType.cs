@@ -10,6 +10,9 @@ public enum MessageType : byte
     Ccw = 0x20,
     CcwReply = 0x21,
     Halt = 0x22,
+    BufferedCcw = 0x24,
+    ReadAhead = 0x25,
+    ReadAheadEnd = 0x26,
     Unsolicited = 0x30,
     Mount = 0x40,
     MountReply = 0x41,
@@ -62,6 +65,28 @@ public enum CcwReplyFlags : byte
     None = 0x00,
     /// <summary>The device had more data than the CCW's count.</summary>
     More = 0x01,
+    /// <summary>A write credit follows the sense bytes (write-behind, docs/protocol.md §5.1).</summary>
+    WriteCredit = 0x02,
+}
+
+/// <summary>Features a host asks for in Hello and the server grants in HelloReply (docs/protocol.md §5).</summary>
+[Flags]
+public enum ProtocolFeatures : uint
+{
+    None = 0x0000_0000,
+    /// <summary>Write-behind: CcwReply carries a write credit, the host may send BufferedCcw (§5.1).</summary>
+    WriteBehind = 0x0000_0001,
+    /// <summary>Read-ahead: the server may send ReadAhead before a Read's CcwReply (§5.2).</summary>
+    ReadAhead = 0x0000_0002,
+}
+
+/// <summary>Flags byte of <see cref="MessageType.ReadAheadEnd"/>.</summary>
+[Flags]
+public enum ReadAheadEndFlags : byte
+{
+    None = 0x00,
+    /// <summary>A channel program began among the Reads the host answered itself.</summary>
+    ProgramStarted = 0x01,
 }
 
 /// <summary>Result byte of <see cref="MessageType.MountReply"/>.</summary>
@@ -83,11 +108,12 @@ public enum CloseReason : byte
 /// <summary>Helpers for <see cref="MessageType"/>.</summary>
 public static class MessageTypes
 {
-    /// <summary>True for a type byte defined by protocol version 1.</summary>
+    /// <summary>True for a type byte defined by protocol version 1 (§5's types included).</summary>
     public static bool IsKnown(byte type) => (MessageType)type switch
     {
         MessageType.Hello or MessageType.HelloReply or MessageType.Attach or MessageType.AttachReply
-            or MessageType.Ccw or MessageType.CcwReply or MessageType.Halt or MessageType.Unsolicited
+            or MessageType.Ccw or MessageType.CcwReply or MessageType.Halt or MessageType.BufferedCcw
+            or MessageType.ReadAhead or MessageType.ReadAheadEnd or MessageType.Unsolicited
             or MessageType.Mount or MessageType.MountReply or MessageType.Query or MessageType.QueryReply
             or MessageType.Ping or MessageType.Pong or MessageType.Close or MessageType.Error => true,
         _ => false,

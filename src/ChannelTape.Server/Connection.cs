@@ -1,8 +1,11 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using ChannelTape.Channel;
+using ChannelTape.Device;
+using ChannelTape.Media;
 using ChannelTape.Protocol;
 using ChannelTape.Protocol.Messages;
 
@@ -42,6 +45,10 @@ internal sealed class Connection
     private int _maxFrameLength;
     private string _hostName = "";
     private DriveSlot? _slot;
+    private ProtocolFeatures _features;
+    // Write credit the host has left (§5.1): set by each CcwReply, spent by BufferedCcw. Written by
+    // the CCW task before it clears _ccwOutstanding, read by the read loop only when none is outstanding.
+    private long _writeCredit;
     private Task _ccwTask = Task.CompletedTask;
     private volatile bool _ccwOutstanding;
     private bool _farewellQueued;
@@ -291,6 +298,16 @@ internal sealed class Connection
                 RequireRequestAllowed(frame.Type);
                 OnCcw(frame.Body.Span);
                 return true;
+            case MessageType.BufferedCcw:
+                RequireRequestAllowed(frame.Type);
+                Require(Granted(ProtocolFeatures.WriteBehind), frame.Type, "write-behind is not in effect (HelloReply did not grant it)");
+                await OnBufferedCcwAsync(TakeBufferedWrite(frame.Body.Span)).ConfigureAwait(false);
+                return true;
+            case MessageType.ReadAheadEnd:
+                RequireRequestAllowed(frame.Type);
+                Require(Granted(ProtocolFeatures.ReadAhead), frame.Type, "read-ahead is not in effect (HelloReply did not grant it)");
+                await OnReadAheadEndAsync(ReadAheadEndMessage.Parse(frame.Body.Span)).ConfigureAwait(false);
+                return true;
             case MessageType.Halt:
                 Require(_phase == Phase.Attached, frame.Type, "no drive is attached");
                 if (_ccwOutstanding)
@@ -362,16 +379,18 @@ internal sealed class Connection
         }
 
         _hostName = hello.HostName;
+        // §5: the features in effect are those asked for that this server grants (unknown bits are dropped).
+        _features = hello.Features & _server.Options.Features & (ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead);
         lock (_sendLock)
         {
             Enqueue(new HelloReplyMessage(HelloMessage.CurrentVersion,
-                (uint)Math.Min(hostMax, (uint)_server.Options.MaxFrameLength), _server.Options.ServerName));
+                (uint)Math.Min(hostMax, (uint)_server.Options.MaxFrameLength), _server.Options.ServerName, _features));
             _maxFrameLength = (int)Math.Min(hostMax, (uint)_server.Options.MaxFrameLength);
             _frames.MaxFrameLength = _maxFrameLength;
             _phase = Phase.AwaitingAttach;
         }
 
-        _server.Log.Write(LogLevel.Info, $"{Name}: hello from '{_hostName}', frames up to {_maxFrameLength} bytes");
+        _server.Log.Write(LogLevel.Info, $"{Name}: hello from '{_hostName}', frames up to {_maxFrameLength} bytes, features {_features}");
     }
 
     private async Task OnAttachAsync(AttachMessage attach)
@@ -499,11 +518,12 @@ internal sealed class Connection
     private async Task ExecuteCcwAsync(DriveSlot slot, CcwRequest request, byte[] buffer)
     {
         OutgoingFrame reply = default;
+        OutgoingFrame? readAhead = null;
         Exception? failure = null;
         await slot.Gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            reply = ExecuteUnderGate(slot, request, buffer);
+            reply = ExecuteUnderGate(slot, request, buffer, out readAhead);
         }
         catch (Exception e)
         {
@@ -524,23 +544,32 @@ internal sealed class Connection
             return;
         }
 
+        // §5.2: the batch goes immediately before the CcwReply of the Read it follows.
+        if (readAhead is { } batch)
+        {
+            EnqueueFrame(batch);
+        }
+
         EnqueueFrame(reply);
     }
 
-    private OutgoingFrame ExecuteUnderGate(DriveSlot slot, in CcwRequest request, byte[] buffer)
+    private OutgoingFrame ExecuteUnderGate(DriveSlot slot, in CcwRequest request, byte[] buffer, out OutgoingFrame? readAhead)
     {
+        readAhead = null;
         var device = slot.Drive.Device;
-        if (request.Sequence == 0 || slot.ProgramOwner != this)
+        var tape = slot.Drive.Tape;
+        EndReadAheadBatch(slot, tape);
+        if (slot.DeferredSense is { } deferred)
         {
-            if (slot.ProgramOwner is not null)
-            {
-                device.EndChannelProgram();
-            }
-
-            device.StartChannelProgram();
-            slot.ProgramOwner = this;
+            // §5.1 Deferred unit check: this Ccw is not run; it reports the buffered Write's failure.
+            slot.DeferredSense = null;
+            slot.DeferredDropLogged = false;
+            _server.Log.Write(LogLevel.Info,
+                $"{Name}: drive {slot.Name}: CCW {request.Command:X2} not run, it reports the deferred unit check");
+            return ReplyFrame(UnitStatus.ChannelEndDeviceEnd | UnitStatus.UnitCheck, CcwReplyFlags.None, request.Count, deferred, default, credit: 0);
         }
 
+        StartProgramIfNeeded(slot, request.Sequence == 0);
         var result = device.Execute(in request, buffer.AsSpan(0, request.Count));
         var residual = Math.Clamp(result.Residual, 0, request.Count);
         var sense = (result.Status & UnitStatus.UnitCheck) != 0 ? device.Sense : default;
@@ -553,8 +582,239 @@ internal sealed class Connection
                 : buffer.AsSpan(0, length);
         }
 
-        return Serialize(new CcwReplyMessage(result.Status, result.More ? CcwReplyFlags.More : CcwReplyFlags.None,
-            (uint)residual, sense, data));
+        // §5.2: after a Read with no data chaining into or out of it that ended with exactly CE+DE.
+        if (Granted(ProtocolFeatures.ReadAhead) && tape is not null && request.Command == ReadCommand
+            && ((request.Flags | request.PreviousFlags) & CcwFlags.ChainData) == 0
+            && result.Status == UnitStatus.ChannelEndDeviceEnd)
+        {
+            readAhead = ReadAheadFrame(slot, tape);
+        }
+
+        var credit = Granted(ProtocolFeatures.WriteBehind) ? tape?.WriteCredit(_server.Options.WriteCreditLimit) ?? 0 : 0;
+        return ReplyFrame(result.Status, result.More ? CcwReplyFlags.More : CcwReplyFlags.None, residual, sense, data, credit);
+    }
+
+    /// <summary>A CcwReply; with write-behind in effect it carries <paramref name="credit"/> (flag 02) and the host's credit becomes it.</summary>
+    private OutgoingFrame ReplyFrame(UnitStatus status, CcwReplyFlags flags, int residual, ReadOnlySpan<byte> sense, ReadOnlySpan<byte> data, long credit)
+    {
+        if (Granted(ProtocolFeatures.WriteBehind))
+        {
+            flags |= CcwReplyFlags.WriteCredit;
+            _writeCredit = credit;
+        }
+
+        return Serialize(new CcwReplyMessage(status, flags, (uint)residual, sense, data, (uint)Math.Min(credit, uint.MaxValue)));
+    }
+
+    private bool Granted(ProtocolFeatures feature) => (_features & feature) != 0;
+
+    /// <summary>
+    /// Starts a channel program (Hercules <c>start</c>) for a CCW with sequence number 0, or when another
+    /// connection's program is the open one (§2). Under the gate.
+    /// </summary>
+    private void StartProgramIfNeeded(DriveSlot slot, bool sequenceZero)
+    {
+        if (!sequenceZero && slot.ProgramOwner == this)
+        {
+            return;
+        }
+
+        var device = slot.Drive.Device;
+        if (slot.ProgramOwner is not null)
+        {
+            device.EndChannelProgram();
+        }
+
+        device.StartChannelProgram();
+        slot.ProgramOwner = this;
+    }
+
+    /// <summary>
+    /// A frame that reaches the drive without a ReadAheadEnd before it means the host used the batch
+    /// up (§5.2): the next batch may be twice as large.
+    /// </summary>
+    private static void EndReadAheadBatch(DriveSlot slot, TapeDrive? tape)
+    {
+        if (tape is { ReadAheadBlocks: > 0 })
+        {
+            slot.ReadAheadWindow = Math.Min(slot.ReadAheadWindow * 2, DriveSlot.MaxReadAheadWindow);
+            tape.EndReadAhead();
+        }
+    }
+
+    /// <summary>
+    /// Reads up to the drive's window of following data blocks (at most 1 MiB of data and what fits one
+    /// frame of this connection) into a ReadAhead frame; null when the next block is not a data block.
+    /// </summary>
+    private OutgoingFrame? ReadAheadFrame(DriveSlot slot, TapeDrive tape)
+    {
+        var room = Math.Min(_maxFrameLength - 1 - ReadAheadMessage.FixedSize,
+            DriveSlot.MaxReadAheadBytes + (DriveSlot.MaxReadAheadWindow * ReadAheadMessage.EntryLengthSize));
+        var entries = ArrayPool<byte>.Shared.Rent(room);
+        try
+        {
+            var used = 0;
+            var blocks = 0;
+            var dataBytes = 0;
+            while (blocks < slot.ReadAheadWindow)
+            {
+                var space = room - used - ReadAheadMessage.EntryLengthSize;
+                if (space <= 0)
+                {
+                    break;
+                }
+
+                var destination = entries.AsSpan(used + ReadAheadMessage.EntryLengthSize, Math.Min(space, ReadAheadMessage.MaxBlockBytes));
+                if (!tape.TryReadAhead(destination, out var length))
+                {
+                    break;
+                }
+
+                var carried = Math.Min(length, ReadAheadMessage.MaxBlockBytes);
+                if (carried > destination.Length || dataBytes + carried > DriveSlot.MaxReadAheadBytes)
+                {
+                    tape.UndoReadAhead(1); // does not fit this batch: the next Read gets it
+                    break;
+                }
+
+                BinaryPrimitives.WriteUInt32BigEndian(entries.AsSpan(used), (uint)length);
+                used += ReadAheadMessage.EntryLengthSize + carried;
+                dataBytes += carried;
+                blocks++;
+            }
+
+            return blocks == 0 ? null : Serialize(new ReadAheadMessage((ushort)blocks, entries.AsSpan(0, used)));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(entries);
+        }
+    }
+
+    /// <summary>
+    /// Checks a BufferedCcw (§5.1: a Write within the credit) and spends its credit; returns the request
+    /// and its data in a pooled buffer. Anything else is a protocol error (Error 1).
+    /// </summary>
+    private (CcwRequest Request, byte[] Buffer) TakeBufferedWrite(ReadOnlySpan<byte> body)
+    {
+        var ccw = BufferedCcwMessage.Parse(body).Ccw;
+        if (ccw.Command != WriteCommand)
+        {
+            throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
+                $"BufferedCcw with command {ccw.Command:X2}: only Write (01) may be buffered");
+        }
+
+        var cost = (long)ccw.Count + WriteAllowance.PerBlock;
+        if (cost > _writeCredit)
+        {
+            throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
+                $"BufferedCcw Write of {ccw.Count} bytes needs {cost} bytes of credit, {_writeCredit} left");
+        }
+
+        _writeCredit -= cost;
+        var count = (int)ccw.Count;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(count, 1));
+        ccw.Data.CopyTo(buffer);
+        return (new CcwRequest(ccw.Command, ccw.Flags, ccw.PreviousFlags, count, ccw.PreviousCommand,
+            (int)Math.Min(ccw.Sequence, int.MaxValue)), buffer);
+    }
+
+    /// <summary>
+    /// Runs a buffered Write in the read loop, so frames stay in order (§2, §5.1). One that does not end
+    /// with exactly CE+DE, residual 0 becomes the drive's deferred unit check: its sense, with byte 0
+    /// bit 02, is kept for the next Ccw, and later BufferedCcw frames are dropped until then.
+    /// </summary>
+    private async Task OnBufferedCcwAsync((CcwRequest Request, byte[] Buffer) write)
+    {
+        var (request, buffer) = write;
+        var slot = _slot!;
+        await slot.Gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (slot.DeferredSense is not null)
+            {
+                if (!slot.DeferredDropLogged)
+                {
+                    slot.DeferredDropLogged = true;
+                    _server.Log.Write(LogLevel.Info,
+                        $"{Name}: drive {slot.Name}: buffered Writes after the deferred unit check are dropped until the next Ccw");
+                }
+
+                return;
+            }
+
+            var tape = slot.Drive.Tape;
+            EndReadAheadBatch(slot, tape);
+            StartProgramIfNeeded(slot, request.Sequence == 0);
+            var device = slot.Drive.Device;
+            var result = device.Execute(in request, buffer.AsSpan(0, request.Count));
+            if (result != new CcwResult(UnitStatus.ChannelEndDeviceEnd, 0))
+            {
+                tape?.MarkDeferredUnitCheck();
+                var sense = device.Sense.ToArray();
+                if (sense.Length > 0)
+                {
+                    sense[0] |= SenseBuilder.Sense0DeferredUnitCheck;
+                }
+
+                slot.DeferredSense = sense;
+                _server.Log.Write(LogLevel.Warning,
+                    $"{Name}: drive {slot.Name}: buffered Write of {request.Count} bytes ended with status {(byte)result.Status:X2}, "
+                    + $"residual {result.Residual}, sense {Convert.ToHexString(sense)}; deferred unit check at the next Ccw");
+            }
+        }
+        finally
+        {
+            slot.Gate.Release();
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// ReadAheadEnd (§5.2): moves the drive back over the blocks the host did not use and, for flag 01,
+    /// starts a new channel program as a Ccw with sequence number 0 would have.
+    /// </summary>
+    private async Task OnReadAheadEndAsync(ReadAheadEndMessage end)
+    {
+        var slot = _slot!;
+        var tape = slot.Drive.Tape;
+        await slot.Gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var outstanding = tape?.ReadAheadBlocks ?? 0;
+            if (outstanding == 0)
+            {
+                if (end.UnusedBlocks > 0)
+                {
+                    // A server restart, or a mount the host had not heard of yet, ended the batch.
+                    _server.Log.Write(LogLevel.Info,
+                        $"{Name}: drive {slot.Name}: ReadAheadEnd with {end.UnusedBlocks} unused blocks, but no batch is known; ignored");
+                }
+            }
+            else if (end.UnusedBlocks > (uint)outstanding)
+            {
+                throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
+                    $"ReadAheadEnd with {end.UnusedBlocks} unused blocks, the last batch had {outstanding}");
+            }
+            else
+            {
+                tape!.UndoReadAhead((int)end.UnusedBlocks);
+                slot.ReadAheadWindow = end.UnusedBlocks > 0
+                    ? DriveSlot.InitialReadAheadWindow
+                    : Math.Min(slot.ReadAheadWindow * 2, DriveSlot.MaxReadAheadWindow);
+                tape.EndReadAhead();
+            }
+
+            if ((end.Flags & ReadAheadEndFlags.ProgramStarted) != 0)
+            {
+                StartProgramIfNeeded(slot, sequenceZero: true);
+                tape?.ResetChannelProgramSettings();
+            }
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
     }
 
     private async Task OnMountAsync(MountMessage mount)
@@ -701,6 +961,9 @@ internal sealed class Connection
             }
         }
     }
+
+    private const byte WriteCommand = 0x01;
+    private const byte ReadCommand = 0x02;
 
     private readonly record struct OutgoingFrame(byte[] Buffer, int Length);
 }

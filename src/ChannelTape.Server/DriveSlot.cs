@@ -22,8 +22,30 @@ internal sealed class DriveSlot
     /// <summary>Held while the drive is used: a CCW, a mount, a query, closing the volume.</summary>
     public SemaphoreSlim Gate => Drive.Gate;
 
+    /// <summary>Blocks in the first read-ahead batch, and again after a batch was not used up (docs/protocol.md §5.2).</summary>
+    public const int InitialReadAheadWindow = 4;
+    /// <summary>Most blocks in one read-ahead batch (§5.2).</summary>
+    public const int MaxReadAheadWindow = 1024;
+    /// <summary>Most data bytes in one read-ahead batch (§5.2: 1 MiB).</summary>
+    public const int MaxReadAheadBytes = 1024 * 1024;
+
     /// <summary>The connection whose channel program is open (StartChannelProgram called, EndChannelProgram not); guarded by <see cref="Gate"/>.</summary>
     public Connection? ProgramOwner { get; set; }
+
+    /// <summary>
+    /// Blocks the next read-ahead batch may hold: doubles each time a batch was used up, back to
+    /// <see cref="InitialReadAheadWindow"/> when one was not. The drive's, not a connection's; guarded by <see cref="Gate"/>.
+    /// </summary>
+    public int ReadAheadWindow { get; set; } = InitialReadAheadWindow;
+
+    /// <summary>
+    /// Sense of a buffered Write that failed (deferred unit check, §5.1), reported at the next Ccw; null
+    /// when none. The drive's, so a host that reconnects still learns of it; guarded by <see cref="Gate"/>.
+    /// </summary>
+    public byte[]? DeferredSense { get; set; }
+
+    /// <summary>A BufferedCcw dropped because of <see cref="DeferredSense"/> has been logged.</summary>
+    public bool DeferredDropLogged { get; set; }
 
     public Connection? Owner
     {

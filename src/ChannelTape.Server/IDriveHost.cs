@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using ChannelTape.Channel;
+using ChannelTape.Device;
 
 namespace ChannelTape.Server;
 
@@ -59,4 +60,11 @@ public interface IServedDrive
 
     /// <summary>Flushes and closes the volume (server shutdown).</summary>
     void CloseVolume();
+
+    /// <summary>
+    /// The tape drive behind <see cref="Device"/>, for write-behind and read-ahead (docs/protocol.md §5:
+    /// write credit, read-ahead batches, deferred unit check); null for a drive without tape meaning,
+    /// which then gets no credit and sends no read-ahead.
+    /// </summary>
+    TapeDrive? Tape => null;
 }

@@ -111,6 +111,8 @@ public sealed class LibraryDriveHost : IDriveHost, IDisposable
 
         public TapeDrive TapeDrive { get; } = drive;
 
+        public TapeDrive? Tape => TapeDrive;
+
         public string AttachedHost { get; private set; } = "local";
 
         public IChannelDevice Device => device;

@@ -30,6 +30,12 @@ public sealed record TapeServerOptions
     /// <summary>Socket send buffer size for accepted connections; null = the system default.</summary>
     public int? SocketSendBufferSize { get; init; }
 
+    /// <summary>Features granted to a host that asks for them (docs/protocol.md §5); <c>ctape serve</c> grants both.</summary>
+    public ProtocolFeatures Features { get; init; } = ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead;
+
+    /// <summary>Largest write credit given at a time (§5.1: 8 MiB, one round trip per 8 MiB written).</summary>
+    public long WriteCreditLimit { get; init; } = 8 * 1024 * 1024;
+
     /// <summary>Server name and version sent in HelloReply.</summary>
     public string ServerName { get; init; } =
         $"ChannelTape {typeof(TapeServerOptions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0"}";

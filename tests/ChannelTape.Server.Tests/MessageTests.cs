@@ -15,7 +15,12 @@ public class MessageTests
     private static readonly Dictionary<string, (IMessage Message, Func<byte[], object> Parse, int FixedSize)> s_messages = new()
     {
         ["Hello"] = (new HelloMessage(65_792, "hdtctape 3.13"), b => HelloMessage.Parse(b), HelloMessage.FixedSize),
+        ["Hello asking for features"] = (new HelloMessage(0, "hdt", ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead),
+            b => HelloMessage.Parse(b), HelloMessage.FixedSize),
         ["HelloReply"] = (new HelloReplyMessage(1, 2_097_408, "ChannelTape 1.0"), b => HelloReplyMessage.Parse(b), HelloReplyMessage.FixedSize),
+        ["HelloReply granting features"] = (new HelloReplyMessage(1, 65_792, "ChannelTape", ProtocolFeatures.ReadAhead),
+            b => HelloReplyMessage.Parse(b), HelloReplyMessage.FixedSize),
+        ["ReadAheadEnd"] = (new ReadAheadEndMessage(0x0102_0304, ReadAheadEndFlags.ProgramStarted), b => ReadAheadEndMessage.Parse(b), ReadAheadEndMessage.FixedSize),
         ["Attach"] = (new AttachMessage(0x0580, 0x3490, AttachFlags.TakeOver, "/tapes/a.aws ro maxsizeK=100"), b => AttachMessage.Parse(b), AttachMessage.FixedSize),
         ["AttachReply"] = (new AttachReplyMessage(AttachResult.Attached, 0x3490, [0xFF, 0x34, 0x90, 0x50, 0x34, 0x90, 0x50], 32,
             ImmediateCommandMap.Build(op => op is 0x03 or 0x07 or 0x0F), true, "T00001 [1:00000003] IBM 3490 R/W"),
@@ -89,10 +94,145 @@ public class MessageTests
     [Fact]
     public void Hello_has_the_documented_layout()
     {
-        var frame = FrameWriter.ToArray(new HelloMessage(0, "hdt"));
+        var frame = FrameWriter.ToArray(new HelloMessage(0, "hdt", ProtocolFeatures.ReadAhead));
 
-        byte[] expected = [0x00, 0x00, 0x00, 0x10, 0x01, 0x43, 0x54, 0x41, 0x50, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, (byte)'h', (byte)'d', (byte)'t'];
+        byte[] expected = [0x00, 0x00, 0x00, 0x14, 0x01, 0x43, 0x54, 0x41, 0x50, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, (byte)'h', (byte)'d', (byte)'t',
+            0x00, 0x00, 0x00, 0x02];
         Assert.Equal(expected, frame);
+    }
+
+    [Fact]
+    public void Hello_and_HelloReply_without_the_features_field_ask_and_grant_none()
+    {
+        // A peer from before docs/protocol.md §5 ends both messages after the name.
+        byte[] hello = [0x43, 0x54, 0x41, 0x50, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, (byte)'h', (byte)'d', (byte)'t'];
+        byte[] reply = [0x00, 0x01, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, (byte)'s'];
+
+        Assert.Equal(new HelloMessage(0, "hdt"), HelloMessage.Parse(hello));
+        Assert.Equal(new HelloReplyMessage(1, 65_792, "s"), HelloReplyMessage.Parse(reply));
+    }
+
+    [Fact]
+    public void A_features_field_cut_short_is_malformed()
+    {
+        var hello = FrameWriter.ToArray(new HelloMessage(0, "hdt", ProtocolFeatures.WriteBehind))[Frame.HeaderSize..];
+        var reply = FrameWriter.ToArray(new HelloReplyMessage(1, 0, "s", ProtocolFeatures.WriteBehind))[Frame.HeaderSize..];
+
+        for (var cut = 1; cut < FeatureField.Size; cut++)
+        {
+            Assert.Equal(ProtocolErrorCode.MalformedFrame, Assert.Throws<ProtocolException>(() => HelloMessage.Parse(hello[..^cut])).Code);
+            Assert.Equal(ProtocolErrorCode.MalformedFrame, Assert.Throws<ProtocolException>(() => HelloReplyMessage.Parse(reply[..^cut])).Code);
+        }
+    }
+
+    [Fact]
+    public void CcwReply_with_a_write_credit_carries_it_between_sense_and_data()
+    {
+        byte[] sense = Enumerable.Range(1, 24).Select(i => (byte)i).ToArray();
+        byte[] data = [7, 7];
+        var frame = FrameWriter.ToArray(new CcwReplyMessage(UnitStatus.ChannelEndDeviceEnd | UnitStatus.UnitCheck,
+            CcwReplyFlags.WriteCredit | CcwReplyFlags.More, 3, sense, data, 0x0080_0000));
+
+        var body = frame[Frame.HeaderSize..];
+        Assert.Equal(0x03, body[CcwReplyMessage.FlagsOffset]);
+        Assert.Equal([0x00, 0x80, 0x00, 0x00], body[(7 + 24)..(7 + 24 + 4)]);
+        Assert.Equal(data, body[(7 + 24 + 4)..]);
+        var parsed = CcwReplyMessage.Parse(body);
+        Assert.True(parsed.HasWriteCredit);
+        Assert.Equal(0x0080_0000u, parsed.WriteCredit);
+        Assert.Equal(sense, parsed.Sense.ToArray());
+        Assert.Equal(data, parsed.Data.ToArray());
+        for (var length = 0; length < 7 + 24 + 4; length++)
+        {
+            Assert.Equal(ProtocolErrorCode.MalformedFrame, Assert.Throws<ProtocolException>(() => CcwReplyMessage.Parse(body[..length])).Code);
+        }
+    }
+
+    [Fact]
+    public void CcwReply_without_the_credit_flag_has_no_credit_and_writes_none()
+    {
+        var frame = FrameWriter.ToArray(new CcwReplyMessage(UnitStatus.ChannelEndDeviceEnd, CcwReplyFlags.None, 0, default, [1, 2], writeCredit: 99));
+
+        Assert.Equal([0x08 | 0x04, 0x00, 0, 0, 0, 0, 0, 1, 2], frame[Frame.HeaderSize..]);
+        var parsed = CcwReplyMessage.Parse(frame[Frame.HeaderSize..]);
+        Assert.False(parsed.HasWriteCredit);
+        Assert.Equal(0u, parsed.WriteCredit);
+    }
+
+    [Fact]
+    public void BufferedCcw_has_the_Ccw_layout_under_its_own_type_and_needs_its_data()
+    {
+        byte[] data = [1, 2, 3];
+        var frame = FrameWriter.ToArray(new BufferedCcwMessage(new CcwMessage(0x01, CcwFlags.ChainCommand, CcwFlags.ChainCommand, 0x01, 4, 3, data)));
+
+        Assert.Equal(0x24, frame[Frame.TypeOffset]);
+        Assert.Equal([0x01, 0x40, 0x40, 0x01, 0, 0, 0, 4, 0, 0, 0, 3, 1, 2, 3], frame[Frame.HeaderSize..]);
+        var parsed = BufferedCcwMessage.Parse(frame[Frame.HeaderSize..]).Ccw;
+        Assert.Equal((byte)0x01, parsed.Command);
+        Assert.Equal(4u, parsed.Sequence);
+        Assert.Equal(data, parsed.Data.ToArray());
+
+        var body = frame[Frame.HeaderSize..];
+        for (var length = 0; length < body.Length; length++)
+        {
+            // Short fixed fields, data shorter than the count, and no data at all are all malformed.
+            Assert.Equal(ProtocolErrorCode.MalformedFrame, Assert.Throws<ProtocolException>(() => BufferedCcwMessage.Parse(body[..length])).Code);
+        }
+    }
+
+    [Fact]
+    public void ReadAhead_round_trips_blocks_with_their_true_length_and_at_most_65535_bytes_each()
+    {
+        var big = Enumerable.Range(0, 70_000).Select(i => (byte)(i * 7)).ToArray();
+        byte[] small = [0xC1, 0xC2];
+        var entries = new byte[ReadAheadMessage.EntrySize(big.Length) + ReadAheadMessage.EntrySize(small.Length)];
+        var used = ReadAheadMessage.WriteEntry(entries, big.Length, big);
+        used += ReadAheadMessage.WriteEntry(entries.AsSpan(used), small.Length, small);
+        Assert.Equal(entries.Length, used);
+
+        var frame = FrameWriter.ToArray(new ReadAheadMessage(2, entries));
+
+        var body = frame[Frame.HeaderSize..];
+        Assert.Equal(0x25, frame[Frame.TypeOffset]);
+        Assert.Equal([0x00, 0x02, 0x00, 0x01, 0x11, 0x70], body[..6]);
+        var blocks = new List<(uint Length, byte[] Data)>();
+        foreach (var block in ReadAheadMessage.Parse(body))
+        {
+            blocks.Add((block.Length, block.Data.ToArray()));
+        }
+
+        Assert.Equal(2, blocks.Count);
+        Assert.Equal(70_000u, blocks[0].Length);
+        Assert.Equal(big[..65535], blocks[0].Data);
+        Assert.Equal(2u, blocks[1].Length);
+        Assert.Equal(small, blocks[1].Data);
+    }
+
+    [Fact]
+    public void ReadAhead_that_is_empty_cut_short_or_has_bytes_left_over_is_malformed()
+    {
+        var entries = new byte[ReadAheadMessage.EntrySize(3)];
+        ReadAheadMessage.WriteEntry(entries, 3, [1, 2, 3]);
+        var body = FrameWriter.ToArray(new ReadAheadMessage(1, entries))[Frame.HeaderSize..];
+
+        for (var length = 0; length < body.Length; length++)
+        {
+            Assert.Equal(ProtocolErrorCode.MalformedFrame, Assert.Throws<ProtocolException>(() => ReadAheadMessage.Parse(body[..length])).Code);
+        }
+
+        Assert.Equal(ProtocolErrorCode.MalformedFrame, Assert.Throws<ProtocolException>(() => ReadAheadMessage.Parse([.. body, 0])).Code);
+        Assert.Equal(ProtocolErrorCode.MalformedFrame, Assert.Throws<ProtocolException>(() => ReadAheadMessage.Parse([0, 0])).Code);
+        Assert.Equal(ProtocolErrorCode.MalformedFrame, Assert.Throws<ProtocolException>(() => ReadAheadMessage.Parse([0, 2, .. body[2..]])).Code);
+    }
+
+    [Fact]
+    public void Every_type_of_section_5_is_known()
+    {
+        Assert.True(MessageTypes.IsKnown(0x24));
+        Assert.True(MessageTypes.IsKnown(0x25));
+        Assert.True(MessageTypes.IsKnown(0x26));
+        Assert.False(MessageTypes.IsKnown(0x23));
+        Assert.False(MessageTypes.IsKnown(0x27));
     }
 
     [Fact]

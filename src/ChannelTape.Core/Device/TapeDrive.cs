@@ -66,6 +66,8 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
 
     private ITapeMedia? _media;
     private byte[] _blockBuffer = [];
+    // Lengths of the blocks read ahead for the host and not yet known to be used (protocol §5.2).
+    private readonly List<int> _readAhead = [];
     private bool _sensePending;
     private bool _fenced;
     private bool _supervisorInhibit;
@@ -234,18 +236,132 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
 
     public void Dispose() => RemoveVolume();
 
+    // ---- write-behind and read-ahead (docs/protocol.md §5) ------------------------------------
+
+    /// <summary>
+    /// Bytes of Writes (<see cref="WriteAllowance"/> units: length + 32 per block) the host may
+    /// acknowledge on its own, at most <paramref name="limit"/>: 0 unless a Write would now pass every
+    /// check of <see cref="Write"/> and end with exactly CE+DE (a volume loaded, not fenced, not write
+    /// protected, tape-write-immediate off, so no flush can fail), and no run of Writes within the
+    /// credit reaches the end-of-tape warning (no UX; §2.1, media WriteAllowanceBeforeWarning).
+    /// IBM 3490 Hardware Reference, "Buffered write mode": a 3490 acknowledges into its buffer the same way.
+    /// </summary>
+    public long WriteCredit(long limit)
+    {
+        if (_media is not { } media || _fenced || IsWriteProtected(media) || _writeImmediate || media.IsPastEarlyWarning)
+        {
+            return 0;
+        }
+
+        var allowance = media.WriteAllowanceBeforeWarning;
+        return Math.Clamp(allowance < 0 ? limit : allowance, 0, Math.Max(limit, 0));
+    }
+
+    /// <summary>Blocks read ahead for the host (<see cref="TryReadAhead"/>) since the last CCW, mount or unload.</summary>
+    public int ReadAheadBlocks => _readAhead.Count;
+
+    /// <summary>
+    /// Reads the next block for the host's read-ahead batch, only if it is a data block longer than 0
+    /// that a Read would now return with CE+DE (a volume loaded, not fenced): copies
+    /// <c>min(length, destination.Length)</c> bytes and gives the block's true length. Anything else (tape
+    /// mark, end of data, a zero-length block, an unreadable block) leaves the position as it was and
+    /// changes nothing else: no sense, no pending sense, no counters (protocol §5.2). Counted as read.
+    /// </summary>
+    public bool TryReadAhead(Span<byte> destination, out int length)
+    {
+        length = 0;
+        if (_media is not { } media || _fenced)
+        {
+            return false;
+        }
+
+        var before = media.Position.BlockNumber;
+        var block = BlockBuffer(media);
+        var status = media.ReadForward(block, out var read);
+        if (status != MediaStatus.Ok || read == 0)
+        {
+            if (media.Position.BlockNumber != before)
+            {
+                // Only a tape mark (or a zero-length block, read as one) moves; it is passed and indexed, so Locate is exact.
+                media.Locate(before);
+            }
+
+            return false;
+        }
+
+        Counters.BlocksRead++;
+        Counters.BytesRead += read;
+        _readAhead.Add(read);
+        block.AsSpan(0, Math.Min(read, destination.Length)).CopyTo(destination);
+        length = read;
+        return true;
+    }
+
+    /// <summary>
+    /// Moves back over the last <paramref name="blocks"/> blocks read ahead, which the host did not use:
+    /// they count as never read, and the next Read returns the first of them (protocol §5.2 ReadAheadEnd).
+    /// </summary>
+    public void UndoReadAhead(int blocks)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(blocks);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(blocks, _readAhead.Count);
+        if (blocks == 0 || _media is not { } media)
+        {
+            return;
+        }
+
+        for (var i = _readAhead.Count - blocks; i < _readAhead.Count; i++)
+        {
+            Counters.BlocksRead--;
+            Counters.BytesRead -= _readAhead[i];
+        }
+
+        _readAhead.RemoveRange(_readAhead.Count - blocks, blocks);
+        if (media.Locate(media.Position.BlockNumber - blocks) != MediaStatus.Ok)
+        {
+            _fenced = true; // position lost, as after a failed Locate Block (§1.5)
+        }
+    }
+
+    /// <summary>Forgets the read-ahead batch: the host used it up (or a mount or unload ended it).</summary>
+    public void EndReadAhead() => _readAhead.Clear();
+
+    /// <summary>
+    /// A buffered Write failed after the host had acknowledged it (protocol §5.1): the pending sense
+    /// gets sense byte 0 bit 02, deferred unit check (IBM 3490 Hardware Reference, "Deferred unit
+    /// check"), so the next Sense returns it.
+    /// </summary>
+    public void MarkDeferredUnitCheck()
+    {
+        _sense[0] |= SenseBuilder.Sense0DeferredUnitCheck;
+        _sensePending = true;
+    }
+
+    /// <summary>
+    /// What starting a channel program resets (§1.1 step 1): Mode Set settings (supervisor inhibit,
+    /// tape-write-immediate) and prepared subsystem data last one channel program. Execute does this
+    /// at sequence number 0; a host that answered such a Read itself (protocol §5.2) asks for it.
+    /// </summary>
+    public void ResetChannelProgramSettings()
+    {
+        _supervisorInhibit = false;
+        _writeImmediate = false;
+        _subsystemDataLength = 0;
+    }
+
     public CcwResult Execute(in CcwRequest request, Span<byte> buffer)
     {
         Counters.Ccws++;
         int count = Math.Clamp(request.Count, 0, MaxCcwCount);
         byte code = request.Command;
 
+        // Protocol §5.2: a CCW that reaches the drive means the host used up its read-ahead batch.
+        _readAhead.Clear();
+
         // §1.1 step 1: Mode Set settings and prepared subsystem data last one channel program.
         if (request.Sequence == 0)
         {
-            _supervisorInhibit = false;
-            _writeImmediate = false;
-            _subsystemDataLength = 0;
+            ResetChannelProgramSettings();
         }
 
         // §1.1 step 2: data-chained continuation of an input command.
@@ -1219,6 +1335,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
 
     private void ResetVolumeState()
     {
+        _readAhead.Clear(); // a mount or unload ends the read-ahead batch (protocol §5.2)
         _fenced = false;
         _logicalWriteProtect = false;
         _chainRemaining = 0;

@@ -29,6 +29,9 @@ internal sealed class AwsTapeMedia : TapeMediaBase
         ? Options.MaxSize > 0 && CurrentOffset + Options.EotMargin > Options.MaxSize
         : PassedEotByPosition(CurrentOffset);
 
+    /// <summary>Blocks are cut into chunks of at most ChunkSize bytes, a 6-byte header each (AWS and HET alike).</summary>
+    public override long WriteAllowanceBeforeWarning => AllowanceBeforeWarning(Options.ChunkSize, AwsBlockHeader.Size);
+
     /// <summary>
     /// Walks one block. AWS (awstape.c read_awstape): end of file at a header is end of data, a
     /// partial header or partial data is a short block, a tape mark flag on a chunk with data or

@@ -21,6 +21,9 @@ internal sealed class FakeTapeMedia : TapeMediaBase
     /// <summary>faketape.c passedeot_faketape: as AWS.</summary>
     public override bool IsPastEarlyWarning => PassedEotByPosition(CurrentOffset);
 
+    /// <summary>One 12-byte header per block of at most 65535 bytes.</summary>
+    public override long WriteAllowanceBeforeWarning => AllowanceBeforeWarning(FakeTapeMaxBlockSize, FakeTapeBlockHeader.Size);
+
     /// <summary>
     /// faketape.c read_faketape: end of file at a header is end of data, a partial header or
     /// partial data a short block, a damaged header (XOR mismatch, not hex) a data check.

@@ -67,6 +67,14 @@ public interface ITapeMedia : IDisposable
     /// <summary>True after a successful write, tape mark or erase gap past the end-of-tape warning point (§6.5).</summary>
     bool IsPastEarlyWarning { get; }
 
+    /// <summary>
+    /// Room before the end-of-tape warning, in <see cref="WriteAllowance"/> units (block length + 32 per
+    /// block): any run of Writes from the current position that adds up to at most this is taken and
+    /// ends before the warning point (no unit exception, no end of tape). -1 when the volume has no
+    /// capacity (<c>maxsize</c> 0). Host disk space is not counted (docs/protocol.md §5.1).
+    /// </summary>
+    long WriteAllowanceBeforeWarning { get; }
+
     /// <summary>Reads the next block into <paramref name="buffer"/> and returns its length in <paramref name="length"/>.</summary>
     MediaStatus ReadForward(Span<byte> buffer, out int length);
 

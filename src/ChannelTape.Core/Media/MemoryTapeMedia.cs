@@ -70,6 +70,10 @@ public sealed class MemoryTapeMedia : ITapeMedia
     /// </summary>
     public bool IsPastEarlyWarning => MaxSize > 0 && _offset > 0 && _offset + EotMargin > MaxSize;
 
+    /// <summary>As an AWS file with 65535-byte chunks: room up to maxsize - eotmargin (see <see cref="WriteAllowance"/>).</summary>
+    public long WriteAllowanceBeforeWarning =>
+        MaxSize > 0 ? WriteAllowance.Fitting(MaxSize - Math.Max(EotMargin, 0) - _offset, ChunkSize, HeaderSize) : -1;
+
     /// <summary>Blocks and tape marks on the volume (null = tape mark), for tests and inspection.</summary>
     public IReadOnlyList<byte[]?> Entries => _entries;
 

@@ -70,6 +70,7 @@ internal abstract class TapeMediaBase : ITapeMedia
     public virtual int MaxBlockSize => MaximumBlockSize;
     public long ImageSize => FileLength;
     public abstract bool IsPastEarlyWarning { get; }
+    public abstract long WriteAllowanceBeforeWarning { get; }
 
     public TapePosition Position => new(_block, Index.FileNumberAt(_block), Index.OffsetOf(_block));
 
@@ -449,6 +450,20 @@ internal abstract class TapeMediaBase : ITapeMedia
             FileLength = SafeLength();
             return false;
         }
+    }
+
+    /// <summary>
+    /// <see cref="ITapeMedia.WriteAllowanceBeforeWarning"/> for a format with <paramref name="headerSize"/>-byte
+    /// headers per chunk of at most <paramref name="chunkSize"/> bytes: the image may grow up to
+    /// maxsize - eotmargin, the last offset that is not past the warning (awstape.c passedeot_awstape,
+    /// hettape.c passedeot_het); writes are refused only later (at maxsize).
+    /// </summary>
+    protected long AllowanceBeforeWarning(int chunkSize, int headerSize)
+    {
+        if (Options.MaxSize <= 0)
+            return -1;
+        long room = Options.MaxSize - Math.Max(Options.EotMargin, 0) - CurrentOffset;
+        return WriteAllowance.Fitting(room, chunkSize, headerSize);
     }
 
     /// <summary>AWS/FakeTape end-of-tape warning (awstape.c passedeot_awstape): past load point and within eotmargin of maxsize.</summary>

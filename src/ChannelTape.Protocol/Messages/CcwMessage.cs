@@ -59,11 +59,14 @@ public readonly ref struct CcwMessage : IMessage<CcwMessage>
     }
 
     /// <summary>Parses a body; data present must be exactly <see cref="Count"/> bytes.</summary>
-    public static CcwMessage Parse(ReadOnlySpan<byte> body)
+    public static CcwMessage Parse(ReadOnlySpan<byte> body) => ParseBody(body, FrameType);
+
+    /// <summary>Parses a Ccw body carried by a frame of <paramref name="type"/> (Ccw, BufferedCcw) for its messages.</summary>
+    internal static CcwMessage ParseBody(ReadOnlySpan<byte> body, MessageType type)
     {
         if (body.Length < FixedSize)
         {
-            throw ProtocolException.Short(FrameType, FixedSize, body.Length);
+            throw ProtocolException.Short(type, FixedSize, body.Length);
         }
 
         var count = BinaryPrimitives.ReadUInt32BigEndian(body[CountOffset..]);
@@ -71,7 +74,7 @@ public readonly ref struct CcwMessage : IMessage<CcwMessage>
         if (data.Length != 0 && (uint)data.Length != count)
         {
             throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
-                $"Ccw carries {data.Length} data bytes for a count of {count} (must be 0 or the count)");
+                $"{type} carries {data.Length} data bytes for a count of {count} (must be 0 or the count)");
         }
 
         return new CcwMessage(

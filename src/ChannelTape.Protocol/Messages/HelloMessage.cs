@@ -2,8 +2,12 @@ using System.Buffers.Binary;
 
 namespace ChannelTape.Protocol.Messages;
 
-/// <summary>Hello (<c>01</c>), host -> server: magic, version, largest frame the host accepts, host name.</summary>
-public readonly record struct HelloMessage(uint Magic, ushort Version, uint MaxFrameLength, string HostName)
+/// <summary>
+/// Hello (<c>01</c>), host -> server: magic, version, largest frame the host accepts, host name, and the
+/// features it asks for (optional on the wire: absent = none; docs/protocol.md §5). Always written.
+/// </summary>
+public readonly record struct HelloMessage(uint Magic, ushort Version, uint MaxFrameLength, string HostName,
+    ProtocolFeatures Features = ProtocolFeatures.None)
     : IMessage<HelloMessage>
 {
     /// <summary>ASCII <c>CTAP</c>.</summary>
@@ -18,8 +22,8 @@ public readonly record struct HelloMessage(uint Magic, ushort Version, uint MaxF
     public const int FixedSize = HostNameOffset + WireString.LengthSize;
 
     /// <summary>A Hello with the right magic and version.</summary>
-    public HelloMessage(uint maxFrameLength, string hostName)
-        : this(ExpectedMagic, CurrentVersion, maxFrameLength, hostName)
+    public HelloMessage(uint maxFrameLength, string hostName, ProtocolFeatures features = ProtocolFeatures.None)
+        : this(ExpectedMagic, CurrentVersion, maxFrameLength, hostName, features)
     {
     }
 
@@ -27,14 +31,15 @@ public readonly record struct HelloMessage(uint Magic, ushort Version, uint MaxF
 
     public MessageType Type => FrameType;
 
-    public int BodyLength => HostNameOffset + WireString.SizeOf(HostName);
+    public int BodyLength => HostNameOffset + WireString.SizeOf(HostName) + FeatureField.Size;
 
     public void WriteBody(Span<byte> destination)
     {
         BinaryPrimitives.WriteUInt32BigEndian(destination[MagicOffset..], Magic);
         BinaryPrimitives.WriteUInt16BigEndian(destination[VersionOffset..], Version);
         BinaryPrimitives.WriteUInt32BigEndian(destination[MaxFrameLengthOffset..], MaxFrameLength);
-        WireString.Write(destination[HostNameOffset..], HostName);
+        var nameSize = WireString.Write(destination[HostNameOffset..], HostName);
+        FeatureField.Write(destination[(HostNameOffset + nameSize)..], Features);
     }
 
     public static HelloMessage Parse(ReadOnlySpan<byte> body)
@@ -44,10 +49,12 @@ public readonly record struct HelloMessage(uint Magic, ushort Version, uint MaxF
             throw ProtocolException.Short(FrameType, FixedSize, body.Length);
         }
 
+        var hostName = WireString.Read(body[HostNameOffset..], FrameType, out var nameSize);
         return new HelloMessage(
             BinaryPrimitives.ReadUInt32BigEndian(body[MagicOffset..]),
             BinaryPrimitives.ReadUInt16BigEndian(body[VersionOffset..]),
             BinaryPrimitives.ReadUInt32BigEndian(body[MaxFrameLengthOffset..]),
-            WireString.Read(body[HostNameOffset..], FrameType, out _));
+            hostName,
+            FeatureField.Read(body[(HostNameOffset + nameSize)..], FrameType));
     }
 }

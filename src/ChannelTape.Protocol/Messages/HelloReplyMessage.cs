@@ -2,8 +2,12 @@ using System.Buffers.Binary;
 
 namespace ChannelTape.Protocol.Messages;
 
-/// <summary>HelloReply (<c>02</c>), server -> host: version spoken and the connection's maximum frame length.</summary>
-public readonly record struct HelloReplyMessage(ushort Version, uint MaxFrameLength, string ServerName)
+/// <summary>
+/// HelloReply (<c>02</c>), server -> host: version spoken, the connection's maximum frame length, server
+/// name, and the features in effect (optional on the wire: absent = none; docs/protocol.md §5). Always written.
+/// </summary>
+public readonly record struct HelloReplyMessage(ushort Version, uint MaxFrameLength, string ServerName,
+    ProtocolFeatures Features = ProtocolFeatures.None)
     : IMessage<HelloReplyMessage>
 {
     public const int VersionOffset = 0;
@@ -15,13 +19,14 @@ public readonly record struct HelloReplyMessage(ushort Version, uint MaxFrameLen
 
     public MessageType Type => FrameType;
 
-    public int BodyLength => ServerNameOffset + WireString.SizeOf(ServerName);
+    public int BodyLength => ServerNameOffset + WireString.SizeOf(ServerName) + FeatureField.Size;
 
     public void WriteBody(Span<byte> destination)
     {
         BinaryPrimitives.WriteUInt16BigEndian(destination[VersionOffset..], Version);
         BinaryPrimitives.WriteUInt32BigEndian(destination[MaxFrameLengthOffset..], MaxFrameLength);
-        WireString.Write(destination[ServerNameOffset..], ServerName);
+        var nameSize = WireString.Write(destination[ServerNameOffset..], ServerName);
+        FeatureField.Write(destination[(ServerNameOffset + nameSize)..], Features);
     }
 
     public static HelloReplyMessage Parse(ReadOnlySpan<byte> body)
@@ -31,9 +36,11 @@ public readonly record struct HelloReplyMessage(ushort Version, uint MaxFrameLen
             throw ProtocolException.Short(FrameType, FixedSize, body.Length);
         }
 
+        var serverName = WireString.Read(body[ServerNameOffset..], FrameType, out var nameSize);
         return new HelloReplyMessage(
             BinaryPrimitives.ReadUInt16BigEndian(body[VersionOffset..]),
             BinaryPrimitives.ReadUInt32BigEndian(body[MaxFrameLengthOffset..]),
-            WireString.Read(body[ServerNameOffset..], FrameType, out _));
+            serverName,
+            FeatureField.Read(body[(ServerNameOffset + nameSize)..], FrameType));
     }
 }

@@ -1,0 +1,481 @@
+using System.Buffers.Binary;
+using System.Net;
+using ChannelTape.Channel;
+using ChannelTape.Device;
+using ChannelTape.Library.Configuration;
+using ChannelTape.Media;
+using ChannelTape.Protocol;
+using ChannelTape.Protocol.Messages;
+using ChannelTape.Server.Tests.Support;
+
+namespace ChannelTape.Server.Tests;
+
+/// <summary>
+/// Write-behind and read-ahead (docs/protocol.md §5) against the real drives (TapeDrive, image files),
+/// spoken in raw frames as the Hercules module speaks them.
+/// </summary>
+public sealed class StreamingTests : IAsyncDisposable
+{
+    private const byte Write = 0x01, Read = 0x02, NoOperation = 0x03, Sense = 0x04, Rewind = 0x07, WriteTapeMark = 0x1F,
+        ReadBlockId = 0x22, ModeSet = 0xDB;
+    private const ProtocolFeatures Both = ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead;
+    private const UnitStatus CeDe = UnitStatus.ChannelEndDeviceEnd;
+    private readonly string _directory = Directory.CreateTempSubdirectory("ctape-stream-").FullName;
+    private readonly List<IAsyncDisposable> _servers = [];
+    private readonly List<IDisposable> _disposables = [];
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var server in _servers)
+        {
+            await server.DisposeAsync();
+        }
+
+        foreach (var disposable in _disposables)
+        {
+            disposable.Dispose();
+        }
+
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Hello_without_the_features_field_gets_none_and_the_conversation_of_sections_1_to_4()
+    {
+        var (server, _, _) = Start();
+        var image = Image("old.aws", Blocks(10));
+        using var peer = await RawPeer.ConnectAsync(server.LocalEndPoint);
+        // A Hello from before §5: the host name ends the body.
+        byte[] body = [0x43, 0x54, 0x41, 0x50, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, (byte)'o', (byte)'l', (byte)'d'];
+        await peer.SendAsync([.. BigEndian((uint)body.Length + 1), 0x01, .. body]);
+
+        var reply = HelloReplyMessage.Parse(await peer.ExpectAsync(MessageType.HelloReply));
+
+        Assert.Equal(ProtocolFeatures.None, reply.Features);
+        Assert.Equal(AttachResult.Attached, (await peer.AttachAsync(0x0580, image)).Result);
+        var read = await CcwAsync(peer, Read, 0, count: 1000);
+        Assert.Equal(CeDe, read.Status);
+        Assert.False(read.HasCredit);
+        Assert.Empty(read.ReadAhead);
+        var write = await CcwAsync(peer, Write, 1, data: new byte[100]);
+        Assert.Equal(CeDe, write.Status);
+        Assert.False(write.HasCredit);
+        // Nothing else was queued: the next frame is the Pong.
+        await peer.SendAsync(FrameWriter.ToArray(new PingMessage(7)));
+        Assert.Equal(7ul, PongMessage.Parse(await ExpectSkippingUnsolicitedAsync(peer, MessageType.Pong)).Token);
+    }
+
+    [Fact]
+    public async Task Buffered_writes_within_the_credit_all_reach_the_image_before_the_next_Ccw_answers()
+    {
+        var (server, _, _) = Start();
+        var image = Image("wb.aws", []);
+        using var peer = await ConnectAsync(server, Both, Both, image);
+
+        var first = await CcwAsync(peer, Write, 0, data: Block(0, 100));
+
+        Assert.Equal(CeDe, first.Status);
+        Assert.True(first.HasCredit);
+        Assert.InRange(first.Credit, 1u, 8u * 1024 * 1024);
+        var credit = (long)first.Credit;
+        for (var i = 1; i <= 200; i++)
+        {
+            var block = Block(i, 1000 + i);
+            credit -= block.Length + WriteAllowance.PerBlock;
+            Assert.True(credit >= 0);
+            await SendBufferedAsync(peer, Write, (uint)i, block);
+        }
+
+        var mark = await CcwAsync(peer, WriteTapeMark, 201);
+        Assert.Equal(CeDe, mark.Status);
+        Assert.True(mark.Credit > 0);
+        Assert.Equal(MountResult.Done, await MountAsync(peer, "*"));
+
+        var blocks = ReadImage(image);
+        Assert.Equal(202, blocks.Count);
+        Assert.Equal(Block(0, 100), blocks[0]);
+        for (var i = 1; i <= 200; i++)
+        {
+            Assert.Equal(Block(i, 1000 + i), blocks[i]);
+        }
+
+        Assert.Null(blocks[201]);
+    }
+
+    public static TheoryData<string> Misuses => new() { "overspent credit", "not a Write", "write-behind not granted" };
+
+    [Theory]
+    [MemberData(nameof(Misuses))]
+    public async Task BufferedCcw_misuse_is_a_protocol_error_that_closes_only_that_connection(string misuse)
+    {
+        var (server, _, log) = Start();
+        using var healthy = await ConnectAsync(server, Both, Both, Image("healthy.aws", Blocks(3)), device: 0x0581);
+        var granted = misuse == "write-behind not granted" ? ProtocolFeatures.ReadAhead : Both;
+        using var peer = await ConnectAsync(server, granted, granted, Image("small.aws", []) + " maxsizeK=100 eotmargin=0");
+        var credit = (await CcwAsync(peer, NoOperation, 0)).Credit;
+
+        switch (misuse)
+        {
+            case "overspent credit":
+                Assert.InRange(credit, 50_000u, 100u * 1024);
+                await SendBufferedAsync(peer, Write, 1, new byte[credit - WriteAllowance.PerBlock + 1]);
+                await peer.ExpectErrorAndCloseAsync(ProtocolErrorCode.MalformedFrame);
+                break;
+            case "not a Write":
+                await SendBufferedAsync(peer, NoOperation, 1, []);
+                await peer.ExpectErrorAndCloseAsync(ProtocolErrorCode.MalformedFrame);
+                break;
+            default:
+                await SendBufferedAsync(peer, Write, 1, new byte[80]);
+                await peer.ExpectErrorAndCloseAsync(ProtocolErrorCode.NotAllowedNow);
+                break;
+        }
+
+        log.WaitFor(RawPeer.Patience, "BufferedCcw", "closing the connection");
+        Assert.Equal(CeDe, (await CcwAsync(healthy, Read, 0, count: 100)).Status);
+    }
+
+    [Fact]
+    public async Task Credit_is_0_for_a_read_only_volume_and_under_tape_write_immediate()
+    {
+        var (server, _, _) = Start();
+        var image = Image("ro.aws", Blocks(2));
+        using var readOnly = await ConnectAsync(server, Both, Both, image + " ro");
+        var nop = await CcwAsync(readOnly, NoOperation, 0);
+        Assert.True(nop.HasCredit);
+        Assert.Equal(0u, nop.Credit);
+
+        using var writable = await ConnectAsync(server, Both, Both, Image("wi.aws", []), device: 0x0581);
+        Assert.True((await CcwAsync(writable, NoOperation, 0)).Credit > 0);
+        // Mode Set 20: every Write of this channel program flushes, so none can be answered in advance.
+        Assert.Equal(0u, (await CcwAsync(writable, ModeSet, 0, data: [0x20])).Credit);
+        Assert.Equal(0u, (await CcwAsync(writable, NoOperation, 1)).Credit);
+        Assert.True((await CcwAsync(writable, NoOperation, 0)).Credit > 0);
+    }
+
+    [Fact]
+    public async Task Buffered_writes_spending_the_whole_credit_never_warn_and_the_warning_comes_right_after()
+    {
+        var (server, drives, _) = Start();
+        using var peer = await ConnectAsync(server, Both, Both, Image("eot.aws", []) + " maxsizeK=300 eotmargin=102400");
+        var block = Block(1, 8000);
+        var credit = (long)(await CcwAsync(peer, Write, 0, data: block)).Credit;
+        var sequence = 1u;
+        Assert.True(credit > 20 * (block.Length + WriteAllowance.PerBlock));
+        while (credit >= block.Length + WriteAllowance.PerBlock)
+        {
+            await SendBufferedAsync(peer, Write, sequence++, block);
+            credit -= block.Length + WriteAllowance.PerBlock;
+        }
+
+        // Had any buffered Write ended with unit exception, this would report a deferred unit check.
+        var nop = await CcwAsync(peer, NoOperation, sequence++);
+        Assert.Equal(CeDe, nop.Status);
+        Assert.True(nop.Credit < block.Length + WriteAllowance.PerBlock);
+        var warned = false;
+        for (var i = 0; i < 2 && !warned; i++)
+        {
+            var write = await CcwAsync(peer, Write, sequence++, data: block);
+            warned = write.Status == (CeDe | UnitStatus.UnitException);
+            Assert.True(warned || write.Status == CeDe);
+        }
+
+        Assert.True(warned, "the end-of-tape warning did not follow the credit");
+        Assert.Equal(0L, Tape(drives, 0x0580).Counters.UnitChecks);
+    }
+
+    [Fact]
+    public async Task A_buffered_write_that_fails_is_reported_as_a_deferred_unit_check_at_the_next_Ccw()
+    {
+        var (server, drives, log) = Start();
+        var image = Image("deferred.aws", []);
+        using var peer = await ConnectAsync(server, Both, Both, image);
+        var credit = (await CcwAsync(peer, Write, 0, data: Block(0, 80))).Credit;
+        Assert.True(credit > 1000);
+        var tape = Tape(drives, 0x0580);
+        Assert.True(drives.TryGetDrive(0x0580, out var drive));
+        await drive.Gate.WaitAsync();
+        try
+        {
+            Assert.True(drive.TryMount("*", out _)); // unloaded by someone else
+        }
+        finally
+        {
+            drive.Gate.Release();
+        }
+
+        var ccwsBefore = tape.Counters.Ccws;
+        await SendBufferedAsync(peer, Write, 1, Block(1, 80));
+        await SendBufferedAsync(peer, Write, 2, Block(2, 80));
+        var reported = await CcwAsync(peer, Sense, 3, count: 32);
+
+        Assert.Equal(CeDe | UnitStatus.UnitCheck, reported.Status);
+        Assert.Equal(32u, reported.Residual);
+        Assert.Empty(reported.Data);
+        Assert.Equal(0x40 | 0x02, reported.Sense[0]); // intervention required, deferred unit check
+        Assert.True(reported.HasCredit);
+        Assert.Equal(0u, reported.Credit);
+        var sense = await CcwAsync(peer, Sense, 0, count: 32);
+        Assert.Equal(CeDe, sense.Status);
+        Assert.Equal(reported.Sense, sense.Data);
+        Assert.Equal(ccwsBefore + 2, tape.Counters.Ccws); // the first buffered Write and the last Sense ran
+        log.WaitFor(RawPeer.Patience, "Warning:", "drive 0580", "buffered Write");
+        log.WaitFor(RawPeer.Patience, "dropped");
+        Assert.Single(ReadImage(image)); // only the Write acknowledged by a CcwReply is on the volume
+    }
+
+    [Fact]
+    public async Task Read_ahead_sends_growing_batches_before_the_Read_reply_and_ReadAheadEnd_moves_back()
+    {
+        var (server, drives, _) = Start();
+        var blocks = Blocks(20).Append(null).Concat(Blocks(3, first: 20)).ToList();
+        using var peer = await ConnectAsync(server, ProtocolFeatures.ReadAhead, ProtocolFeatures.ReadAhead, Image("ra.aws", blocks));
+
+        var first = await CcwAsync(peer, Read, 0, count: 1000);
+        Assert.Equal(blocks[0], first.Data);
+        Assert.True(first.ReadAheadBeforeReply);
+        Assert.Equal(blocks[1..5], first.ReadAhead);
+        var second = await CcwAsync(peer, Read, 1, count: 1000);
+        Assert.Equal(blocks[5], second.Data);
+        Assert.Equal(blocks[6..14], second.ReadAhead); // used up: twice as many
+
+        // The host used 3 of the 8 (blocks 7-9) and hands back 5: the next block is block 10 (number 9).
+        await SendAsync(peer, new ReadAheadEndMessage(5, ReadAheadEndFlags.None));
+        var blockId = await CcwAsync(peer, ReadBlockId, 2, count: 8);
+        Assert.Equal(9u, BinaryPrimitives.ReadUInt32BigEndian(blockId.Data) & 0x003F_FFFF);
+        Assert.Equal(9, Tape(drives, 0x0580).Counters.BlocksRead); // the 5 handed back count as never read
+
+        var third = await CcwAsync(peer, Read, 3, count: 1000);
+        Assert.Equal(blocks[9], third.Data);
+        Assert.Equal(blocks[10..14], third.ReadAhead); // not used up: back to 4
+        var fourth = await CcwAsync(peer, Read, 4, count: 1000);
+        Assert.Equal(blocks[14], fourth.Data);
+        Assert.Equal(blocks[15..20], fourth.ReadAhead); // stops before the tape mark
+        var mark = await CcwAsync(peer, Read, 5, count: 1000);
+        Assert.Equal(CeDe | UnitStatus.UnitException, mark.Status);
+        Assert.Empty(mark.ReadAhead);
+        var after = await CcwAsync(peer, Read, 6, count: 1000);
+        Assert.Equal(blocks[21], after.Data);
+        Assert.Equal(blocks[22..24], after.ReadAhead); // stops at the end of the data
+    }
+
+    [Fact]
+    public async Task ReadAheadEnd_with_flag_01_starts_a_channel_program_and_a_count_above_the_batch_closes()
+    {
+        var (server, _, log) = Start();
+        using var peer = await ConnectAsync(server, Both, Both, Image("prog.aws", Blocks(10)));
+        Assert.Equal(0u, (await CcwAsync(peer, ModeSet, 0, data: [0x20])).Credit);
+        var read = await CcwAsync(peer, Read, 1, count: 1000);
+        Assert.Equal(4, read.ReadAhead.Count);
+        Assert.Equal(0u, read.Credit);
+
+        // The host answered a Read with sequence number 0 from the batch: Mode Set's write-immediate ends.
+        await SendAsync(peer, new ReadAheadEndMessage(3, ReadAheadEndFlags.ProgramStarted));
+        Assert.True((await CcwAsync(peer, NoOperation, 1)).Credit > 0);
+
+        var again = await CcwAsync(peer, Read, 2, count: 1000);
+        Assert.Equal(4, again.ReadAhead.Count);
+        await SendAsync(peer, new ReadAheadEndMessage(5, ReadAheadEndFlags.None));
+        await peer.ExpectErrorAndCloseAsync(ProtocolErrorCode.MalformedFrame);
+        log.WaitFor(RawPeer.Patience, "ReadAheadEnd with 5 unused blocks, the last batch had 4");
+    }
+
+    [Fact]
+    public async Task A_batch_belongs_to_the_drive_so_a_reconnecting_host_can_hand_it_back()
+    {
+        var (server, _, log) = Start();
+        var blocks = Blocks(10);
+        var image = Image("reconnect.aws", blocks);
+        var lost = await ConnectAsync(server, ProtocolFeatures.ReadAhead, ProtocolFeatures.ReadAhead, image);
+        var read = await CcwAsync(lost, Read, 0, count: 1000);
+        Assert.Equal(blocks[1..5], read.ReadAhead);
+        lost.Dispose();
+        log.WaitFor(RawPeer.Patience, "detached drive 0580");
+
+        using var peer = await ConnectAsync(server, ProtocolFeatures.ReadAhead, ProtocolFeatures.ReadAhead, "", AttachFlags.TakeOver);
+        await SendAsync(peer, new ReadAheadEndMessage(3, ReadAheadEndFlags.None)); // used block 2 only
+
+        var next = await CcwAsync(peer, Read, 0, count: 1000);
+        Assert.Equal(blocks[2], next.Data);
+    }
+
+    [Fact]
+    public async Task ReadAheadEnd_without_a_known_batch_is_ignored_and_without_the_feature_is_not_allowed()
+    {
+        var (server, _, log) = Start();
+        var blocks = Blocks(3);
+        using var peer = await ConnectAsync(server, ProtocolFeatures.ReadAhead, ProtocolFeatures.ReadAhead, Image("none.aws", blocks));
+        await SendAsync(peer, new ReadAheadEndMessage(2, ReadAheadEndFlags.None));
+        Assert.Equal(blocks[0], (await CcwAsync(peer, Read, 0, count: 1000)).Data);
+        log.WaitFor(RawPeer.Patience, "no batch is known; ignored");
+
+        using var plain = await ConnectAsync(server, ProtocolFeatures.None, ProtocolFeatures.None, Image("plain.aws", blocks), device: 0x0581);
+        await SendAsync(plain, new ReadAheadEndMessage(0, ReadAheadEndFlags.None));
+        await plain.ExpectErrorAndCloseAsync(ProtocolErrorCode.NotAllowedNow);
+    }
+
+    [Fact]
+    public async Task A_server_that_grants_no_features_answers_a_host_asking_for_both_as_before()
+    {
+        var (server, _, _) = Start(new TapeServerOptions { Features = ProtocolFeatures.None });
+        using var peer = await ConnectAsync(server, Both, ProtocolFeatures.None, Image("off.aws", Blocks(5)));
+        var read = await CcwAsync(peer, Read, 0, count: 1000);
+        Assert.False(read.HasCredit);
+        Assert.Empty(read.ReadAhead);
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    private sealed record Reply(UnitStatus Status, CcwReplyFlags Flags, uint Residual, byte[] Sense, byte[] Data, uint Credit,
+        List<byte[]?> ReadAhead, bool ReadAheadBeforeReply)
+    {
+        public bool HasCredit => (Flags & CcwReplyFlags.WriteCredit) != 0;
+    }
+
+    private (TapeServer Server, LibraryDriveHost Drives, ListLog Log) Start(TapeServerOptions? options = null)
+    {
+        var configuration = ConfigurationParser.LoadDefault();
+        configuration = configuration with { Storage = configuration.Storage with { Root = Path.Combine(_directory, "data") } };
+        var log = new ListLog();
+        Assert.True(LibraryDriveHost.TryCreate(configuration, log, (Library.Mounts.ISpecialVolumeProvider?)null, out var drives, out var error), error);
+        var server = new TapeServer(drives, (options ?? new TapeServerOptions()) with { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, log);
+        server.Start();
+        _disposables.Add(drives);
+        _servers.Insert(0, new StopServer(server));
+        return (server, drives, log);
+    }
+
+    private sealed class StopServer(TapeServer server) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await server.StopAsync();
+    }
+
+    private static TapeDrive Tape(LibraryDriveHost drives, ushort device)
+    {
+        Assert.True(drives.TryGetDrive(device, out var drive));
+        return drive.Tape!;
+    }
+
+    private static async Task<RawPeer> ConnectAsync(TapeServer server, ProtocolFeatures asked, ProtocolFeatures expected, string words,
+        AttachFlags flags = AttachFlags.None, ushort device = 0x0580)
+    {
+        var peer = await RawPeer.ConnectAsync(server.LocalEndPoint);
+        await peer.SendAsync(FrameWriter.ToArray(new HelloMessage(0, "stream test", asked)));
+        Assert.Equal(expected, HelloReplyMessage.Parse(await peer.ExpectAsync(MessageType.HelloReply)).Features);
+        var attach = await peer.AttachAsync(device, words, flags);
+        Assert.True(attach.Result == AttachResult.Attached, attach.Message);
+        return peer;
+    }
+
+    private static async Task<Reply> CcwAsync(RawPeer peer, byte command, uint sequence, int count = 0, byte[]? data = null)
+    {
+        count = data?.Length ?? count;
+        await peer.SendAsync(FrameWriter.ToArray(new CcwMessage(command, CcwFlags.ChainCommand | CcwFlags.SuppressLength,
+            sequence == 0 ? CcwFlags.None : CcwFlags.ChainCommand, 0, sequence, (uint)count, data ?? default)));
+        var readAhead = new List<byte[]?>();
+        var sawReadAhead = false;
+        while (true)
+        {
+            var frame = await peer.ReadAsync();
+            Assert.True(frame is not null, "connection closed before the CcwReply");
+            switch (frame.Value.Type)
+            {
+                case MessageType.Unsolicited:
+                    continue;
+                case MessageType.ReadAhead:
+                    Assert.False(sawReadAhead, "two ReadAhead frames for one Read");
+                    sawReadAhead = true;
+                    foreach (var block in ReadAheadMessage.Parse(frame.Value.Body))
+                    {
+                        Assert.Equal(block.Length, (uint)block.Data.Length);
+                        readAhead.Add(block.Data.ToArray());
+                    }
+
+                    continue;
+                case MessageType.CcwReply:
+                    var reply = CcwReplyMessage.Parse(frame.Value.Body);
+                    return new Reply(reply.Status, reply.Flags, reply.Residual, reply.Sense.ToArray(), reply.Data.ToArray(), reply.WriteCredit,
+                        readAhead, sawReadAhead);
+                default:
+                    Assert.Fail($"unexpected {frame.Value.Type} while waiting for a CcwReply");
+                    break;
+            }
+        }
+    }
+
+    private static Task SendBufferedAsync(RawPeer peer, byte command, uint sequence, byte[] data) =>
+        peer.SendAsync(FrameWriter.ToArray(new BufferedCcwMessage(new CcwMessage(command, CcwFlags.ChainCommand | CcwFlags.SuppressLength,
+            CcwFlags.ChainCommand, command, sequence, (uint)data.Length, data))));
+
+    private static Task SendAsync<T>(RawPeer peer, T message)
+        where T : IMessage => peer.SendAsync(FrameWriter.ToArray(message));
+
+    private static async Task<MountResult> MountAsync(RawPeer peer, string arguments)
+    {
+        await SendAsync(peer, new MountMessage(arguments));
+        return MountReplyMessage.Parse(await ExpectSkippingUnsolicitedAsync(peer, MessageType.MountReply)).Result;
+    }
+
+    private static async Task<byte[]> ExpectSkippingUnsolicitedAsync(RawPeer peer, MessageType type)
+    {
+        while (true)
+        {
+            var frame = await peer.ReadAsync();
+            Assert.True(frame is not null, $"connection closed before {type}");
+            if (frame.Value.Type != MessageType.Unsolicited)
+            {
+                Assert.Equal(type, frame.Value.Type);
+                return frame.Value.Body;
+            }
+        }
+    }
+
+    private string Image(string name, IEnumerable<byte[]?> blocks)
+    {
+        var path = Path.Combine(_directory, name);
+        Assert.True(TapeImage.TryCreate(path, TapeImageFormat.Aws, new TapeImageOptions(), out var media, out var error), error);
+        using (media)
+        {
+            foreach (var block in blocks)
+            {
+                Assert.Equal(MediaStatus.Ok, block is null ? media.WriteTapeMark() : media.Write(block));
+            }
+        }
+
+        return path;
+    }
+
+    /// <summary>Every block of an image, tape marks as null.</summary>
+    private static List<byte[]?> ReadImage(string path)
+    {
+        Assert.True(TapeImage.TryOpen(path, new TapeImageOptions { ReadOnly = true }, out var media, out var error), error);
+        using (media)
+        {
+            var blocks = new List<byte[]?>();
+            var buffer = new byte[media.MaxBlockSize];
+            while (true)
+            {
+                var status = media.ReadForward(buffer, out var length);
+                if (status == MediaStatus.EndOfData)
+                {
+                    return blocks;
+                }
+
+                Assert.True(status is MediaStatus.Ok or MediaStatus.TapeMark, $"{status}");
+                blocks.Add(status == MediaStatus.TapeMark ? null : buffer[..length]);
+            }
+        }
+    }
+
+    private static List<byte[]?> Blocks(int count, int first = 0) =>
+        [.. Enumerable.Range(first, count).Select(i => Block(i, 100 + i))];
+
+    private static byte[] Block(int seed, int length) => Enumerable.Range(0, length).Select(j => (byte)(seed * 31 + j)).ToArray();
+
+    private static byte[] BigEndian(uint value)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
+        return bytes;
+    }
+}
