@@ -198,6 +198,8 @@ struct CTAPE
     U32             ra_len, ra_off;     /* its length, and the next block's offset      */
     U32             ra_left;            /* blocks of it not yet used                   */
     int             ra_program_began;   /* we answered a Read with sequence number 0    */
+    unsigned long long n_buffered;      /* Writes written behind (logged at close)      */
+    unsigned long long n_read_ahead;    /* Reads answered from read-ahead batches       */
 };
 
 /* ---- module-wide state ---------------------------------------------------------------- */
@@ -473,6 +475,7 @@ static int ra_take(CTAPE *ct, int ccwseq, CT_COUNT count, BYTE *iobuf,
     ct->ra_off += 4 + stored;
     ct->ra_left--;
     if (ccwseq == 0) ct->ra_program_began = 1;
+    ct->n_read_ahead++;
     pthread_mutex_unlock(&ct->mu);
     *more = l > count;
     *residual = (CT_COUNT)(count - n);
@@ -1376,6 +1379,7 @@ static int write_behind(CTAPE *ct, DEVBLK *dev, BYTE code, BYTE flags, BYTE chai
     }
     ct->wb_credit -= (U32)count + CT_WRITE_COST;
     ct->wb_unconfirmed++;
+    ct->n_buffered++;
     *unitstat = CSW_CE | CSW_DE;
     *residual = 0;
     *more = 0;
@@ -1558,6 +1562,9 @@ static int ctape_close(DEVBLK *dev)
         return 0;
     }
 
+    if (ct->n_buffered || ct->n_read_ahead)
+        logmsg("CTAPE041I %4.4X: %llu Writes were written behind, %llu Reads answered from read-ahead\n",
+               dev->devnum, ct->n_buffered, ct->n_read_ahead);
     pthread_mutex_lock(&g_mu);
     ct->refs++;                          /* ours until the end of this function */
     if (ct->registered) { ct_unregister_locked(ct); ct->refs--; }
