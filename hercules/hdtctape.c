@@ -81,6 +81,7 @@
 #define MSG_BUFFERED_CCW 0x24
 #define MSG_READ_AHEAD   0x25
 #define MSG_READ_AHEAD_END 0x26
+#define MSG_READ_AHEAD_IMAGE 0x28
 #define MSG_UNSOLICITED  0x30
 #define MSG_MOUNT        0x40
 #define MSG_MOUNT_REPLY  0x41
@@ -95,9 +96,12 @@
 #define CCW_REPLY_FLAG_CREDIT 0x02
 #define FEATURE_WRITE_BEHIND 0x00000001u /* docs/protocol.md §5.1 */
 #define FEATURE_READ_AHEAD   0x00000002u /* docs/protocol.md §5.2 */
+#define FEATURE_READ_BY_REF  0x00000004u /* docs/protocol.md §5.3 */
+#define RA_ENTRY_REFERENCE   0x80000000u /* length word: the block lies in the image at an offset */
 #define CT_WRITE_COST        32u         /* credit a buffered Write spends besides its count */
 #define CT_MAX_CCW_DATA      65535u      /* a ReadAhead block carries at most this much */
 #define RA_END_PROGRAM_BEGAN 0x01
+#define RA_END_STOP_REFERENCES 0x02
 #define SENSE_DEFERRED_UC    0x02        /* sense byte 0: deferred unit check */
 #define CLOSE_REASON_NORMAL   0
 #define CLOSE_REASON_SHUTDOWN 1
@@ -198,6 +202,9 @@ struct CTAPE
     U32             ra_len, ra_off;     /* its length, and the next block's offset      */
     U32             ra_left;            /* blocks of it not yet used                   */
     int             ra_program_began;   /* we answered a Read with sequence number 0    */
+    int             ra_fd;              /* the announced volume image, read-only (§5.3) */
+    int             ra_ref_failed;      /* it could not be read: ReadAheadEnd says stop */
+    int             ra_ref_stopped;     /* ... and that was sent on this connection     */
     unsigned long long n_buffered;      /* Writes written behind (logged at close)      */
     unsigned long long n_read_ahead;    /* Reads answered from read-ahead batches       */
 };
@@ -260,14 +267,16 @@ static long env_seconds(const char *name, long dflt)
 }
 
 /* Streaming features to ask for (docs/protocol.md §5). HDTCTAPE_FEATURES: "none", or any of
-   "write-behind", "read-ahead" separated by commas; unset = both. */
+   "write-behind", "read-ahead", "read-by-reference" (with read-ahead) separated by commas;
+   unset = all three. */
 static U32 wanted_features(void)
 {
     const char *v = getenv("HDTCTAPE_FEATURES");
     U32 f = 0;
-    if (!v) return FEATURE_WRITE_BEHIND | FEATURE_READ_AHEAD;
+    if (!v) return FEATURE_WRITE_BEHIND | FEATURE_READ_AHEAD | FEATURE_READ_BY_REF;
     if (strstr(v, "write-behind")) f |= FEATURE_WRITE_BEHIND;
     if (strstr(v, "read-ahead")) f |= FEATURE_READ_AHEAD;
+    if (strstr(v, "read-by-reference") && (f & FEATURE_READ_AHEAD)) f |= FEATURE_READ_BY_REF;
     return f;
 }
 
@@ -329,6 +338,7 @@ static void ct_free(CTAPE *ct)
 {
     if (ct->placeholder_fd >= 0) close(ct->placeholder_fd);
     free(ct->ra_frame);
+    if (ct->ra_fd >= 0) close(ct->ra_fd);
     pthread_mutex_destroy(&ct->mu);
     pthread_mutex_destroy(&ct->send_mu);
     pthread_cond_destroy(&ct->cv);
@@ -445,6 +455,14 @@ static int ra_accept(CTAPE *ct, BYTE *body, U32 blen)
         U32 l;
         if (blen - off < 4) { free(body); return -1; }
         l = get32(body + off);
+        if (l & RA_ENTRY_REFERENCE) {   /* u32 flag|L, u64 offset in the image (§5.3) */
+            if ((l & ~RA_ENTRY_REFERENCE) == 0 || blen - off < 12 || !(ct->features & FEATURE_READ_BY_REF)) {
+                free(body);
+                return -1;
+            }
+            off += 12;
+            continue;
+        }
         l = l < CT_MAX_CCW_DATA ? l : CT_MAX_CCW_DATA;
         if (l == 0 || blen - off - 4 < l) { free(body); return -1; }
         off += 4 + l;
@@ -460,6 +478,35 @@ static int ra_accept(CTAPE *ct, BYTE *body, U32 blen)
     return 0;
 }
 
+/* pread of exactly n bytes; -1 on error or a short file */
+static int pread_full(int fd, BYTE *p, size_t n, off_t at)
+{
+    while (n > 0) {
+        ssize_t r = pread(fd, p, n, at);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) { if (r == 0) errno = EIO; return -1; }
+        p += r; n -= (size_t)r; at += r;
+    }
+    return 0;
+}
+
+/* ReadAheadImage (§5.3): the image the next references point into; opened read-only here. */
+static void ra_image(CTAPE *ct, const BYTE *body, U32 blen)
+{
+    char path[4096] = "";
+    int fd = -1;
+    errno = ENOENT;
+    if (get_string(body, blen, path, sizeof(path)) >= 0 && path[0] == '/')
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        logmsg("CTAPE016W %4.4X: cannot open the volume image '%s' for read-ahead: %s\n",
+               ct->devnum, path, strerror(errno));
+    pthread_mutex_lock(&ct->mu);
+    if (ct->ra_fd >= 0) close(ct->ra_fd);
+    ct->ra_fd = fd;
+    pthread_mutex_unlock(&ct->mu);
+}
+
 /* Answers a Read (02) from the batch, exactly as the drive would have: min(count, L) bytes,
    residual, more when the block is longer. Returns 1 when answered. No system call. */
 static int ra_take(CTAPE *ct, int ccwseq, CT_COUNT count, BYTE *iobuf,
@@ -467,12 +514,29 @@ static int ra_take(CTAPE *ct, int ccwseq, CT_COUNT count, BYTE *iobuf,
 {
     U32 l, stored, n;
     pthread_mutex_lock(&ct->mu);
-    if (ct->ra_left == 0) { pthread_mutex_unlock(&ct->mu); return 0; }
+    if (ct->ra_left == 0 || ct->ra_ref_failed) { pthread_mutex_unlock(&ct->mu); return 0; }
     l = get32(ct->ra_frame + ct->ra_off);
-    stored = l < CT_MAX_CCW_DATA ? l : CT_MAX_CCW_DATA;
-    n = count < l ? count : l;          /* count <= 65535, so n <= stored */
-    memcpy(iobuf, ct->ra_frame + ct->ra_off + 4, n);
-    ct->ra_off += 4 + stored;
+    if (l & RA_ENTRY_REFERENCE) {
+        /* §5.3: the bytes lie in the image; read them straight into the channel's buffer */
+        U64 at = ((U64)get32(ct->ra_frame + ct->ra_off + 4) << 32) | get32(ct->ra_frame + ct->ra_off + 8);
+        l &= ~RA_ENTRY_REFERENCE;
+        n = count < l ? count : l;
+        if (ct->ra_fd < 0 || pread_full(ct->ra_fd, iobuf, n, (off_t)at) != 0) {
+            /* not readable here: the block and the rest go back, the Read goes to the server */
+            logmsg("CTAPE015W %4.4X: cannot read the volume image for read-ahead (%s); "
+                   "asking the server to send blocks inline\n", ct->devnum,
+                   ct->ra_fd < 0 ? "not open" : strerror(errno));
+            ct->ra_ref_failed = 1;
+            pthread_mutex_unlock(&ct->mu);
+            return 0;
+        }
+        ct->ra_off += 12;
+    } else {
+        stored = l < CT_MAX_CCW_DATA ? l : CT_MAX_CCW_DATA;
+        n = count < l ? count : l;      /* count <= 65535, so n <= stored */
+        memcpy(iobuf, ct->ra_frame + ct->ra_off + 4, n);
+        ct->ra_off += 4 + stored;
+    }
     ct->ra_left--;
     if (ccwseq == 0) ct->ra_program_began = 1;
     ct->n_read_ahead++;
@@ -491,9 +555,15 @@ static void ra_end(CTAPE *ct)
     BYTE body[5];
     int send;
     pthread_mutex_lock(&ct->mu);
-    send = (ct->ra_left || ct->ra_program_began) && (ct->features & FEATURE_READ_AHEAD);
+    send = (ct->ra_left || ct->ra_program_began || (ct->ra_ref_failed && !ct->ra_ref_stopped))
+        && (ct->features & FEATURE_READ_AHEAD);
     put32(body, ct->ra_left);
     body[4] = ct->ra_program_began ? RA_END_PROGRAM_BEGAN : 0;
+    if (ct->ra_ref_failed && !ct->ra_ref_stopped) {
+        body[4] |= RA_END_STOP_REFERENCES;
+        ct->ra_ref_stopped = 1;
+    }
+    ct->ra_ref_failed = 0;
     if (ct->ra_frame || ct->ra_program_began) ra_drop_locked(ct);
     pthread_mutex_unlock(&ct->mu);
     if (send) send_frame(ct, MSG_READ_AHEAD_END, body, 5);   /* a failure shows on the next send */
@@ -637,6 +707,11 @@ static int dispatch_frame(CTAPE *ct, BYTE type, BYTE *body, U32 blen, BYTE want)
     }
     pthread_mutex_unlock(&ct->mu);
     if (want && type == want) return FRAME_REPLY;
+    if (type == MSG_READ_AHEAD_IMAGE && (ct->features & FEATURE_READ_BY_REF)) {
+        ra_image(ct, body, blen);
+        free(body);
+        return FRAME_HANDLED;
+    }
     if (type == MSG_READ_AHEAD && want == MSG_CCW_REPLY && (ct->features & FEATURE_READ_AHEAD)) {
         if (ra_accept(ct, body, blen) == 0) return FRAME_HANDLED;
         logmsg("CTAPE014E %4.4X: malformed ReadAhead (%u bytes) from server\n", ct->devnum, (unsigned)blen);
@@ -913,6 +988,7 @@ static int connect_and_attach(CTAPE *ct, DEVBLK *dev, int takeover, const char *
         pthread_mutex_lock(&ct->mu);
         if (mf >= CT_MIN_FRAME && mf <= CT_MAX_FRAME_DEFAULT) ct->max_frame = mf;
         ct->features = granted;
+        ct->ra_ref_failed = ct->ra_ref_stopped = 0;   /* a new connection starts with references */
         pthread_mutex_unlock(&ct->mu);
         ct->wb_credit = 0;              /* a new connection grants its own */
         if (mf < CT_MIN_FRAME || mf > CT_MAX_FRAME_DEFAULT) {
@@ -1262,6 +1338,7 @@ static int ctape_init(DEVBLK *dev, int argc, char *argv[])
     cond_init_monotonic(&ct->cv);
     now_ts(&ct->last_send);
     ct->placeholder_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ct->ra_fd = -1;
     if (ct->placeholder_fd < 0) { ct_free(ct); return -1; }
 
     use_fallback_identity(ct, dev);
