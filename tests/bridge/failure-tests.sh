@@ -16,6 +16,9 @@
 #                           acknowledged blocks unrun; the next CCW ends with a deferred unit
 #                           check (sense 42 ...), Sense returns it, the reconnected drive has
 #                           only the confirmed block
+#   references_unreadable   read-ahead by reference into an image the module cannot open: it
+#                           gives the blocks back, reads through the server, and the server
+#                           sends blocks inline from then on
 #
 #   tests/bridge/failure-tests.sh [--oracle DIR]
 # Prints PASS/FAIL per case; exit status 1 when any fails, 2 when the set-up fails.
@@ -177,6 +180,19 @@ p[2]["unit_status"] == "0E" and p[2]["residual"] == 8
 p[3]["unit_status"] == "0C" and p[3]["data"][0]["data_hex"].startswith("42422043")
 p[4]["unit_status"] == "0C" and p[4]["data"][0]["data_hex"] == "0100000101000001"
 "CTAPE008E 0580: connection lost with 3 written blocks" in log
+'
+
+name=references_unreadable
+port="$(free_port)"
+start_server "$port" 0 --bogus-references
+run_case "$name" "$port"
+stop_server
+check "$name" '
+all(x["unit_status"] == "0C" and x["channel_status"] == "00" for x in p)
+[x["data"][0]["data_hex"] for x in p[1:4]] == ["C2D3D6C3D240F100", "C2D3D6C3D240F200", "C2D3D6C3D240F300"]
+p[4]["data"][0]["data_hex"] == "0100000301000003"
+p[5]["data"][0]["data_hex"] == "C2D3D6C3D240F400"
+"CTAPE016W 0580: cannot open the volume image" in log and "CTAPE015W 0580: cannot read the volume image" in log
 '
 
 echo "bridge failure tests: $pass passed, $fail failed"

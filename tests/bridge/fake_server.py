@@ -20,7 +20,9 @@ the module presents status the server raises on its own). --write-behind grants 
 (docs/protocol.md §5.1) to a host that asks, with a 1 MiB credit in every CcwReply; with
 --lose-buffered N as well, each connection drops after receiving N BufferedCcw frames without
 running them (a server that died with acknowledged blocks in its socket: tests the module's
-deferred unit check).
+deferred unit check). --bogus-references grants read-ahead and read-ahead by reference
+(§5.2, §5.3) and refers the host to an image path that does not exist, until the host's
+ReadAheadEnd says stop; then blocks come inline (tests the module's fallback).
 """
 import argparse
 import os
@@ -35,8 +37,9 @@ VERSION = 1
 
 HELLO, HELLO_REPLY, ATTACH, ATTACH_REPLY = 0x01, 0x02, 0x10, 0x11
 CCW, CCW_REPLY, HALT, UNSOLICITED = 0x20, 0x21, 0x22, 0x30
-BUFFERED_CCW = 0x24
-FEATURE_WRITE_BEHIND = 0x01
+BUFFERED_CCW, READ_AHEAD, READ_AHEAD_END, READ_AHEAD_IMAGE = 0x24, 0x25, 0x26, 0x28
+FEATURE_WRITE_BEHIND, FEATURE_READ_AHEAD, FEATURE_READ_BY_REF = 0x01, 0x02, 0x04
+READ_AHEAD_BATCH = 4
 CREDIT_FLAG, CREDIT = 0x02, 1 << 20
 MOUNT, MOUNT_REPLY, QUERY, QUERY_REPLY = 0x40, 0x41, 0x42, 0x43
 PING, PONG, CLOSE, ERROR = 0x50, 0x51, 0x60, 0x7F
@@ -342,6 +345,8 @@ class Connection(threading.Thread):
         self.closed = False
         self.features = 0
         self.buffered = 0
+        self.batch = 0                    # blocks of the last ReadAhead the host may give back
+        self.references = True
 
     def send(self, mtype, body=b""):
         with self.send_lock:
@@ -375,6 +380,26 @@ class Connection(threading.Thread):
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+    def read_ahead(self, d):
+        """After a good Read: the next data blocks (at most READ_AHEAD_BATCH) as one ReadAhead, by
+        reference into a path that does not exist while references are on (d.lock held)."""
+        entries = []
+        while len(entries) < READ_AHEAD_BATCH and d.pos < len(d.blocks) and d.blocks[d.pos] is not TM \
+                and len(d.blocks[d.pos]) > 0:
+            blk = d.blocks[d.pos]
+            d.pos += 1
+            if self.features & FEATURE_READ_BY_REF and self.references:
+                entries.append(struct.pack(">IQ", 0x80000000 | len(blk), 6 * (len(entries) + 1)))
+            else:
+                entries.append(struct.pack(">I", len(blk)) + blk[:65535])
+        if not entries:
+            return
+        self.batch = len(entries)
+        if self.features & FEATURE_READ_BY_REF and self.references:
+            self.send(READ_AHEAD_IMAGE, string("/nonexistent/ctape-fake/volume.aws"))
+        self.send(READ_AHEAD, struct.pack(">H", len(entries)) + b"".join(entries))
+        log("%04X ReadAhead %d blocks (%s)" % (d.devnum, len(entries), "references" if self.references else "inline"))
 
     def spontaneous_device_end(self):
         if not self.closed:
@@ -415,6 +440,8 @@ class Connection(threading.Thread):
                 name_len = struct.unpack(">H", body[10:12])[0]
                 asked = struct.unpack(">I", body[12 + name_len:16 + name_len])[0] if len(body) >= 16 + name_len else 0
                 self.features = asked & FEATURE_WRITE_BEHIND if a.write_behind else 0
+                if a.bogus_references:
+                    self.features |= asked & (FEATURE_READ_AHEAD | FEATURE_READ_BY_REF)
                 log("%s: Hello from %s, features asked %X granted %X"
                     % (self.addr, body[12:12 + name_len].decode("utf-8", "replace"), asked, self.features))
                 self.send(HELLO_REPLY, struct.pack(">HI", VERSION, MAX_FRAME) + string("fake_server 1")
@@ -473,9 +500,13 @@ class Connection(threading.Thread):
                     self.error(1, "Ccw too short")
                 op, flags, chained, prevop, seq, count = struct.unpack(">BBBBII", body[:12])
                 data = body[12:]
+                self.batch = 0                    # a Ccw after a batch: it was used up
                 with d.lock:
                     status, more, resid, indata = d.execute(op, flags, chained, prevop, seq, count, data)
                     sense = d.sense if status & UC else b""
+                    if (self.features & FEATURE_READ_AHEAD and op == 0x02 and status == CE | DE
+                            and not (flags | chained) & 0x80):
+                        self.read_ahead(d)
                 log("%04X CCW op=%02X flags=%02X chained=%02X prev=%02X seq=%d count=%d out=%d -> "
                     "status=%02X more=%d resid=%d in=%d sense=%s"
                     % (d.devnum, op, flags, chained, prevop, seq, count, len(data), status, more,
@@ -515,6 +546,17 @@ class Connection(threading.Thread):
                     status, more, resid, indata = d.execute(op, flags, chained, prevop, seq, count, body[12:])
                 log("%04X BufferedCcw count=%d -> status=%02X" % (d.devnum, count, status))
                 continue
+            if mtype == READ_AHEAD_END:
+                unused, flags = struct.unpack(">IB", body[:5])
+                if unused > self.batch:
+                    self.error(1, "ReadAheadEnd: %d unused of a batch of %d" % (unused, self.batch))
+                with d.lock:
+                    d.pos -= unused
+                self.batch = 0
+                if flags & 0x02:
+                    self.references = False
+                log("%04X ReadAheadEnd unused=%d flags=%02X" % (d.devnum, unused, flags))
+                continue
             if mtype == HALT:
                 log("%04X Halt (no CCW outstanding: ignored)" % d.devnum)
                 continue
@@ -551,6 +593,7 @@ def main():
     ap.add_argument("--unsolicited-after", type=float, default=0)
     ap.add_argument("--write-behind", action="store_true")
     ap.add_argument("--lose-buffered", type=int, default=0)
+    ap.add_argument("--bogus-references", action="store_true")
     a = ap.parse_args()
     if a.log:
         log_file = open(a.log, "a", buffering=1)
