@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using ChannelTape.Channel;
 using ChannelTape.Protocol;
 using ChannelTape.Protocol.Messages;
@@ -154,6 +155,44 @@ public sealed class RemoteDevice : IChannelDevice, IDisposable
         {
             link.TrySend(new HaltMessage());
         }
+    }
+
+    /// <summary>
+    /// <see cref="Connect"/> for tools that report instead of throw: attaches drive
+    /// <paramref name="deviceNumber"/> of model <paramref name="model"/>, or says why not
+    /// (<c>host:port: drive NNNN: reason</c>).
+    /// </summary>
+    public static bool TryConnect(string host, int port, ushort deviceNumber, ushort model, string hostName,
+        [NotNullWhen(true)] out RemoteDevice? device, [NotNullWhen(false)] out string? error)
+    {
+        try
+        {
+            device = Connect(host, port, deviceNumber, new RemoteDeviceOptions { Model = model, HostName = hostName });
+        }
+        catch (RemoteDeviceException e)
+        {
+            device = null;
+            error = $"{host}:{port}: drive {deviceNumber:X4}: {e.Message}";
+            return false;
+        }
+
+        if (device.Model != model)
+        {
+            error = $"{host}:{port}: drive {deviceNumber:X4} is a {device.Model:X4}, not a {model:X4}";
+            device.Dispose();
+            device = null;
+            return false;
+        }
+
+        error = null;
+        return true;
+    }
+
+    /// <summary><see cref="Mount"/>, answering null when done and the server's reason when refused.</summary>
+    public string? MountOrRefusal(string arguments)
+    {
+        var reply = Mount(arguments);
+        return reply.Result == MountResult.Done ? null : $"the server refused 'mount {arguments}': {reply.Message}";
     }
 
     /// <summary>Mounts <c>image [options]</c> or a volser, or unloads with <c>*</c> (Hercules <c>devinit</c>).</summary>

@@ -37,37 +37,18 @@ public static class RemoteScriptDrive
             return false;
         }
 
-        RemoteDevice device;
-        try
+        if (!RemoteDevice.TryConnect(host, port, script.Device.DeviceNumber, (ushort)script.Device.Model, "ctape replay",
+                out var device, out error))
         {
-            device = RemoteDevice.Connect(host, port, script.Device.DeviceNumber,
-                new RemoteDeviceOptions { Model = (ushort)script.Device.Model, HostName = "ctape replay" });
-        }
-        catch (RemoteDeviceException e)
-        {
-            error = $"{host}:{port}: drive {script.Device.DeviceNumber:X4}: {e.Message}";
-            return false;
-        }
-
-        if (device.Model != (ushort)script.Device.Model)
-        {
-            error = $"{host}:{port}: drive {script.Device.DeviceNumber:X4} is a {device.Model:X4}, the script is for a {(ushort)script.Device.Model:X4}";
-            device.Dispose();
             return false;
         }
 
         var volumes = new ScriptVolumes(scriptDirectory, workDirectory);
-        string? MountArguments(string arguments)
-        {
-            var reply = device.Mount(arguments);
-            return reply.Result == MountResult.Done ? null : $"the server refused 'mount {arguments}': {reply.Message}";
-        }
-
         string? Mount(VolumeSpec volume)
         {
             if (volume.Kind == VolumeKind.None)
             {
-                return MountArguments("*");
+                return device.MountOrRefusal("*");
             }
 
             if (!volumes.TryPrepare(volume, out var path, out var prepareError))
@@ -75,10 +56,10 @@ public static class RemoteScriptDrive
                 return prepareError;
             }
 
-            return MountArguments(string.Join(' ', volume.Options.Prepend(path!)));
+            return device.MountOrRefusal(string.Join(' ', volume.Options.Prepend(path!)));
         }
 
-        drive = new ChannelScriptDrive(device, Mount, () => MountArguments("*"), device.Dispose);
+        drive = new ChannelScriptDrive(device, Mount, () => device.MountOrRefusal("*"), device.Dispose);
         if (script.Tape.Kind == VolumeKind.None && !device.Identity.VolumeLoaded)
         {
             // Already as the script wants it: no unload, which would leave Hercules' zeroed pending

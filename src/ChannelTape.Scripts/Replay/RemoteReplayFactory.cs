@@ -24,14 +24,9 @@ public sealed class RemoteReplayFactory(string host, int port) : IReplayDeviceFa
             "3490" => 0x3490,
             _ => throw new ReplayFormatException($"device '{deviceType}' is not a ChannelTape model"),
         };
-        RemoteDevice device;
-        try
+        if (!RemoteDevice.TryConnect(host, port, deviceNumber, model, "ctape replay", out var device, out var error))
         {
-            device = RemoteDevice.Connect(host, port, deviceNumber, new RemoteDeviceOptions { Model = model, HostName = "ctape replay" });
-        }
-        catch (RemoteDeviceException e)
-        {
-            throw new ReplayFormatException($"{host}:{port}: drive {deviceNumber:X4}: {e.Message}");
+            throw new ReplayFormatException(error);
         }
 
         var drive = new Drive(device);
@@ -77,10 +72,9 @@ public sealed class RemoteReplayFactory(string host, int port) : IReplayDeviceFa
             device.UnsolicitedStatus += OnUnsolicited;
             try
             {
-                var reply = device.Mount(arguments);
-                if (reply.Result != MountResult.Done)
+                if (device.MountOrRefusal(arguments) is { } refusal)
                 {
-                    return reply.Message;
+                    return refusal;
                 }
 
                 deviceEnd.Wait(s_deviceEnd);
