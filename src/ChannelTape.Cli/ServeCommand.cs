@@ -10,20 +10,21 @@ using ChannelTape.Server;
 namespace ChannelTape.Cli;
 
 /// <summary>
-/// <c>ctape serve [--config FILE] [--listen ADDR:PORT] [--data DIR] [--no-write-behind] [--no-read-ahead]</c>:
+/// <c>ctape serve [--config FILE] [--listen ADDR:PORT] [--data DIR] [--no-write-behind] [--no-read-ahead] [--no-read-by-reference]</c>:
 /// runs the server (docs/protocol.md) on the drives of the configuration — the embedded default (drives
 /// 0580-0587, 3490, data under ./ctape-data, 127.0.0.1:7490) without <c>--config</c>. <c>--listen</c> and
 /// <c>--data</c> override the configuration's <c>listen</c> and storage root; the <c>--no-</c> flags keep
-/// the server from granting write-behind or read-ahead (protocol §5) to hosts that ask. SIGINT or SIGTERM
+/// the server from granting write-behind, read-ahead or read-ahead by reference (protocol §5; the last
+/// only ever to a host on a loopback address) to hosts that ask. SIGINT or SIGTERM
 /// shuts down in order: the CCW in progress finishes, hosts get Close, every volume is closed.
 /// </summary>
 public static class ServeCommand
 {
-    public const string Help = "[--config FILE] [--listen ADDR:PORT] [--data DIR] [--no-write-behind] [--no-read-ahead]: serve the drives to Hercules";
+    public const string Help = "[--config FILE] [--listen ADDR:PORT] [--data DIR] [--no-write-behind] [--no-read-ahead] [--no-read-by-reference]: serve the drives to Hercules";
 
     public static int Run(string[] args)
     {
-        var arguments = new Arguments(args, valueOptions: ["--config", "--listen", "--data"], flagOptions: ["--no-write-behind", "--no-read-ahead"]);
+        var arguments = new Arguments(args, valueOptions: ["--config", "--listen", "--data"], flagOptions: ["--no-write-behind", "--no-read-ahead", "--no-read-by-reference"]);
         if (arguments.Positional.Count != 0)
         {
             throw new UsageException($"unexpected '{arguments.Positional[0]}'");
@@ -93,10 +94,10 @@ public static class ServeCommand
         return 0;
     }
 
-    /// <summary>The protocol §5 features granted: both, less those turned off on the command line.</summary>
+    /// <summary>The protocol §5 features granted: all three, less those turned off on the command line.</summary>
     public static ProtocolFeatures Features(Arguments arguments)
     {
-        var features = ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead;
+        var features = ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead | ProtocolFeatures.ReadAheadByReference;
         if (arguments.Has("--no-write-behind"))
         {
             features &= ~ProtocolFeatures.WriteBehind;
@@ -105,6 +106,11 @@ public static class ServeCommand
         if (arguments.Has("--no-read-ahead"))
         {
             features &= ~ProtocolFeatures.ReadAhead;
+        }
+
+        if (arguments.Has("--no-read-by-reference"))
+        {
+            features &= ~ProtocolFeatures.ReadAheadByReference;
         }
 
         return features;

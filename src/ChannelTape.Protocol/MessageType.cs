@@ -13,6 +13,7 @@ public enum MessageType : byte
     BufferedCcw = 0x24,
     ReadAhead = 0x25,
     ReadAheadEnd = 0x26,
+    ReadAheadImage = 0x28,
     Unsolicited = 0x30,
     Mount = 0x40,
     MountReply = 0x41,
@@ -78,6 +79,8 @@ public enum ProtocolFeatures : uint
     WriteBehind = 0x0000_0001,
     /// <summary>Read-ahead: the server may send ReadAhead before a Read's CcwReply (§5.2).</summary>
     ReadAhead = 0x0000_0002,
+    /// <summary>Read-ahead by reference: ReadAhead entries may point into the image ReadAheadImage names (§5.3; only with <see cref="ReadAhead"/>).</summary>
+    ReadAheadByReference = 0x0000_0004,
 }
 
 /// <summary>Flags byte of <see cref="MessageType.ReadAheadEnd"/>.</summary>
@@ -87,6 +90,8 @@ public enum ReadAheadEndFlags : byte
     None = 0x00,
     /// <summary>A channel program began among the Reads the host answered itself.</summary>
     ProgramStarted = 0x01,
+    /// <summary>The host could not read a referred block: the server sends every later block inline (§5.3).</summary>
+    StopReferences = 0x02,
 }
 
 /// <summary>Result byte of <see cref="MessageType.MountReply"/>.</summary>
@@ -113,7 +118,8 @@ public static class MessageTypes
     {
         MessageType.Hello or MessageType.HelloReply or MessageType.Attach or MessageType.AttachReply
             or MessageType.Ccw or MessageType.CcwReply or MessageType.Halt or MessageType.BufferedCcw
-            or MessageType.ReadAhead or MessageType.ReadAheadEnd or MessageType.Unsolicited
+            or MessageType.ReadAhead or MessageType.ReadAheadEnd or MessageType.ReadAheadImage
+            or MessageType.Unsolicited
             or MessageType.Mount or MessageType.MountReply or MessageType.Query or MessageType.QueryReply
             or MessageType.Ping or MessageType.Pong or MessageType.Close or MessageType.Error => true,
         _ => false,

@@ -49,6 +49,11 @@ internal sealed class Connection
     // Write credit the host has left (§5.1): set by each CcwReply, spent by BufferedCcw. Written by
     // the CCW task before it clears _ccwOutstanding, read by the read loop only when none is outstanding.
     private long _writeCredit;
+    // Read-ahead by reference (§5.3): whether the host asked to stop it (ReadAheadEnd flag 02), and the
+    // drive's VolumeGeneration whose image was last named in ReadAheadImage. Used by the CCW task only,
+    // except _referencesStopped, set by the read loop while no CCW is outstanding.
+    private bool _referencesStopped;
+    private long _announcedVolume = -1;
     private Task _ccwTask = Task.CompletedTask;
     private volatile bool _ccwOutstanding;
     private bool _farewellQueued;
@@ -68,7 +73,9 @@ internal sealed class Connection
             FullMode = BoundedChannelFullMode.Wait,
         });
         Name = $"#{id} {socket.RemoteEndPoint}";
-        RemoteAddress = (socket.RemoteEndPoint as System.Net.IPEndPoint)?.Address.ToString() ?? "unknown";
+        var address = (socket.RemoteEndPoint as System.Net.IPEndPoint)?.Address;
+        RemoteAddress = address?.ToString() ?? "unknown";
+        IsLoopbackPeer = address is not null && PeerAddress.IsLoopback(address);
     }
 
     /// <summary>Number and peer address, for log lines.</summary>
@@ -76,6 +83,9 @@ internal sealed class Connection
 
     /// <summary>The peer's IP address.</summary>
     public string RemoteAddress { get; }
+
+    /// <summary>The peer is on this machine (127.0.0.0/8, ::1, or ::ffff:127.x.x.x): only it may read images by reference (§5.3).</summary>
+    public bool IsLoopbackPeer { get; }
 
     /// <summary>Completes when the connection is closed and the drive detached.</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
@@ -380,7 +390,14 @@ internal sealed class Connection
 
         _hostName = hello.HostName;
         // §5: the features in effect are those asked for that this server grants (unknown bits are dropped).
-        _features = hello.Features & _server.Options.Features & (ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead);
+        _features = hello.Features & _server.Options.Features
+            & (ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead | ProtocolFeatures.ReadAheadByReference);
+        // §5.3: by reference only together with read-ahead, and only for a host that can open the server's files.
+        if (!Granted(ProtocolFeatures.ReadAhead) || !IsLoopbackPeer)
+        {
+            _features &= ~ProtocolFeatures.ReadAheadByReference;
+        }
+
         lock (_sendLock)
         {
             Enqueue(new HelloReplyMessage(HelloMessage.CurrentVersion,
@@ -519,11 +536,12 @@ internal sealed class Connection
     {
         OutgoingFrame reply = default;
         OutgoingFrame? readAhead = null;
+        OutgoingFrame? image = null;
         Exception? failure = null;
         await slot.Gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            reply = ExecuteUnderGate(slot, request, buffer, out readAhead);
+            reply = ExecuteUnderGate(slot, request, buffer, out readAhead, out image);
         }
         catch (Exception e)
         {
@@ -544,7 +562,13 @@ internal sealed class Connection
             return;
         }
 
-        // §5.2: the batch goes immediately before the CcwReply of the Read it follows.
+        // §5.3: the image a batch refers to is named before it; §5.2: the batch goes immediately before
+        // the CcwReply of the Read it follows.
+        if (image is { } named)
+        {
+            EnqueueFrame(named);
+        }
+
         if (readAhead is { } batch)
         {
             EnqueueFrame(batch);
@@ -553,9 +577,11 @@ internal sealed class Connection
         EnqueueFrame(reply);
     }
 
-    private OutgoingFrame ExecuteUnderGate(DriveSlot slot, in CcwRequest request, byte[] buffer, out OutgoingFrame? readAhead)
+    private OutgoingFrame ExecuteUnderGate(DriveSlot slot, in CcwRequest request, byte[] buffer, out OutgoingFrame? readAhead,
+        out OutgoingFrame? image)
     {
         readAhead = null;
+        image = null;
         var device = slot.Drive.Device;
         var tape = slot.Drive.Tape;
         EndReadAheadBatch(slot, tape);
@@ -587,7 +613,7 @@ internal sealed class Connection
             && ((request.Flags | request.PreviousFlags) & CcwFlags.ChainData) == 0
             && result.Status == UnitStatus.ChannelEndDeviceEnd)
         {
-            readAhead = ReadAheadFrame(slot, tape);
+            readAhead = ReadAheadFrame(slot, tape, out image);
         }
 
         var credit = Granted(ProtocolFeatures.WriteBehind) ? tape?.WriteCredit(_server.Options.WriteCreditLimit) ?? 0 : 0;
@@ -643,18 +669,25 @@ internal sealed class Connection
     }
 
     /// <summary>
-    /// Reads up to the drive's window of following data blocks (at most 1 MiB of data and what fits one
-    /// frame of this connection) into a ReadAhead frame; null when the next block is not a data block.
+    /// Reads up to the drive's window of following data blocks (at most 1 MiB of data carried inline and
+    /// what fits one frame of this connection) into a ReadAhead frame; null when the next block is not a
+    /// data block. With read-ahead by reference in effect (§5.3) a block stored in one uncompressed piece
+    /// is referred to by its offset in the image instead (not counted toward the 1 MiB), and
+    /// <paramref name="image"/> is a ReadAheadImage naming it when this connection has not named this
+    /// volume's image yet.
     /// </summary>
-    private OutgoingFrame? ReadAheadFrame(DriveSlot slot, TapeDrive tape)
+    private OutgoingFrame? ReadAheadFrame(DriveSlot slot, TapeDrive tape, out OutgoingFrame? image)
     {
+        image = null;
+        var refer = Granted(ProtocolFeatures.ReadAheadByReference) && !_referencesStopped;
         var room = Math.Min(_maxFrameLength - 1 - ReadAheadMessage.FixedSize,
-            DriveSlot.MaxReadAheadBytes + (DriveSlot.MaxReadAheadWindow * ReadAheadMessage.EntryLengthSize));
+            DriveSlot.MaxReadAheadBytes + (DriveSlot.MaxReadAheadWindow * ReadAheadMessage.ReferenceEntrySize));
         var entries = ArrayPool<byte>.Shared.Rent(room);
         try
         {
             var used = 0;
             var blocks = 0;
+            var referred = 0;
             var dataBytes = 0;
             while (blocks < slot.ReadAheadWindow)
             {
@@ -665,9 +698,25 @@ internal sealed class Connection
                 }
 
                 var destination = entries.AsSpan(used + ReadAheadMessage.EntryLengthSize, Math.Min(space, ReadAheadMessage.MaxBlockBytes));
-                if (!tape.TryReadAhead(destination, out var length))
+                long imageOffset = -1;
+                int length;
+                if (!(refer ? tape.TryReadAheadOrRefer(destination, out length, out imageOffset) : tape.TryReadAhead(destination, out length)))
                 {
                     break;
+                }
+
+                if (imageOffset >= 0)
+                {
+                    if (room - used < ReadAheadMessage.ReferenceEntrySize)
+                    {
+                        tape.UndoReadAhead(1); // does not fit this batch: the next Read gets it
+                        break;
+                    }
+
+                    used += ReadAheadMessage.WriteReferenceEntry(entries.AsSpan(used), length, imageOffset);
+                    referred++;
+                    blocks++;
+                    continue;
                 }
 
                 var carried = Math.Min(length, ReadAheadMessage.MaxBlockBytes);
@@ -681,6 +730,13 @@ internal sealed class Connection
                 used += ReadAheadMessage.EntryLengthSize + carried;
                 dataBytes += carried;
                 blocks++;
+            }
+
+            if (referred > 0 && tape.VolumeGeneration != _announcedVolume && tape.Media is { } media)
+            {
+                // §5.3: before the first batch that refers to an image, and again after every mount or unload.
+                image = Serialize(new ReadAheadImageMessage(Path.GetFullPath(media.Path)));
+                _announcedVolume = tape.VolumeGeneration;
             }
 
             return blocks == 0 ? null : Serialize(new ReadAheadMessage((ushort)blocks, entries.AsSpan(0, used)));
@@ -803,6 +859,15 @@ internal sealed class Connection
                     ? DriveSlot.InitialReadAheadWindow
                     : Math.Min(slot.ReadAheadWindow * 2, DriveSlot.MaxReadAheadWindow);
                 tape.EndReadAhead();
+            }
+
+            if ((end.Flags & ReadAheadEndFlags.StopReferences) != 0 && !_referencesStopped)
+            {
+                // §5.3: the host could not read a referred block; every later block of this connection goes inline.
+                _referencesStopped = true;
+                _server.Log.Write(LogLevel.Info,
+                    $"{Name}: drive {slot.Name}: the host cannot read blocks from the image{(tape?.Media is { } media ? $" {media.Path}" : "")}; "
+                    + "read-ahead carries every block inline from now on");
             }
 
             if ((end.Flags & ReadAheadEndFlags.ProgramStarted) != 0)

@@ -26,7 +26,7 @@ internal sealed class DriveSlot
     public const int InitialReadAheadWindow = 4;
     /// <summary>Most blocks in one read-ahead batch (§5.2).</summary>
     public const int MaxReadAheadWindow = 1024;
-    /// <summary>Most data bytes in one read-ahead batch (§5.2: 1 MiB).</summary>
+    /// <summary>Most data bytes carried inline in one read-ahead batch (§5.2: 1 MiB; blocks referred to by offset, §5.3, do not count).</summary>
     public const int MaxReadAheadBytes = 1024 * 1024;
 
     /// <summary>The connection whose channel program is open (StartChannelProgram called, EndChannelProgram not); guarded by <see cref="Gate"/>.</summary>

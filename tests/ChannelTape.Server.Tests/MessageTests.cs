@@ -21,6 +21,9 @@ public class MessageTests
         ["HelloReply granting features"] = (new HelloReplyMessage(1, 65_792, "ChannelTape", ProtocolFeatures.ReadAhead),
             b => HelloReplyMessage.Parse(b), HelloReplyMessage.FixedSize),
         ["ReadAheadEnd"] = (new ReadAheadEndMessage(0x0102_0304, ReadAheadEndFlags.ProgramStarted), b => ReadAheadEndMessage.Parse(b), ReadAheadEndMessage.FixedSize),
+        ["ReadAheadEnd stopping references"] = (new ReadAheadEndMessage(3, ReadAheadEndFlags.ProgramStarted | ReadAheadEndFlags.StopReferences),
+            b => ReadAheadEndMessage.Parse(b), ReadAheadEndMessage.FixedSize),
+        ["ReadAheadImage"] = (new ReadAheadImageMessage("/var/tapes/T00001 \u00e9.aws"), b => ReadAheadImageMessage.Parse(b), ReadAheadImageMessage.FixedSize),
         ["Attach"] = (new AttachMessage(0x0580, 0x3490, AttachFlags.TakeOver, "/tapes/a.aws ro maxsizeK=100"), b => AttachMessage.Parse(b), AttachMessage.FixedSize),
         ["AttachReply"] = (new AttachReplyMessage(AttachResult.Attached, 0x3490, [0xFF, 0x34, 0x90, 0x50, 0x34, 0x90, 0x50], 32,
             ImmediateCommandMap.Build(op => op is 0x03 or 0x07 or 0x0F), true, "T00001 [1:00000003] IBM 3490 R/W"),
@@ -231,8 +234,88 @@ public class MessageTests
         Assert.True(MessageTypes.IsKnown(0x24));
         Assert.True(MessageTypes.IsKnown(0x25));
         Assert.True(MessageTypes.IsKnown(0x26));
+        Assert.True(MessageTypes.IsKnown(0x28));
         Assert.False(MessageTypes.IsKnown(0x23));
         Assert.False(MessageTypes.IsKnown(0x27));
+        Assert.False(MessageTypes.IsKnown(0x29));
+    }
+
+    [Fact]
+    public void ReadAhead_mixes_inline_and_reference_entries_with_the_documented_layout()
+    {
+        byte[] small = [0xC1, 0xC2, 0xC3];
+        var entries = new byte[ReadAheadMessage.ReferenceEntrySize + ReadAheadMessage.EntrySize(small.Length) + ReadAheadMessage.ReferenceEntrySize];
+        var used = ReadAheadMessage.WriteReferenceEntry(entries, 0x7FFF_FFFF, 0x0102_0304_0506_0708);
+        used += ReadAheadMessage.WriteEntry(entries.AsSpan(used), small.Length, small);
+        used += ReadAheadMessage.WriteReferenceEntry(entries.AsSpan(used), 1, 0);
+        Assert.Equal(entries.Length, used);
+
+        var body = FrameWriter.ToArray(new ReadAheadMessage(3, entries))[Frame.HeaderSize..];
+
+        Assert.Equal([0x00, 0x03, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x00, 0x00, 0x00, 0x03, 0xC1, 0xC2, 0xC3,
+            0x80, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0], body);
+        var blocks = new List<(uint Length, bool IsReference, long Offset, byte[] Data)>();
+        foreach (var block in ReadAheadMessage.Parse(body))
+        {
+            blocks.Add((block.Length, block.IsReference, block.ImageOffset, block.Data.ToArray()));
+        }
+
+        Assert.Equal([(0x7FFF_FFFFu, true, 0x0102_0304_0506_0708L, Array.Empty<byte>()), (3u, false, -1L, small), (1u, true, 0L, Array.Empty<byte>())],
+            blocks.Select(b => (b.Length, b.IsReference, b.Offset, b.Data)).ToList(), new BlockComparer());
+    }
+
+    [Fact]
+    public void ReadAhead_reference_of_0_bytes_cut_short_or_beyond_2_to_the_63_is_malformed()
+    {
+        var entries = new byte[ReadAheadMessage.ReferenceEntrySize];
+        ReadAheadMessage.WriteReferenceEntry(entries, 80, 4096);
+        var body = FrameWriter.ToArray(new ReadAheadMessage(1, entries))[Frame.HeaderSize..];
+        Assert.Equal(80u, Single(body).Length);
+
+        for (var length = 0; length < body.Length; length++)
+        {
+            Assert.Equal(ProtocolErrorCode.MalformedFrame, Assert.Throws<ProtocolException>(() => ReadAheadMessage.Parse(body[..length])).Code);
+        }
+
+        byte[] zero = [0x00, 0x01, 0x80, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0x10, 0x00];
+        Assert.Equal(ProtocolErrorCode.MalformedFrame, Assert.Throws<ProtocolException>(() => ReadAheadMessage.Parse(zero)).Code);
+        byte[] huge = [0x00, 0x01, 0x80, 0x00, 0x00, 0x50, 0x80, 0, 0, 0, 0, 0, 0, 0];
+        Assert.Equal(ProtocolErrorCode.MalformedFrame, Assert.Throws<ProtocolException>(() => ReadAheadMessage.Parse(huge)).Code);
+        byte[] largest = [0x00, 0x01, 0x80, 0x00, 0x00, 0x50, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
+        Assert.Equal(long.MaxValue, Single(largest).ImageOffset);
+        Assert.Equal(ProtocolErrorCode.MalformedFrame, Assert.Throws<ProtocolException>(() => ReadAheadMessage.Parse([.. body, 0])).Code);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ReadAheadMessage.WriteReferenceEntry(new byte[12], 0, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ReadAheadMessage.WriteReferenceEntry(new byte[12], 1, -1));
+
+        static (uint Length, long ImageOffset) Single(byte[] body)
+        {
+            var blocks = new List<(uint, long)>();
+            foreach (var block in ReadAheadMessage.Parse(body))
+            {
+                blocks.Add((block.Length, block.ImageOffset));
+            }
+
+            return Assert.Single(blocks);
+        }
+    }
+
+    [Fact]
+    public void ReadAheadImage_carries_one_absolute_path_and_a_relative_one_is_malformed()
+    {
+        var frame = FrameWriter.ToArray(new ReadAheadImageMessage("/t/a.aws"));
+
+        Assert.Equal([0x00, 0x00, 0x00, 0x0B, 0x28, 0x00, 0x08, (byte)'/', (byte)'t', (byte)'/', (byte)'a', (byte)'.', (byte)'a', (byte)'w', (byte)'s'], frame);
+        var relative = FrameWriter.ToArray(new ReadAheadImageMessage("t/a.aws"))[Frame.HeaderSize..];
+        Assert.Equal(ProtocolErrorCode.MalformedFrame, Assert.Throws<ProtocolException>(() => ReadAheadImageMessage.Parse(relative)).Code);
+        Assert.Equal(ProtocolErrorCode.MalformedFrame, Assert.Throws<ProtocolException>(() => ReadAheadImageMessage.Parse(frame[Frame.HeaderSize..^1])).Code);
+    }
+
+    private sealed class BlockComparer : IEqualityComparer<(uint, bool, long, byte[])>
+    {
+        public bool Equals((uint, bool, long, byte[]) x, (uint, bool, long, byte[]) y) =>
+            x.Item1 == y.Item1 && x.Item2 == y.Item2 && x.Item3 == y.Item3 && x.Item4.AsSpan().SequenceEqual(y.Item4);
+
+        public int GetHashCode((uint, bool, long, byte[]) obj) => obj.Item1.GetHashCode();
     }
 
     [Fact]

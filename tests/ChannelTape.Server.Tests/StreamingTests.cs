@@ -14,7 +14,7 @@ namespace ChannelTape.Server.Tests;
 /// Write-behind and read-ahead (docs/protocol.md §5) against the real drives (TapeDrive, image files),
 /// spoken in raw frames as the Hercules module speaks them.
 /// </summary>
-public sealed class StreamingTests : IAsyncDisposable
+public sealed partial class StreamingTests : IAsyncDisposable
 {
     private const byte Write = 0x01, Read = 0x02, NoOperation = 0x03, Sense = 0x04, Rewind = 0x07, WriteTapeMark = 0x1F,
         ReadBlockId = 0x22, ModeSet = 0xDB;
@@ -326,8 +326,12 @@ public sealed class StreamingTests : IAsyncDisposable
 
     // ---- helpers ------------------------------------------------------------------------------
 
+    /// <summary>
+    /// A CcwReply and what came before it: the read-ahead blocks (those sent by reference read from the
+    /// image at their offset, <see cref="Referred"/> true), and the image a ReadAheadImage named (§5.3).
+    /// </summary>
     private sealed record Reply(UnitStatus Status, CcwReplyFlags Flags, uint Residual, byte[] Sense, byte[] Data, uint Credit,
-        List<byte[]?> ReadAhead, bool ReadAheadBeforeReply)
+        List<byte[]?> ReadAhead, bool ReadAheadBeforeReply, List<bool> Referred, string? Image)
     {
         public bool HasCredit => (Flags & CcwReplyFlags.WriteCredit) != 0;
     }
@@ -373,6 +377,8 @@ public sealed class StreamingTests : IAsyncDisposable
         await peer.SendAsync(FrameWriter.ToArray(new CcwMessage(command, CcwFlags.ChainCommand | CcwFlags.SuppressLength,
             sequence == 0 ? CcwFlags.None : CcwFlags.ChainCommand, 0, sequence, (uint)count, data ?? default)));
         var readAhead = new List<byte[]?>();
+        var referred = new List<bool>();
+        string? image = null;
         var sawReadAhead = false;
         while (true)
         {
@@ -382,11 +388,26 @@ public sealed class StreamingTests : IAsyncDisposable
             {
                 case MessageType.Unsolicited:
                     continue;
+                case MessageType.ReadAheadImage:
+                    Assert.False(sawReadAhead, "ReadAheadImage after the ReadAhead it names the image for");
+                    Assert.Null(image);
+                    image = ReadAheadImageMessage.Parse(frame.Value.Body).Path;
+                    s_announcedImages.AddOrUpdate(peer, image);
+                    continue;
                 case MessageType.ReadAhead:
                     Assert.False(sawReadAhead, "two ReadAhead frames for one Read");
                     sawReadAhead = true;
                     foreach (var block in ReadAheadMessage.Parse(frame.Value.Body))
                     {
+                        referred.Add(block.IsReference);
+                        if (block.IsReference)
+                        {
+                            // §5.3: the host reads the block from the image last named on this connection.
+                            Assert.True(s_announcedImages.TryGetValue(peer, out var path), "a reference before any ReadAheadImage");
+                            readAhead.Add(ReadImageBytes(path, block.ImageOffset, (int)block.Length));
+                            continue;
+                        }
+
                         Assert.Equal(block.Length, (uint)block.Data.Length);
                         readAhead.Add(block.Data.ToArray());
                     }
@@ -395,12 +416,24 @@ public sealed class StreamingTests : IAsyncDisposable
                 case MessageType.CcwReply:
                     var reply = CcwReplyMessage.Parse(frame.Value.Body);
                     return new Reply(reply.Status, reply.Flags, reply.Residual, reply.Sense.ToArray(), reply.Data.ToArray(), reply.WriteCredit,
-                        readAhead, sawReadAhead);
+                        readAhead, sawReadAhead, referred, image);
                 default:
                     Assert.Fail($"unexpected {frame.Value.Type} while waiting for a CcwReply");
                     break;
             }
         }
+    }
+
+    /// <summary>The image each peer was last told about (ReadAheadImage), as the host module keeps it.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<RawPeer, string> s_announcedImages = new();
+
+    /// <summary>What a host reading by reference gets: exactly <paramref name="length"/> bytes of the file at <paramref name="offset"/>.</summary>
+    private static byte[] ReadImageBytes(string path, long offset, int length)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var bytes = new byte[length];
+        Assert.Equal(length, RandomAccess.Read(handle, bytes, offset));
+        return bytes;
     }
 
     private static Task SendBufferedAsync(RawPeer peer, byte command, uint sequence, byte[] data) =>
@@ -430,10 +463,10 @@ public sealed class StreamingTests : IAsyncDisposable
         }
     }
 
-    private string Image(string name, IEnumerable<byte[]?> blocks)
+    private string Image(string name, IEnumerable<byte[]?> blocks, TapeImageFormat format = TapeImageFormat.Aws, TapeImageOptions? options = null)
     {
         var path = Path.Combine(_directory, name);
-        Assert.True(TapeImage.TryCreate(path, TapeImageFormat.Aws, new TapeImageOptions(), out var media, out var error), error);
+        Assert.True(TapeImage.TryCreate(path, format, options ?? new TapeImageOptions(), out var media, out var error), error);
         using (media)
         {
             foreach (var block in blocks)

@@ -123,6 +123,12 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
     /// <summary>The mounted volume; null when the drive is empty.</summary>
     public ITapeMedia? Media => _media;
 
+    /// <summary>
+    /// Changes at every mount and unload: a server that told a host which image holds the volume
+    /// (protocol §5.3 ReadAheadImage) tells it again when this differs, even for a volume at the same path.
+    /// </summary>
+    public long VolumeGeneration { get; private set; }
+
     public bool IsLoaded => _media is not null;
 
     public DriveCounters Counters { get; } = new();
@@ -182,6 +188,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         }
 
         _media = media;
+        VolumeGeneration++;
         ReinitializeDevice();
         _sensePending = false;
         Counters.Mounts++;
@@ -267,9 +274,22 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
     /// mark, end of data, a zero-length block, an unreadable block) leaves the position as it was and
     /// changes nothing else: no sense, no pending sense, no counters (protocol §5.2). Counted as read.
     /// </summary>
-    public bool TryReadAhead(Span<byte> destination, out int length)
+    public bool TryReadAhead(Span<byte> destination, out int length) => ReadAheadCore(destination, refer: false, out length, out _);
+
+    /// <summary>
+    /// <see cref="TryReadAhead(Span{byte}, out int)"/> for a host that reads blocks from the image itself
+    /// (protocol §5.3): a block stored in the image at <see cref="ITapeMedia.Path"/> in one piece without
+    /// compression is not read, <paramref name="imageOffset"/> is where its <paramref name="length"/> bytes
+    /// start; any other block is copied into <paramref name="destination"/> and <paramref name="imageOffset"/>
+    /// is -1. One walk of the block's headers either way; stops, counts and undoes exactly as TryReadAhead.
+    /// </summary>
+    public bool TryReadAheadOrRefer(Span<byte> destination, out int length, out long imageOffset) =>
+        ReadAheadCore(destination, refer: true, out length, out imageOffset);
+
+    private bool ReadAheadCore(Span<byte> destination, bool refer, out int length, out long imageOffset)
     {
         length = 0;
+        imageOffset = -1;
         if (_media is not { } media || _fenced)
         {
             return false;
@@ -277,7 +297,8 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
 
         var before = media.Position.BlockNumber;
         var block = BlockBuffer(media);
-        var status = media.ReadForward(block, out var read);
+        long offset = -1;
+        var status = refer ? media.ReadForwardOrRefer(block, out var read, out offset) : media.ReadForward(block, out read);
         if (status != MediaStatus.Ok || read == 0)
         {
             if (media.Position.BlockNumber != before)
@@ -292,8 +313,13 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         Counters.BlocksRead++;
         Counters.BytesRead += read;
         _readAhead.Add(read);
-        block.AsSpan(0, Math.Min(read, destination.Length)).CopyTo(destination);
+        if (offset < 0)
+        {
+            block.AsSpan(0, Math.Min(read, destination.Length)).CopyTo(destination);
+        }
+
         length = read;
+        imageOffset = offset;
         return true;
     }
 
@@ -1345,6 +1371,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
     {
         _media?.Dispose();
         _media = null;
+        VolumeGeneration++;
         ResetVolumeState();
         switch (_displayState)
         {

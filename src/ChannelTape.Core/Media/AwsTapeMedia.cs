@@ -40,9 +40,13 @@ internal sealed class AwsTapeMedia : TapeMediaBase
     /// (missing or repeated start-of-record, compression flags differing between chunks,
     /// premature end of file, data that does not decompress) is a data check.
     /// A block whose data length is 0 is a tape mark, as the Hercules callers treat it.
+    /// <see cref="ScanData.ReferOrRead"/> refers to a block of one chunk (end of record on its
+    /// first header) that the file holds whole and, for HET, without compression (protocol §5.3); AWS
+    /// chunks are never decompressed (awstape.c reads the bytes as they are), whatever their flags.
     /// </summary>
-    protected override BlockScan ScanBlock(long offset, Span<byte> destination, bool readData)
+    protected override BlockScan ScanBlock(long offset, Span<byte> destination, ScanData data)
     {
+        bool readData = data != ScanData.Skip;
         Span<byte> headerBytes = stackalloc byte[AwsBlockHeader.Size];
         long position = offset;
         int total = 0;
@@ -103,6 +107,10 @@ internal sealed class AwsTapeMedia : TapeMediaBase
 
             if (total + length > MaximumBlockSize)
                 return BlockScan.Failed(MediaStatus.DataCheck); // HHCTA107E / HETE_OVERFLOW
+
+            if (data == ScanData.ReferOrRead && first && header.IsEndOfRecord && length > 0 && position <= FileLength
+                && compression == AwsFlags1.None && busTech == AwsFlags2.None)
+                return new BlockScan(MediaStatus.Ok, length, position, (ushort)length, IsTapeMark: false, ImageOffset: dataOffset);
 
             if (readData && length > 0)
             {

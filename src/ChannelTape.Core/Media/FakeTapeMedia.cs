@@ -26,9 +26,11 @@ internal sealed class FakeTapeMedia : TapeMediaBase
 
     /// <summary>
     /// faketape.c read_faketape: end of file at a header is end of data, a partial header or
-    /// partial data a short block, a damaged header (XOR mismatch, not hex) a data check.
+    /// partial data a short block, a damaged header (XOR mismatch, not hex) a data check. Every data
+    /// block lies in one piece behind its header, so <see cref="ScanData.ReferOrRead"/> refers to any
+    /// block the file holds whole.
     /// </summary>
-    protected override BlockScan ScanBlock(long offset, Span<byte> destination, bool readData)
+    protected override BlockScan ScanBlock(long offset, Span<byte> destination, ScanData data)
     {
         Span<byte> headerBytes = stackalloc byte[FakeTapeBlockHeader.Size];
         int read = ReadHeader(offset, headerBytes);
@@ -45,7 +47,9 @@ internal sealed class FakeTapeMedia : TapeMediaBase
         long next = dataOffset + length;
         if (length == 0)
             return new BlockScan(MediaStatus.Ok, 0, next, 0, IsTapeMark: true);
-        if (readData)
+        if (data == ScanData.ReferOrRead && next <= FileLength)
+            return new BlockScan(MediaStatus.Ok, length, next, header.CurrentLength, IsTapeMark: false, ImageOffset: dataOffset);
+        if (data != ScanData.Skip)
         {
             int got = ReadDataAndPeek(dataOffset, destination, length, FakeTapeBlockHeader.Size);
             if (got < 0)

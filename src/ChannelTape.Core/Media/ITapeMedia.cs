@@ -78,6 +78,15 @@ public interface ITapeMedia : IDisposable
     /// <summary>Reads the next block into <paramref name="buffer"/> and returns its length in <paramref name="length"/>.</summary>
     MediaStatus ReadForward(Span<byte> buffer, out int length);
 
+    /// <summary>
+    /// Reads the next block as <see cref="ReadForward"/> does, except that a data block stored in the
+    /// file at <see cref="Path"/> in one piece without compression (AWS or HET in one chunk, FakeTape) is
+    /// not read: the volume moves past it and <paramref name="imageOffset"/> is where its
+    /// <paramref name="length"/> bytes start in that file (protocol §5.3, read-ahead by reference).
+    /// For every other block, and for media without a file, <paramref name="imageOffset"/> is -1.
+    /// </summary>
+    MediaStatus ReadForwardOrRefer(Span<byte> buffer, out int length, out long imageOffset);
+
     /// <summary>Reads the previous block into <paramref name="buffer"/>, leaving the volume positioned before it.</summary>
     MediaStatus ReadBackward(Span<byte> buffer, out int length);
 

@@ -120,6 +120,13 @@ public sealed class MemoryTapeMedia : ITapeMedia
         return MediaStatus.Ok;
     }
 
+    /// <summary>No file holds the blocks, so none can be referred to: ReadForward.</summary>
+    public MediaStatus ReadForwardOrRefer(Span<byte> buffer, out int length, out long imageOffset)
+    {
+        imageOffset = -1;
+        return ReadForward(buffer, out length);
+    }
+
     public MediaStatus ReadBackward(Span<byte> buffer, out int length)
     {
         length = 0;

@@ -2,10 +2,28 @@ using Microsoft.Win32.SafeHandles;
 
 namespace ChannelTape.Media;
 
-/// <summary>Outcome of walking one block: its status, data length, where the next block starts.</summary>
-internal readonly record struct BlockScan(MediaStatus Status, int Length, long NextOffset, ushort LastChunkLength, bool IsTapeMark)
+/// <summary>
+/// Outcome of walking one block: its status, data length, where the next block starts, and for a block
+/// referred to instead of read (<see cref="ScanData.ReferOrRead"/>) where its data starts (else -1).
+/// </summary>
+internal readonly record struct BlockScan(MediaStatus Status, int Length, long NextOffset, ushort LastChunkLength, bool IsTapeMark,
+    long ImageOffset = -1)
 {
     public static BlockScan Failed(MediaStatus status) => new(status, 0, 0, 0, false);
+}
+
+/// <summary>What a block walk does with the block's data.</summary>
+internal enum ScanData
+{
+    /// <summary>Headers only (spacing, Locate).</summary>
+    Skip,
+    /// <summary>Reads (and decompresses) the data into the destination.</summary>
+    Read,
+    /// <summary>
+    /// A data block stored in one piece without compression, wholly inside the file, is not read: the
+    /// scan gives where its data starts (protocol §5.3). Any other block is read as with <see cref="Read"/>.
+    /// </summary>
+    ReferOrRead,
 }
 
 /// <summary>Outcome of writing one block or tape mark.</summary>
@@ -80,8 +98,8 @@ internal abstract class TapeMediaBase : ITapeMedia
     /// <summary>Offset of the next header.</summary>
     protected long CurrentOffset => Index.OffsetOf(_block);
 
-    /// <summary>Walks the block at <paramref name="offset"/>; with <paramref name="readData"/> its data goes to <paramref name="destination"/>.</summary>
-    protected abstract BlockScan ScanBlock(long offset, Span<byte> destination, bool readData);
+    /// <summary>Walks the block at <paramref name="offset"/>; as <paramref name="data"/> says, its data goes to <paramref name="destination"/>.</summary>
+    protected abstract BlockScan ScanBlock(long offset, Span<byte> destination, ScanData data);
 
     /// <summary>Writes a block at <paramref name="offset"/> (capacity rules included) and truncates the file after it.</summary>
     protected abstract WriteOutcome WriteBlockAt(long offset, ushort previousChunkLength, ReadOnlySpan<byte> block);
@@ -93,13 +111,37 @@ internal abstract class TapeMediaBase : ITapeMedia
     {
         CheckBuffer(buffer);
         length = 0;
-        BlockScan scan = ScanBlock(CurrentOffset, buffer, readData: true);
+        BlockScan scan = ScanBlock(CurrentOffset, buffer, ScanData.Read);
         if (scan.Status != MediaStatus.Ok)
             return scan.Status;
         Advance(scan);
         if (scan.IsTapeMark)
             return MediaStatus.TapeMark;
         length = scan.Length;
+        return MediaStatus.Ok;
+    }
+
+    /// <summary>
+    /// ReadForward, except that a data block stored in one piece without compression is not read: the
+    /// volume moves past it and <paramref name="imageOffset"/> is where its <paramref name="length"/>
+    /// bytes start in the file (protocol §5.3). Every other block is read into <paramref name="buffer"/>
+    /// (imageOffset -1); a tape mark, the end of data or a bad block are reported exactly as ReadForward does.
+    /// Writes go straight to the file (RandomAccess, no user-space buffer), so another reader of the file
+    /// sees every byte written.
+    /// </summary>
+    public MediaStatus ReadForwardOrRefer(Span<byte> buffer, out int length, out long imageOffset)
+    {
+        CheckBuffer(buffer);
+        length = 0;
+        imageOffset = -1;
+        BlockScan scan = ScanBlock(CurrentOffset, buffer, ScanData.ReferOrRead);
+        if (scan.Status != MediaStatus.Ok)
+            return scan.Status;
+        Advance(scan);
+        if (scan.IsTapeMark)
+            return MediaStatus.TapeMark;
+        length = scan.Length;
+        imageOffset = scan.ImageOffset;
         return MediaStatus.Ok;
     }
 
@@ -119,7 +161,7 @@ internal abstract class TapeMediaBase : ITapeMedia
         // returned in forward byte order (better than Hercules, which returns the last chunk, §8.9).
         long start = Index.OffsetOf(previous);
         ReadAheadBackward(start, Index.OffsetOf(_block));
-        BlockScan scan = ScanBlock(start, buffer, readData: true);
+        BlockScan scan = ScanBlock(start, buffer, ScanData.Read);
         if (scan.Status != MediaStatus.Ok)
             return scan.Status;
         _block = previous;
@@ -157,7 +199,7 @@ internal abstract class TapeMediaBase : ITapeMedia
         }
         else
         {
-            BlockScan scan = ScanBlock(CurrentOffset, Span<byte>.Empty, readData: false);
+            BlockScan scan = ScanBlock(CurrentOffset, Span<byte>.Empty, ScanData.Skip);
             if (scan.Status != MediaStatus.Ok)
                 return scan.Status;
             Advance(scan);
@@ -219,7 +261,7 @@ internal abstract class TapeMediaBase : ITapeMedia
         _block = Index.Count;
         while (_block < blockNumber)
         {
-            BlockScan scan = ScanBlock(CurrentOffset, Span<byte>.Empty, readData: false);
+            BlockScan scan = ScanBlock(CurrentOffset, Span<byte>.Empty, ScanData.Skip);
             if (scan.Status != MediaStatus.Ok)
                 return MediaStatus.LocateFailed;
             Advance(scan);

@@ -4,9 +4,11 @@ namespace ChannelTape.Protocol.Messages;
 
 /// <summary>
 /// ReadAhead (<c>25</c>), server -> host (docs/protocol.md §5.2): the data blocks that follow a Read,
-/// sent just before its CcwReply. Body: <c>u16</c> number of blocks n (at least 1), then n entries of
-/// <c>u32</c> block length L and <c>min(L, 65535)</c> bytes. <see cref="Entries"/> holds the encoded
-/// entries and points into the frame it was parsed from; enumerate the blocks with <c>foreach</c>.
+/// sent just before its CcwReply. Body: <c>u16</c> number of blocks n (at least 1), then n entries, each
+/// either inline, <c>u32</c> block length L and <c>min(L, 65535)</c> bytes, or by reference (§5.3),
+/// <c>u32 0x80000000 | L</c> and the <c>u64</c> offset of the block's L bytes in the image announced by
+/// ReadAheadImage. <see cref="Entries"/> holds the encoded entries and points into the frame it was
+/// parsed from; enumerate the blocks with <c>foreach</c>.
 /// </summary>
 public readonly ref struct ReadAheadMessage : IMessage<ReadAheadMessage>
 {
@@ -17,6 +19,12 @@ public readonly ref struct ReadAheadMessage : IMessage<ReadAheadMessage>
     public const int EntryLengthSize = sizeof(uint);
     /// <summary>Most bytes of one block carried (a Read CCW's largest count).</summary>
     public const int MaxBlockBytes = 0xFFFF;
+    /// <summary>Bit 31 of the length word: the entry refers to the image instead of carrying the bytes (§5.3).</summary>
+    public const uint ReferenceFlag = 0x8000_0000;
+    /// <summary>Size of the image offset after a reference entry's length word.</summary>
+    public const int ImageOffsetSize = sizeof(ulong);
+    /// <summary>Size of a reference entry: length word and image offset.</summary>
+    public const int ReferenceEntrySize = EntryLengthSize + ImageOffsetSize;
 
     public ReadAheadMessage(ushort count, ReadOnlySpan<byte> entries)
     {
@@ -51,6 +59,19 @@ public readonly ref struct ReadAheadMessage : IMessage<ReadAheadMessage>
         return EntryLengthSize + carried;
     }
 
+    /// <summary>
+    /// Writes one reference entry (§5.3): <c>0x80000000 | blockLength</c> and <paramref name="imageOffset"/>,
+    /// where the block's bytes lie uncompressed and contiguous in the announced image; returns its size.
+    /// </summary>
+    public static int WriteReferenceEntry(Span<byte> destination, int blockLength, long imageOffset)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockLength);
+        ArgumentOutOfRangeException.ThrowIfNegative(imageOffset);
+        BinaryPrimitives.WriteUInt32BigEndian(destination, ReferenceFlag | (uint)blockLength);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[EntryLengthSize..], (ulong)imageOffset);
+        return ReferenceEntrySize;
+    }
+
     public void WriteBody(Span<byte> destination)
     {
         BinaryPrimitives.WriteUInt16BigEndian(destination[CountOffset..], Count);
@@ -80,8 +101,32 @@ public readonly ref struct ReadAheadMessage : IMessage<ReadAheadMessage>
                 throw new ProtocolException(ProtocolErrorCode.MalformedFrame, $"{FrameType}: block {i + 1} of {count} is missing");
             }
 
-            var length = BinaryPrimitives.ReadUInt32BigEndian(entries[offset..]);
-            var carried = (int)Math.Min(length, MaxBlockBytes);
+            var word = BinaryPrimitives.ReadUInt32BigEndian(entries[offset..]);
+            if ((word & ReferenceFlag) != 0)
+            {
+                // §5.3: L > 0 (a zero-length block is never read ahead), then an offset a file can have.
+                if ((word & ~ReferenceFlag) == 0)
+                {
+                    throw new ProtocolException(ProtocolErrorCode.MalformedFrame, $"{FrameType}: block {i + 1} of {count} refers to 0 bytes");
+                }
+
+                if (entries.Length - offset < ReferenceEntrySize)
+                {
+                    throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
+                        $"{FrameType}: block {i + 1} of {count} is a reference without its image offset");
+                }
+
+                if (BinaryPrimitives.ReadUInt64BigEndian(entries[(offset + EntryLengthSize)..]) > long.MaxValue)
+                {
+                    throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
+                        $"{FrameType}: block {i + 1} of {count} refers to an image offset at or above 2^63");
+                }
+
+                offset += ReferenceEntrySize;
+                continue;
+            }
+
+            var carried = (int)Math.Min(word, MaxBlockBytes);
             if (entries.Length - offset - EntryLengthSize < carried)
             {
                 throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
@@ -102,11 +147,34 @@ public readonly ref struct ReadAheadMessage : IMessage<ReadAheadMessage>
 
     public Enumerator GetEnumerator() => new(Entries);
 
-    /// <summary>One block: its true length and the bytes carried (<c>min(Length, 65535)</c>).</summary>
-    public readonly ref struct Block(uint length, ReadOnlySpan<byte> data)
+    /// <summary>
+    /// One block: its true length and either the bytes carried (<c>min(Length, 65535)</c>) or, for a
+    /// reference (§5.3), where its bytes start in the announced image (<see cref="ImageOffset"/>, -1 inline).
+    /// </summary>
+    public readonly ref struct Block
     {
-        public uint Length { get; } = length;
-        public ReadOnlySpan<byte> Data { get; } = data;
+        public Block(uint length, ReadOnlySpan<byte> data)
+        {
+            Length = length;
+            Data = data;
+            ImageOffset = -1;
+        }
+
+        public Block(uint length, long imageOffset)
+        {
+            Length = length;
+            ImageOffset = imageOffset;
+        }
+
+        public uint Length { get; }
+
+        /// <summary>The bytes carried; empty for a reference.</summary>
+        public ReadOnlySpan<byte> Data { get; }
+
+        /// <summary>Offset of the block's bytes in the announced image; -1 when they are carried inline.</summary>
+        public long ImageOffset { get; }
+
+        public bool IsReference => ImageOffset >= 0;
     }
 
     /// <summary>Walks the entries of a parsed (so well-formed) message.</summary>
@@ -124,9 +192,16 @@ public readonly ref struct ReadAheadMessage : IMessage<ReadAheadMessage>
                 return false;
             }
 
-            var length = BinaryPrimitives.ReadUInt32BigEndian(_entries[_next..]);
-            var carried = (int)Math.Min(length, MaxBlockBytes);
-            Current = new Block(length, _entries.Slice(_next + EntryLengthSize, carried));
+            var word = BinaryPrimitives.ReadUInt32BigEndian(_entries[_next..]);
+            if ((word & ReferenceFlag) != 0)
+            {
+                Current = new Block(word & ~ReferenceFlag, (long)BinaryPrimitives.ReadUInt64BigEndian(_entries[(_next + EntryLengthSize)..]));
+                _next += ReferenceEntrySize;
+                return true;
+            }
+
+            var carried = (int)Math.Min(word, MaxBlockBytes);
+            Current = new Block(word, _entries.Slice(_next + EntryLengthSize, carried));
             _next += EntryLengthSize + carried;
             return true;
         }

@@ -175,6 +175,90 @@ public sealed class StreamingSupportTests : IDisposable
     }
 
     [Fact]
+    public void Read_ahead_by_reference_refers_to_one_chunk_blocks_reads_the_others_and_stops_and_undoes_alike()
+    {
+        var path = Path.Combine(_directory, "refer.aws");
+        using var drive = new TapeDrive(TapeModel.Ibm3490, 0x0580);
+        Assert.True(TapeImage.TryCreate(path, TapeImageFormat.Aws, new TapeImageOptions { ChunkSize = 4096 }, out var media, out var error), error);
+        drive.Mount(media);
+        byte[][] blocks = [Block(100, 1), Block(5000, 2), Block(4096, 3), Block(300, 4)];
+        foreach (var block in blocks[..3])
+        {
+            Assert.Equal(s_ok, Write(drive, block).Status);
+        }
+
+        Assert.Equal(s_ok, DriveHarness.One(drive, 0x1F, 0).Result.Status);
+        Assert.Equal(s_ok, Write(drive, blocks[3]).Status);
+        Assert.Equal(s_ok, DriveHarness.One(drive, 0x07, 0).Result.Status);
+        var file = File.ReadAllBytes(path);
+        var destination = new byte[65_535];
+
+        Assert.True(drive.TryReadAheadOrRefer(destination, out var length, out var offset));
+        Assert.Equal((100, 6L), (length, offset));
+        Assert.Equal(blocks[0], file[(int)offset..((int)offset + length)]);
+        Assert.True(drive.TryReadAheadOrRefer(destination, out length, out offset));
+        Assert.Equal((5000, -1L), (length, offset)); // two chunks: carried inline
+        Assert.Equal(blocks[1], destination[..5000]);
+        Assert.True(drive.TryReadAheadOrRefer(destination, out length, out offset));
+        Assert.Equal(4096, length);
+        Assert.Equal(blocks[2], file[(int)offset..((int)offset + length)]);
+        Assert.Equal(3, drive.ReadAheadBlocks);
+        Assert.Equal((3L, 100L + 5000 + 4096), (drive.Counters.BlocksRead, drive.Counters.BytesRead));
+        AssertStops(drive, destination, blockNumber: 3, drive.Sense.ToArray());
+
+        drive.UndoReadAhead(2);
+        Assert.Equal((1L, 100L), (drive.Counters.BlocksRead, drive.Counters.BytesRead));
+        Assert.Equal(Convert.ToHexString(blocks[1]), DriveHarness.One(drive, 0x02, 5000).DataHex);
+        Assert.Equal(s_ok, DriveHarness.One(drive, 0x02, 5000).Result.Status);
+        Assert.Equal(UnitStatus.UnitException, DriveHarness.One(drive, 0x02, 5000).Result.Status & UnitStatus.UnitException);
+        Assert.True(drive.TryReadAheadOrRefer(destination, out length, out offset));
+        Assert.Equal(blocks[3], file[(int)offset..((int)offset + length)]);
+        AssertStops(drive, destination, blockNumber: 5, drive.Sense.ToArray()); // end of data
+    }
+
+    [Fact]
+    public void Read_ahead_by_reference_stops_before_a_block_cut_short_and_leaves_it_to_a_Read()
+    {
+        var path = Path.Combine(_directory, "cut.fake");
+        using (var drive = new TapeDrive(TapeModel.Ibm3490, 0x0580))
+        {
+            Assert.True(TapeImage.TryCreate(path, TapeImageFormat.FakeTape, new TapeImageOptions(), out var media, out var error), error);
+            drive.Mount(media);
+            Assert.Equal(s_ok, Write(drive, Block(100, 1)).Status);
+            Assert.Equal(s_ok, Write(drive, Block(100, 2)).Status);
+        }
+
+        using (var stream = new FileStream(path, FileMode.Open))
+        {
+            stream.SetLength(stream.Length - 10);
+        }
+
+        using var again = new TapeDrive(TapeModel.Ibm3490, 0x0580);
+        Assert.True(TapeImage.TryOpen(path, new TapeImageOptions(), out var reopened, out var why), why);
+        again.Mount(reopened);
+        var buffer = new byte[65_535];
+        Assert.True(again.TryReadAheadOrRefer(buffer, out _, out var offset));
+        Assert.Equal(12, offset);
+        AssertStops(again, buffer, blockNumber: 1, again.Sense.ToArray());
+        Assert.Equal(UnitStatus.UnitCheck, DriveHarness.One(again, 0x02, 100).Result.Status & UnitStatus.UnitCheck);
+    }
+
+    [Fact]
+    public void The_volume_generation_changes_at_every_mount_and_unload()
+    {
+        using var drive = new TapeDrive(TapeModel.Ibm3490, 0x0580);
+        var media = new MemoryTapeMedia();
+        var seen = new HashSet<long> { drive.VolumeGeneration };
+        drive.Mount(media);
+        Assert.True(seen.Add(drive.VolumeGeneration));
+        drive.Mount(media); // the same volume again: still a new mount
+        Assert.True(seen.Add(drive.VolumeGeneration));
+        drive.Unload();
+        Assert.True(seen.Add(drive.VolumeGeneration));
+        Assert.False(drive.TryReadAheadOrRefer(new byte[10], out _, out _));
+    }
+
+    [Fact]
     public void Undo_moves_back_over_unused_blocks_so_the_next_Read_returns_the_first_of_them()
     {
         using var drive = new TapeDrive(TapeModel.Ibm3490, 0x0580);
@@ -226,8 +310,10 @@ public sealed class StreamingSupportTests : IDisposable
         var batch = drive.ReadAheadBlocks;
 
         Assert.False(drive.TryReadAhead(destination, out var length));
+        Assert.False(drive.TryReadAheadOrRefer(destination, out var referred, out var offset));
 
         Assert.Equal(0, length);
+        Assert.Equal((0, -1L), (referred, offset));
         Assert.Equal(blockNumber, drive.Media!.Position.BlockNumber);
         Assert.Equal(sense, drive.Sense.ToArray());
         Assert.Equal(pending, drive.IsSensePending);

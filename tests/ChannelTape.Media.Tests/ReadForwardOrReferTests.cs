@@ -1,0 +1,160 @@
+namespace ChannelTape.Media.Tests;
+
+/// <summary>
+/// <see cref="ITapeMedia.ReadForwardOrRefer"/> (docs/protocol.md §5.3): blocks stored in one piece without
+/// compression are referred to by their offset in the file, which really holds their bytes there; every
+/// other block is read as ReadForward reads it, and tape marks, the end of data and damaged blocks are
+/// reported as ReadForward reports them, never as a reference.
+/// </summary>
+public sealed class ReadForwardOrReferTests : IDisposable
+{
+    private static readonly int[] s_sizes = [1, 80, 4096, 4097, 30_000, 65_535, 65_536, 200_000];
+    private readonly TempDirectory _directory = new();
+    private readonly byte[] _buffer = TestData.Buffer();
+
+    public void Dispose() => _directory.Dispose();
+
+    public static TheoryData<string> Formats => new() { "aws", "aws chunksize=4096", "het compress=0", "het chunksize=4096 compress=0", "het", "fake" };
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Blocks_in_one_uncompressed_piece_are_referred_to_where_the_file_holds_their_bytes_and_others_are_read(string format)
+    {
+        var (path, options) = Create(format, out var media);
+        var sizes = format == "fake" ? s_sizes.Where(size => size <= 65_535).ToArray() : s_sizes;
+        using (media)
+        {
+            for (var i = 0; i < sizes.Length; i++)
+            {
+                Assert.Equal(MediaStatus.Ok, media.Write(TestData.Block(sizes[i], i)));
+            }
+
+            Assert.Equal(MediaStatus.Ok, media.WriteTapeMark());
+            Assert.Equal(MediaStatus.Ok, media.Rewind());
+            var file = File.ReadAllBytes(path); // written with the volume still open: nothing may wait in a buffer
+            var referred = 0;
+            for (var i = 0; i < sizes.Length; i++)
+            {
+                var block = TestData.Block(sizes[i], i);
+                Assert.Equal(MediaStatus.Ok, media.ReadForwardOrRefer(_buffer, out var length, out var offset));
+                Assert.Equal(block.Length, length);
+                Assert.Equal(i + 1, media.Position.BlockNumber);
+                if (offset >= 0)
+                {
+                    referred++;
+                    Assert.Equal(block, file.AsSpan((int)offset, length).ToArray());
+                }
+                else
+                {
+                    Assert.Equal(block, _buffer.AsSpan(0, length).ToArray());
+                }
+
+                var oneChunk = format == "fake" || sizes[i] <= options.ChunkSize;
+                if (format != "het")
+                {
+                    Assert.Equal(oneChunk, offset >= 0);
+                }
+                else if (i % 2 == 0 && sizes[i] >= 4096 || !oneChunk)
+                {
+                    Assert.Equal(-1, offset); // compressed (TestData: even seeds compress), or more than one chunk
+                }
+            }
+
+            Assert.True(referred > 0);
+            Assert.Equal(MediaStatus.TapeMark, media.ReadForwardOrRefer(_buffer, out var markLength, out var markOffset));
+            Assert.Equal((0, -1L), (markLength, markOffset));
+            Assert.Equal(format.StartsWith("het", StringComparison.Ordinal) ? MediaStatus.EndOfTape : MediaStatus.EndOfData,
+                media.ReadForwardOrRefer(_buffer, out _, out var endOffset));
+            Assert.Equal(-1, endOffset);
+            Assert.Equal(sizes.Length + 1, media.Position.BlockNumber);
+        }
+    }
+
+    [Theory]
+    [InlineData("aws", MediaStatus.BlockShort)]
+    [InlineData("het compress=0", MediaStatus.DataCheck)]
+    [InlineData("fake", MediaStatus.BlockShort)]
+    public void A_block_the_file_does_not_hold_whole_is_reported_as_ReadForward_reports_it(string format, MediaStatus expected)
+    {
+        var (path, _) = Create(format, out var media);
+        using (media)
+        {
+            Assert.Equal(MediaStatus.Ok, media.Write(TestData.Block(100, 1)));
+            Assert.Equal(MediaStatus.Ok, media.Write(TestData.Block(100, 3)));
+        }
+
+        using (var stream = new FileStream(path, FileMode.Open))
+        {
+            stream.SetLength(stream.Length - 10);
+        }
+
+        using var reopened = TestData.Open(path, Options(format));
+        Assert.Equal(MediaStatus.Ok, reopened.ReadForwardOrRefer(_buffer, out _, out var first));
+        Assert.True(first >= 0);
+        Assert.Equal(expected, reopened.ReadForwardOrRefer(_buffer, out var length, out var offset));
+        Assert.Equal((0, -1L), (length, offset));
+        Assert.Equal(1, reopened.Position.BlockNumber);
+    }
+
+    [Theory]
+    [InlineData("aws")]
+    [InlineData("fake")]
+    public void A_damaged_header_is_a_data_check_not_a_reference(string format)
+    {
+        var (path, _) = Create(format, out var media);
+        using (media)
+        {
+            Assert.Equal(MediaStatus.Ok, media.Write(TestData.Block(100, 1)));
+            Assert.Equal(MediaStatus.Ok, media.Write(TestData.Block(100, 3)));
+        }
+
+        var bytes = File.ReadAllBytes(path);
+        var second = format == "fake" ? 12 + 100 : 6 + 100;
+        if (format == "fake")
+        {
+            bytes[second + 8] ^= 0x01; // the XOR check no longer matches (faketape.c read_fakehdr)
+        }
+        else
+        {
+            bytes[second + 4] = 0x40 | 0x20; // tape mark flag on a chunk with data (awstape.c "Invalid tapemark")
+        }
+
+        File.WriteAllBytes(path, bytes);
+        using var reopened = TestData.Open(path, Options(format));
+        Assert.Equal(MediaStatus.Ok, reopened.ReadForwardOrRefer(_buffer, out _, out _));
+        Assert.Equal(MediaStatus.DataCheck, reopened.ReadForwardOrRefer(_buffer, out var length, out var offset));
+        Assert.Equal((0, -1L), (length, offset));
+        Assert.Equal(1, reopened.Position.BlockNumber);
+    }
+
+    [Fact]
+    public void A_memory_volume_has_no_file_so_it_never_refers()
+    {
+        using var media = MemoryTapeMedia.FromBlocks([[1, 2, 3], null]);
+        Assert.Equal(MediaStatus.Ok, media.ReadForwardOrRefer(_buffer, out var length, out var offset));
+        Assert.Equal((3, -1L), (length, offset));
+        Assert.Equal([1, 2, 3], _buffer[..3]);
+        Assert.Equal(MediaStatus.TapeMark, media.ReadForwardOrRefer(_buffer, out _, out offset));
+        Assert.Equal(-1, offset);
+    }
+
+    private (string Path, TapeImageOptions Options) Create(string format, out ITapeMedia media)
+    {
+        var words = format.Split(' ');
+        var options = Options(format);
+        var path = _directory.File("volume." + words[0]);
+        media = TestData.Create(path, words[0] switch
+        {
+            "aws" => TapeImageFormat.Aws,
+            "het" => TapeImageFormat.Het,
+            _ => TapeImageFormat.FakeTape,
+        }, options);
+        return (path, options);
+    }
+
+    private static TapeImageOptions Options(string format)
+    {
+        Assert.True(TapeImageOptions.TryParse(format.Split(' ').Skip(1), out var options, out var error), error);
+        return options;
+    }
+}
