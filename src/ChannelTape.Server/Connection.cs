@@ -43,6 +43,11 @@ internal sealed class Connection
     private readonly Lock _sendLock = new();
     private Phase _phase = Phase.AwaitingHello;
     private int _maxFrameLength;
+    // §5 counts for the detach log line (read loop and the drive gate only).
+    private long _bufferedWrites;
+    private long _readAheadSent;
+    private long _readAheadReferred;
+    private long _readAheadReturned;
     private string _hostName = "";
     private DriveSlot? _slot;
     private ProtocolFeatures _features;
@@ -237,7 +242,7 @@ internal sealed class Connection
             slot.Gate.Release();
         }
 
-        _server.Log.Write(LogLevel.Info, $"{Name}: detached drive {slot.Name}");
+        _server.Log.Write(LogLevel.Info, $"{Name}: detached drive {slot.Name}{StreamingSummary()}");
     }
 
     private void Stop(StopReason reason)
@@ -312,6 +317,7 @@ internal sealed class Connection
                 RequireRequestAllowed(frame.Type);
                 Require(Granted(ProtocolFeatures.WriteBehind), frame.Type, "write-behind is not in effect (HelloReply did not grant it)");
                 await OnBufferedCcwAsync(TakeBufferedWrite(frame.Body.Span)).ConfigureAwait(false);
+                _bufferedWrites++;
                 return true;
             case MessageType.ReadAheadEnd:
                 RequireRequestAllowed(frame.Type);
@@ -739,6 +745,8 @@ internal sealed class Connection
                 _announcedVolume = tape.VolumeGeneration;
             }
 
+            _readAheadSent += blocks;
+            _readAheadReferred += referred;
             return blocks == 0 ? null : Serialize(new ReadAheadMessage((ushort)blocks, entries.AsSpan(0, used)));
         }
         finally
@@ -855,6 +863,7 @@ internal sealed class Connection
             else
             {
                 tape!.UndoReadAhead((int)end.UnusedBlocks);
+                _readAheadReturned += end.UnusedBlocks;
                 slot.ReadAheadWindow = end.UnusedBlocks > 0
                     ? DriveSlot.InitialReadAheadWindow
                     : Math.Min(slot.ReadAheadWindow * 2, DriveSlot.MaxReadAheadWindow);
@@ -918,6 +927,12 @@ internal sealed class Connection
 
         Enqueue(new QueryReplyMessage(text));
     }
+
+    /// <summary>What §5 did on this connection, for the detach log line (empty when nothing).</summary>
+    private string StreamingSummary() =>
+        _bufferedWrites + _readAheadSent == 0
+            ? ""
+            : $"; write-behind: {_bufferedWrites} blocks; read-ahead: {_readAheadSent} blocks sent ({_readAheadReferred} by reference), {_readAheadReturned} given back";
 
     private OutgoingFrame Serialize<T>(scoped in T message)
         where T : IMessage, allows ref struct
