@@ -66,6 +66,11 @@ internal abstract class TapeMediaBase : ITapeMedia
     // Read-ahead for header walks and small blocks: spacing, Locate and reads of short blocks
     // are served from one 64 KiB read instead of a system call per header.
     private const int ReadAheadSize = 64 * 1024;
+    // A header walk over large blocks (spacing, read-ahead by reference over 32-64 KiB blocks)
+    // would read 64 KiB per header and use 6 bytes of it: when the header wanted lies more than
+    // SparseGap past the end of the last window, the next window is only HeaderOnlySize.
+    private const int HeaderOnlySize = 512;
+    private const int SparseGap = 4096;
     private byte[] _readAhead = [];
     private long _readAheadOffset = -1;
     private int _readAheadLength;
@@ -374,8 +379,9 @@ internal abstract class TapeMediaBase : ITapeMedia
         {
             if (_readAhead.Length == 0)
                 _readAhead = new byte[ReadAheadSize];
+            bool sparse = _readAheadOffset >= 0 && offset - (_readAheadOffset + _readAheadLength) > SparseGap;
             _readAheadOffset = -1;
-            int read = ReadAt(offset, _readAhead);
+            int read = ReadAt(offset, sparse ? _readAhead.AsSpan(0, Math.Max(HeaderOnlySize, header.Length)) : _readAhead);
             if (read < 0)
                 return -1;
             _readAheadOffset = offset;
