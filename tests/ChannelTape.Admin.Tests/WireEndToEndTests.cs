@@ -95,6 +95,9 @@ public sealed class WireEndToEndTests : IAsyncLifetime
             session.Unload();
         }
 
+        // The unload reaches the library's scheduler just after the Rewind Unload has answered.
+        SpinWait.SpinUntil(() => _drives.Catalog.MountHistory(VolumeSerial.Parse("P00003")).All(m => m.UnmountedAt is not null),
+            TimeSpan.FromSeconds(10));
         var volume = _drives.Catalog.FindVolume(VolumeSerial.Parse("P00003"))!;
         Assert.Equal("OD.PAYROLL.WEEKLY", volume.DataSetName);
         Assert.Equal(4, volume.Blocks);
@@ -210,8 +213,11 @@ public sealed class WireEndToEndTests : IAsyncLifetime
         var error = new StringWriter();
         Assert.Equal(0, VolumeCommand.Run(["import", "P00002", hetinitImage, "--server", _endPoint, "--drives", "0580-0583"], output, error));
         Assert.Contains("4 blocks, 3 tape marks, 30161 bytes", output.ToString(), StringComparison.Ordinal);
-        var volume = _drives.Catalog.FindVolume(VolumeSerial.Parse("P00002"))!;
-        Assert.Equal(new FileInfo(hetinitImage).Length, volume.BytesUsed);
+        // The library records what was written when the drive's unload reaches its scheduler, just after
+        // the Rewind Unload that ends the import has answered.
+        long expectedBytes = new FileInfo(hetinitImage).Length;
+        SpinWait.SpinUntil(() => _drives.Catalog.FindVolume(VolumeSerial.Parse("P00002"))!.BytesUsed == expectedBytes, TimeSpan.FromSeconds(10));
+        Assert.Equal(expectedBytes, _drives.Catalog.FindVolume(VolumeSerial.Parse("P00002"))!.BytesUsed);
 
         string exported = Path.Combine(_root, "out.aws");
         Assert.Equal(0, VolumeCommand.Run(["export", "P00002", exported, "--server", _endPoint, "--drives", "0580-0583"], output, error));
