@@ -138,6 +138,49 @@ public sealed class ReadForwardOrReferTests : IDisposable
         Assert.Equal(-1, offset);
     }
 
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Blocks_known_from_the_index_are_referred_to_exactly_as_a_fresh_walk_of_the_file_refers_to_them(string format)
+    {
+        // A volume that wrote its blocks refers to them from its index (AWS: no header read); the same
+        // file opened again has no index and walks the headers. Both must give the same answers.
+        var (path, options) = Create(format, out var writer);
+        var sizes = format == "fake" ? s_sizes.Where(size => size <= 65_535).ToArray() : s_sizes;
+        var fromIndex = new List<(MediaStatus, int, long)>();
+        using (writer)
+        {
+            for (var i = 0; i < sizes.Length; i++)
+            {
+                Assert.Equal(MediaStatus.Ok, writer.Write(TestData.Block(sizes[i], i)));
+                if (i == 2)
+                {
+                    Assert.Equal(MediaStatus.Ok, writer.Write([])); // zero length: read as a tape mark
+                }
+            }
+
+            Assert.Equal(MediaStatus.Ok, writer.WriteTapeMark());
+            Assert.Equal(MediaStatus.Ok, writer.Rewind());
+            for (var i = 0; i < sizes.Length + 3; i++)
+            {
+                var status = writer.ReadForwardOrRefer(_buffer, out var length, out var offset);
+                fromIndex.Add((status, length, offset));
+            }
+        }
+
+        Assert.True(TapeImage.TryOpen(path, options, out var reader, out var error), error);
+        using (reader)
+        {
+            for (var i = 0; i < fromIndex.Count; i++)
+            {
+                var status = reader.ReadForwardOrRefer(_buffer, out var length, out var offset);
+                Assert.Equal(fromIndex[i], (status, length, offset));
+            }
+        }
+
+        Assert.Contains(fromIndex, entry => entry.Item3 >= 0);
+        Assert.Contains(fromIndex, entry => entry.Item1 == MediaStatus.TapeMark);
+    }
+
     private (string Path, TapeImageOptions Options) Create(string format, out ITapeMedia media)
     {
         var words = format.Split(' ');

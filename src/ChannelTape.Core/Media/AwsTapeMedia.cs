@@ -44,6 +44,28 @@ internal sealed class AwsTapeMedia : TapeMediaBase
     /// first header) that the file holds whole and, for HET, without compression (protocol §5.3); AWS
     /// chunks are never decompressed (awstape.c reads the bytes as they are), whatever their flags.
     /// </summary>
+    /// <summary>
+    /// AWS only: a block whose image is its last chunk plus one header is one chunk, and AWS data is
+    /// read as the bytes are whatever the flags (awstape.c), so the index alone says where ReadForward
+    /// would find it. A read-ahead by reference over blocks written or walked before then costs no
+    /// system call per block. HET needs the header: a compressed chunk looks the same in the index.
+    /// </summary>
+    protected override bool TryReferIndexed(long block, out int length, out long imageOffset)
+    {
+        length = 0;
+        imageOffset = -1;
+        if (_het || Index.IsTapeMark(block))
+            return false;
+        long start = Index.OffsetOf(block);
+        long next = Index.OffsetOf(block + 1);
+        int lastChunk = Index.PreviousChunkLengthAt(block + 1);
+        if (lastChunk == 0 || next - start != lastChunk + AwsBlockHeader.Size || next > FileLength)
+            return false;
+        length = lastChunk;
+        imageOffset = start + AwsBlockHeader.Size;
+        return true;
+    }
+
     protected override BlockScan ScanBlock(long offset, Span<byte> destination, ScanData data)
     {
         bool readData = data != ScanData.Skip;

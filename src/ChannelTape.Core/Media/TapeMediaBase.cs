@@ -106,6 +106,18 @@ internal abstract class TapeMediaBase : ITapeMedia
     /// <summary>Walks the block at <paramref name="offset"/>; as <paramref name="data"/> says, its data goes to <paramref name="destination"/>.</summary>
     protected abstract BlockScan ScanBlock(long offset, Span<byte> destination, ScanData data);
 
+    /// <summary>
+    /// For <see cref="ReadForwardOrRefer"/>: refers to block <paramref name="block"/>, already in the index
+    /// (written here or walked before), from the index alone, without reading its header; false when the
+    /// format cannot tell from the index that the block lies in one piece as it would be read.
+    /// </summary>
+    protected virtual bool TryReferIndexed(long block, out int length, out long imageOffset)
+    {
+        length = 0;
+        imageOffset = -1;
+        return false;
+    }
+
     /// <summary>Writes a block at <paramref name="offset"/> (capacity rules included) and truncates the file after it.</summary>
     protected abstract WriteOutcome WriteBlockAt(long offset, ushort previousChunkLength, ReadOnlySpan<byte> block);
 
@@ -137,6 +149,12 @@ internal abstract class TapeMediaBase : ITapeMedia
     public MediaStatus ReadForwardOrRefer(Span<byte> buffer, out int length, out long imageOffset)
     {
         CheckBuffer(buffer);
+        if (_block < Index.Count && TryReferIndexed(_block, out length, out imageOffset))
+        {
+            _block++;
+            return MediaStatus.Ok;
+        }
+
         length = 0;
         imageOffset = -1;
         BlockScan scan = ScanBlock(CurrentOffset, buffer, ScanData.ReferOrRead);
