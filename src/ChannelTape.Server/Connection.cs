@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using ChannelTape.Channel;
 using ChannelTape.Device;
@@ -316,7 +317,7 @@ internal sealed class Connection
             case MessageType.BufferedCcw:
                 RequireRequestAllowed(frame.Type);
                 Require(Granted(ProtocolFeatures.WriteBehind), frame.Type, "write-behind is not in effect (HelloReply did not grant it)");
-                await OnBufferedCcwAsync(TakeBufferedWrite(frame.Body.Span)).ConfigureAwait(false);
+                await OnBufferedCcwAsync(TakeBufferedWrite(frame.Body)).ConfigureAwait(false);
                 _bufferedWrites++;
                 return true;
             case MessageType.ReadAheadEnd:
@@ -759,9 +760,9 @@ internal sealed class Connection
     /// Checks a BufferedCcw (§5.1: a Write within the credit) and spends its credit; returns the request
     /// and its data in a pooled buffer. Anything else is a protocol error (Error 1).
     /// </summary>
-    private (CcwRequest Request, byte[] Buffer) TakeBufferedWrite(ReadOnlySpan<byte> body)
+    private (CcwRequest Request, ReadOnlyMemory<byte> Data) TakeBufferedWrite(ReadOnlyMemory<byte> body)
     {
-        var ccw = BufferedCcwMessage.Parse(body).Ccw;
+        var ccw = BufferedCcwMessage.Parse(body.Span).Ccw;
         if (ccw.Command != WriteCommand)
         {
             throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
@@ -777,10 +778,9 @@ internal sealed class Connection
 
         _writeCredit -= cost;
         var count = (int)ccw.Count;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(count, 1));
-        ccw.Data.CopyTo(buffer);
+        // The block stays in the frame reader's buffer: the write runs before the next frame is read.
         return (new CcwRequest(ccw.Command, ccw.Flags, ccw.PreviousFlags, count, ccw.PreviousCommand,
-            (int)Math.Min(ccw.Sequence, int.MaxValue)), buffer);
+            (int)Math.Min(ccw.Sequence, int.MaxValue)), body.Slice(CcwMessage.DataOffset, ccw.Data.Length));
     }
 
     /// <summary>
@@ -788,9 +788,9 @@ internal sealed class Connection
     /// with exactly CE+DE, residual 0 becomes the drive's deferred unit check: its sense, with byte 0
     /// bit 02, is kept for the next Ccw, and later BufferedCcw frames are dropped until then.
     /// </summary>
-    private async Task OnBufferedCcwAsync((CcwRequest Request, byte[] Buffer) write)
+    private async Task OnBufferedCcwAsync((CcwRequest Request, ReadOnlyMemory<byte> Data) write)
     {
-        var (request, buffer) = write;
+        var (request, data) = write;
         var slot = _slot!;
         await slot.Gate.WaitAsync().ConfigureAwait(false);
         try
@@ -811,7 +811,8 @@ internal sealed class Connection
             EndReadAheadBatch(slot, tape);
             StartProgramIfNeeded(slot, request.Sequence == 0);
             var device = slot.Drive.Device;
-            var result = device.Execute(in request, buffer.AsSpan(0, request.Count));
+            // A Write only reads its buffer; the frame's own bytes serve, without a copy.
+            var result = device.Execute(in request, MemoryMarshal.AsMemory(data).Span);
             if (result != new CcwResult(UnitStatus.ChannelEndDeviceEnd, 0))
             {
                 tape?.MarkDeferredUnitCheck();
@@ -830,7 +831,6 @@ internal sealed class Connection
         finally
         {
             slot.Gate.Release();
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
