@@ -26,7 +26,7 @@ public readonly struct Frame(MessageType type, ReadOnlyMemory<byte> body)
     /// Pipe options for reading frames from a socket: a 64 KiB block arrives in one or two reads
     /// instead of sixteen (the default buffer is 4 KiB).
     /// </summary>
-    public static StreamPipeReaderOptions ReaderOptions { get; } = new(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024);
+    public static StreamPipeReaderOptions ReaderOptions { get; } = new(bufferSize: 256 * 1024, minimumReadSize: 64 * 1024);
 
     public MessageType Type { get; } = type;
 
