@@ -6,13 +6,18 @@ namespace ChannelTape.Protocol;
 /// <summary>
 /// Reads frames from a <see cref="PipeReader"/> (docs/protocol.md §1). The header is checked as soon
 /// as it arrives, so an oversized or unknown frame is refused before its body is awaited. A frame's
-/// body is copied into a buffer owned by the reader, valid until the next <see cref="ReadAsync"/>.
+/// body is valid until the next <see cref="ReadAsync"/>: in place in the pipe when it lies in one segment, else
+/// copied into a buffer owned by the reader.
 /// Not thread-safe: one reading loop per connection.
 /// </summary>
 public sealed class FrameReader(PipeReader reader)
 {
     private const int InitialBodyBuffer = 4096;
     private byte[] _body = new byte[InitialBodyBuffer];
+
+    // A frame whose body lies in one segment of the pipe is handed out in place; the pipe is told it
+    // was consumed only at the next read, which is when the body stops being valid anyway.
+    private SequencePosition? _unconsumed;
 
     /// <summary>Largest <c>length</c> accepted; frames above it are <see cref="ProtocolErrorCode.FrameTooLong"/>.</summary>
     public int MaxFrameLength { get; set; } = Frame.DefaultMaxLength;
@@ -24,13 +29,27 @@ public sealed class FrameReader(PipeReader reader)
     /// </summary>
     public async ValueTask<Frame?> ReadAsync(CancellationToken cancellationToken = default)
     {
+        if (_unconsumed is { } consumed)
+        {
+            _unconsumed = null;
+            reader.AdvanceTo(consumed);
+        }
+
         while (true)
         {
             var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = result.Buffer;
-            if (TryTakeFrame(ref buffer, out var frame))
+            if (TryTakeFrame(ref buffer, out var frame, out var inPlace))
             {
-                reader.AdvanceTo(buffer.Start);
+                if (inPlace)
+                {
+                    _unconsumed = buffer.Start;
+                }
+                else
+                {
+                    reader.AdvanceTo(buffer.Start);
+                }
+
                 return frame;
             }
 
@@ -56,9 +75,10 @@ public sealed class FrameReader(PipeReader reader)
         }
     }
 
-    private bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, out Frame frame)
+    private bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, out Frame frame, out bool inPlace)
     {
         frame = default;
+        inPlace = false;
         if (buffer.Length < Frame.LengthSize)
         {
             return false;
@@ -97,12 +117,21 @@ public sealed class FrameReader(PipeReader reader)
         }
 
         var bodyLength = (int)length - 1;
+        var body = buffer.Slice(Frame.HeaderSize, bodyLength);
+        if (body.IsSingleSegment)
+        {
+            frame = new Frame((MessageType)type, body.First);
+            buffer = buffer.Slice(frameSize);
+            inPlace = true;
+            return true;
+        }
+
         if (_body.Length < bodyLength)
         {
             _body = new byte[Math.Min(Math.Max(bodyLength, _body.Length * 2), MaxFrameLength)];
         }
 
-        buffer.Slice(Frame.HeaderSize, bodyLength).CopyTo(_body);
+        body.CopyTo(_body);
         frame = new Frame((MessageType)type, _body.AsMemory(0, bodyLength));
         buffer = buffer.Slice(frameSize);
         return true;
