@@ -127,15 +127,7 @@ internal abstract class TapeMediaBase : ITapeMedia
     public MediaStatus ReadForward(Span<byte> buffer, out int length)
     {
         CheckBuffer(buffer);
-        length = 0;
-        BlockScan scan = ScanBlock(CurrentOffset, buffer, ScanData.Read);
-        if (scan.Status != MediaStatus.Ok)
-            return scan.Status;
-        Advance(scan);
-        if (scan.IsTapeMark)
-            return MediaStatus.TapeMark;
-        length = scan.Length;
-        return MediaStatus.Ok;
+        return Forward(buffer, ScanData.Read, out length, out _);
     }
 
     /// <summary>
@@ -155,9 +147,15 @@ internal abstract class TapeMediaBase : ITapeMedia
             return MediaStatus.Ok;
         }
 
+        return Forward(buffer, ScanData.ReferOrRead, out length, out imageOffset);
+    }
+
+    /// <summary>Walks the next block as <paramref name="data"/> says and moves past it (a bad block: nothing moves).</summary>
+    private MediaStatus Forward(Span<byte> buffer, ScanData data, out int length, out long imageOffset)
+    {
         length = 0;
         imageOffset = -1;
-        BlockScan scan = ScanBlock(CurrentOffset, buffer, ScanData.ReferOrRead);
+        BlockScan scan = ScanBlock(CurrentOffset, buffer, data);
         if (scan.Status != MediaStatus.Ok)
             return scan.Status;
         Advance(scan);

@@ -145,29 +145,15 @@ public sealed class StreamingSupportTests : IDisposable
     [Fact]
     public void Read_ahead_stops_at_the_end_of_data_and_at_a_corrupt_block_of_an_image()
     {
-        var path = Path.Combine(_directory, "short.aws");
-        using (var drive = new TapeDrive(TapeModel.Ibm3490, 0x0580))
+        // Then the second block is cut short: its read is a data error the read-ahead must leave to a Read.
+        using var again = TwoBlocksWithTheSecondCutShort(Path.Combine(_directory, "short.aws"), TapeImageFormat.Aws, drive =>
         {
-            Assert.True(TapeImage.TryCreate(path, TapeImageFormat.Aws, new TapeImageOptions(), out var media, out var error), error);
-            drive.Mount(media);
-            Assert.Equal(s_ok, Write(drive, Block(100, 1)).Status);
-            Assert.Equal(s_ok, Write(drive, Block(100, 2)).Status);
             Assert.Equal(s_ok, DriveHarness.One(drive, 0x07, 0).Result.Status);
             var destination = new byte[65_535];
             Assert.True(drive.TryReadAhead(destination, out _));
             Assert.True(drive.TryReadAhead(destination, out _));
             AssertStops(drive, destination, blockNumber: 2, drive.Sense.ToArray());
-        }
-
-        // Cut the second block short: its read is a data error the read-ahead must leave to a Read.
-        using (var stream = new FileStream(path, FileMode.Open))
-        {
-            stream.SetLength(stream.Length - 10);
-        }
-
-        using var again = new TapeDrive(TapeModel.Ibm3490, 0x0580);
-        Assert.True(TapeImage.TryOpen(path, new TapeImageOptions(), out var reopened, out var why), why);
-        again.Mount(reopened);
+        });
         var buffer = new byte[65_535];
         Assert.True(again.TryReadAhead(buffer, out _));
         AssertStops(again, buffer, blockNumber: 1, again.Sense.ToArray());
@@ -219,23 +205,7 @@ public sealed class StreamingSupportTests : IDisposable
     [Fact]
     public void Read_ahead_by_reference_stops_before_a_block_cut_short_and_leaves_it_to_a_Read()
     {
-        var path = Path.Combine(_directory, "cut.fake");
-        using (var drive = new TapeDrive(TapeModel.Ibm3490, 0x0580))
-        {
-            Assert.True(TapeImage.TryCreate(path, TapeImageFormat.FakeTape, new TapeImageOptions(), out var media, out var error), error);
-            drive.Mount(media);
-            Assert.Equal(s_ok, Write(drive, Block(100, 1)).Status);
-            Assert.Equal(s_ok, Write(drive, Block(100, 2)).Status);
-        }
-
-        using (var stream = new FileStream(path, FileMode.Open))
-        {
-            stream.SetLength(stream.Length - 10);
-        }
-
-        using var again = new TapeDrive(TapeModel.Ibm3490, 0x0580);
-        Assert.True(TapeImage.TryOpen(path, new TapeImageOptions(), out var reopened, out var why), why);
-        again.Mount(reopened);
+        using var again = TwoBlocksWithTheSecondCutShort(Path.Combine(_directory, "cut.fake"), TapeImageFormat.FakeTape);
         var buffer = new byte[65_535];
         Assert.True(again.TryReadAheadOrRefer(buffer, out _, out var offset));
         Assert.Equal(12, offset);
@@ -342,6 +312,32 @@ public sealed class StreamingSupportTests : IDisposable
         Assert.True(TapeImage.TryCreate(path, imageFormat, options, out var media, out error), error);
         drive.Mount(media);
         return drive;
+    }
+
+    /// <summary>
+    /// Writes blocks 1 and 2 (100 bytes) to a new image, runs <paramref name="whileWritten"/> on that drive, cuts
+    /// 10 bytes off the second block and mounts the image on a new drive, positioned at load point.
+    /// </summary>
+    private static TapeDrive TwoBlocksWithTheSecondCutShort(string path, TapeImageFormat format, Action<TapeDrive>? whileWritten = null)
+    {
+        using (var drive = new TapeDrive(TapeModel.Ibm3490, 0x0580))
+        {
+            Assert.True(TapeImage.TryCreate(path, format, new TapeImageOptions(), out var media, out var error), error);
+            drive.Mount(media);
+            Assert.Equal(s_ok, Write(drive, Block(100, 1)).Status);
+            Assert.Equal(s_ok, Write(drive, Block(100, 2)).Status);
+            whileWritten?.Invoke(drive);
+        }
+
+        using (var stream = new FileStream(path, FileMode.Open))
+        {
+            stream.SetLength(stream.Length - 10);
+        }
+
+        var again = new TapeDrive(TapeModel.Ibm3490, 0x0580);
+        Assert.True(TapeImage.TryOpen(path, new TapeImageOptions(), out var reopened, out var why), why);
+        again.Mount(reopened);
+        return again;
     }
 
     private static CcwResult Write(TapeDrive drive, byte[] block) =>
