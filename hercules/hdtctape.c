@@ -196,7 +196,7 @@ struct CTAPE
 
     /* streaming (docs/protocol.md §5); wb_* are used by exec only (the device thread) */
     U32             features;           /* granted in the HelloReply                   */
-    U32             wb_credit;          /* bytes of Writes we may still acknowledge    */
+    U32             wb_credit;          /* bytes of Writes we may still acknowledge (mu) */
     U32             wb_unconfirmed;     /* BufferedCcw sent since the last CcwReply     */
     BYTE           *ra_frame;           /* the ReadAhead batch being used (mu)          */
     U32             ra_len, ra_off;     /* its length, and the next block's offset      */
@@ -574,7 +574,10 @@ static void handle_unsolicited(CTAPE *ct, BYTE status)
     int raise = 1;
     pthread_mutex_lock(&ct->mu);
     ct->last_query.tv_sec = 0;          /* the drive changed: devlist asks again */
-    if (status & CSW_DE) ra_drop_locked(ct);   /* mount or unload: the batch is gone */
+    if (status & CSW_DE) {              /* mount or unload: the batch is gone, and the */
+        ra_drop_locked(ct);             /* credit was for the volume that was there    */
+        ct->wb_credit = 0;
+    }
     if (status == CSW_DE) {
         if (ct->mount_window && !ct->mount_de_seen) {
             ct->mount_de_seen = 1;       /* decided when the MountReply is in (init) */
@@ -989,8 +992,8 @@ static int connect_and_attach(CTAPE *ct, DEVBLK *dev, int takeover, const char *
         if (mf >= CT_MIN_FRAME && mf <= CT_MAX_FRAME_DEFAULT) ct->max_frame = mf;
         ct->features = granted;
         ct->ra_ref_failed = ct->ra_ref_stopped = 0;   /* a new connection starts with references */
+        ct->wb_credit = 0;              /* and grants its own credit */
         pthread_mutex_unlock(&ct->mu);
-        ct->wb_credit = 0;              /* a new connection grants its own */
         if (mf < CT_MIN_FRAME || mf > CT_MAX_FRAME_DEFAULT) {
             snprintf(why, whylen, "server's maximum frame length %u is out of range", (unsigned)mf);
             free(r);
@@ -1230,6 +1233,7 @@ static int mount_words(CTAPE *ct, DEVBLK *dev, const char *words)
     blen = put_string(body, words);
     pthread_mutex_lock(&ct->mu);
     ra_drop_locked(ct);                 /* a mount ends the read-ahead batch (§5.2) */
+    ct->wb_credit = 0;                  /* and the credit (§5.1): the next Write asks */
     ct->mount_window = 1;
     ct->mount_de_seen = 0;
     pthread_mutex_unlock(&ct->mu);
@@ -1409,7 +1413,9 @@ static int deferred_loss(CTAPE *ct, DEVBLK *dev, BYTE code, CT_COUNT count,
     logmsg("CTAPE008E %4.4X: connection lost with %u written blocks the server had not confirmed; "
            "CCW %2.2X ends with a deferred unit check\n", dev->devnum, (unsigned)ct->wb_unconfirmed, code);
     ct->wb_unconfirmed = 0;
+    pthread_mutex_lock(&ct->mu);
     ct->wb_credit = 0;
+    pthread_mutex_unlock(&ct->mu);
     set_not_ready_sense(ct, dev);
     dev->sense[0] |= SENSE_DEFERRED_UC;
     *residual = count;
@@ -1439,10 +1445,11 @@ static int write_behind(CTAPE *ct, DEVBLK *dev, BYTE code, BYTE flags, BYTE chai
 {
     BYTE fixed[12];
     int ok;
-    if (code != 0x01 || ct->local_sense || (U32)count + CT_WRITE_COST > ct->wb_credit) return 0;
+    if (code != 0x01 || ct->local_sense) return 0;
     pthread_mutex_lock(&ct->mu);
     ok = ct->sock >= 0 && !ct->lost && ct->ra_left == 0 && !ct->ra_program_began
-      && (ct->features & FEATURE_WRITE_BEHIND);
+      && (ct->features & FEATURE_WRITE_BEHIND) && (U32)count + CT_WRITE_COST <= ct->wb_credit;
+    if (ok) ct->wb_credit -= (U32)count + CT_WRITE_COST;   /* spent even if the send fails */
     pthread_mutex_unlock(&ct->mu);
     if (!ok) return 0;
     put_ccw(fixed, code, flags, chained, prevcode, ccwseq, count);
@@ -1454,7 +1461,6 @@ static int write_behind(CTAPE *ct, DEVBLK *dev, BYTE code, BYTE flags, BYTE chai
             local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
         return 1;
     }
-    ct->wb_credit -= (U32)count + CT_WRITE_COST;
     ct->wb_unconfirmed++;
     ct->n_buffered++;
     *unitstat = CSW_CE | CSW_DE;
@@ -1555,7 +1561,9 @@ static void ctape_exec(DEVBLK *dev, BYTE code, BYTE flags, BYTE chained, CT_COUN
     }
     /* the server has run every buffered Write before this CCW; the reply sets the new credit */
     credit = (r[1] & CCW_REPLY_FLAG_CREDIT) && (ct->features & FEATURE_WRITE_BEHIND) ? get32(r + 7 + s) : 0;
+    pthread_mutex_lock(&ct->mu);
     ct->wb_credit = credit;
+    pthread_mutex_unlock(&ct->mu);
     ct->wb_unconfirmed = 0;
     if (datalen) {
         if (IS_CCW_RDBACK(code)) {
