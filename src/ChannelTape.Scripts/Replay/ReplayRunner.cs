@@ -64,6 +64,7 @@ public sealed partial class ReplayRunner(IReplayDeviceFactory factory)
             }
 
             var pending = new List<UnitStatus>();
+            var copies = new HashSet<string>(StringComparer.Ordinal);
             void OnUnsolicited(IChannelDevice device, UnitStatus status)
             {
                 if (pending.Count < MaxPendingStatuses)
@@ -80,7 +81,7 @@ public sealed partial class ReplayRunner(IReplayDeviceFactory factory)
                     var hostLog = new JsonArray();
                     foreach (var command in program.HostBefore)
                     {
-                        RunHostCommand(test, drive, command, workDirectory, pending, hostLog);
+                        RunHostCommand(test, drive, command, workDirectory, copies, pending, hostLog);
                     }
 
                     programs.Add(RunProgram(drive.Device, program, pending, hostLog, options));
@@ -145,9 +146,9 @@ public sealed partial class ReplayRunner(IReplayDeviceFactory factory)
     /// (hercules-tape.md §5 "Ready"); other console commands are logged as not replayed.
     /// </summary>
     private static void RunHostCommand(ReplayTest test, IReplayDrive drive, string command, string workDirectory,
-        List<UnitStatus> pending, JsonArray hostLog)
+        HashSet<string> copies, List<UnitStatus> pending, JsonArray hostLog)
     {
-        var expanded = Substitute(test, command, workDirectory);
+        var expanded = Substitute(test, command, workDirectory, copies);
         var words = expanded.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (words.Length < 3 || !words[0].Equals("devinit", StringComparison.OrdinalIgnoreCase))
         {
@@ -185,7 +186,12 @@ public sealed partial class ReplayRunner(IReplayDeviceFactory factory)
         }
     }
 
-    private static string Substitute(ReplayTest test, string command, string workDirectory)
+    /// <summary>Expands the runner's placeholders in a host command (run.py subst); <c>{copy:PATH}</c> copies into <paramref name="workDirectory"/>.</summary>
+    /// <param name="test">The test (base directory, device number).</param>
+    /// <param name="command">The host command.</param>
+    /// <param name="workDirectory">The run's work directory.</param>
+    /// <param name="copies">Copies made earlier in this run, which the drive may still hold open.</param>
+    private static string Substitute(ReplayTest test, string command, string workDirectory, HashSet<string> copies)
     {
         var copied = CopyPlaceholder().Replace(command, m =>
         {
@@ -200,8 +206,16 @@ public sealed partial class ReplayRunner(IReplayDeviceFactory factory)
                 throw new ReplayFormatException($"file '{source}' for host command not found");
             }
 
+            // The runner overwrites mount-NAME each time; here the drive may still hold this run's earlier
+            // copy open (a test that mounts the same image twice), so a second copy gets a name of its own.
             var destination = Path.Combine(workDirectory, "mount-" + Path.GetFileName(source));
+            for (var n = 2; copies.Contains(destination); n++)
+            {
+                destination = Path.Combine(workDirectory, $"mount-{n}-{Path.GetFileName(source)}");
+            }
+
             File.Copy(source, destination, overwrite: true);
+            copies.Add(destination);
             return destination;
         });
         return copied.Replace("{dir}", workDirectory, StringComparison.Ordinal)
