@@ -508,7 +508,8 @@ static void ra_image(CTAPE *ct, const BYTE *body, U32 blen)
 }
 
 /* Answers a Read (02) from the batch, exactly as the drive would have: min(count, L) bytes,
-   residual, more when the block is longer. Returns 1 when answered. No system call. */
+   residual, more when the block is longer. Returns 1 when answered. No round trip: a copy from
+   the frame, or one pread from the image for a block by reference (§5.3). */
 static int ra_take(CTAPE *ct, int ccwseq, CT_COUNT count, BYTE *iobuf,
                    BYTE *more, BYTE *unitstat, CT_COUNT *residual)
 {
@@ -548,25 +549,26 @@ static int ra_take(CTAPE *ct, int ccwseq, CT_COUNT count, BYTE *iobuf,
 }
 
 /* Before any frame that reaches the drive: give the unused blocks back (ReadAheadEnd), and say
-   whether a channel program began among the Reads answered here. Also after a reconnect: the
-   batch belongs to the drive (§5.2 Mounts and disconnects). */
+   whether a channel program began among the Reads answered here. The batch is dropped only once
+   that is sent: if the connection fails, the next exec reconnects and says it again there (the
+   batch belongs to the drive, §5.2 Mounts and disconnects). */
 static void ra_end(CTAPE *ct)
 {
     BYTE body[5];
-    int send;
+    int send, stop;
     pthread_mutex_lock(&ct->mu);
-    send = (ct->ra_left || ct->ra_program_began || (ct->ra_ref_failed && !ct->ra_ref_stopped))
-        && (ct->features & FEATURE_READ_AHEAD);
+    stop = ct->ra_ref_failed && !ct->ra_ref_stopped;
+    send = (ct->ra_left || ct->ra_program_began || stop) && (ct->features & FEATURE_READ_AHEAD);
     put32(body, ct->ra_left);
-    body[4] = ct->ra_program_began ? RA_END_PROGRAM_BEGAN : 0;
-    if (ct->ra_ref_failed && !ct->ra_ref_stopped) {
-        body[4] |= RA_END_STOP_REFERENCES;
-        ct->ra_ref_stopped = 1;
-    }
+    body[4] = (BYTE)((ct->ra_program_began ? RA_END_PROGRAM_BEGAN : 0) | (stop ? RA_END_STOP_REFERENCES : 0));
+    pthread_mutex_unlock(&ct->mu);
+    if (send && send_frame(ct, MSG_READ_AHEAD_END, body, 5) != 0)
+        return;                         /* kept for the reconnect; the Ccw's send fails too */
+    pthread_mutex_lock(&ct->mu);
+    if (stop) ct->ra_ref_stopped = 1;
     ct->ra_ref_failed = 0;
     if (ct->ra_frame || ct->ra_program_began) ra_drop_locked(ct);
     pthread_mutex_unlock(&ct->mu);
-    if (send) send_frame(ct, MSG_READ_AHEAD_END, body, 5);   /* a failure shows on the next send */
 }
 
 static void handle_unsolicited(CTAPE *ct, BYTE status)

@@ -16,6 +16,10 @@
 #                           acknowledged blocks unrun; the next CCW ends with a deferred unit
 #                           check (sense 42 ...), Sense returns it, the reconnected drive has
 #                           only the confirmed block
+#   read_ahead_across_reconnect
+#                           the connection drops while the module holds a read-ahead batch: it
+#                           answers a Read from it, reconnects and gives the unused blocks back,
+#                           so Read Block ID and the next Read are where the guest left off
 #   references_unreadable   read-ahead by reference into an image the module cannot open: it
 #                           gives the blocks back, reads through the server, and the server
 #                           sends blocks inline from then on
@@ -193,6 +197,18 @@ all(x["unit_status"] == "0C" and x["channel_status"] == "00" for x in p)
 p[4]["data"][0]["data_hex"] == "0100000301000003"
 p[5]["data"][0]["data_hex"] == "C2D3D6C3D240F400"
 "CTAPE016W 0580: cannot open the volume image" in log and "CTAPE015W 0580: cannot read the volume image" in log
+'
+
+name=read_ahead_across_reconnect
+port="$(free_port)"
+start_server "$port" 0 --read-ahead --drop-after 8
+run_case "$name" "$port"
+stop_server
+check "$name" '
+all(x["unit_status"] == "0C" and x["channel_status"] == "00" for x in p)
+[p[1]["data"][0]["data_hex"], p[2]["data"][0]["data_hex"], p[4]["data"][0]["data_hex"]] == ["C2D3D6C3D240F100", "C2D3D6C3D240F200", "C2D3D6C3D240F300"]
+p[3]["data"][0]["data_hex"] == "0100000201000002"
+"CTAPE004I 0580: reconnected" in log
 '
 
 echo "bridge failure tests: $pass passed, $fail failed"

@@ -22,7 +22,9 @@ the module presents status the server raises on its own). --write-behind grants 
 running them (a server that died with acknowledged blocks in its socket: tests the module's
 deferred unit check). --bogus-references grants read-ahead and read-ahead by reference
 (§5.2, §5.3) and refers the host to an image path that does not exist, until the host's
-ReadAheadEnd says stop; then blocks come inline (tests the module's fallback).
+ReadAheadEnd says stop; then blocks come inline (tests the module's fallback). --read-ahead
+grants read-ahead with inline blocks; the batch belongs to the drive, so a host that reconnects
+can give its unused blocks back (tests the module's ReadAheadEnd after a reconnect).
 """
 import argparse
 import os
@@ -124,6 +126,7 @@ class Drive:
         self.sense_pending = False
         self.fenced = False
         self.rest = b""                   # unread tail of the last block (data chaining)
+        self.batch = 0                    # blocks of the last ReadAhead the host may give back
 
     # -- volume ------------------------------------------------------------------------
     def apply_words(self, words):
@@ -133,6 +136,7 @@ class Drive:
             return None
         image, opts = parts[0], parts[1:]
         self.readonly = any(o in ("ro", "noring", "readonly=1") for o in opts)
+        self.batch = 0                    # a mount or unload ends the read-ahead batch
         if image == "*":
             self.loaded, self.blocks, self.pos, self.volume = False, [], 0, "*"
             return None
@@ -345,7 +349,6 @@ class Connection(threading.Thread):
         self.closed = False
         self.features = 0
         self.buffered = 0
-        self.batch = 0                    # blocks of the last ReadAhead the host may give back
         self.references = True
 
     def send(self, mtype, body=b""):
@@ -395,11 +398,12 @@ class Connection(threading.Thread):
                 entries.append(struct.pack(">I", len(blk)) + blk[:65535])
         if not entries:
             return
-        self.batch = len(entries)
+        d.batch = len(entries)
         if self.features & FEATURE_READ_BY_REF and self.references:
             self.send(READ_AHEAD_IMAGE, string("/nonexistent/ctape-fake/volume.aws"))
         self.send(READ_AHEAD, struct.pack(">H", len(entries)) + b"".join(entries))
-        log("%04X ReadAhead %d blocks (%s)" % (d.devnum, len(entries), "references" if self.references else "inline"))
+        by_reference = self.features & FEATURE_READ_BY_REF and self.references
+        log("%04X ReadAhead %d blocks (%s)" % (d.devnum, len(entries), "references" if by_reference else "inline"))
 
     def spontaneous_device_end(self):
         if not self.closed:
@@ -442,6 +446,8 @@ class Connection(threading.Thread):
                 self.features = asked & FEATURE_WRITE_BEHIND if a.write_behind else 0
                 if a.bogus_references:
                     self.features |= asked & (FEATURE_READ_AHEAD | FEATURE_READ_BY_REF)
+                if a.read_ahead:
+                    self.features |= asked & FEATURE_READ_AHEAD
                 log("%s: Hello from %s, features asked %X granted %X"
                     % (self.addr, body[12:12 + name_len].decode("utf-8", "replace"), asked, self.features))
                 self.send(HELLO_REPLY, struct.pack(">HI", VERSION, MAX_FRAME) + string("fake_server 1")
@@ -500,8 +506,8 @@ class Connection(threading.Thread):
                     self.error(1, "Ccw too short")
                 op, flags, chained, prevop, seq, count = struct.unpack(">BBBBII", body[:12])
                 data = body[12:]
-                self.batch = 0                    # a Ccw after a batch: it was used up
                 with d.lock:
+                    d.batch = 0                   # a Ccw after a batch: it was used up
                     status, more, resid, indata = d.execute(op, flags, chained, prevop, seq, count, data)
                     sense = d.sense if status & UC else b""
                     if (self.features & FEATURE_READ_AHEAD and op == 0x02 and status == CE | DE
@@ -548,11 +554,13 @@ class Connection(threading.Thread):
                 continue
             if mtype == READ_AHEAD_END:
                 unused, flags = struct.unpack(">IB", body[:5])
-                if unused > self.batch:
-                    self.error(1, "ReadAheadEnd: %d unused of a batch of %d" % (unused, self.batch))
                 with d.lock:
-                    d.pos -= unused
-                self.batch = 0
+                    batch = d.batch
+                    if batch and unused > batch:
+                        self.error(1, "ReadAheadEnd: %d unused of a batch of %d" % (unused, batch))
+                    if batch:
+                        d.pos -= unused       # no batch known: ignored (protocol.md §5.2)
+                    d.batch = 0
                 if flags & 0x02:
                     self.references = False
                 log("%04X ReadAheadEnd unused=%d flags=%02X" % (d.devnum, unused, flags))
@@ -594,6 +602,7 @@ def main():
     ap.add_argument("--write-behind", action="store_true")
     ap.add_argument("--lose-buffered", type=int, default=0)
     ap.add_argument("--bogus-references", action="store_true")
+    ap.add_argument("--read-ahead", action="store_true")
     a = ap.parse_args()
     if a.log:
         log_file = open(a.log, "a", buffering=1)
