@@ -11,9 +11,11 @@ namespace ChannelTape.Client;
 /// in-process channel runs the same channel programs over the wire (docs/protocol.md). Each
 /// <see cref="Execute"/> sends one Ccw and waits for its CcwReply. When the server cannot be reached
 /// every CCW ends with unit check, sense byte 0 <c>40</c> (intervention required), and the next CCW
-/// first reconnects with the take-over flag (§4).
+/// first reconnects with the take-over flag (§4); a Sense right after such a unit check is answered
+/// here. With <see cref="RemoteDeviceOptions.Features"/> Writes within the server's credit and Reads
+/// the server sent ahead are answered without a round trip (§5, RemoteDevice.Streaming.cs).
 /// </summary>
-public sealed class RemoteDevice : IChannelDevice, IDisposable
+public sealed partial class RemoteDevice : IChannelDevice, IDisposable
 {
     /// <summary>Sense byte 0 bit: intervention required (GA32-0127 3490 sense byte 0).</summary>
     public const byte InterventionRequired = 0x40;
@@ -89,12 +91,43 @@ public sealed class RemoteDevice : IChannelDevice, IDisposable
     {
         lock (_requestLock)
         {
-            if (!EnsureConnected())
+            // §5.2: a Read without data chaining that the read-ahead batch can answer.
+            if (IsReadAheadCandidate(request) && !_localSense && TryTakeReadAhead(request, buffer, out var fromBatch))
             {
-                return NotReady(request);
+                return fromBatch;
+            }
+
+            if (TryWriteBehind(request, buffer, out var behind))
+            {
+                return behind;
+            }
+
+            if (_localSense)
+            {
+                // The unit check before this CCW came from here, not from the server: its sense is
+                // ours to give, whether or not the server is back (§4).
+                _localSense = false;
+                if (request.Command == SenseCommand)
+                {
+                    return LocalSense(request, buffer);
+                }
+            }
+
+            var wasConnected = IsConnected;
+            var connected = EnsureConnected();
+            // Buffered Writes the old connection never confirmed: this CCW reports them (§5.1).
+            if (!wasConnected && TryDeferredLoss(request, out var deferred))
+            {
+                return deferred;
+            }
+
+            if (!connected)
+            {
+                return NotReady(request, buffer);
             }
 
             var link = _link!;
+            EndReadAhead(link); // unused read-ahead blocks go back first (§5.2)
             var immediate = IsImmediate(request.Command);
             var data = CcwDataDirection.HasOutputData(request.Command, immediate)
                 ? buffer[..request.Count]
@@ -106,7 +139,7 @@ public sealed class RemoteDevice : IChannelDevice, IDisposable
             {
                 if (!link.TryRequest(message, MessageType.CcwReply, _options.Timeout, out var reply))
                 {
-                    return NotReady(request);
+                    return Lost(request, buffer);
                 }
 
                 try
@@ -116,7 +149,7 @@ public sealed class RemoteDevice : IChannelDevice, IDisposable
                 catch (ProtocolException e)
                 {
                     link.Fail($"malformed CcwReply: {e.Message}");
-                    return NotReady(request);
+                    return Lost(request, buffer);
                 }
                 finally
                 {
@@ -206,6 +239,10 @@ public sealed class RemoteDevice : IChannelDevice, IDisposable
             }
 
             var link = _link!;
+            // §5.2: the unused blocks go back before the Mount reaches the drive (a refused mount keeps the
+            // volume and its position); a mount or unload then ends the batch and the credit (§5.1).
+            EndReadAhead(link);
+            EndVolumeStreaming();
             if (!link.TryRequest(new MountMessage(arguments), MessageType.MountReply, _options.Timeout, out var reply))
             {
                 return new MountReplyMessage(MountResult.Refused, $"no reply: {link.Failure}");
@@ -279,9 +316,24 @@ public sealed class RemoteDevice : IChannelDevice, IDisposable
         _keepAlive.Dispose();
         if (_link is { } link)
         {
+            // Unused read-ahead blocks go back, so whoever uses the drive next finds it where this host left it.
+            if (_requestLock.TryEnter())
+            {
+                try
+                {
+                    EndReadAhead(link);
+                }
+                finally
+                {
+                    _requestLock.Exit();
+                }
+            }
+
             link.TrySend(new CloseMessage(CloseReason.Normal, "host closed the device"));
             link.Dispose();
         }
+
+        CloseImage();
     }
 
     private TimeSpan? PingLocked(ServerLink link)
@@ -331,6 +383,8 @@ public sealed class RemoteDevice : IChannelDevice, IDisposable
                 $"{reply.Data.Length} data bytes for command {request.Command:X2}, expected {expected}");
         }
 
+        ConfirmWrites(reply);
+
         // Read Backward data ends at the end of the buffer (docs/protocol.md §3 CcwReply).
         reply.Data.CopyTo(CcwDataDirection.IsReadBackward(request.Command) ? buffer[residual..] : buffer);
         if ((reply.Status & UnitStatus.UnitCheck) != 0)
@@ -351,8 +405,47 @@ public sealed class RemoteDevice : IChannelDevice, IDisposable
         return new CcwResult(reply.Status, residual, (reply.Flags & CcwReplyFlags.More) != 0);
     }
 
-    /// <summary>§4: a drive that cannot be reached is not ready: unit check, intervention required.</summary>
-    private CcwResult NotReady(in CcwRequest request)
+    /// <summary>
+    /// §4: a drive that cannot be reached is not ready: unit check, intervention required. Sense and
+    /// Sense ID are answered as a drive that is not ready answers them (hdtctape.c local_not_ready).
+    /// </summary>
+    private CcwResult NotReady(in CcwRequest request, Span<byte> buffer)
+    {
+        if (request.Command == SenseCommand)
+        {
+            _localSense = false;
+            return LocalSense(request, buffer);
+        }
+
+        if (request.Command == SenseIdCommand && _identity.SenseId.Length > 0)
+        {
+            var n = Math.Min(request.Count, _identity.SenseId.Length);
+            _identity.SenseId.AsSpan(0, n).CopyTo(buffer);
+            return new CcwResult(UnitStatus.ChannelEndDeviceEnd, request.Count - n, request.Count < _identity.SenseId.Length);
+        }
+
+        SetNotReadySense(deferred: false);
+        _localSense = true;
+        return new CcwResult(UnitStatus.UnitCheck, request.Count);
+    }
+
+    /// <summary>
+    /// Sense (04) after a unit check made here: the intervention-required sense, with the deferred unit
+    /// check bit when that unit check was one (§4, §5.1). Sense hands the pending sense to the channel.
+    /// </summary>
+    private CcwResult LocalSense(in CcwRequest request, Span<byte> buffer)
+    {
+        SetNotReadySense(_localDeferred);
+        _localDeferred = false;
+        var n = Math.Min(request.Count, _sense.Length);
+        _sense.AsSpan(0, n).CopyTo(buffer);
+        var result = new CcwResult(UnitStatus.ChannelEndDeviceEnd, request.Count - n, request.Count < _sense.Length);
+        Array.Clear(_sense);
+        return result;
+    }
+
+    /// <summary>Sense byte 0 intervention required (GA32-0127 3490 sense byte 0), and deferred unit check if asked.</summary>
+    private void SetNotReadySense(bool deferred)
     {
         if (_sense.Length == 0)
         {
@@ -360,8 +453,7 @@ public sealed class RemoteDevice : IChannelDevice, IDisposable
         }
 
         Array.Clear(_sense);
-        _sense[0] = InterventionRequired;
-        return new CcwResult(UnitStatus.UnitCheck, request.Count);
+        _sense[0] = (byte)(InterventionRequired | (deferred ? DeferredUnitCheck : 0));
     }
 
     private bool EnsureConnected()
@@ -398,11 +490,15 @@ public sealed class RemoteDevice : IChannelDevice, IDisposable
     {
         _link?.Dispose();
         var link = ServerLink.Connect(_host, _port, _options.Timeout);
-        link.Unsolicited += status => UnsolicitedStatus?.Invoke(this, status);
+        link.Unsolicited += status =>
+        {
+            OnUnsolicitedStreaming(status);
+            UnsolicitedStatus?.Invoke(this, status);
+        };
         _link = link;
         try
         {
-            if (!link.TryRequest(new HelloMessage((uint)_options.MaxFrameLength, _options.HostName), MessageType.HelloReply,
+            if (!link.TryRequest(new HelloMessage((uint)_options.MaxFrameLength, _options.HostName, _options.Features), MessageType.HelloReply,
                     _options.Timeout, out var helloFrame))
             {
                 throw new RemoteDeviceException($"no HelloReply from {_host}:{_port}: {link.Failure}");
@@ -425,6 +521,7 @@ public sealed class RemoteDevice : IChannelDevice, IDisposable
             }
 
             link.MaxFrameLength = (int)Math.Min(hello.MaxFrameLength, Frame.DefaultMaxLength);
+            BeginConnection(link, hello.Features);
             var attach = new AttachMessage(DeviceNumber, _options.Model, takeOver ? AttachFlags.TakeOver : AttachFlags.None,
                 deviceArguments);
             if (!link.TryRequest(attach, MessageType.AttachReply, _options.Timeout, out var attachFrame))

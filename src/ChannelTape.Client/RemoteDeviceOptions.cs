@@ -31,4 +31,12 @@ public sealed record RemoteDeviceOptions
 
     /// <summary>After a lost connection, reconnect with take-over before the next CCW (§4).</summary>
     public bool Reconnect { get; init; } = true;
+
+    /// <summary>
+    /// Streaming features asked for in Hello (docs/protocol.md §5): write-behind (Writes within the
+    /// server's credit answered at once, failures reported as a deferred unit check), read-ahead (Reads
+    /// answered from the blocks the server sent ahead) and read-ahead by reference (those blocks read
+    /// from the volume image, for a server on this machine; only with read-ahead). None = §1-§4 only.
+    /// </summary>
+    public ProtocolFeatures Features { get; init; } = ProtocolFeatures.None;
 }

@@ -10,6 +10,8 @@ namespace ChannelTape.Client;
 /// One TCP connection to a ChannelTape server. Requests are sent synchronously, one at a time (§2);
 /// a receive loop raises Unsolicited, answers Ping, and hands each reply frame to the waiting request
 /// without copying it: the loop reads the next frame only after the request released the reply.
+/// ReadAhead (while a CcwReply is awaited) and ReadAheadImage frames (§5.2, §5.3) go to
+/// <see cref="ReadAheadFrame"/> in the order received, so before the CcwReply they precede.
 /// </summary>
 internal sealed class ServerLink : IDisposable
 {
@@ -35,6 +37,16 @@ internal sealed class ServerLink : IDisposable
 
     /// <summary>Unit status the drive presented on its own.</summary>
     public event Action<UnitStatus>? Unsolicited;
+
+    /// <summary>
+    /// Receives ReadAhead and ReadAheadImage bodies on the receive loop; the body is valid only during
+    /// the call (the reader may hand out pipe memory in place), so the handler copies what it keeps.
+    /// A <see cref="ProtocolException"/> it throws ends the connection as a malformed frame.
+    /// </summary>
+    public StreamFrameHandler? ReadAheadFrame { get; set; }
+
+    /// <summary>The features in effect (HelloReply); decides which §5 frames the server may send.</summary>
+    public ProtocolFeatures Features { get; set; }
 
     /// <summary>Largest frame in both directions, from HelloReply.</summary>
     public int MaxFrameLength { get; set; } = Frame.DefaultMaxLength;
@@ -202,6 +214,12 @@ internal sealed class ServerLink : IDisposable
                         var error = ErrorMessage.Parse(frame.Body.Span);
                         Fail($"the server reported protocol error {(ushort)error.Code} ({error.Code}): {error.Text}");
                         return;
+                    case MessageType.ReadAhead
+                        when (Features & ProtocolFeatures.ReadAhead) != 0
+                             && Volatile.Read(ref _expected) == (int)MessageType.CcwReply:
+                    case MessageType.ReadAheadImage when (Features & ProtocolFeatures.ReadAheadByReference) != 0:
+                        ReadAheadFrame?.Invoke(frame.Type, frame.Body.Span);
+                        break;
                     case MessageType.HelloReply or MessageType.AttachReply or MessageType.CcwReply
                         or MessageType.MountReply or MessageType.QueryReply or MessageType.Pong:
                         if ((int)frame.Type != Interlocked.Exchange(ref _expected, 0))
@@ -220,6 +238,9 @@ internal sealed class ServerLink : IDisposable
                         }
 
                         break;
+                    case MessageType.ReadAhead or MessageType.ReadAheadImage:
+                        Fail($"the server sent {frame.Type} where it is not allowed (features {Features}, no Read outstanding)");
+                        return;
                     default:
                         Fail($"the server sent {frame.Type}, a message only a host sends");
                         return;
@@ -245,3 +266,6 @@ internal sealed class ServerLink : IDisposable
         }
     }
 }
+
+/// <summary>A §5 frame body handed over by the receive loop; valid only during the call.</summary>
+internal delegate void StreamFrameHandler(MessageType type, ReadOnlySpan<byte> body);
