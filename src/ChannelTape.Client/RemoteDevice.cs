@@ -193,14 +193,16 @@ public sealed partial class RemoteDevice : IChannelDevice, IDisposable
     /// <summary>
     /// <see cref="Connect"/> for tools that report instead of throw: attaches drive
     /// <paramref name="deviceNumber"/> of model <paramref name="model"/>, or says why not
-    /// (<c>host:port: drive NNNN: reason</c>).
+    /// (<c>host:port: drive NNNN: reason</c>). <paramref name="features"/>: the §5 features to ask for.
     /// </summary>
     public static bool TryConnect(string host, int port, ushort deviceNumber, ushort model, string hostName,
-        [NotNullWhen(true)] out RemoteDevice? device, [NotNullWhen(false)] out string? error)
+        [NotNullWhen(true)] out RemoteDevice? device, [NotNullWhen(false)] out string? error,
+        ProtocolFeatures features = ProtocolFeatures.None)
     {
         try
         {
-            device = Connect(host, port, deviceNumber, new RemoteDeviceOptions { Model = model, HostName = hostName });
+            device = Connect(host, port, deviceNumber,
+                new RemoteDeviceOptions { Model = model, HostName = hostName, Features = features });
         }
         catch (RemoteDeviceException e)
         {

@@ -9,9 +9,22 @@ namespace ChannelTape.Scripts.Replay;
 /// --server HOST:PORT</c>): the channel runs here, every CCW goes over the wire (docs/protocol.md).
 /// Images are prepared in the work directory and mounted on the server by path, so the server must
 /// see this machine's files (a server on the same host), as with CCW scripts.
+/// <paramref name="features"/>: the streaming features (docs/protocol.md §5) the drive asks for.
 /// </summary>
-public sealed class RemoteReplayFactory(string host, int port) : IReplayDeviceFactory
+public sealed class RemoteReplayFactory(string host, int port, ProtocolFeatures features) : IReplayDeviceFactory
 {
+    /// <summary>
+    /// Write-behind, read-ahead and read-ahead by reference: a replay gives the same result with them as
+    /// without (every golden test, GoldenOverTheWireTests), only with fewer round trips.
+    /// </summary>
+    public const ProtocolFeatures DefaultFeatures =
+        ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead | ProtocolFeatures.ReadAheadByReference;
+
+    public RemoteReplayFactory(string host, int port)
+        : this(host, port, DefaultFeatures)
+    {
+    }
+
     /// <summary>How long a mount's or unload's device end is waited for (it may arrive after the MountReply).</summary>
     private static readonly TimeSpan s_deviceEnd = TimeSpan.FromSeconds(2);
 
@@ -24,7 +37,7 @@ public sealed class RemoteReplayFactory(string host, int port) : IReplayDeviceFa
             "3490" => 0x3490,
             _ => throw new ReplayFormatException($"device '{deviceType}' is not a ChannelTape model"),
         };
-        if (!RemoteDevice.TryConnect(host, port, deviceNumber, model, "ctape replay", out var device, out var error))
+        if (!RemoteDevice.TryConnect(host, port, deviceNumber, model, "ctape replay", out var device, out var error, features))
         {
             throw new ReplayFormatException(error);
         }

@@ -1,0 +1,187 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Net;
+using ChannelTape.Channel;
+using ChannelTape.Device;
+using ChannelTape.Media;
+using ChannelTape.Protocol;
+using ChannelTape.Scripts.Replay;
+using ChannelTape.Server;
+using Xunit.Abstractions;
+
+namespace ChannelTape.Replay.Tests;
+
+/// <summary>
+/// Every golden test replayed through <c>ctape serve</c>'s server and <c>RemoteDevice</c> with write-behind,
+/// read-ahead and read-ahead by reference (docs/protocol.md §5) gives exactly the in-process result: the
+/// host answers Writes and Reads itself only where the drive would have answered them the same way.
+/// The served drive is the in-process replay's own <see cref="TapeDrive"/>, so any difference is the wire's.
+/// </summary>
+public sealed class GoldenOverTheWireTests(ITestOutputHelper output)
+{
+    private const ProtocolFeatures Streaming =
+        ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead | ProtocolFeatures.ReadAheadByReference;
+
+    [Theory]
+    [MemberData(nameof(GoldenFiles.Names), MemberType = typeof(GoldenFiles))]
+    public async Task Replay_over_the_wire_with_streaming_gives_the_in_process_result(string name)
+    {
+        var (local, remote, log) = await RunBothAsync(name, Streaming);
+        foreach (var line in log.Lines)
+        {
+            output.WriteLine(line);
+        }
+
+        Assert.Equal(local, remote);
+    }
+
+    [Theory]
+    [InlineData("samples/03_write_read")]
+    [InlineData("cases/stream_remount")]
+    public async Task A_golden_test_with_streaming_has_writes_buffered_and_reads_answered_ahead(string name)
+    {
+        var (local, remote, log) = await RunBothAsync(Path.GetFileName(name), Streaming);
+
+        Assert.Equal(local, remote);
+        // The server's detach line counts what §5 did on the connection.
+        var summary = Assert.Single(log.Lines, l => l.Contains("write-behind:", StringComparison.Ordinal));
+        Assert.Matches(@"write-behind: [1-9]\d* blocks; read-ahead: [1-9]\d* blocks sent", summary);
+    }
+
+    private static async Task<(string Local, string Remote, ServerLines Log)> RunBothAsync(string name, ProtocolFeatures features)
+    {
+        var test = ReplayTestParser.ParseFile(GoldenFiles.TestFile(name));
+        var work = Path.Combine(Path.GetTempPath(), "ctape-golden-wire-" + Guid.NewGuid().ToString("N"));
+        var log = new ServerLines();
+        try
+        {
+            var local = new ReplayRunner(new TapeDriveReplayFactory()).Run(test, new ReplayRunOptions(work));
+            Directory.Delete(work, recursive: true); // the same work directory, so paths in the results agree
+
+            var model = test.DeviceType switch
+            {
+                "3420" => TapeModel.Ibm3420,
+                "3480" => TapeModel.Ibm3480,
+                _ => TapeModel.Ibm3490,
+            };
+            using var tapeDrive = new TapeDrive(model, test.DeviceNumber);
+            var server = new TapeServer(new OneDriveHost(new ServedTapeDrive(tapeDrive), test.DeviceNumber),
+                new TapeServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, log);
+            System.Text.Json.Nodes.JsonObject remote;
+            await using (server)
+            {
+                server.Start();
+                remote = new ReplayRunner(new RemoteReplayFactory("127.0.0.1", server.LocalEndPoint.Port, features))
+                    .Run(test, new ReplayRunOptions(work));
+            }
+
+            return (local.ToJsonString(), remote.ToJsonString(), log);
+        }
+        finally
+        {
+            if (Directory.Exists(work))
+            {
+                Directory.Delete(work, recursive: true);
+            }
+        }
+    }
+
+    private sealed class ServerLines : IServerLog
+    {
+        private readonly List<string> _lines = [];
+
+        public IReadOnlyList<string> Lines
+        {
+            get
+            {
+                lock (_lines)
+                {
+                    return [.. _lines];
+                }
+            }
+        }
+
+        public void Write(LogLevel level, string message)
+        {
+            lock (_lines)
+            {
+                _lines.Add($"{level}: {message}");
+            }
+        }
+    }
+
+    /// <summary>A TapeDrive served as the in-process replay mounts images (TapeDriveReplayFactory): <c>PATH [options]</c> or <c>*</c>.</summary>
+    private sealed class ServedTapeDrive(TapeDrive drive) : IServedDrive
+    {
+        public IChannelDevice Device => drive;
+
+        public TapeDrive? Tape => drive;
+
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public void SetAttachedHost(string host)
+        {
+        }
+
+        public ushort Model => (ushort)drive.Model;
+
+        public ReadOnlySpan<byte> SenseId => DeviceIdentity.SenseId(drive.Model);
+
+        public int SenseCount => SenseBuilder.SenseCount(drive.Model);
+
+        public bool IsLoaded => drive.IsLoaded;
+
+        public string DeviceListText => drive.IsLoaded ? drive.Media!.Path : "*";
+
+        public bool TryMount(string arguments, out string message)
+        {
+            var words = arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (words is ["*"])
+            {
+                drive.Unload();
+                message = "unloaded";
+                return true;
+            }
+
+            if (words.Length == 0)
+            {
+                message = "nothing to mount";
+                return false;
+            }
+
+            if (!TapeImageOptions.TryParse(words[1..], out var options, out var error))
+            {
+                message = error ?? "bad device options";
+                return false;
+            }
+
+            if (!TapeImage.TryOpen(words[0], options, out var media, out error))
+            {
+                // As TapeDriveReplayFactory: Hercules' devinit with a file it cannot open leaves the drive empty.
+                if (drive.IsLoaded)
+                {
+                    drive.Unload();
+                }
+
+                message = error ?? "cannot open " + words[0];
+                return false;
+            }
+
+            drive.Mount(media!);
+            message = "mounted";
+            return true;
+        }
+
+        public void CloseVolume() => drive.Unload();
+    }
+
+    private sealed class OneDriveHost(ServedTapeDrive drive, ushort deviceNumber) : IDriveHost
+    {
+        public IReadOnlyCollection<IServedDrive> Drives => [drive];
+
+        public bool TryGetDrive(ushort number, [NotNullWhen(true)] out IServedDrive? served)
+        {
+            served = number == deviceNumber ? drive : null;
+            return served is not null;
+        }
+    }
+}
