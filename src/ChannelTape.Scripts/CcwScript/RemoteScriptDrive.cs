@@ -38,7 +38,7 @@ public static class RemoteScriptDrive
         }
 
         if (!RemoteDevice.TryConnect(host, port, script.Device.DeviceNumber, (ushort)script.Device.Model, "ctape replay",
-                out var device, out error))
+                out var device, out error, Replay.RemoteReplayFactory.DefaultFeatures))
         {
             return false;
         }

@@ -15,6 +15,9 @@ public class RemoteReplayTests
     {
         public IChannelDevice Device => drive;
 
+        /// <summary>As <c>ctape serve</c>'s drives: write-behind and read-ahead work on it (docs/protocol.md §5).</summary>
+        public TapeDrive? Tape => drive;
+
         public SemaphoreSlim Gate { get; } = new(1, 1);
 
         public void SetAttachedHost(string host)
