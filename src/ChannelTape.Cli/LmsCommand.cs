@@ -4,6 +4,7 @@ using ChannelTape.Admin.Lms;
 using ChannelTape.Admin.Reports;
 using ChannelTape.Admin.Volumes;
 using ChannelTape.Client;
+using ChannelTape.Protocol;
 
 namespace ChannelTape.Cli;
 
@@ -127,7 +128,14 @@ public static class LmsCommand
             RemoteDevice? remote = null;
             try
             {
-                remote = RemoteDevice.Connect(host, port, (ushort)device, new RemoteDeviceOptions { HostName = "ctape lms", Reconnect = false });
+                // Reports, requests and volume copies are bulk Reads and Writes: write-behind and read-ahead
+                // (docs/protocol.md §5) save a round trip for most of them.
+                remote = RemoteDevice.Connect(host, port, (ushort)device, new RemoteDeviceOptions
+                {
+                    HostName = "ctape lms",
+                    Reconnect = false,
+                    Features = ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead | ProtocolFeatures.ReadAheadByReference,
+                });
                 if (!remote.Identity.VolumeLoaded)
                 {
                     return remote;

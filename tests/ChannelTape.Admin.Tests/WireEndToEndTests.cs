@@ -24,6 +24,7 @@ public sealed class WireEndToEndTests : IAsyncLifetime
     private LibraryDriveHost _drives = null!;
     private TapeServer _server = null!;
     private string _endPoint = "";
+    private readonly LineLog _log = new();
 
     public Task InitializeAsync()
     {
@@ -36,7 +37,7 @@ public sealed class WireEndToEndTests : IAsyncLifetime
         Assert.Empty(result.Errors);
         Assert.True(ServeCommand.TryCreateDriveHost(result.Configuration!, new NullLog(), out var drives, out string? error), error);
         _drives = drives;
-        _server = new TapeServer(_drives, new TapeServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, new NullLog());
+        _server = new TapeServer(_drives, new TapeServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, _log);
         _server.Start();
         _endPoint = _server.LocalEndPoint.ToString();
         return Task.CompletedTask;
@@ -213,6 +214,8 @@ public sealed class WireEndToEndTests : IAsyncLifetime
         var error = new StringWriter();
         Assert.Equal(0, VolumeCommand.Run(["import", "P00002", hetinitImage, "--server", _endPoint, "--drives", "0580-0583"], output, error));
         Assert.Contains("4 blocks, 3 tape marks, 30161 bytes", output.ToString(), StringComparison.Ordinal);
+        // The copy went through write-behind (docs/protocol.md §5.1): the drive's connection says so when it ends.
+        Assert.True(_log.Logs(@"write-behind: [1-9]\d* blocks"), _log.ToString());
         // The library records what was written when the drive's unload reaches its scheduler, just after
         // the Rewind Unload that ends the import has answered.
         long expectedBytes = new FileInfo(hetinitImage).Length;
@@ -222,6 +225,7 @@ public sealed class WireEndToEndTests : IAsyncLifetime
         string exported = Path.Combine(_root, "out.aws");
         Assert.Equal(0, VolumeCommand.Run(["export", "P00002", exported, "--server", _endPoint, "--drives", "0580-0583"], output, error));
         Assert.Equal(File.ReadAllBytes(hetinitImage), File.ReadAllBytes(exported));
+        Assert.True(_log.Logs(@"read-ahead: [1-9]\d* blocks sent"), _log.ToString());
 
         string corrupt = Path.Combine(_root, "corrupt.aws");
         File.WriteAllBytes(corrupt, [0x50, 0x00, 0x00, 0x00, 0xA0, 0x00, 0x01, 0x02]); // 80-byte block cut after 2 bytes
@@ -275,5 +279,19 @@ public sealed class WireEndToEndTests : IAsyncLifetime
         public void Write(LogLevel level, string message)
         {
         }
+    }
+
+    /// <summary>The server's log lines, for what only the server sees (the detach line's §5 counts).</summary>
+    private sealed class LineLog : IServerLog
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+        public void Write(LogLevel level, string message) => _lines.Enqueue(message);
+
+        /// <summary>Whether a line matching <paramref name="pattern"/> is logged within 10 s.</summary>
+        public bool Logs(string pattern) =>
+            SpinWait.SpinUntil(() => _lines.Any(l => System.Text.RegularExpressions.Regex.IsMatch(l, pattern)), TimeSpan.FromSeconds(10));
+
+        public override string ToString() => string.Join('\n', _lines);
     }
 }
