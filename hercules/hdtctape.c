@@ -1233,6 +1233,9 @@ static int mount_words(CTAPE *ct, DEVBLK *dev, const char *words)
     body = malloc(2 + strlen(words));
     if (!body) return -1;
     blen = put_string(body, words);
+    /* unused read-ahead blocks go back first (§5.2): a refused mount leaves the volume where it
+       was, and the server would otherwise count them as read */
+    ra_end(ct);
     pthread_mutex_lock(&ct->mu);
     ra_drop_locked(ct);                 /* a mount ends the read-ahead batch (§5.2) */
     ct->wb_credit = 0;                  /* and the credit (§5.1): the next Write asks */

@@ -20,6 +20,10 @@
 #                           the connection drops while the module holds a read-ahead batch: it
 #                           answers a Read from it, reconnects and gives the unused blocks back,
 #                           so Read Block ID and the next Read are where the guest left off
+#   read_ahead_refused_mount
+#                           a devinit the server refuses while the module holds a read-ahead
+#                           batch: the unused blocks go back before the Mount, so the volume
+#                           stays where the guest left it
 #   references_unreadable   read-ahead by reference into an image the module cannot open: it
 #                           gives the blocks back, reads through the server, and the server
 #                           sends blocks inline from then on
@@ -209,6 +213,18 @@ all(x["unit_status"] == "0C" and x["channel_status"] == "00" for x in p)
 [p[1]["data"][0]["data_hex"], p[2]["data"][0]["data_hex"], p[4]["data"][0]["data_hex"]] == ["C2D3D6C3D240F100", "C2D3D6C3D240F200", "C2D3D6C3D240F300"]
 p[3]["data"][0]["data_hex"] == "0100000201000002"
 "CTAPE004I 0580: reconnected" in log
+'
+
+name=read_ahead_refused_mount
+port="$(free_port)"
+start_server "$port" 0 --read-ahead
+run_case "$name" "$port"
+stop_server
+check "$name" '
+p[1]["data"][0]["data_hex"] == "C2D3D6C3D240F100"
+p[2]["unit_status"] == "0C" and p[2]["data"][0]["data_hex"] == "C2D3D6C3D240F200"
+p[3]["data"][0]["data_hex"] == "0100000201000002"
+"CTAPE032E 0580: mount of" in log
 '
 
 echo "bridge failure tests: $pass passed, $fail failed"

@@ -135,15 +135,21 @@ class Drive:
         if not parts:
             return None
         image, opts = parts[0], parts[1:]
+        blocks = []
+        if image != "*":
+            # a refused mount changes nothing: the volume, its position and a read-ahead batch stay
+            if os.path.exists(image) and not os.path.isfile(image):
+                return "cannot read %s: not a file" % image
+            try:
+                blocks = read_aws(image) if os.path.isfile(image) else []
+            except OSError as e:
+                return "cannot read %s: %s" % (image, e)
         self.readonly = any(o in ("ro", "noring", "readonly=1") for o in opts)
         self.batch = 0                    # a mount or unload ends the read-ahead batch
         if image == "*":
             self.loaded, self.blocks, self.pos, self.volume = False, [], 0, "*"
             return None
-        try:
-            self.blocks = read_aws(image) if os.path.isfile(image) else []
-        except OSError as e:
-            return "cannot read %s: %s" % (image, e)
+        self.blocks = blocks
         self.loaded, self.pos, self.volume, self.fenced = True, 0, image, False
         return None
 
