@@ -6,6 +6,7 @@ using ChannelTape.Library.Configuration;
 using ChannelTape.Media;
 using ChannelTape.Protocol;
 using ChannelTape.Server.Tests.Support;
+using static ChannelTape.Server.Tests.Support.TestImages;
 
 namespace ChannelTape.Server.Tests;
 
@@ -276,45 +277,5 @@ public sealed class ClientStreamingTests : IAsyncDisposable
         return device;
     }
 
-    private string Image(string name, IEnumerable<byte[]?> blocks)
-    {
-        var path = Path.Combine(_directory, name);
-        Assert.True(TapeImage.TryCreate(path, TapeImageFormat.Aws, new TapeImageOptions(), out var media, out var error), error);
-        using (media)
-        {
-            foreach (var block in blocks)
-            {
-                Assert.Equal(MediaStatus.Ok, block is null ? media.WriteTapeMark() : media.Write(block));
-            }
-        }
-
-        return path;
-    }
-
-    /// <summary>Every block of an image, tape marks as null.</summary>
-    private static List<byte[]?> ReadImage(string path)
-    {
-        Assert.True(TapeImage.TryOpen(path, new TapeImageOptions { ReadOnly = true }, out var media, out var error), error);
-        using (media)
-        {
-            var blocks = new List<byte[]?>();
-            var buffer = new byte[media.MaxBlockSize];
-            while (true)
-            {
-                var status = media.ReadForward(buffer, out var length);
-                if (status == MediaStatus.EndOfData)
-                {
-                    return blocks;
-                }
-
-                Assert.True(status is MediaStatus.Ok or MediaStatus.TapeMark, $"{status}");
-                blocks.Add(status == MediaStatus.TapeMark ? null : buffer[..length]);
-            }
-        }
-    }
-
-    private static List<byte[]?> Blocks(int count, int first = 0) =>
-        [.. Enumerable.Range(first, count).Select(i => Block(i, 100 + i))];
-
-    private static byte[] Block(int seed, int length) => Enumerable.Range(0, length).Select(j => (byte)(seed * 31 + j)).ToArray();
+    private string Image(string name, IEnumerable<byte[]?> blocks) => CreateImage(_directory, name, blocks);
 }

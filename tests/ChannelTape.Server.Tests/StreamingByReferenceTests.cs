@@ -4,6 +4,7 @@ using ChannelTape.Media;
 using ChannelTape.Protocol;
 using ChannelTape.Protocol.Messages;
 using ChannelTape.Server.Tests.Support;
+using static ChannelTape.Server.Tests.Support.TestImages;
 
 namespace ChannelTape.Server.Tests;
 

@@ -4,67 +4,13 @@ using ChannelTape.Device;
 using ChannelTape.Media;
 using ChannelTape.Scripts.CcwScript;
 using ChannelTape.Server;
+using ChannelTape.Tests.Shared;
 
 namespace ChannelTape.Scripts.Tests.CcwScript;
 
 /// <summary>The conformance suite through a <see cref="TapeServer"/> on 127.0.0.1 and <c>RemoteDevice</c>.</summary>
 public class RemoteReplayTests
 {
-    /// <summary>A TapeDrive served as Hercules' devinit would mount images: <c>PATH [options]</c> or <c>*</c>.</summary>
-    private sealed class ServedTapeDrive(TapeDrive drive) : IServedDrive
-    {
-        public IChannelDevice Device => drive;
-
-        /// <summary>As <c>ctape serve</c>'s drives: write-behind and read-ahead work on it (docs/protocol.md §5).</summary>
-        public TapeDrive? Tape => drive;
-
-        public SemaphoreSlim Gate { get; } = new(1, 1);
-
-        public void SetAttachedHost(string host)
-        {
-        }
-
-        public ushort Model => (ushort)drive.Model;
-
-        public ReadOnlySpan<byte> SenseId => DeviceIdentity.SenseId(drive.Model);
-
-        public int SenseCount => SenseBuilder.SenseCount(drive.Model);
-
-        public bool IsLoaded => drive.IsLoaded;
-
-        public string DeviceListText => drive.IsLoaded ? drive.Media!.Path : "*";
-
-        public bool TryMount(string arguments, out string message)
-        {
-            var words = arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (words is ["*"])
-            {
-                drive.Unload();
-                message = "unloaded";
-                return true;
-            }
-
-            if (words.Length == 0)
-            {
-                message = "nothing to mount";
-                return false;
-            }
-
-            if (!TapeImageOptions.TryParse(words[1..], out var options, out var error)
-                || !TapeImage.TryOpen(words[0], options, out var media, out error))
-            {
-                message = error ?? "cannot open " + words[0];
-                return false;
-            }
-
-            drive.Mount(media!);
-            message = "mounted";
-            return true;
-        }
-
-        public void CloseVolume() => drive.Unload();
-    }
-
     private sealed class OneDriveHost(ServedTapeDrive drive, ushort deviceNumber) : IDriveHost
     {
         public IReadOnlyCollection<IServedDrive> Drives => [drive];
