@@ -181,6 +181,42 @@ public sealed class ReadForwardOrReferTests : IDisposable
         Assert.Contains(fromIndex, entry => entry.Item1 == MediaStatus.TapeMark);
     }
 
+    [Fact]
+    public void An_AWS_chunk_with_compression_flags_is_referred_to_since_AWS_reads_its_bytes_as_they_are()
+    {
+        // awstape.c never decompresses: ReadForward returns a flagged chunk as stored, so a reference to it
+        // gives the same bytes, whether the block is found by a header walk or (after that) from the index.
+        // The first block is plain: flags on the first header would make the image a HET one (gettapetype).
+        var path = _directory.File("flagged.aws");
+        var plain = TestData.Block(80, 1);
+        var flagged = TestData.Block(300, 7);
+        var image = new byte[2 * AwsBlockHeader.Size + plain.Length + flagged.Length];
+        new AwsBlockHeader((ushort)plain.Length, 0, AwsFlags1.StartOfRecord | AwsFlags1.EndOfRecord, AwsFlags2.None).Write(image);
+        plain.CopyTo(image, AwsBlockHeader.Size);
+        var second = AwsBlockHeader.Size + plain.Length;
+        new AwsBlockHeader((ushort)flagged.Length, (ushort)plain.Length,
+            AwsFlags1.StartOfRecord | AwsFlags1.EndOfRecord | AwsFlags1.Zlib, AwsFlags2.None).Write(image.AsSpan(second));
+        flagged.CopyTo(image, second + AwsBlockHeader.Size);
+        File.WriteAllBytes(path, image);
+        var expected = (flagged.Length, (long)(second + AwsBlockHeader.Size));
+
+        Assert.True(TapeImage.TryOpen(path, new TapeImageOptions(), out var fresh, out var error), error);
+        using (fresh)
+        {
+            Assert.Equal(TapeImageFormat.Aws, fresh.Format);
+            Assert.Equal(MediaStatus.Ok, fresh.ReadForward(_buffer, out _));
+            Assert.Equal(MediaStatus.Ok, fresh.ReadForwardOrRefer(_buffer, out var length, out var offset)); // header walk
+            Assert.Equal(expected, (length, offset));
+            Assert.Equal(MediaStatus.Ok, fresh.Rewind());
+            Assert.Equal(MediaStatus.Ok, fresh.ReadForward(_buffer, out _));
+            Assert.Equal(MediaStatus.Ok, fresh.ReadForward(_buffer, out length));
+            Assert.Equal(flagged, _buffer.AsSpan(0, length).ToArray()); // the bytes as stored
+            Assert.Equal(MediaStatus.Ok, fresh.Locate(1));
+            Assert.Equal(MediaStatus.Ok, fresh.ReadForwardOrRefer(_buffer, out length, out offset)); // from the index
+            Assert.Equal(expected, (length, offset));
+        }
+    }
+
     private (string Path, TapeImageOptions Options) Create(string format, out ITapeMedia media)
     {
         var words = format.Split(' ');

@@ -33,18 +33,6 @@ internal sealed class AwsTapeMedia : TapeMediaBase
     public override long WriteAllowanceBeforeWarning => AllowanceBeforeWarning(Options.ChunkSize, AwsBlockHeader.Size);
 
     /// <summary>
-    /// Walks one block. AWS (awstape.c read_awstape): end of file at a header is end of data, a
-    /// partial header or partial data is a short block, a tape mark flag on a chunk with data or
-    /// a block over 2 MiB is a data check; start-of-record is not checked. HET (hetlib.c het_read,
-    /// hettape.c read_het): end of file at or inside a header is end of tape, every other fault
-    /// (missing or repeated start-of-record, compression flags differing between chunks,
-    /// premature end of file, data that does not decompress) is a data check.
-    /// A block whose data length is 0 is a tape mark, as the Hercules callers treat it.
-    /// <see cref="ScanData.ReferOrRead"/> refers to a block of one chunk (end of record on its
-    /// first header) that the file holds whole and, for HET, without compression (protocol §5.3); AWS
-    /// chunks are never decompressed (awstape.c reads the bytes as they are), whatever their flags.
-    /// </summary>
-    /// <summary>
     /// AWS only: a block whose image is its last chunk plus one header is one chunk, and AWS data is
     /// read as the bytes are whatever the flags (awstape.c), so the index alone says where ReadForward
     /// would find it. A read-ahead by reference over blocks written or walked before then costs no
@@ -66,6 +54,18 @@ internal sealed class AwsTapeMedia : TapeMediaBase
         return true;
     }
 
+    /// <summary>
+    /// Walks one block. AWS (awstape.c read_awstape): end of file at a header is end of data, a
+    /// partial header or partial data is a short block, a tape mark flag on a chunk with data or
+    /// a block over 2 MiB is a data check; start-of-record is not checked. HET (hetlib.c het_read,
+    /// hettape.c read_het): end of file at or inside a header is end of tape, every other fault
+    /// (missing or repeated start-of-record, compression flags differing between chunks,
+    /// premature end of file, data that does not decompress) is a data check.
+    /// A block whose data length is 0 is a tape mark, as the Hercules callers treat it.
+    /// <see cref="ScanData.ReferOrRead"/> refers to a block of one chunk (end of record on its
+    /// first header) that the file holds whole and, for HET, without compression (protocol §5.3); AWS
+    /// chunks are never decompressed (awstape.c reads the bytes as they are), whatever their flags.
+    /// </summary>
     protected override BlockScan ScanBlock(long offset, Span<byte> destination, ScanData data)
     {
         bool readData = data != ScanData.Skip;
