@@ -670,7 +670,7 @@ internal sealed class Connection
     {
         if (tape is { ReadAheadBlocks: > 0 })
         {
-            slot.ReadAheadWindow = Math.Min(slot.ReadAheadWindow * 2, DriveSlot.MaxReadAheadWindow);
+            slot.ReadAheadBatchEnded(usedUp: true);
             tape.EndReadAhead();
         }
     }
@@ -758,7 +758,7 @@ internal sealed class Connection
 
     /// <summary>
     /// Checks a BufferedCcw (§5.1: a Write within the credit) and spends its credit; returns the request
-    /// and its data in a pooled buffer. Anything else is a protocol error (Error 1).
+    /// and its data, still in the frame. Anything else is a protocol error (Error 1).
     /// </summary>
     private (CcwRequest Request, ReadOnlyMemory<byte> Data) TakeBufferedWrite(ReadOnlyMemory<byte> body)
     {
@@ -864,9 +864,7 @@ internal sealed class Connection
             {
                 tape!.UndoReadAhead((int)end.UnusedBlocks);
                 _readAheadReturned += end.UnusedBlocks;
-                slot.ReadAheadWindow = end.UnusedBlocks > 0
-                    ? DriveSlot.InitialReadAheadWindow
-                    : Math.Min(slot.ReadAheadWindow * 2, DriveSlot.MaxReadAheadWindow);
+                slot.ReadAheadBatchEnded(usedUp: end.UnusedBlocks == 0);
                 tape.EndReadAhead();
             }
 

@@ -36,7 +36,11 @@ internal sealed class DriveSlot
     /// Blocks the next read-ahead batch may hold: doubles each time a batch was used up, back to
     /// <see cref="InitialReadAheadWindow"/> when one was not. The drive's, not a connection's; guarded by <see cref="Gate"/>.
     /// </summary>
-    public int ReadAheadWindow { get; set; } = InitialReadAheadWindow;
+    public int ReadAheadWindow { get; private set; } = InitialReadAheadWindow;
+
+    /// <summary>A read-ahead batch ended: the next may be twice as large if this one was used up, else it starts small again.</summary>
+    public void ReadAheadBatchEnded(bool usedUp) =>
+        ReadAheadWindow = usedUp ? Math.Min(ReadAheadWindow * 2, MaxReadAheadWindow) : InitialReadAheadWindow;
 
     /// <summary>
     /// Sense of a buffered Write that failed (deferred unit check, §5.1), reported at the next Ccw; null
