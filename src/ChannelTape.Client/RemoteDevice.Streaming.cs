@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using ChannelTape.Channel;
+using ChannelTape.Device;
 using ChannelTape.Media;
 using ChannelTape.Protocol;
 using ChannelTape.Protocol.Messages;
@@ -18,10 +19,6 @@ public sealed partial class RemoteDevice
     /// <summary>Sense byte 0 bit: deferred unit check (3490 Hardware Reference, "Deferred unit check"; §5.1).</summary>
     public const byte DeferredUnitCheck = 0x02;
 
-    private const byte WriteCommand = 0x01;
-    private const byte ReadCommand = 0x02;
-    private const byte SenseCommand = 0x04;
-    private const byte SenseIdCommand = 0xE4;
 
     private readonly Lock _streamLock = new();
     private ProtocolFeatures _granted;
@@ -73,22 +70,14 @@ public sealed partial class RemoteDevice
 
     /// <summary>A Read (02) without data chaining into or out of it (§5.2): the batch may answer it.</summary>
     private static bool IsReadAheadCandidate(in CcwRequest request) =>
-        request.Command == ReadCommand && ((request.Flags | request.PreviousFlags) & CcwFlags.ChainData) == 0;
-
-    /// <summary>The features this connection may use: those granted of those asked for; 04 only with 02.</summary>
-    private ProtocolFeatures InEffect(ProtocolFeatures granted)
-    {
-        var features = granted & _options.Features
-            & (ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead | ProtocolFeatures.ReadAheadByReference);
-        return (features & ProtocolFeatures.ReadAhead) != 0 ? features : features & ~ProtocolFeatures.ReadAheadByReference;
-    }
+        request.Command == (byte)TapeCommand.Read && ((request.Flags | request.PreviousFlags) & CcwFlags.ChainData) == 0;
 
     /// <summary>A new connection grants its own credit and starts with references again (hdtctape.c connect_and_attach).</summary>
     private void BeginConnection(ServerLink link, ProtocolFeatures granted)
     {
         lock (_streamLock)
         {
-            _granted = InEffect(granted);
+            _granted = ProtocolFeatureRules.Agree(granted, _options.Features); // those granted of those asked for
             _writeCredit = 0;
             _referenceFailed = false;
             _referencesStopped = false;
@@ -192,7 +181,7 @@ public sealed partial class RemoteDevice
     private bool TryWriteBehind(in CcwRequest request, ReadOnlySpan<byte> buffer, out CcwResult result)
     {
         result = default;
-        if (request.Command != WriteCommand || _localSense || _link is not { IsFailed: false } link)
+        if (request.Command != (byte)TapeCommand.Write || _localSense || _link is not { IsFailed: false } link)
         {
             return false;
         }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using ChannelTape.Channel;
+using ChannelTape.Device;
 using ChannelTape.Protocol;
 using ChannelTape.Protocol.Messages;
 
@@ -107,7 +108,7 @@ public sealed partial class RemoteDevice : IChannelDevice, IDisposable
                 // The unit check before this CCW came from here, not from the server: its sense is
                 // ours to give, whether or not the server is back (§4).
                 _localSense = false;
-                if (request.Command == SenseCommand)
+                if (request.Command == (byte)TapeCommand.Sense)
                 {
                     return LocalSense(request, buffer);
                 }
@@ -413,13 +414,13 @@ public sealed partial class RemoteDevice : IChannelDevice, IDisposable
     /// </summary>
     private CcwResult NotReady(in CcwRequest request, Span<byte> buffer)
     {
-        if (request.Command == SenseCommand)
+        if (request.Command == (byte)TapeCommand.Sense)
         {
             _localSense = false;
             return LocalSense(request, buffer);
         }
 
-        if (request.Command == SenseIdCommand && _identity.SenseId.Length > 0)
+        if (request.Command == (byte)TapeCommand.SenseId && _identity.SenseId.Length > 0)
         {
             var n = Math.Min(request.Count, _identity.SenseId.Length);
             _identity.SenseId.AsSpan(0, n).CopyTo(buffer);

@@ -83,6 +83,21 @@ public enum ProtocolFeatures : uint
     ReadAheadByReference = 0x0000_0004,
 }
 
+/// <summary>The rule both sides apply to <see cref="ProtocolFeatures"/> (docs/protocol.md §5).</summary>
+public static class ProtocolFeatureRules
+{
+    /// <summary>
+    /// The features in effect when one side offers <paramref name="offered"/> and the other accepts
+    /// <paramref name="accepted"/>: the known features in both; by reference only together with read-ahead.
+    /// </summary>
+    public static ProtocolFeatures Agree(ProtocolFeatures offered, ProtocolFeatures accepted)
+    {
+        var features = offered & accepted
+            & (ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead | ProtocolFeatures.ReadAheadByReference);
+        return (features & ProtocolFeatures.ReadAhead) != 0 ? features : features & ~ProtocolFeatures.ReadAheadByReference;
+    }
+}
+
 /// <summary>Flags byte of <see cref="MessageType.ReadAheadEnd"/>.</summary>
 [Flags]
 public enum ReadAheadEndFlags : byte

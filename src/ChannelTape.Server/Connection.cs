@@ -396,11 +396,10 @@ internal sealed class Connection
         }
 
         _hostName = hello.HostName;
-        // §5: the features in effect are those asked for that this server grants (unknown bits are dropped).
-        _features = hello.Features & _server.Options.Features
-            & (ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead | ProtocolFeatures.ReadAheadByReference);
-        // §5.3: by reference only together with read-ahead, and only for a host that can open the server's files.
-        if (!Granted(ProtocolFeatures.ReadAhead) || !IsLoopbackPeer)
+        // §5: the features in effect are those asked for that this server grants (unknown bits are dropped);
+        // §5.3: by reference only with read-ahead, and only for a host that can open the server's files.
+        _features = ProtocolFeatureRules.Agree(hello.Features, _server.Options.Features);
+        if (!IsLoopbackPeer)
         {
             _features &= ~ProtocolFeatures.ReadAheadByReference;
         }
@@ -616,7 +615,7 @@ internal sealed class Connection
         }
 
         // §5.2: after a Read with no data chaining into or out of it that ended with exactly CE+DE.
-        if (Granted(ProtocolFeatures.ReadAhead) && tape is not null && request.Command == ReadCommand
+        if (Granted(ProtocolFeatures.ReadAhead) && tape is not null && request.Command == (byte)TapeCommand.Read
             && ((request.Flags | request.PreviousFlags) & CcwFlags.ChainData) == 0
             && result.Status == UnitStatus.ChannelEndDeviceEnd)
         {
@@ -763,7 +762,7 @@ internal sealed class Connection
     private (CcwRequest Request, ReadOnlyMemory<byte> Data) TakeBufferedWrite(ReadOnlyMemory<byte> body)
     {
         var ccw = BufferedCcwMessage.Parse(body.Span).Ccw;
-        if (ccw.Command != WriteCommand)
+        if (ccw.Command != (byte)TapeCommand.Write)
         {
             throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
                 $"BufferedCcw with command {ccw.Command:X2}: only Write (01) may be buffered");
@@ -1040,8 +1039,6 @@ internal sealed class Connection
         }
     }
 
-    private const byte WriteCommand = 0x01;
-    private const byte ReadCommand = 0x02;
 
     private readonly record struct OutgoingFrame(byte[] Buffer, int Length);
 }

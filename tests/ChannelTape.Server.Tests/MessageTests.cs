@@ -94,6 +94,19 @@ public class MessageTests
         Assert.Equal(ProtocolErrorCode.MalformedFrame, e.Code);
     }
 
+    [Theory]
+    [InlineData(0x7u, 0x7u, 0x7u)]
+    [InlineData(0x7u, 0x3u, 0x3u)]     // a server that does not grant 04
+    [InlineData(0x5u, 0x7u, 0x1u)]     // 04 without 02 is not in effect
+    [InlineData(0x7u, 0x5u, 0x1u)]
+    [InlineData(0xFFu, 0xFFu, 0x7u)]   // unknown bits are dropped
+    [InlineData(0x2u, 0x1u, 0x0u)]
+    public void Features_in_effect_are_those_both_sides_name_with_references_only_beside_read_ahead(uint offered, uint accepted, uint expected)
+    {
+        Assert.Equal((ProtocolFeatures)expected, ProtocolFeatureRules.Agree((ProtocolFeatures)offered, (ProtocolFeatures)accepted));
+        Assert.Equal((ProtocolFeatures)expected, ProtocolFeatureRules.Agree((ProtocolFeatures)accepted, (ProtocolFeatures)offered));
+    }
+
     [Fact]
     public void Hello_has_the_documented_layout()
     {
