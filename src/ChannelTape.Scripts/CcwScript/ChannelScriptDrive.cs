@@ -49,17 +49,11 @@ public sealed class ChannelScriptDrive : IScriptDrive, IDisposable
     {
         ArgumentNullException.ThrowIfNull(script);
         drive = null;
-        try
+        if (!ScriptVolumes.TryCreate(scriptDirectory, workDirectory, out var volumes, out error))
         {
-            Directory.CreateDirectory(workDirectory);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            error = $"{workDirectory}: {e.Message}";
             return false;
         }
 
-        var volumes = new ScriptVolumes(scriptDirectory, workDirectory);
         if (!volumes.TryOpen(script.Tape, out var media, out error))
         {
             error = $"line {script.Tape.Location.Line}: {error}";

@@ -27,13 +27,8 @@ public static class RemoteScriptDrive
     {
         ArgumentNullException.ThrowIfNull(script);
         drive = null;
-        try
+        if (!ScriptVolumes.TryCreate(scriptDirectory, workDirectory, out var volumes, out error))
         {
-            Directory.CreateDirectory(workDirectory);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            error = $"{workDirectory}: {e.Message}";
             return false;
         }
 
@@ -43,7 +38,6 @@ public static class RemoteScriptDrive
             return false;
         }
 
-        var volumes = new ScriptVolumes(scriptDirectory, workDirectory);
         string? Mount(VolumeSpec volume)
         {
             if (volume.Kind == VolumeKind.None)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using ChannelTape.Media;
 
 namespace ChannelTape.Scripts.CcwScript;
@@ -19,6 +20,30 @@ public sealed class ScriptVolumes
     {
         _scriptDirectory = scriptDirectory;
         _workDirectory = workDirectory;
+    }
+
+    /// <summary>Creates <paramref name="workDirectory"/> if missing, for a script drive's volumes; false with the reason when it cannot.</summary>
+    /// <param name="scriptDirectory">Folder relative volume paths are taken from (the script's folder).</param>
+    /// <param name="workDirectory">Folder the images are created in.</param>
+    /// <param name="volumes">The volumes of that script.</param>
+    /// <param name="error">Why the work directory could not be created.</param>
+    public static bool TryCreate(string scriptDirectory, string workDirectory,
+        [NotNullWhen(true)] out ScriptVolumes? volumes, [NotNullWhen(false)] out string? error)
+    {
+        volumes = null;
+        try
+        {
+            Directory.CreateDirectory(workDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            error = $"{workDirectory}: {e.Message}";
+            return false;
+        }
+
+        volumes = new ScriptVolumes(scriptDirectory, workDirectory);
+        error = null;
+        return true;
     }
 
     /// <summary>
