@@ -9,26 +9,6 @@ public sealed class AwsLayoutTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    private static byte[] Ebcdic80(string text)
-    {
-        // VOL1/HDR1 text is digits, letters and blanks only; cp037 for those characters.
-        var bytes = new byte[80];
-        for (int i = 0; i < 80; i++)
-        {
-            char c = i < text.Length ? text[i] : ' ';
-            bytes[i] = c switch
-            {
-                ' ' => 0x40,
-                >= '0' and <= '9' => (byte)(0xF0 + (c - '0')),
-                >= 'A' and <= 'I' => (byte)(0xC1 + (c - 'A')),
-                >= 'J' and <= 'R' => (byte)(0xD1 + (c - 'J')),
-                >= 'S' and <= 'Z' => (byte)(0xE2 + (c - 'S')),
-                _ => throw new ArgumentException("unsupported character", nameof(text)),
-            };
-        }
-        return bytes;
-    }
-
     [Fact]
     public void Ten_thousand_bytes_at_chunksize_4096_split_into_three_chunks_then_a_tape_mark()
     {
@@ -81,8 +61,8 @@ public sealed class AwsLayoutTests : IDisposable
     {
         // hercules-tape.md §6.1: `hetinit -d` output is 50 00 00 00 A0 00 + VOL1, 50 00 50 00 A0 00 + HDR1, 00 00 50 00 40 00.
         string path = _directory.File("sl.aws");
-        byte[] vol1 = Ebcdic80("VOL1VOL001                               OWNER");
-        byte[] hdr1 = Ebcdic80("HDR1" + new string('0', 76));
+        byte[] vol1 = TestData.Ebcdic80("VOL1VOL001                               OWNER");
+        byte[] hdr1 = TestData.Ebcdic80("HDR1" + new string('0', 76));
         using (var media = TestData.Create(path, TapeImageFormat.Aws))
         {
             Assert.Equal(MediaStatus.Ok, media.Write(vol1));

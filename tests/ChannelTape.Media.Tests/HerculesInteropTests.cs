@@ -24,26 +24,6 @@ public sealed class HerculesInteropTests : IDisposable
         { "uncompressed.het", TapeImageFormat.Het, 65535, false, 1 },
     };
 
-    internal static byte[] Ebcdic80(string text)
-    {
-        var bytes = new byte[80];
-        for (int i = 0; i < 80; i++)
-        {
-            char c = i < text.Length ? text[i] : ' ';
-            bytes[i] = c switch
-            {
-                ' ' => 0x40,
-                '.' => 0x4B,
-                >= '0' and <= '9' => (byte)(0xF0 + (c - '0')),
-                >= 'A' and <= 'I' => (byte)(0xC1 + (c - 'A')),
-                >= 'J' and <= 'R' => (byte)(0xD1 + (c - 'J')),
-                >= 'S' and <= 'Z' => (byte)(0xE2 + (c - 'S')),
-                _ => throw new ArgumentException("unsupported character", nameof(text)),
-            };
-        }
-        return bytes;
-    }
-
     private const string Vol1 = "VOL1VOL001                               OWNER";
     private const string Hdr1 = "HDR1TEST.DATA        VOL00100010001       26001 000000000000TESTSYS";
     private const string Hdr2 = "HDR2F0800000080";
@@ -64,14 +44,14 @@ public sealed class HerculesInteropTests : IDisposable
     /// <summary>A standard-label volume: VOL1 HDR1 HDR2 TM, five data blocks, TM, EOF1 TM TM.</summary>
     private static void WriteLabelledVolume(ITapeMedia media)
     {
-        Assert.Equal(MediaStatus.Ok, media.Write(Ebcdic80(Vol1)));
-        Assert.Equal(MediaStatus.Ok, media.Write(Ebcdic80(Hdr1)));
-        Assert.Equal(MediaStatus.Ok, media.Write(Ebcdic80(Hdr2)));
+        Assert.Equal(MediaStatus.Ok, media.Write(TestData.Ebcdic80(Vol1)));
+        Assert.Equal(MediaStatus.Ok, media.Write(TestData.Ebcdic80(Hdr1)));
+        Assert.Equal(MediaStatus.Ok, media.Write(TestData.Ebcdic80(Hdr2)));
         Assert.Equal(MediaStatus.Ok, media.WriteTapeMark());
         for (int i = 0; i < DataBlockSizes.Length; i++)
             Assert.Equal(MediaStatus.Ok, media.Write(DataBlock(i)));
         Assert.Equal(MediaStatus.Ok, media.WriteTapeMark());
-        Assert.Equal(MediaStatus.Ok, media.Write(Ebcdic80(Eof1)));
+        Assert.Equal(MediaStatus.Ok, media.Write(TestData.Ebcdic80(Eof1)));
         Assert.Equal(MediaStatus.Ok, media.WriteTapeMark());
         Assert.Equal(MediaStatus.Ok, media.WriteTapeMark());
     }
@@ -200,7 +180,7 @@ public sealed class HerculesInteropTests : IDisposable
             }
             Assert.Equal(MediaStatus.TapeMark, media.ReadForward(_buffer, out _));
             Assert.Equal(MediaStatus.Ok, media.ReadForward(_buffer, out int eof1));
-            Assert.Equal(Ebcdic80(Eof1), _buffer[..eof1]);
+            Assert.Equal(TestData.Ebcdic80(Eof1), _buffer[..eof1]);
             Assert.Equal(MediaStatus.TapeMark, media.ReadForward(_buffer, out _));
             Assert.Equal(MediaStatus.TapeMark, media.ReadForward(_buffer, out _));
             Assert.Equal(MediaStatus.EndOfData, media.ReadForward(_buffer, out _));
@@ -316,7 +296,7 @@ public sealed class HerculesInteropTests : IDisposable
         using var het = TestData.Open(Path.Combine(fixtures, "hetinit-VOL002.het"), new TapeImageOptions { ReadOnly = true });
         Assert.Equal(TapeImageFormat.Het, het.Format);
         Assert.Equal(MediaStatus.Ok, het.ReadForward(_buffer, out int length));
-        Assert.Equal(Ebcdic80("VOL1VOL002"), _buffer[..length]);
+        Assert.Equal(TestData.Ebcdic80("VOL1VOL002"), _buffer[..length]);
     }
 
     private void AssertLabelledInit(string path, TapeImageFormat format)
@@ -324,16 +304,16 @@ public sealed class HerculesInteropTests : IDisposable
         Assert.Equal(format, TapeImage.DetectFormat(path));
         using var media = TestData.Open(path, new TapeImageOptions { ReadOnly = true });
         Assert.Equal(MediaStatus.Ok, media.ReadForward(_buffer, out int length));
-        Assert.Equal(Ebcdic80("VOL1VOL001                               OWNER"), _buffer[..length]);
+        Assert.Equal(TestData.Ebcdic80("VOL1VOL001                               OWNER"), _buffer[..length]);
         Assert.Equal(MediaStatus.Ok, media.ReadForward(_buffer, out length));
-        Assert.Equal(Ebcdic80("HDR1" + new string('0', 76)), _buffer[..length]);
+        Assert.Equal(TestData.Ebcdic80("HDR1" + new string('0', 76)), _buffer[..length]);
         Assert.Equal(MediaStatus.TapeMark, media.ReadForward(_buffer, out _));
         Assert.Equal(format == TapeImageFormat.Het ? MediaStatus.EndOfTape : MediaStatus.EndOfData, media.ReadForward(_buffer, out _));
         Assert.Equal(new TapePosition(3, 2, new FileInfo(path).Length), media.Position);
         // Backward over the same labels.
         Assert.Equal(MediaStatus.TapeMark, media.ReadBackward(_buffer, out _));
         Assert.Equal(MediaStatus.Ok, media.ReadBackward(_buffer, out length));
-        Assert.Equal(Ebcdic80("HDR1" + new string('0', 76)), _buffer[..length]);
+        Assert.Equal(TestData.Ebcdic80("HDR1" + new string('0', 76)), _buffer[..length]);
     }
 
     private void AssertUnlabelled(string path)

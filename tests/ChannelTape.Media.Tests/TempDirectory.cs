@@ -30,6 +30,14 @@ public sealed class TempDirectory : IDisposable
 /// <summary>Helpers shared by the media tests.</summary>
 public static class TestData
 {
+    /// <summary>An 80-byte label record: <paramref name="text"/> in EBCDIC (cp037), padded with blanks.</summary>
+    public static byte[] Ebcdic80(string text)
+    {
+        var record = new byte[80];
+        ChannelTape.Text.Ebcdic.EncodePadded(text, record);
+        return record;
+    }
+
     /// <summary>Deterministic block contents: a counter pattern seeded by <paramref name="seed"/>.</summary>
     public static byte[] Block(int length, int seed)
     {
