@@ -162,6 +162,7 @@ struct CTAPE
     char            words[1024];        /* mount words for the first Attach         */
     int             attached_once;      /* the server has accepted an Attach        */
     int             placeholder_fd;     /* /dev/null in dev->fd: close() gets called */
+    long            reply_timeout_ms;   /* HDTCTAPE_TIMEOUT, read once at init        */
 
     pthread_mutex_t mu;                 /* everything below, except sending          */
     pthread_cond_t  cv;
@@ -1348,6 +1349,7 @@ static int ctape_init(DEVBLK *dev, int argc, char *argv[])
     now_ts(&ct->last_send);
     ct->placeholder_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     ct->ra_fd = -1;
+    ct->reply_timeout_ms = env_seconds("HDTCTAPE_TIMEOUT", CT_REPLY_TIMEOUT_S_DEFAULT) * 1000;
     if (ct->placeholder_fd < 0) { ct_free(ct); return -1; }
 
     use_fallback_identity(ct, dev);
@@ -1542,7 +1544,7 @@ static void ctape_exec(DEVBLK *dev, BYTE code, BYTE flags, BYTE chained, CT_COUN
     put_ccw(fixed, code, flags, chained, prevcode, ccwseq, count);
 
     rc = request_data(ct, MSG_CCW, fixed, 12, iobuf, outlen, MSG_CCW_REPLY,
-                      env_seconds("HDTCTAPE_TIMEOUT", CT_REPLY_TIMEOUT_S_DEFAULT) * 1000, 0, &r, &rlen);
+                      ct->reply_timeout_ms, 0, &r, &rlen);
     if (rc != 0) {
         logmsg("CTAPE006E %4.4X: CCW %2.2X: %s; unit check, intervention required\n",
                dev->devnum, code, rc == -2 ? "no reply from the server in time" : "connection lost");
