@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -732,8 +731,7 @@ internal sealed class Connection
                     break;
                 }
 
-                BinaryPrimitives.WriteUInt32BigEndian(entries.AsSpan(used), (uint)length);
-                used += ReadAheadMessage.EntryLengthSize + carried;
+                used += ReadAheadMessage.WriteEntryLength(entries.AsSpan(used), length);
                 dataBytes += carried;
                 blocks++;
             }

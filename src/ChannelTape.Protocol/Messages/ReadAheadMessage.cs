@@ -53,10 +53,18 @@ public readonly ref struct ReadAheadMessage : IMessage<ReadAheadMessage>
     /// </summary>
     public static int WriteEntry(Span<byte> destination, int blockLength, ReadOnlySpan<byte> data)
     {
-        var carried = Math.Min(blockLength, MaxBlockBytes);
-        BinaryPrimitives.WriteUInt32BigEndian(destination, (uint)blockLength);
-        data[..carried].CopyTo(destination[EntryLengthSize..]);
-        return EntryLengthSize + carried;
+        data[..Math.Min(blockLength, MaxBlockBytes)].CopyTo(destination[EntryLengthSize..]);
+        return WriteEntryLength(destination, blockLength);
+    }
+
+    /// <summary>
+    /// Writes the length word of an entry whose <c>min(length, 65535)</c> data bytes already lie after it (a
+    /// block read straight into the frame); returns the entry's size.
+    /// </summary>
+    public static int WriteEntryLength(Span<byte> entry, int blockLength)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(entry, (uint)blockLength);
+        return EntrySize(blockLength);
     }
 
     /// <summary>
