@@ -134,7 +134,7 @@ public static class LmsCommand
                 {
                     HostName = "ctape lms",
                     Reconnect = false,
-                    Features = ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead | ProtocolFeatures.ReadAheadByReference,
+                    Features = ProtocolFeatureRules.All,
                 });
                 if (!remote.Identity.VolumeLoaded)
                 {

@@ -97,7 +97,7 @@ public static class ServeCommand
     /// <summary>The protocol §5 features granted: all three, less those turned off on the command line.</summary>
     public static ProtocolFeatures Features(Arguments arguments)
     {
-        var features = ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead | ProtocolFeatures.ReadAheadByReference;
+        var features = ProtocolFeatureRules.All;
         if (arguments.Has("--no-write-behind"))
         {
             features &= ~ProtocolFeatures.WriteBehind;

@@ -86,14 +86,16 @@ public enum ProtocolFeatures : uint
 /// <summary>The rule both sides apply to <see cref="ProtocolFeatures"/> (docs/protocol.md §5).</summary>
 public static class ProtocolFeatureRules
 {
+    /// <summary>Every feature this library knows: what <c>ctape serve</c> grants and its tools ask for.</summary>
+    public const ProtocolFeatures All = ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead | ProtocolFeatures.ReadAheadByReference;
+
     /// <summary>
     /// The features in effect when one side offers <paramref name="offered"/> and the other accepts
     /// <paramref name="accepted"/>: the known features in both; by reference only together with read-ahead.
     /// </summary>
     public static ProtocolFeatures Agree(ProtocolFeatures offered, ProtocolFeatures accepted)
     {
-        var features = offered & accepted
-            & (ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead | ProtocolFeatures.ReadAheadByReference);
+        var features = offered & accepted & All;
         return (features & ProtocolFeatures.ReadAhead) != 0 ? features : features & ~ProtocolFeatures.ReadAheadByReference;
     }
 }

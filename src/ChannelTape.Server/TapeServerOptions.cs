@@ -34,8 +34,7 @@ public sealed record TapeServerOptions
     /// Features granted to a host that asks for them (docs/protocol.md §5); <c>ctape serve</c> grants all
     /// three. Read-ahead by reference (§5.3) only ever goes with read-ahead and to a host on a loopback address.
     /// </summary>
-    public ProtocolFeatures Features { get; init; } =
-        ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead | ProtocolFeatures.ReadAheadByReference;
+    public ProtocolFeatures Features { get; init; } = ProtocolFeatureRules.All;
 
     /// <summary>Largest write credit given at a time (§5.1: 8 MiB, one round trip per 8 MiB written).</summary>
     public long WriteCreditLimit { get; init; } = 8 * 1024 * 1024;

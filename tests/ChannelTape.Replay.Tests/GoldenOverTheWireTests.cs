@@ -19,8 +19,7 @@ namespace ChannelTape.Replay.Tests;
 /// </summary>
 public sealed class GoldenOverTheWireTests(ITestOutputHelper output)
 {
-    private const ProtocolFeatures Streaming =
-        ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead | ProtocolFeatures.ReadAheadByReference;
+    private const ProtocolFeatures Streaming = ProtocolFeatureRules.All;
 
     [Theory]
     [MemberData(nameof(GoldenFiles.Names), MemberType = typeof(GoldenFiles))]

@@ -18,7 +18,7 @@ public sealed class ClientStreamingTests : IAsyncDisposable
 {
     private const byte Write = 0x01, Read = 0x02, Sense = 0x04, Rewind = 0x07, WriteTapeMark = 0x1F, ReadBlockId = 0x22,
         LocateBlock = 0x4F;
-    private const ProtocolFeatures All = ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead | ProtocolFeatures.ReadAheadByReference;
+    private const ProtocolFeatures All = ProtocolFeatureRules.All;
     private const UnitStatus CeDe = UnitStatus.ChannelEndDeviceEnd;
     private readonly string _directory = Directory.CreateTempSubdirectory("ctape-client-stream-").FullName;
     private readonly List<TapeServer> _servers = [];

@@ -17,8 +17,7 @@ public sealed class RemoteReplayFactory(string host, int port, ProtocolFeatures 
     /// Write-behind, read-ahead and read-ahead by reference: a replay gives the same result with them as
     /// without (every golden test, GoldenOverTheWireTests), only with fewer round trips.
     /// </summary>
-    public const ProtocolFeatures DefaultFeatures =
-        ProtocolFeatures.WriteBehind | ProtocolFeatures.ReadAhead | ProtocolFeatures.ReadAheadByReference;
+    public const ProtocolFeatures DefaultFeatures = ProtocolFeatureRules.All;
 
     public RemoteReplayFactory(string host, int port)
         : this(host, port, DefaultFeatures)
