@@ -621,7 +621,7 @@ internal sealed class Connection
             readAhead = ReadAheadFrame(slot, tape, out image);
         }
 
-        var credit = Granted(ProtocolFeatures.WriteBehind) ? tape?.WriteCredit(_server.Options.WriteCreditLimit) ?? 0 : 0;
+        var credit = Granted(ProtocolFeatures.WriteBehind) && tape is not null ? Streaming.WriteCredit.For(tape, _server.Options.WriteCreditLimit) : 0;
         return ReplyFrame(result.Status, result.More ? CcwReplyFlags.More : CcwReplyFlags.None, residual, sense, data, credit);
     }
 
@@ -666,10 +666,9 @@ internal sealed class Connection
     /// </summary>
     private static void EndReadAheadBatch(DriveSlot slot, TapeDrive? tape)
     {
-        if (tape is { ReadAheadBlocks: > 0 })
+        if (tape is not null)
         {
-            slot.ReadAheadBatchEnded(usedUp: true);
-            tape.EndReadAhead();
+            slot.ReadAhead.BatchUsedUp(tape);
         }
     }
 
@@ -685,67 +684,21 @@ internal sealed class Connection
     {
         image = null;
         var refer = Granted(ProtocolFeatures.ReadAheadByReference) && !_referencesStopped;
-        var room = Math.Min(_maxFrameLength - 1 - ReadAheadMessage.FixedSize,
-            DriveSlot.MaxReadAheadBytes + (DriveSlot.MaxReadAheadWindow * ReadAheadMessage.ReferenceEntrySize));
+        var room = Math.Min(_maxFrameLength - 1 - ReadAheadMessage.FixedSize, Streaming.ReadAheadBatcher.MaxEntriesLength);
         var entries = ArrayPool<byte>.Shared.Rent(room);
         try
         {
-            var used = 0;
-            var blocks = 0;
-            var referred = 0;
-            var dataBytes = 0;
-            while (blocks < slot.ReadAheadWindow)
-            {
-                var space = room - used - ReadAheadMessage.EntryLengthSize;
-                if (space <= 0)
-                {
-                    break;
-                }
-
-                var destination = entries.AsSpan(used + ReadAheadMessage.EntryLengthSize, Math.Min(space, ReadAheadMessage.MaxBlockBytes));
-                long imageOffset = -1;
-                int length;
-                if (!(refer ? tape.TryReadAheadOrRefer(destination, out length, out imageOffset) : tape.TryReadAhead(destination, out length)))
-                {
-                    break;
-                }
-
-                if (imageOffset >= 0)
-                {
-                    if (room - used < ReadAheadMessage.ReferenceEntrySize)
-                    {
-                        tape.UndoReadAhead(1); // does not fit this batch: the next Read gets it
-                        break;
-                    }
-
-                    used += ReadAheadMessage.WriteReferenceEntry(entries.AsSpan(used), length, imageOffset);
-                    referred++;
-                    blocks++;
-                    continue;
-                }
-
-                var carried = Math.Min(length, ReadAheadMessage.MaxBlockBytes);
-                if (carried > destination.Length || dataBytes + carried > DriveSlot.MaxReadAheadBytes)
-                {
-                    tape.UndoReadAhead(1); // does not fit this batch: the next Read gets it
-                    break;
-                }
-
-                used += ReadAheadMessage.WriteEntryLength(entries.AsSpan(used), length);
-                dataBytes += carried;
-                blocks++;
-            }
-
-            if (referred > 0 && tape.VolumeGeneration != _announcedVolume && tape.Media is { } media)
+            var batch = slot.ReadAhead.Fill(tape, refer, entries.AsSpan(0, room));
+            if (batch.Referred > 0 && tape.VolumeGeneration != _announcedVolume && tape.Media is { } media)
             {
                 // §5.3: before the first batch that refers to an image, and again after every mount or unload.
                 image = Serialize(new ReadAheadImageMessage(Path.GetFullPath(media.Path)));
                 _announcedVolume = tape.VolumeGeneration;
             }
 
-            _readAheadSent += blocks;
-            _readAheadReferred += referred;
-            return blocks == 0 ? null : Serialize(new ReadAheadMessage((ushort)blocks, entries.AsSpan(0, used)));
+            _readAheadSent += batch.Blocks;
+            _readAheadReferred += batch.Referred;
+            return batch.Blocks == 0 ? null : Serialize(new ReadAheadMessage((ushort)batch.Blocks, entries.AsSpan(0, batch.EncodedLength)));
         }
         finally
         {
@@ -842,7 +795,7 @@ internal sealed class Connection
         await slot.Gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            var outstanding = tape?.ReadAheadBlocks ?? 0;
+            var outstanding = tape is null ? 0 : slot.ReadAhead.Outstanding(tape);
             if (outstanding == 0)
             {
                 if (end.UnusedBlocks > 0)
@@ -859,10 +812,8 @@ internal sealed class Connection
             }
             else
             {
-                tape!.UndoReadAhead((int)end.UnusedBlocks);
+                slot.ReadAhead.GiveBack(tape!, (int)end.UnusedBlocks);
                 _readAheadReturned += end.UnusedBlocks;
-                slot.ReadAheadBatchEnded(usedUp: end.UnusedBlocks == 0);
-                tape.EndReadAhead();
             }
 
             if ((end.Flags & ReadAheadEndFlags.StopReferences) != 0 && !_referencesStopped)

@@ -22,25 +22,11 @@ internal sealed class DriveSlot
     /// <summary>Held while the drive is used: a CCW, a mount, a query, closing the volume.</summary>
     public SemaphoreSlim Gate => Drive.Gate;
 
-    /// <summary>Blocks in the first read-ahead batch, and again after a batch was not used up (docs/protocol.md §5.2).</summary>
-    public const int InitialReadAheadWindow = 4;
-    /// <summary>Most blocks in one read-ahead batch (§5.2).</summary>
-    public const int MaxReadAheadWindow = 1024;
-    /// <summary>Most data bytes carried inline in one read-ahead batch (§5.2: 1 MiB; blocks referred to by offset, §5.3, do not count).</summary>
-    public const int MaxReadAheadBytes = 1024 * 1024;
-
     /// <summary>The connection whose channel program is open (StartChannelProgram called, EndChannelProgram not); guarded by <see cref="Gate"/>.</summary>
     public Connection? ProgramOwner { get; set; }
 
-    /// <summary>
-    /// Blocks the next read-ahead batch may hold: doubles each time a batch was used up, back to
-    /// <see cref="InitialReadAheadWindow"/> when one was not. The drive's, not a connection's; guarded by <see cref="Gate"/>.
-    /// </summary>
-    public int ReadAheadWindow { get; private set; } = InitialReadAheadWindow;
-
-    /// <summary>A read-ahead batch ended: the next may be twice as large if this one was used up, else it starts small again.</summary>
-    public void ReadAheadBatchEnded(bool usedUp) =>
-        ReadAheadWindow = usedUp ? Math.Min(ReadAheadWindow * 2, MaxReadAheadWindow) : InitialReadAheadWindow;
+    /// <summary>The drive's read-ahead (docs/protocol.md §5.2): the last batch and the window; guarded by <see cref="Gate"/>.</summary>
+    public Streaming.ReadAheadBatcher ReadAhead { get; } = new();
 
     /// <summary>
     /// Sense of a buffered Write that failed (deferred unit check, §5.1), reported at the next Ccw; null

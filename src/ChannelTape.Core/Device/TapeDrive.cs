@@ -66,8 +66,6 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
 
     private ITapeMedia? _media;
     private byte[] _blockBuffer = [];
-    // Lengths of the blocks read ahead for the host and not yet known to be used (protocol §5.2).
-    private readonly List<int> _readAhead = [];
     private bool _sensePending;
     private bool _fenced;
     private bool _supervisorInhibit;
@@ -124,8 +122,9 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
     public ITapeMedia? Media => _media;
 
     /// <summary>
-    /// Changes at every mount and unload: a server that told a host which image holds the volume
-    /// (protocol §5.3 ReadAheadImage) tells it again when this differs, even for a volume at the same path.
+    /// Changes at every mount and unload, so whoever remembers something about the mounted volume (which
+    /// image holds it, blocks read ahead of the host) can tell that it is no longer the same mount, even
+    /// for a volume at the same path.
     /// </summary>
     public long VolumeGeneration { get; private set; }
 
@@ -243,53 +242,29 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
 
     public void Dispose() => RemoveVolume();
 
-    // ---- write-behind and read-ahead (docs/protocol.md §5) ------------------------------------
+    // ---- reading ahead for a host, buffered writes -------------------------------------------
+
+    /// <summary>True when the volume is read-only or logically write protected (PSF Activate Access Control).</summary>
+    public bool IsWriteProtected => _media is { } media && IsVolumeWriteProtected(media);
 
     /// <summary>
-    /// Bytes of Writes (<see cref="WriteAllowance"/> units: length + 32 per block) the host may
-    /// acknowledge on its own, at most <paramref name="limit"/>: 0 unless a Write would now pass every
-    /// check of <see cref="Write"/> and end with exactly CE+DE (a volume loaded, not fenced, not write
-    /// protected, tape-write-immediate off, so no flush can fail), and no run of Writes within the
-    /// credit reaches the end-of-tape warning (no UX; §2.1, media WriteAllowanceBeforeWarning).
-    /// IBM 3490 Hardware Reference, "Buffered write mode": a 3490 acknowledges into its buffer the same way.
+    /// Tape-write-immediate is in effect (Mode Set bit 20 or Set Tape-Write-Immediate in this channel
+    /// program): every write-type command is flushed before it ends, as in a 3490 out of buffered mode.
     /// </summary>
-    public long WriteCredit(long limit)
-    {
-        if (_media is not { } media || _fenced || IsWriteProtected(media) || _writeImmediate || media.IsPastEarlyWarning)
-        {
-            return 0;
-        }
-
-        var allowance = media.WriteAllowanceBeforeWarning;
-        return Math.Clamp(allowance < 0 ? limit : allowance, 0, Math.Max(limit, 0));
-    }
-
-    /// <summary>Blocks read ahead for the host (<see cref="TryReadAhead"/>) since the last CCW, mount or unload.</summary>
-    public int ReadAheadBlocks => _readAhead.Count;
+    public bool IsWriteImmediate => _writeImmediate;
 
     /// <summary>
-    /// Reads the next block for the host's read-ahead batch, only if it is a data block longer than 0
-    /// that a Read would now return with CE+DE (a volume loaded, not fenced): copies
-    /// <c>min(length, destination.Length)</c> bytes and gives the block's true length. Anything else (tape
-    /// mark, end of data, a zero-length block, an unreadable block) leaves the position as it was and
-    /// changes nothing else: no sense, no pending sense, no counters (protocol §5.2). Counted as read.
+    /// Reads the next block, only if it is a data block longer than 0 that a Read would now return with
+    /// CE+DE (a volume loaded, not fenced): copies <c>min(length, destination.Length)</c> bytes and gives
+    /// the block's true length. Anything else (tape mark, end of data, a zero-length block, an unreadable
+    /// block) leaves the position as it was and changes nothing else: no sense, no pending sense, no
+    /// counters. Counted as read. This is how a 3480/3490 control unit fills its buffer ahead of the
+    /// host's Reads (IBM 3490 Hardware Reference, "Buffered read"); <see cref="UnreadBlocks"/> gives back
+    /// what the host did not take.
     /// </summary>
-    public bool TryReadAhead(Span<byte> destination, out int length) => ReadAheadCore(destination, refer: false, out length, out _);
-
-    /// <summary>
-    /// <see cref="TryReadAhead(Span{byte}, out int)"/> for a host that reads blocks from the image itself
-    /// (protocol §5.3): a block stored in the image at <see cref="ITapeMedia.Path"/> in one piece without
-    /// compression is not read, <paramref name="imageOffset"/> is where its <paramref name="length"/> bytes
-    /// start; any other block is copied into <paramref name="destination"/> and <paramref name="imageOffset"/>
-    /// is -1. One walk of the block's headers either way; stops, counts and undoes exactly as TryReadAhead.
-    /// </summary>
-    public bool TryReadAheadOrRefer(Span<byte> destination, out int length, out long imageOffset) =>
-        ReadAheadCore(destination, refer: true, out length, out imageOffset);
-
-    private bool ReadAheadCore(Span<byte> destination, bool refer, out int length, out long imageOffset)
+    public bool TryReadDataBlock(Span<byte> destination, out int length)
     {
         length = 0;
-        imageOffset = -1;
         if (_media is not { } media || _fenced)
         {
             return false;
@@ -297,8 +272,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
 
         var before = media.Position.BlockNumber;
         var block = BlockBuffer(media);
-        long offset = -1;
-        var status = refer ? media.ReadForwardOrRefer(block, out var read, out offset) : media.ReadForward(block, out read);
+        var status = media.ReadForward(block, out var read);
         if (status != MediaStatus.Ok || read == 0)
         {
             if (media.Position.BlockNumber != before)
@@ -310,52 +284,62 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
             return false;
         }
 
-        Counters.BlocksRead++;
-        Counters.BytesRead += read;
-        _readAhead.Add(read);
-        if (offset < 0)
-        {
-            block.AsSpan(0, Math.Min(read, destination.Length)).CopyTo(destination);
-        }
-
+        CountRead(read);
+        block.AsSpan(0, Math.Min(read, destination.Length)).CopyTo(destination);
         length = read;
-        imageOffset = offset;
         return true;
     }
 
     /// <summary>
-    /// Moves back over the last <paramref name="blocks"/> blocks read ahead, which the host did not use:
-    /// they count as never read, and the next Read returns the first of them (protocol §5.2 ReadAheadEnd).
+    /// As <see cref="TryReadDataBlock"/> for a reader that takes the block's bytes from the image file
+    /// itself: when the next block is a data block stored there in one uncompressed piece
+    /// (<see cref="ITapeMedia.TryGetStoredExtent"/>), moves past it without reading it and gives where its
+    /// <paramref name="length"/> bytes start in <see cref="ITapeMedia.Path"/>; false, changing nothing,
+    /// for any other block. Counted as read.
     /// </summary>
-    public void UndoReadAhead(int blocks)
+    public bool TrySkipStoredDataBlock(out long offset, out int length)
+    {
+        offset = -1;
+        length = 0;
+        if (_media is not { } media || _fenced
+            || !media.TryGetStoredExtent(media.Position.BlockNumber, out var stored, out var storedLength)
+            || media.ForwardSpaceBlock() != MediaStatus.Ok)
+        {
+            return false;
+        }
+
+        CountRead(storedLength);
+        offset = stored;
+        length = storedLength;
+        return true;
+    }
+
+    /// <summary>
+    /// Moves back over the last <paramref name="blocks"/> blocks read by <see cref="TryReadDataBlock"/> or
+    /// <see cref="TrySkipStoredDataBlock"/> (<paramref name="bytes"/> bytes in all) that the reader did
+    /// not use: they count as never read, and the next Read returns the first of them. If the volume
+    /// cannot be positioned there, it is fenced, as after a failed Locate Block (§1.5).
+    /// </summary>
+    public void UnreadBlocks(int blocks, long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(blocks);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(blocks, _readAhead.Count);
         if (blocks == 0 || _media is not { } media)
         {
             return;
         }
 
-        for (var i = _readAhead.Count - blocks; i < _readAhead.Count; i++)
-        {
-            Counters.BlocksRead--;
-            Counters.BytesRead -= _readAhead[i];
-        }
-
-        _readAhead.RemoveRange(_readAhead.Count - blocks, blocks);
+        Counters.BlocksRead -= blocks;
+        Counters.BytesRead -= bytes;
         if (media.Locate(media.Position.BlockNumber - blocks) != MediaStatus.Ok)
         {
-            _fenced = true; // position lost, as after a failed Locate Block (§1.5)
+            _fenced = true;
         }
     }
 
-    /// <summary>Forgets the read-ahead batch: the host used it up (or a mount or unload ended it).</summary>
-    public void EndReadAhead() => _readAhead.Clear();
-
     /// <summary>
-    /// A buffered Write failed after the host had acknowledged it (protocol §5.1): the pending sense
-    /// gets sense byte 0 bit 02, deferred unit check (IBM 3490 Hardware Reference, "Deferred unit
-    /// check"), so the next Sense returns it.
+    /// A buffered Write failed after the host had been told it was done: the pending sense gets sense
+    /// byte 0 bit 02, deferred unit check (IBM 3490 Hardware Reference, "Deferred unit check"), so the
+    /// next Sense returns it.
     /// </summary>
     public void MarkDeferredUnitCheck()
     {
@@ -366,7 +350,8 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
     /// <summary>
     /// What starting a channel program resets (§1.1 step 1): Mode Set settings (supervisor inhibit,
     /// tape-write-immediate) and prepared subsystem data last one channel program. Execute does this
-    /// at sequence number 0; a host that answered such a Read itself (protocol §5.2) asks for it.
+    /// at sequence number 0; whoever starts a channel program whose first CCW never reaches the drive
+    /// (a Read answered from blocks read ahead) asks for it.
     /// </summary>
     public void ResetChannelProgramSettings()
     {
@@ -380,9 +365,6 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         Counters.Ccws++;
         int count = Math.Clamp(request.Count, 0, MaxCcwCount);
         byte code = request.Command;
-
-        // Protocol §5.2: a CCW that reaches the drive means the host used up its read-ahead batch.
-        _readAhead.Clear();
 
         // §1.1 step 1: Mode Set settings and prepared subsystem data last one channel program.
         if (request.Sequence == 0)
@@ -497,8 +479,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
             return Done(SenseBuilder.FromMedia(status), code, count);
         }
 
-        Counters.BlocksRead++;
-        Counters.BytesRead += length;
+        CountRead(length);
         int n = Math.Min(count, length);
         CopyOut(block.AsSpan(0, n), buffer, 0);
         KeepChainData(block, n, length - n, backward: false);
@@ -525,8 +506,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
             return Done(SenseBuilder.FromMedia(status), code, count);
         }
 
-        Counters.BlocksRead++;
-        Counters.BytesRead += length;
+        CountRead(length);
         int n = Math.Min(count, length);
 
         // The last n bytes of the block, stored ending at the end of the count (original byte order).
@@ -633,7 +613,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
             return Done(TapeCondition.Fenced, code, count);
         }
 
-        if (IsWriteProtected(_media!))
+        if (IsVolumeWriteProtected(_media!))
         {
             return Done(TapeCondition.WriteProtected, code, count);
         }
@@ -1314,11 +1294,17 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         var media = _media;
         return media is null
             ? new SenseBuilder.DriveState(false, false, false, false, DeviceNumber)
-            : new SenseBuilder.DriveState(true, media.Position.AtLoadPoint, IsWriteProtected(media),
+            : new SenseBuilder.DriveState(true, media.Position.AtLoadPoint, IsVolumeWriteProtected(media),
                 media.IsPastEarlyWarning, DeviceNumber);
     }
 
-    private bool IsWriteProtected(ITapeMedia media) => media.IsReadOnly || _logicalWriteProtect;
+    private bool IsVolumeWriteProtected(ITapeMedia media) => media.IsReadOnly || _logicalWriteProtect;
+
+    private void CountRead(int length)
+    {
+        Counters.BlocksRead++;
+        Counters.BytesRead += length;
+    }
 
     private byte[] BlockBuffer(ITapeMedia media)
     {
@@ -1361,7 +1347,6 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
 
     private void ResetVolumeState()
     {
-        _readAhead.Clear(); // a mount or unload ends the read-ahead batch (protocol §5.2)
         _fenced = false;
         _logicalWriteProtect = false;
         _chainRemaining = 0;

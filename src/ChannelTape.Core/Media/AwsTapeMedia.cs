@@ -35,14 +35,14 @@ internal sealed class AwsTapeMedia : TapeMediaBase
     /// <summary>
     /// AWS only: a block whose image is its last chunk plus one header is one chunk, and AWS data is
     /// read as the bytes are whatever the flags (awstape.c), so the index alone says where ReadForward
-    /// would find it. A read-ahead by reference over blocks written or walked before then costs no
-    /// system call per block. HET needs the header: a compressed chunk looks the same in the index.
+    /// would find it: asking for the extent of blocks written or walked before costs no system call.
+    /// HET needs the header: a compressed chunk looks the same in the index.
     /// </summary>
-    protected override bool TryReferIndexed(long block, out int length, out long imageOffset)
+    protected override bool TryStoredExtentFromIndex(long block, out long offset, out int length)
     {
         length = 0;
-        imageOffset = -1;
-        if (_het || Index.IsTapeMark(block))
+        offset = -1;
+        if (_het)
             return false;
         long start = Index.OffsetOf(block);
         long next = Index.OffsetOf(block + 1);
@@ -50,7 +50,7 @@ internal sealed class AwsTapeMedia : TapeMediaBase
         if (lastChunk == 0 || next - start != lastChunk + AwsBlockHeader.Size || next > FileLength)
             return false;
         length = lastChunk;
-        imageOffset = start + AwsBlockHeader.Size;
+        offset = start + AwsBlockHeader.Size;
         return true;
     }
 
@@ -62,13 +62,13 @@ internal sealed class AwsTapeMedia : TapeMediaBase
     /// (missing or repeated start-of-record, compression flags differing between chunks,
     /// premature end of file, data that does not decompress) is a data check.
     /// A block whose data length is 0 is a tape mark, as the Hercules callers treat it.
-    /// <see cref="ScanData.ReferOrRead"/> refers to a block of one chunk (end of record on its
-    /// first header) that the file holds whole and, for HET, without compression (protocol §5.3); AWS
-    /// chunks are never decompressed (awstape.c reads the bytes as they are), whatever their flags.
+    /// <see cref="ScanData.StoredExtent"/> gives the extent of a block of one chunk (end of record on its
+    /// first header) that the file holds whole and, for HET, without compression; AWS chunks are never
+    /// decompressed (awstape.c reads the bytes as they are), whatever their flags.
     /// </summary>
     protected override BlockScan ScanBlock(long offset, Span<byte> destination, ScanData data)
     {
-        bool readData = data != ScanData.Skip;
+        bool readData = data == ScanData.Read;
         Span<byte> headerBytes = stackalloc byte[AwsBlockHeader.Size];
         long position = offset;
         int total = 0;
@@ -130,9 +130,13 @@ internal sealed class AwsTapeMedia : TapeMediaBase
             if (total + length > MaximumBlockSize)
                 return BlockScan.Failed(MediaStatus.DataCheck); // HHCTA107E / HETE_OVERFLOW
 
-            if (data == ScanData.ReferOrRead && first && header.IsEndOfRecord && length > 0 && position <= FileLength
-                && compression == AwsFlags1.None && busTech == AwsFlags2.None)
-                return new BlockScan(MediaStatus.Ok, length, position, (ushort)length, IsTapeMark: false, ImageOffset: dataOffset);
+            if (data == ScanData.StoredExtent)
+            {
+                bool whole = header.IsEndOfRecord && length > 0 && position <= FileLength
+                    && compression == AwsFlags1.None && busTech == AwsFlags2.None;
+                return new BlockScan(MediaStatus.Ok, length, position, (ushort)length, IsTapeMark: false,
+                    ImageOffset: whole ? dataOffset : -1);
+            }
 
             if (readData && length > 0)
             {

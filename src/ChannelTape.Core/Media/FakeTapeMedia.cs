@@ -27,8 +27,8 @@ internal sealed class FakeTapeMedia : TapeMediaBase
     /// <summary>
     /// faketape.c read_faketape: end of file at a header is end of data, a partial header or
     /// partial data a short block, a damaged header (XOR mismatch, not hex) a data check. Every data
-    /// block lies in one piece behind its header, so <see cref="ScanData.ReferOrRead"/> refers to any
-    /// block the file holds whole.
+    /// block lies in one piece behind its header, so <see cref="ScanData.StoredExtent"/> gives the extent
+    /// of any block the file holds whole.
     /// </summary>
     protected override BlockScan ScanBlock(long offset, Span<byte> destination, ScanData data)
     {
@@ -47,9 +47,10 @@ internal sealed class FakeTapeMedia : TapeMediaBase
         long next = dataOffset + length;
         if (length == 0)
             return new BlockScan(MediaStatus.Ok, 0, next, 0, IsTapeMark: true);
-        if (data == ScanData.ReferOrRead && next <= FileLength)
-            return new BlockScan(MediaStatus.Ok, length, next, header.CurrentLength, IsTapeMark: false, ImageOffset: dataOffset);
-        if (data != ScanData.Skip)
+        if (data == ScanData.StoredExtent)
+            return new BlockScan(MediaStatus.Ok, length, next, header.CurrentLength, IsTapeMark: false,
+                ImageOffset: next <= FileLength ? dataOffset : -1);
+        if (data == ScanData.Read)
         {
             int got = ReadDataAndPeek(dataOffset, destination, length, FakeTapeBlockHeader.Size);
             if (got < 0)

@@ -79,13 +79,15 @@ public interface ITapeMedia : IDisposable
     MediaStatus ReadForward(Span<byte> buffer, out int length);
 
     /// <summary>
-    /// Reads the next block as <see cref="ReadForward"/> does, except that a data block stored in the
-    /// file at <see cref="Path"/> in one piece without compression (AWS or HET in one chunk, FakeTape) is
-    /// not read: the volume moves past it and <paramref name="imageOffset"/> is where its
-    /// <paramref name="length"/> bytes start in that file (protocol §5.3, read-ahead by reference).
-    /// For every other block, and for media without a file, <paramref name="imageOffset"/> is -1.
+    /// A storage question any format can answer: true when block <paramref name="blockNumber"/> (the
+    /// current position or a block already passed) is a data block stored in the file at
+    /// <see cref="Path"/> contiguously and without compression, its <paramref name="length"/> bytes starting
+    /// at <paramref name="offset"/> (AWS or HET in one chunk, FakeTape). False for a tape mark, a block in
+    /// several chunks or compressed, a block the file does not hold whole, one past the known blocks, and
+    /// for media without a file. Never moves the volume and never reads block data. Writes go straight to
+    /// the file (no user-space buffer), so another reader of the file finds every byte written there.
     /// </summary>
-    MediaStatus ReadForwardOrRefer(Span<byte> buffer, out int length, out long imageOffset);
+    bool TryGetStoredExtent(long blockNumber, out long offset, out int length);
 
     /// <summary>Reads the previous block into <paramref name="buffer"/>, leaving the volume positioned before it.</summary>
     MediaStatus ReadBackward(Span<byte> buffer, out int length);

@@ -121,10 +121,12 @@ public sealed class MemoryTapeMedia : ITapeMedia
     }
 
     /// <summary>No file holds the blocks, so none can be referred to: ReadForward.</summary>
-    public MediaStatus ReadForwardOrRefer(Span<byte> buffer, out int length, out long imageOffset)
+    /// <summary>Blocks live in memory, not in a file: never stored in a file's extent.</summary>
+    public bool TryGetStoredExtent(long blockNumber, out long offset, out int length)
     {
-        imageOffset = -1;
-        return ReadForward(buffer, out length);
+        offset = -1;
+        length = 0;
+        return false;
     }
 
     public MediaStatus ReadBackward(Span<byte> buffer, out int length)

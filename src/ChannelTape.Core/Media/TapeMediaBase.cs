@@ -3,8 +3,9 @@ using Microsoft.Win32.SafeHandles;
 namespace ChannelTape.Media;
 
 /// <summary>
-/// Outcome of walking one block: its status, data length, where the next block starts, and for a block
-/// referred to instead of read (<see cref="ScanData.ReferOrRead"/>) where its data starts (else -1).
+/// Outcome of walking one block: its status, data length, where the next block starts, and for a walk
+/// that asked where the data lies (<see cref="ScanData.StoredExtent"/>) where it starts when the block is
+/// stored in one uncompressed piece (else -1).
 /// </summary>
 internal readonly record struct BlockScan(MediaStatus Status, int Length, long NextOffset, ushort LastChunkLength, bool IsTapeMark,
     long ImageOffset = -1)
@@ -20,10 +21,11 @@ internal enum ScanData
     /// <summary>Reads (and decompresses) the data into the destination.</summary>
     Read,
     /// <summary>
-    /// A data block stored in one piece without compression, wholly inside the file, is not read: the
-    /// scan gives where its data starts (protocol §5.3). Any other block is read as with <see cref="Read"/>.
+    /// Reads no data: for a data block stored in one piece without compression, wholly inside the file,
+    /// gives where its data starts (<see cref="BlockScan.ImageOffset"/>); for any other data block
+    /// <see cref="BlockScan.ImageOffset"/> is -1 and the rest of the block is not walked.
     /// </summary>
-    ReferOrRead,
+    StoredExtent,
 }
 
 /// <summary>Outcome of writing one block or tape mark.</summary>
@@ -107,14 +109,14 @@ internal abstract class TapeMediaBase : ITapeMedia
     protected abstract BlockScan ScanBlock(long offset, Span<byte> destination, ScanData data);
 
     /// <summary>
-    /// For <see cref="ReadForwardOrRefer"/>: refers to block <paramref name="block"/>, already in the index
-    /// (written here or walked before), from the index alone, without reading its header; false when the
-    /// format cannot tell from the index that the block lies in one piece as it would be read.
+    /// For <see cref="TryGetStoredExtent"/>: the extent of block <paramref name="block"/>, already in the
+    /// index (written here or walked before), from the index alone, without reading its header; false when
+    /// the format cannot tell from the index that the block lies in one piece as it would be read.
     /// </summary>
-    protected virtual bool TryReferIndexed(long block, out int length, out long imageOffset)
+    protected virtual bool TryStoredExtentFromIndex(long block, out long offset, out int length)
     {
+        offset = -1;
         length = 0;
-        imageOffset = -1;
         return false;
     }
 
@@ -127,42 +129,41 @@ internal abstract class TapeMediaBase : ITapeMedia
     public MediaStatus ReadForward(Span<byte> buffer, out int length)
     {
         CheckBuffer(buffer);
-        return Forward(buffer, ScanData.Read, out length, out _);
+        return Forward(buffer, out length);
     }
 
-    /// <summary>
-    /// ReadForward, except that a data block stored in one piece without compression is not read: the
-    /// volume moves past it and <paramref name="imageOffset"/> is where its <paramref name="length"/>
-    /// bytes start in the file (protocol §5.3). Every other block is read into <paramref name="buffer"/>
-    /// (imageOffset -1); a tape mark, the end of data or a bad block are reported exactly as ReadForward does.
-    /// Writes go straight to the file (RandomAccess, no user-space buffer), so another reader of the file
-    /// sees every byte written.
-    /// </summary>
-    public MediaStatus ReadForwardOrRefer(Span<byte> buffer, out int length, out long imageOffset)
+    public bool TryGetStoredExtent(long blockNumber, out long offset, out int length)
     {
-        CheckBuffer(buffer);
-        if (_block < Index.Count && TryReferIndexed(_block, out length, out imageOffset))
+        offset = -1;
+        length = 0;
+        if (blockNumber < 0 || blockNumber > Index.Count)
+            return false;
+        if (blockNumber < Index.Count)
         {
-            _block++;
-            return MediaStatus.Ok;
+            if (Index.IsTapeMark(blockNumber))
+                return false;
+            if (TryStoredExtentFromIndex(blockNumber, out offset, out length))
+                return true;
         }
-
-        return Forward(buffer, ScanData.ReferOrRead, out length, out imageOffset);
+        BlockScan scan = ScanBlock(Index.OffsetOf(blockNumber), Span<byte>.Empty, ScanData.StoredExtent);
+        if (scan.Status != MediaStatus.Ok || scan.IsTapeMark || scan.ImageOffset < 0)
+            return false;
+        offset = scan.ImageOffset;
+        length = scan.Length;
+        return true;
     }
 
-    /// <summary>Walks the next block as <paramref name="data"/> says and moves past it (a bad block: nothing moves).</summary>
-    private MediaStatus Forward(Span<byte> buffer, ScanData data, out int length, out long imageOffset)
+    /// <summary>Reads the next block and moves past it (a bad block: nothing moves).</summary>
+    private MediaStatus Forward(Span<byte> buffer, out int length)
     {
         length = 0;
-        imageOffset = -1;
-        BlockScan scan = ScanBlock(CurrentOffset, buffer, data);
+        BlockScan scan = ScanBlock(CurrentOffset, buffer, ScanData.Read);
         if (scan.Status != MediaStatus.Ok)
             return scan.Status;
         Advance(scan);
         if (scan.IsTapeMark)
             return MediaStatus.TapeMark;
         length = scan.Length;
-        imageOffset = scan.ImageOffset;
         return MediaStatus.Ok;
     }
 

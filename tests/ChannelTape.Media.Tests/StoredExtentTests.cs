@@ -1,12 +1,13 @@
 namespace ChannelTape.Media.Tests;
 
 /// <summary>
-/// <see cref="ITapeMedia.ReadForwardOrRefer"/> (docs/protocol.md §5.3): blocks stored in one piece without
-/// compression are referred to by their offset in the file, which really holds their bytes there; every
-/// other block is read as ReadForward reads it, and tape marks, the end of data and damaged blocks are
-/// reported as ReadForward reports them, never as a reference.
+/// <see cref="ITapeMedia.TryGetStoredExtent"/> (used by read-ahead by reference, docs/protocol.md §5.3):
+/// blocks stored in one piece without compression have an extent in the file, which really holds their
+/// bytes there; no other block has one, and tape marks, the end of data and damaged blocks never do. The
+/// question never moves the volume. <see cref="ExtentOrRead"/> walks a volume the way the server's
+/// read-ahead does: skip a block that has an extent, else read it.
 /// </summary>
-public sealed class ReadForwardOrReferTests : IDisposable
+public sealed class StoredExtentTests : IDisposable
 {
     private static readonly int[] s_sizes = [1, 80, 4096, 4097, 30_000, 65_535, 65_536, 200_000];
     private readonly TempDirectory _directory = new();
@@ -36,7 +37,7 @@ public sealed class ReadForwardOrReferTests : IDisposable
             for (var i = 0; i < sizes.Length; i++)
             {
                 var block = TestData.Block(sizes[i], i);
-                Assert.Equal(MediaStatus.Ok, media.ReadForwardOrRefer(_buffer, out var length, out var offset));
+                Assert.Equal(MediaStatus.Ok, ExtentOrRead(media, out var length, out var offset));
                 Assert.Equal(block.Length, length);
                 Assert.Equal(i + 1, media.Position.BlockNumber);
                 if (offset >= 0)
@@ -61,10 +62,10 @@ public sealed class ReadForwardOrReferTests : IDisposable
             }
 
             Assert.True(referred > 0);
-            Assert.Equal(MediaStatus.TapeMark, media.ReadForwardOrRefer(_buffer, out var markLength, out var markOffset));
+            Assert.Equal(MediaStatus.TapeMark, ExtentOrRead(media, out var markLength, out var markOffset));
             Assert.Equal((0, -1L), (markLength, markOffset));
             Assert.Equal(format.StartsWith("het", StringComparison.Ordinal) ? MediaStatus.EndOfTape : MediaStatus.EndOfData,
-                media.ReadForwardOrRefer(_buffer, out _, out var endOffset));
+                ExtentOrRead(media, out _, out var endOffset));
             Assert.Equal(-1, endOffset);
             Assert.Equal(sizes.Length + 1, media.Position.BlockNumber);
         }
@@ -89,9 +90,9 @@ public sealed class ReadForwardOrReferTests : IDisposable
         }
 
         using var reopened = TestData.Open(path, Options(format));
-        Assert.Equal(MediaStatus.Ok, reopened.ReadForwardOrRefer(_buffer, out _, out var first));
+        Assert.Equal(MediaStatus.Ok, ExtentOrRead(reopened, out _, out var first));
         Assert.True(first >= 0);
-        Assert.Equal(expected, reopened.ReadForwardOrRefer(_buffer, out var length, out var offset));
+        Assert.Equal(expected, ExtentOrRead(reopened, out var length, out var offset));
         Assert.Equal((0, -1L), (length, offset));
         Assert.Equal(1, reopened.Position.BlockNumber);
     }
@@ -121,20 +122,20 @@ public sealed class ReadForwardOrReferTests : IDisposable
 
         File.WriteAllBytes(path, bytes);
         using var reopened = TestData.Open(path, Options(format));
-        Assert.Equal(MediaStatus.Ok, reopened.ReadForwardOrRefer(_buffer, out _, out _));
-        Assert.Equal(MediaStatus.DataCheck, reopened.ReadForwardOrRefer(_buffer, out var length, out var offset));
+        Assert.Equal(MediaStatus.Ok, ExtentOrRead(reopened, out _, out _));
+        Assert.Equal(MediaStatus.DataCheck, ExtentOrRead(reopened, out var length, out var offset));
         Assert.Equal((0, -1L), (length, offset));
         Assert.Equal(1, reopened.Position.BlockNumber);
     }
 
     [Fact]
-    public void A_memory_volume_has_no_file_so_it_never_refers()
+    public void A_memory_volume_has_no_file_so_no_block_has_an_extent()
     {
         using var media = MemoryTapeMedia.FromBlocks([[1, 2, 3], null]);
-        Assert.Equal(MediaStatus.Ok, media.ReadForwardOrRefer(_buffer, out var length, out var offset));
+        Assert.Equal(MediaStatus.Ok, ExtentOrRead(media, out var length, out var offset));
         Assert.Equal((3, -1L), (length, offset));
         Assert.Equal([1, 2, 3], _buffer[..3]);
-        Assert.Equal(MediaStatus.TapeMark, media.ReadForwardOrRefer(_buffer, out _, out offset));
+        Assert.Equal(MediaStatus.TapeMark, ExtentOrRead(media, out _, out offset));
         Assert.Equal(-1, offset);
     }
 
@@ -162,7 +163,7 @@ public sealed class ReadForwardOrReferTests : IDisposable
             Assert.Equal(MediaStatus.Ok, writer.Rewind());
             for (var i = 0; i < sizes.Length + 3; i++)
             {
-                var status = writer.ReadForwardOrRefer(_buffer, out var length, out var offset);
+                var status = ExtentOrRead(writer, out var length, out var offset);
                 fromIndex.Add((status, length, offset));
             }
         }
@@ -172,7 +173,7 @@ public sealed class ReadForwardOrReferTests : IDisposable
         {
             for (var i = 0; i < fromIndex.Count; i++)
             {
-                var status = reader.ReadForwardOrRefer(_buffer, out var length, out var offset);
+                var status = ExtentOrRead(reader, out var length, out var offset);
                 Assert.Equal(fromIndex[i], (status, length, offset));
             }
         }
@@ -205,16 +206,55 @@ public sealed class ReadForwardOrReferTests : IDisposable
         {
             Assert.Equal(TapeImageFormat.Aws, fresh.Format);
             Assert.Equal(MediaStatus.Ok, fresh.ReadForward(_buffer, out _));
-            Assert.Equal(MediaStatus.Ok, fresh.ReadForwardOrRefer(_buffer, out var length, out var offset)); // header walk
+            Assert.Equal(MediaStatus.Ok, ExtentOrRead(fresh, out var length, out var offset)); // header walk
             Assert.Equal(expected, (length, offset));
             Assert.Equal(MediaStatus.Ok, fresh.Rewind());
             Assert.Equal(MediaStatus.Ok, fresh.ReadForward(_buffer, out _));
             Assert.Equal(MediaStatus.Ok, fresh.ReadForward(_buffer, out length));
             Assert.Equal(flagged, _buffer.AsSpan(0, length).ToArray()); // the bytes as stored
             Assert.Equal(MediaStatus.Ok, fresh.Locate(1));
-            Assert.Equal(MediaStatus.Ok, fresh.ReadForwardOrRefer(_buffer, out length, out offset)); // from the index
+            Assert.Equal(MediaStatus.Ok, ExtentOrRead(fresh, out length, out offset)); // from the index
             Assert.Equal(expected, (length, offset));
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Asking_for_an_extent_never_moves_the_volume_and_knows_no_block_past_the_position(string format)
+    {
+        var (_, _) = Create(format, out var media);
+        using (media)
+        {
+            Assert.Equal(MediaStatus.Ok, media.Write(TestData.Block(100, 1)));
+            Assert.Equal(MediaStatus.Ok, media.Write(TestData.Block(100, 3)));
+            Assert.Equal(MediaStatus.Ok, media.WriteTapeMark());
+            Assert.Equal(MediaStatus.Ok, media.Rewind());
+
+            var first = media.TryGetStoredExtent(0, out var offset, out var length);
+            Assert.Equal(0, media.Position.BlockNumber);
+            Assert.Equal(first, media.TryGetStoredExtent(0, out var again, out var againLength));
+            Assert.Equal((offset, length), (again, againLength));
+            Assert.False(media.TryGetStoredExtent(2, out _, out _)); // the tape mark
+            Assert.False(media.TryGetStoredExtent(4, out _, out _)); // past the blocks known
+            Assert.False(media.TryGetStoredExtent(-1, out _, out _));
+            Assert.Equal(0, media.Position.BlockNumber);
+        }
+    }
+
+    /// <summary>
+    /// The server's read-ahead step: a block with an extent is skipped (the host reads it from the file), any
+    /// other is read; <paramref name="offset"/> is -1 for a block read.
+    /// </summary>
+    private MediaStatus ExtentOrRead(ITapeMedia media, out int length, out long offset)
+    {
+        if (media.TryGetStoredExtent(media.Position.BlockNumber, out offset, out length))
+        {
+            Assert.Equal(MediaStatus.Ok, media.ForwardSpaceBlock());
+            return MediaStatus.Ok;
+        }
+
+        Assert.Equal((-1L, 0), (offset, length));
+        return media.ReadForward(_buffer, out length);
     }
 
     private (string Path, TapeImageOptions Options) Create(string format, out ITapeMedia media)
