@@ -5,10 +5,11 @@ using ChannelTape.Admin.Reports;
 using ChannelTape.Admin.Volumes;
 using ChannelTape.Channel;
 using ChannelTape.Device;
-using ChannelTape.Library;
+using ChannelTape.Labels;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Library.Mounts;
+using ChannelTape.Library;
 
 namespace ChannelTape.Bench;
 

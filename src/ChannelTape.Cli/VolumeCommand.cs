@@ -1,11 +1,12 @@
 using System.Buffers;
 using System.Data.Common;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
-using ChannelTape.Library;
+using System.Text;
+using ChannelTape.Labels;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
+using ChannelTape.Library;
 
 namespace ChannelTape.Cli;
 

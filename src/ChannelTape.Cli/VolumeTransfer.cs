@@ -1,9 +1,10 @@
 using System.Globalization;
-using ChannelTape.Library;
+using ChannelTape.Labels;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Library.Images;
 using ChannelTape.Library.Mounts;
+using ChannelTape.Library;
 using ChannelTape.Media;
 
 namespace ChannelTape.Cli;

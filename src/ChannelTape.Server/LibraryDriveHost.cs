@@ -1,10 +1,11 @@
 using System.Diagnostics.CodeAnalysis;
 using ChannelTape.Channel;
 using ChannelTape.Device;
-using ChannelTape.Library;
+using ChannelTape.Labels;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Library.Mounts;
+using ChannelTape.Library;
 using ChannelTape.Media;
 
 namespace ChannelTape.Server;

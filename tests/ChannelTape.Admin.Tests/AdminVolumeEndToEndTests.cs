@@ -4,6 +4,7 @@ using ChannelTape.Admin.Reports;
 using ChannelTape.Admin.Volumes;
 using ChannelTape.Channel;
 using ChannelTape.Device;
+using ChannelTape.Labels;
 
 namespace ChannelTape.Admin.Tests;
 

@@ -1,3 +1,5 @@
+using ChannelTape.Labels;
+
 namespace ChannelTape.Library.Tests;
 
 public class VolumeRangeTests

@@ -1,3 +1,5 @@
+using ChannelTape.Labels;
+
 namespace ChannelTape.Admin.Commands;
 
 /// <summary>What a command volume can ask the library to do (docs/admin-volumes.md "Command volumes").</summary>
@@ -97,5 +99,5 @@ public static class AdminCommandParser
 
     /// <summary>Volume serial characters (labels-and-libraries.md §1, VOL1 offset 4), as the library validates them.</summary>
     public static bool IsVolumeSerial(string text) =>
-        text.Length is >= 1 and <= Library.VolumeSerial.Length && text.All(Library.VolumeSerial.IsValidCharacter);
+        text.Length is >= 1 and <= VolumeSerial.Length && text.All(VolumeSerial.IsValidCharacter);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ChannelTape.Labels;
 
 namespace ChannelTape.Admin.Reports;
 

@@ -1,8 +1,9 @@
 using System.Globalization;
 using ChannelTape.Admin.Commands;
-using ChannelTape.Library;
+using ChannelTape.Labels;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
+using ChannelTape.Library;
 
 namespace ChannelTape.Admin.Volumes;
 

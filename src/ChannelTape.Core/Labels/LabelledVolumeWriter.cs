@@ -3,17 +3,6 @@ using ChannelTape.Text;
 
 namespace ChannelTape.Labels;
 
-/// <summary>Label standard of a volume: IBM standard (EBCDIC), ANSI (ASCII) or none.</summary>
-public enum LabelType
-{
-    /// <summary>SL: IBM standard labels, EBCDIC.</summary>
-    Standard,
-    /// <summary>AL: ANSI labels, ASCII.</summary>
-    Ansi,
-    /// <summary>NL: no labels.</summary>
-    None,
-}
-
 /// <summary>A media operation failed while writing labels or data; carries the media outcome.</summary>
 public sealed class LabelWriteException(MediaStatus status, string what)
     : IOException($"{what} failed: {status}")

@@ -1,4 +1,5 @@
 using ChannelTape.Device;
+using ChannelTape.Labels;
 
 namespace ChannelTape.Library.Catalog;
 

@@ -1,3 +1,5 @@
+using ChannelTape.Labels;
+
 namespace ChannelTape.Library.Catalog;
 
 /// <summary>A change to one volume that an administrator (or a command volume) asks for.</summary>

@@ -1,3 +1,5 @@
+using ChannelTape.Labels;
+
 namespace ChannelTape.Library.Catalog;
 
 public sealed partial class LibraryCatalog

@@ -1,3 +1,4 @@
+using ChannelTape.Labels;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ChannelTape.Device;
+using ChannelTape.Labels;
 using ChannelTape.Library.Configuration;
 using Microsoft.Data.Sqlite;
 

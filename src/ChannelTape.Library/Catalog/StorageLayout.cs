@@ -1,3 +1,4 @@
+using ChannelTape.Labels;
 using ChannelTape.Library.Configuration;
 
 namespace ChannelTape.Library.Catalog;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using ChannelTape.Device;
+using ChannelTape.Labels;
 
 namespace ChannelTape.Library.Configuration;
 

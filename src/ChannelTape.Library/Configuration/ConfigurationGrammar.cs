@@ -1,6 +1,7 @@
 using ChannelTape.Device;
-using Pidgin;
+using ChannelTape.Labels;
 using Pidgin.Comment;
+using Pidgin;
 using static Pidgin.Parser;
 using static Pidgin.Parser<char>;
 

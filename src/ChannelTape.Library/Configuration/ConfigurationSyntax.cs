@@ -1,4 +1,5 @@
 using ChannelTape.Device;
+using ChannelTape.Labels;
 using Pidgin;
 
 namespace ChannelTape.Library.Configuration;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using ChannelTape.Device;
+using ChannelTape.Labels;
 
 namespace ChannelTape.Library.Configuration;
 

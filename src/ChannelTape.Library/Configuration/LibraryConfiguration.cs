@@ -1,5 +1,6 @@
 using System.Net;
 using ChannelTape.Device;
+using ChannelTape.Labels;
 
 namespace ChannelTape.Library.Configuration;
 

@@ -4,7 +4,6 @@ using ChannelTape.Labels;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Media;
-using CoreLabelType = ChannelTape.Labels.LabelType;
 
 namespace ChannelTape.Library.Mounts;
 
@@ -253,13 +252,7 @@ public sealed class LibraryManager
             return false;
         }
 
-        var labels = volume.Labels switch
-        {
-            LabelType.Ansi => CoreLabelType.Ansi,
-            LabelType.None => CoreLabelType.None,
-            _ => CoreLabelType.Standard,
-        };
-        LabelledVolumeWriter.Initialize(media!, volume.Serial.Value, "", labels);
+        LabelledVolumeWriter.Initialize(media!, volume.Serial.Value, "", volume.Labels);
         media!.Synchronize();
         if (volume.ReadOnly)
         {

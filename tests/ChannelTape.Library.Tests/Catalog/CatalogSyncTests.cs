@@ -1,3 +1,4 @@
+using ChannelTape.Labels;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
 using static ChannelTape.Library.Tests.Catalog.CatalogTestSupport;

@@ -1,5 +1,6 @@
-using ChannelTape.Library.Configuration;
+using ChannelTape.Labels;
 using ChannelTape.Library.Catalog;
+using ChannelTape.Library.Configuration;
 using static ChannelTape.Library.Tests.Catalog.CatalogTestSupport;
 
 namespace ChannelTape.Library.Tests.Catalog;

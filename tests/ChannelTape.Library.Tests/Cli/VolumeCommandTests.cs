@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ChannelTape.Cli;
+using ChannelTape.Labels;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Tests.Catalog;
 

@@ -1,4 +1,5 @@
 using ChannelTape.Cli;
+using ChannelTape.Labels;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Tests.Catalog;
 using ChannelTape.Media;

@@ -1,5 +1,6 @@
 using System.Net;
 using ChannelTape.Device;
+using ChannelTape.Labels;
 using ChannelTape.Library.Configuration;
 
 namespace ChannelTape.Library.Tests.Configuration;

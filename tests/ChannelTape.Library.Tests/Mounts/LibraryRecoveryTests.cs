@@ -1,4 +1,5 @@
 using ChannelTape.Device;
+using ChannelTape.Labels;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Library.Mounts;

@@ -1,4 +1,4 @@
-namespace ChannelTape.Library;
+namespace ChannelTape.Labels;
 
 /// <summary>
 /// A validated volume serial (volser): exactly six characters of A-Z, 0-9, #, @ and $, the

@@ -1,4 +1,6 @@
-namespace ChannelTape.Library.Tests;
+using ChannelTape.Labels;
+
+namespace ChannelTape.Core.Tests.Labels;
 
 public class VolumeSerialTests
 {

@@ -1,8 +1,8 @@
-namespace ChannelTape.Library;
+namespace ChannelTape.Labels;
 
 /// <summary>
-/// How new volumes of a pool are labelled. Values are the label type characters of a Load
-/// Display mount message (hercules-tape.md §4.3; labels-and-libraries.md §4).
+/// How a volume is labelled. Values are the label type characters of a Load Display mount message
+/// (hercules-tape.md §4.3; labels-and-libraries.md §4).
 /// </summary>
 public enum LabelType
 {
