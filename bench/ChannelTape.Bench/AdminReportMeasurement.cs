@@ -9,7 +9,9 @@ using ChannelTape.Labels;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Library.Mounts;
+using ChannelTape.Hosting;
 using ChannelTape.Library;
+using ChannelTape.Runtime.Events;
 
 namespace ChannelTape.Bench;
 
@@ -61,14 +63,23 @@ public static class AdminReportMeasurement
         catalog.AddVolumes([range!], new NewVolumes("BULK", MediaType.Eccst, 800L << 20, LabelType.Standard, Scratch: true, ImageFileKind.Aws));
         load.Stop();
 
-        var drive = new TapeDrive(TapeModel.Ibm3490, 0x0580);
-        LibraryManager? library = null;
-        var statistics = new ServerStatistics(device => library?.State(device)?.VolumeSerial);
-        var provider = AdminVolumeProvider.Create(configuration, catalog, () => library!, () => [drive], statistics);
-        library = new LibraryManager(configuration, catalog, provider);
-        var hosted = new HostedDrive(drive, statistics);
-        library.Attach(drive, hosted, () => "127.0.0.1:7490");
-        var client = new LibraryManagementClient(hosted, "#", TimeSpan.FromMinutes(5));
+        // The server's own composition root, its drive running on this thread.
+        var events = new TapeEventHub();
+        if (!LibraryHost.TryBuild(configuration, new LibraryHostOptions { Execution = DriveExecution.Inline }, out var host, out var error, events))
+        {
+            throw new InvalidOperationException(error);
+        }
+
+        Action? mountCompleted = null;
+        events.Subscribe(e =>
+        {
+            if (e is VolumeMounted)
+            {
+                mountCompleted?.Invoke();
+                mountCompleted = null;
+            }
+        });
+        var client = new LibraryManagementClient(host.Drive(0x0580).ChannelDevice, "#", TimeSpan.FromMinutes(5));
 
         // Warm up (JIT, SQLite statement cache) on a small report, then measure from a clean heap.
         client.Read<VolumeStatusRow>(AdminVolumeKind.Volumes, "0000", _ => { });
@@ -81,7 +92,7 @@ public static class AdminReportMeasurement
         TimeSpan cpuStart = self.TotalProcessorTime, cpuProduced = TimeSpan.Zero;
         var produce = Stopwatch.StartNew();
         var read = new Stopwatch();
-        hosted.MountCompleted = () =>
+        mountCompleted = () =>
         {
             produce.Stop();
             self.Refresh();
@@ -117,58 +128,6 @@ public static class AdminReportMeasurement
             $"total={(produce.Elapsed + read.Elapsed).TotalSeconds:0.000}s cpu produce={(cpuProduced - cpuStart).TotalSeconds:0.000}s cpu read={(cpuEnd - cpuProduced).TotalSeconds:0.000}s image={new FileInfo(image).Length / 1e6:0.0}MB " +
             $"peakWorkingSet={process.PeakWorkingSet64 / 1e6:0.0}MB managedHeapPeak={heapPeak / 1e6:0.0}MB " +
             $"gcHeapAfter={memory.HeapSizeBytes / 1e6:0.0}MB allocated={allocated / 1e6:0.0}MB gen0={GC.CollectionCount(0)} gen2={GC.CollectionCount(2)}"));
-        drive.Dispose();
-    }
-
-    /// <summary>One drive hosted as the server does: CCW, statistics hook, then the library work the CCW posted.</summary>
-    private sealed class HostedDrive(TapeDrive drive, ServerStatistics statistics) : IChannelDevice, IDriveScheduler
-    {
-        private readonly Queue<Action> _posted = new();
-
-        /// <summary>Called when posted work has mounted a volume (the report volume is then complete).</summary>
-        public Action? MountCompleted { get; set; }
-
-        public ushort DeviceNumber => drive.DeviceNumber;
-
-        public int MaxTransfer => drive.MaxTransfer;
-
-        public ReadOnlySpan<byte> Sense => drive.Sense;
-
-        public event Action<IChannelDevice, UnitStatus>? UnsolicitedStatus
-        {
-            add => drive.UnsolicitedStatus += value;
-            remove => drive.UnsolicitedStatus -= value;
-        }
-
-        public void Post(Action work) => _posted.Enqueue(work);
-
-        public bool IsImmediate(byte command) => drive.IsImmediate(command);
-
-        public CcwResult Execute(in CcwRequest request, Span<byte> buffer)
-        {
-            var result = drive.Execute(request, buffer);
-            statistics.Record(drive.DeviceNumber, request.Command, result, drive.Sense);
-            bool mounting = _posted.Count > 0 && !drive.IsLoaded;
-            while (_posted.TryDequeue(out var work))
-            {
-                work();
-            }
-
-            if (mounting && drive.IsLoaded)
-            {
-                MountCompleted?.Invoke();
-                MountCompleted = null;
-            }
-
-            return result;
-        }
-
-        public int TakeConcurrentSense(Span<byte> destination) => drive.TakeConcurrentSense(destination);
-
-        public void StartChannelProgram() => drive.StartChannelProgram();
-
-        public void EndChannelProgram() => drive.EndChannelProgram();
-
-        public void Halt() => drive.Halt();
+        host.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 }

@@ -5,15 +5,16 @@ using ChannelTape.Device;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Library.Mounts;
+using ChannelTape.Runtime;
 using ChannelTape.Text;
 
 namespace ChannelTape.Bench;
 
 /// <summary>
 /// Mount latency from Load Display to device end (issue 4, "Benchmark"), in process: a 3490
-/// <see cref="TapeDrive"/> attached to a <see cref="LibraryManager"/> over a SQLite catalog with
-/// many volumes (pool SCRATCH, plus a small pool REUSE of scratch volumes whose images exist), and a scheduler that runs the library's posted work right after the CCW, as the
-/// server's drive loop does. The clock starts before the Load Display CCW and stops when the
+/// drive runtime in a <see cref="LibraryManager"/> over a SQLite catalog with many volumes (pool SCRATCH,
+/// plus a small pool REUSE of scratch volumes whose images exist); the runtime's inline executor runs the
+/// library's posted work right after the CCW, as the server's drive executor does. The clock starts before the Load Display CCW and stops when the
 /// drive raises unsolicited device end (volume ready). Every mount is followed by a Rewind Unload
 /// (not timed). A console measurement rather than BenchmarkDotNet: each mount changes the catalog
 /// and the volumes directory, so iterations are not repeatable the way BenchmarkDotNet wants.
@@ -66,13 +67,11 @@ public static class MountLatency
         catalog.SyncFromConfiguration(configuration);
         sync.Stop();
 
-        var library = new LibraryManager(configuration, catalog);
-        using var drive = new TapeDrive(TapeModel.Ibm3490, 0x0580);
+        using var drive = DriveRuntime.Standalone(TapeModel.Ibm3490, 0x0580);
+        using var reuseDrive = DriveRuntime.Standalone(TapeModel.Ibm3490, 0x0581);
+        _ = new LibraryManager(new LibraryView(configuration, catalog, [drive, reuseDrive]), new CatalogVolumeResolver(catalog, configuration));
         var host = new ImmediateHost(drive);
-        library.Attach(drive, host);
-        using var reuseDrive = new TapeDrive(TapeModel.Ibm3490, 0x0581);
         var reuseHost = new ImmediateHost(reuseDrive);
-        library.Attach(reuseDrive, reuseHost);
 
         // Specific mounts take serials from the top of the range in random order; scratch mounts
         // take the least recently mounted (never mounted: from T00000 up), so the two never meet.
@@ -133,16 +132,15 @@ public static class MountLatency
             $"| {name} | {microseconds.Length} | {Percentile(0.50) / 1000:0.00} ms | {Percentile(0.99) / 1000:0.00} ms | {microseconds.Average() / 1000:0.00} ms | {microseconds[^1] / 1000:0.00} ms |"));
     }
 
-    /// <summary>Single-CCW channel programs on one drive; the library's posted work runs right after each CCW.</summary>
-    private sealed class ImmediateHost : IDriveScheduler
+    /// <summary>Single-CCW channel programs on one drive, through its runtime: the library's posted work runs right after each CCW.</summary>
+    private sealed class ImmediateHost
     {
-        private readonly Queue<Action> _posted = new();
-        private readonly TapeDrive _drive;
+        private readonly IChannelDevice _device;
         private long _deviceEndAt;
 
-        public ImmediateHost(TapeDrive drive)
+        public ImmediateHost(DriveRuntime drive)
         {
-            _drive = drive;
+            _device = drive.ChannelDevice;
             drive.UnsolicitedStatus += (_, status) =>
             {
                 if ((status & UnitStatus.DeviceEnd) != 0)
@@ -151,8 +149,6 @@ public static class MountLatency
                 }
             };
         }
-
-        public void Post(Action work) => _posted.Enqueue(work);
 
         /// <summary>Microseconds from the start of the Load Display CCW to the unsolicited device end.</summary>
         public double TimeMount(string message)
@@ -176,13 +172,9 @@ public static class MountLatency
 
         private void Run(byte command, byte[] data)
         {
-            _drive.StartChannelProgram();
-            _drive.Execute(new CcwRequest(command, CcwFlags.None, CcwFlags.None, data.Length, 0, 0), data);
-            _drive.EndChannelProgram();
-            while (_posted.TryDequeue(out var work))
-            {
-                work();
-            }
+            _device.StartChannelProgram();
+            _device.Execute(new CcwRequest(command, CcwFlags.None, CcwFlags.None, data.Length, 0, 0), data);
+            _device.EndChannelProgram();
         }
     }
 }

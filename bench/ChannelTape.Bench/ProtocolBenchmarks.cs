@@ -7,6 +7,9 @@ using ChannelTape.Channel;
 using ChannelTape.Client;
 using ChannelTape.Protocol;
 using ChannelTape.Protocol.Messages;
+using ChannelTape.Device;
+using ChannelTape.Runtime;
+using ChannelTape.Runtime.Events;
 using ChannelTape.Server;
 
 namespace ChannelTape.Bench;
@@ -98,6 +101,7 @@ public sealed class ProtocolLoopback : IDisposable
     public const byte Write = 0x01;
     public const byte Read = 0x02;
 
+    private readonly DriveRuntime _drive;
     private readonly TapeServer _server;
     private readonly RemoteDevice _device;
     private readonly byte[] _buffer;
@@ -110,8 +114,10 @@ public sealed class ProtocolLoopback : IDisposable
 
     public ProtocolLoopback(int blockSize, byte command)
     {
-        _server = new TapeServer(new InstantDriveHost(), new TapeServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) },
-            new QuietLog());
+        // The server's own drive runtime over a 3490, with every CCW answered at once by the device in front of it.
+        _drive = new DriveRuntime(new TapeDrive(TapeModel.Ibm3490, 0x0580), new GatedDriveExecutor(_ => { }), new TapeEventHub(),
+            drive => new InstantDevice(drive));
+        _server = new TapeServer([_drive], new TapeServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, _drive.Events);
         _server.Start();
         _device = RemoteDevice.Connect("127.0.0.1", _server.LocalEndPoint.Port, 0x0580, new() { KeepAlive = TimeSpan.FromHours(1) });
         _buffer = new byte[blockSize];
@@ -155,6 +161,7 @@ public sealed class ProtocolLoopback : IDisposable
     {
         _device.Dispose();
         _server.StopAsync().GetAwaiter().GetResult();
+        _drive.Dispose();
         _rawClient.Dispose();
         _rawListener.Dispose();
     }
@@ -196,50 +203,9 @@ public sealed class ProtocolLoopback : IDisposable
         return received;
     }
 
-    /// <summary>A drive that accepts every write and fills every read at once.</summary>
-    private sealed class InstantDevice : IChannelDevice, IServedDrive
+    /// <summary>In front of the drive: accepts every write and fills every read at once, so only the protocol is measured.</summary>
+    private sealed class InstantDevice(IChannelDevice drive) : ChannelDeviceDecorator(drive)
     {
-        private readonly byte[] _sense = new byte[32];
-
-        public ushort DeviceNumber => 0x0580;
-        public int MaxTransfer => 65535; // as TapeDrive.MaxCcwCount
-        public ReadOnlySpan<byte> Sense => _sense;
-        public event Action<IChannelDevice, UnitStatus>? UnsolicitedStatus { add { } remove { } }
-        public IChannelDevice Device => this;
-        public SemaphoreSlim Gate { get; } = new(1, 1);
-        public ushort Model => 0x3490;
-        ReadOnlySpan<byte> IServedDrive.SenseId => [0xFF, 0x34, 0x90, 0x50, 0x34, 0x90, 0x50];
-        public int SenseCount => 32;
-        public bool IsLoaded => true;
-        public string DeviceListText => "instant [0] IBM 3490 R/W";
-        public bool IsImmediate(byte command) => false;
-        public CcwResult Execute(in CcwRequest request, Span<byte> buffer) => new(UnitStatus.ChannelEndDeviceEnd, 0);
-        public int TakeConcurrentSense(Span<byte> destination) => 0;
-        public void StartChannelProgram() { }
-        public void EndChannelProgram() { }
-        public void Halt() { }
-        public bool TryMount(string arguments, out string message) { message = "instant"; return true; }
-        public void SetAttachedHost(string host) { }
-        public void CloseVolume() { }
-    }
-
-    private sealed class InstantDriveHost : IDriveHost
-    {
-        private readonly InstantDevice _drive = new();
-
-        public IReadOnlyCollection<IServedDrive> Drives => [_drive];
-
-        public bool TryGetDrive(ushort deviceNumber, [NotNullWhen(true)] out IServedDrive? drive)
-        {
-            drive = deviceNumber == _drive.DeviceNumber ? _drive : null;
-            return drive is not null;
-        }
-    }
-
-    private sealed class QuietLog : IServerLog
-    {
-        public void Write(LogLevel level, string message)
-        {
-        }
+        public override CcwResult Execute(in CcwRequest request, Span<byte> buffer) => new(UnitStatus.ChannelEndDeviceEnd, 0);
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using ChannelTape.Channel;
 using ChannelTape.Client;
 using ChannelTape.Library.Configuration;
+using ChannelTape.Hosting;
 using ChannelTape.Server;
 
 namespace ChannelTape.Bench;
@@ -47,15 +48,16 @@ public static class StreamingDrives
                 throw new InvalidOperationException(string.Join('\n', result.Errors));
             }
 
-            if (!ChannelTape.Cli.ServeCommand.TryCreateDriveHost(result.Configuration, new SilentLog(), out var host, out string? error))
+            // The server as ctape serve composes it, on a free port.
+            if (!LibraryHost.TryBuild(result.Configuration with { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, new LibraryHostOptions(),
+                    out var host, out string? error))
             {
                 throw new InvalidOperationException(error);
             }
 
-            using (host)
             {
-                var server = new TapeServer(host, new TapeServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, new SilentLog());
-                server.Start();
+                var server = host.Server;
+                host.Start();
                 int port = server.LocalEndPoint.Port;
                 var devices = Enumerable.Range(0, drives)
                     .Select(i => RemoteDevice.Connect("127.0.0.1", port, (ushort)(0x0580 + i), new RemoteDeviceOptions { Reconnect = false }))
@@ -76,7 +78,7 @@ public static class StreamingDrives
                     device.Dispose();
                 }
 
-                server.StopAsync().GetAwaiter().GetResult();
+                host.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
         }
         finally
@@ -121,12 +123,5 @@ public static class StreamingDrives
         device.StartChannelProgram();
         device.Execute(new CcwRequest(command, CcwFlags.None, CcwFlags.None, count, 0, sequence), buffer);
         device.EndChannelProgram();
-    }
-
-    private sealed class SilentLog : IServerLog
-    {
-        public void Write(LogLevel level, string message)
-        {
-        }
     }
 }

@@ -1,11 +1,9 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Net;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using ChannelTape.Library.Configuration;
-using ChannelTape.Admin.Volumes;
+using ChannelTape.Hosting;
 using ChannelTape.Protocol;
-using ChannelTape.Server;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace ChannelTape.Cli;
 
@@ -15,8 +13,9 @@ namespace ChannelTape.Cli;
 /// 0580-0587, 3490, data under ./ctape-data, 127.0.0.1:7490) without <c>--config</c>. <c>--listen</c> and
 /// <c>--data</c> override the configuration's <c>listen</c> and storage root; the <c>--no-</c> flags keep
 /// the server from granting write-behind, read-ahead or read-ahead by reference (protocol §5; the last
-/// only ever to a host on a loopback address) to hosts that ask. SIGINT or SIGTERM
-/// shuts down in order: the CCW in progress finishes, hosts get Close, every volume is closed.
+/// only ever to a host on a loopback address) to hosts that ask. Runs on the generic host: SIGINT or
+/// SIGTERM shuts down in order (the CCW in progress finishes, hosts get Close, every volume is closed), and
+/// under systemd (<c>Type=notify</c>) the service reports when it is ready.
 /// </summary>
 public static class ServeCommand
 {
@@ -50,45 +49,26 @@ public static class ServeCommand
             configuration = configuration with { Storage = configuration.Storage with { Root = Path.GetFullPath(data) } };
         }
 
-        var log = new StandardErrorLog();
-        if (!TryCreateDriveHost(configuration, log, out var drives, out var error))
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Environment.CurrentDirectory });
+        builder.Logging.AddChannelTapeConsole();
+        builder.Services.AddChannelTapeServer(configuration, new LibraryHostOptions { Features = Features(arguments) });
+        using var host = builder.Build();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStarted.Register(() =>
         {
-            Console.Error.WriteLine($"ctape serve: {error}");
-            return 1;
-        }
-
-        using (drives)
-        {
-            var options = new TapeServerOptions
-            {
-                Listen = configuration.Listen,
-                MaxConnections = configuration.Limits.MaxConnections,
-                Features = Features(arguments),
-            };
-            var server = new TapeServer(drives, options, log);
-            try
-            {
-                server.Start();
-            }
-            catch (SocketException e)
-            {
-                Console.Error.WriteLine($"ctape serve: cannot listen on {configuration.Listen}: {e.Message}");
-                return 1;
-            }
-
-            using var stop = new ManualResetEventSlim(false);
-            void OnSignal(PosixSignalContext context)
-            {
-                context.Cancel = true;
-                stop.Set();
-            }
-
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-            Console.Out.WriteLine($"ctape serve: listening on {server.LocalEndPoint}, data in {configuration.Storage.Root}");
+            var library = host.Services.GetRequiredService<TapeServerService>().Library!;
+            Console.Out.WriteLine($"ctape serve: listening on {library.Server.LocalEndPoint}, data in {configuration.Storage.Root}");
             Console.Out.Flush();
-            stop.Wait();
-            server.StopAsync().GetAwaiter().GetResult();
+        });
+        try
+        {
+            host.Run();
+        }
+        catch (LibraryStartException e)
+        {
+            // The catalog could not be opened or the address is in use: said once, without a stack trace.
+            Console.Error.WriteLine($"ctape serve: {e.Message}");
+            return 1;
         }
 
         return 0;
@@ -114,28 +94,6 @@ public static class ServeCommand
         }
 
         return features;
-    }
-
-    /// <summary>
-    /// The drives of <paramref name="configuration"/> as the server serves them: the library with its
-    /// administrative volumes (docs/admin-volumes.md), and every CCW of every drive recorded for the
-    /// STATS and EVENTS reports.
-    /// </summary>
-    public static bool TryCreateDriveHost(LibraryConfiguration configuration, IServerLog log,
-        [NotNullWhen(true)] out LibraryDriveHost? host, [NotNullWhen(false)] out string? error)
-    {
-        LibraryDriveHost? served = null;
-        var statistics = new ServerStatistics(device => served?.Manager.State(device)?.VolumeSerial);
-        var extensions = new LibraryHostExtensions(
-            SpecialVolumes: (catalog, library, tapeDrives) => AdminVolumeProvider.Create(configuration, catalog, library, tapeDrives, statistics),
-            WrapDevice: device => new StatisticsRecordingDevice(device, statistics));
-        if (!LibraryDriveHost.TryCreate(configuration, log, special: null, out host, out error, extensions))
-        {
-            return false;
-        }
-
-        served = host;
-        return true;
     }
 
     private static bool TryLoadConfiguration(string? path, out LibraryConfiguration configuration)

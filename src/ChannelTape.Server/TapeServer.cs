@@ -1,20 +1,28 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using ChannelTape.Runtime;
+using ChannelTape.Runtime.Events;
+using ChannelTape.Server.Sessions;
+using ChannelTape.Server.Streaming;
+using ChannelTape.Server.Transport;
 
 namespace ChannelTape.Server;
 
 /// <summary>
 /// The ChannelTape server (<c>ctape serve</c>, docs/protocol.md): accepts host connections
-/// asynchronously (no thread per connection), each attaching one drive. Every drive is serialised by
-/// its own gate, drives are independent, and drive state belongs to the server, so it survives
-/// disconnects. A protocol error closes only the connection that made it.
+/// asynchronously (no thread per connection) and runs a <see cref="HostSession"/> for each over the
+/// socket's duplex pipe; each session attaches one drive. Every drive is serialised by its runtime's
+/// executor, drives are independent, and drive state belongs to the drive runtime, so it survives
+/// disconnects. A protocol error closes only the session that made it. What the server does is published
+/// as typed events on <see cref="Events"/>.
 /// </summary>
 public sealed class TapeServer : IAsyncDisposable
 {
-    private readonly Dictionary<ushort, DriveSlot> _slots = [];
-    private readonly ConcurrentDictionary<Connection, byte> _connections = new();
+    private readonly Dictionary<ushort, ServedDrive> _drives = [];
+    private readonly ConcurrentDictionary<HostSession, Task> _sessions = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lifecycle = new();
     private Socket? _listener;
@@ -24,25 +32,29 @@ public sealed class TapeServer : IAsyncDisposable
     private Task? _stopTask;
     private long _nextConnectionId;
 
-    public TapeServer(IDriveHost drives, TapeServerOptions? options = null, IServerLog? log = null)
+    /// <param name="drives">The drives served; their device numbers must differ.</param>
+    /// <param name="options">Listening address, limits and the §5 features granted.</param>
+    /// <param name="events">Where the server publishes what it does (the drives' hub, usually).</param>
+    public TapeServer(IEnumerable<DriveRuntime> drives, TapeServerOptions options, TapeEventHub events)
     {
-        Options = options ?? new TapeServerOptions();
-        Log = log ?? new StandardErrorLog();
-        foreach (var drive in drives.Drives)
+        Options = options ?? throw new ArgumentNullException(nameof(options));
+        Events = events ?? throw new ArgumentNullException(nameof(events));
+        foreach (var drive in drives)
         {
-            _slots.Add(drive.Device.DeviceNumber, new DriveSlot(drive));
+            _drives.Add(drive.DeviceNumber, new ServedDrive(drive));
         }
     }
 
     public TapeServerOptions Options { get; }
 
-    internal IServerLog Log { get; }
+    /// <summary>What the server does: connections, attaches, take-overs, streaming, shutdown.</summary>
+    public TapeEventHub Events { get; }
 
     /// <summary>The address the server listens on (with the real port when bound to port 0).</summary>
     public IPEndPoint LocalEndPoint => _localEndPoint ?? throw new InvalidOperationException("the server is not started");
 
-    /// <summary>Connections currently open.</summary>
-    public int ConnectionCount => _connections.Count;
+    /// <summary>Sessions currently open.</summary>
+    public int ConnectionCount => _sessions.Count;
 
     /// <summary>Binds, listens and starts accepting. A busy address throws <see cref="SocketException"/>.</summary>
     public void Start()
@@ -69,16 +81,29 @@ public sealed class TapeServer : IAsyncDisposable
             _listener = listener;
             _localEndPoint = (IPEndPoint)listener.LocalEndPoint!;
             _acceptLoop = AcceptLoopAsync(listener);
-            _idleLoop = IdleLoopAsync();
         }
 
-        Log.Write(LogLevel.Info,
-            $"listening on {LocalEndPoint}, drives {string.Join(" ", _slots.Values.Select(s => $"{s.Name}({s.Drive.Model:X4})"))}");
+        Events.Publish(new ServerListening(LocalEndPoint,
+            string.Join(" ", _drives.Values.OrderBy(d => d.Runtime.DeviceNumber).Select(d => $"{d.Name}({d.Runtime.ModelNumber:X4})"))));
     }
 
     /// <summary>
-    /// Orderly shutdown: stop accepting, let every connection finish the CCW in progress and send
-    /// Close reason 1, then flush and close every volume.
+    /// Runs a host's session over <paramref name="pipe"/> until it ends (the socket's pipe, or an in-memory
+    /// pair in tests); <paramref name="abortTransport"/> drops the transport when the peer cannot be talked
+    /// to any more.
+    /// </summary>
+    public Task RunSessionAsync(IDuplexPipe pipe, SessionPeer peer, Action abortTransport)
+    {
+        EnsureIdleSweep();
+        var session = new HostSession(this, pipe, peer, Interlocked.Increment(ref _nextConnectionId), abortTransport);
+        var run = RunAndForgetAsync(session);
+        _sessions.TryAdd(session, run);
+        return run;
+    }
+
+    /// <summary>
+    /// Orderly shutdown: stop accepting, let every session finish the CCW in progress and send Close
+    /// reason 1, then flush and close every volume.
     /// </summary>
     public Task StopAsync()
     {
@@ -90,43 +115,49 @@ public sealed class TapeServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-    internal bool TryGetSlot(ushort deviceNumber, [NotNullWhen(true)] out DriveSlot? slot) =>
-        _slots.TryGetValue(deviceNumber, out slot);
+    internal bool TryGetDrive(ushort deviceNumber, [NotNullWhen(true)] out ServedDrive? drive) =>
+        _drives.TryGetValue(deviceNumber, out drive);
 
-    internal void Forget(Connection connection) => _connections.TryRemove(connection, out _);
+    private async Task RunAndForgetAsync(HostSession session)
+    {
+        await Task.Yield();
+        try
+        {
+            await session.RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _sessions.TryRemove(session, out _);
+        }
+    }
 
     private async Task StopCoreAsync()
     {
-        Log.Write(LogLevel.Info, "shutting down");
+        Events.Publish(new ServerStopping());
         _stopping.Cancel();
         _listener?.Dispose();
         await _acceptLoop.ConfigureAwait(false);
         await _idleLoop.ConfigureAwait(false);
-        var open = _connections.Keys.ToArray();
-        foreach (var connection in open)
+        var open = _sessions.ToArray();
+        foreach (var (session, _) in open)
         {
-            connection.Shutdown();
+            session.Shutdown();
         }
 
-        await Task.WhenAll(open.Select(c => c.Completion)).ConfigureAwait(false);
-        foreach (var slot in _slots.Values)
+        await Task.WhenAll(open.Select(s => s.Value)).ConfigureAwait(false);
+        foreach (var drive in _drives.Values)
         {
-            await slot.Gate.WaitAsync().ConfigureAwait(false);
             try
             {
-                slot.Drive.CloseVolume();
+                await drive.Runtime.Executor.RunExclusiveAsync(drive.Runtime.CloseVolume).ConfigureAwait(false);
             }
             catch (Exception e)
             {
-                Log.Write(LogLevel.Error, $"drive {slot.Name}: closing the volume failed: {e}");
-            }
-            finally
-            {
-                slot.Gate.Release();
+                Events.Publish(new VolumeCloseFailed(drive.Runtime.DeviceNumber, e));
             }
         }
 
-        Log.Write(LogLevel.Info, "stopped; every volume closed");
+        Events.Publish(new ServerStopped());
     }
 
     private async Task AcceptLoopAsync(Socket listener)
@@ -145,36 +176,37 @@ public sealed class TapeServer : IAsyncDisposable
             catch (SocketException e)
             {
                 // Out of descriptors or a connection reset before accept: keep serving the others.
-                Log.Write(LogLevel.Warning, $"accept failed: {e.Message}");
+                Events.Publish(new AcceptFailed(e.Message));
                 await Task.Delay(TimeSpan.FromMilliseconds(50)).ConfigureAwait(false);
                 continue;
             }
 
-            if (_connections.Count >= Options.MaxConnections)
+            if (_sessions.Count >= Options.MaxConnections)
             {
-                Log.Write(LogLevel.Warning,
-                    $"{socket.RemoteEndPoint}: refused, already {_connections.Count} connections (limit {Options.MaxConnections})");
+                Events.Publish(new ConnectionRefused($"{socket.RemoteEndPoint}", _sessions.Count, Options.MaxConnections));
                 socket.Dispose();
                 continue;
             }
 
-            try
+            if (!SocketTransport.TryStart(socket, Options, out var transport, out var error))
             {
-                socket.NoDelay = true;
-                if (Options.SocketSendBufferSize is { } size)
-                {
-                    socket.SendBufferSize = size;
-                }
-
-                var connection = new Connection(this, socket, Interlocked.Increment(ref _nextConnectionId));
-                _connections.TryAdd(connection, 0);
-                Log.Write(LogLevel.Info, $"{connection.Name}: connected");
-                connection.Start();
+                Events.Publish(new AcceptFailed($"connection dropped before it started: {error}"));
+                continue;
             }
-            catch (SocketException e)
+
+            _ = RunSessionAsync(transport.Pipe, transport.Peer, transport.Abort).ContinueWith(
+                _ => transport.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Starts the sweep that closes silent sessions, once (with the first session or the listener).</summary>
+    private void EnsureIdleSweep()
+    {
+        lock (_lifecycle)
+        {
+            if (_idleLoop.IsCompleted && !_stopping.IsCancellationRequested)
             {
-                Log.Write(LogLevel.Info, $"connection dropped before it started: {e.Message}");
-                socket.Dispose();
+                _idleLoop = IdleLoopAsync();
             }
         }
     }
@@ -189,9 +221,9 @@ public sealed class TapeServer : IAsyncDisposable
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
                 var now = Environment.TickCount64;
-                foreach (var connection in _connections.Keys)
+                foreach (var session in _sessions.Keys)
                 {
-                    connection.CheckIdle(now, idle);
+                    session.CheckIdle(now, idle);
                 }
             }
         }

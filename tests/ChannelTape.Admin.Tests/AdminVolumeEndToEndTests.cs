@@ -5,30 +5,48 @@ using ChannelTape.Admin.Volumes;
 using ChannelTape.Channel;
 using ChannelTape.Device;
 using ChannelTape.Labels;
+using ChannelTape.Library.Catalog;
+using ChannelTape.Library.Configuration;
+using ChannelTape.Library.Mounts;
+using ChannelTape.Runtime;
 
 namespace ChannelTape.Admin.Tests;
 
 /// <summary>
-/// The library management client against a real in-process 3490 whose Load Display mount
-/// requests are served by the admin volume service: everything goes through CCWs.
+/// The library management client against a real in-process 3490 in a real library whose administrative
+/// volumes are served from a fake data source and command target: everything goes through CCWs.
 /// </summary>
 public sealed class AdminVolumeEndToEndTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("ctape-admin-e2e-").FullName;
     private readonly FakeLibrary _library = new();
-    private readonly TapeDrive _drive = new(TapeModel.Ibm3490, 0x0580);
-    private readonly LibraryDrive _device;
+    private readonly LibraryCatalog _catalog;
+    private readonly DriveRuntime _runtime = DriveRuntime.Standalone(TapeModel.Ibm3490, 0x0580);
+    private readonly TapeDrive _drive;
+    private readonly IChannelDevice _device;
     private bool _mayCommand = true;
 
     public AdminVolumeEndToEndTests()
     {
+        var parsed = ConfigurationParser.ParseText($$"""
+            storage { root "{{_root}}"; format aws; }
+            drive 0580 { model 3490; media 3490E; }
+            """, "test.conf", _root);
+        Assert.Empty(parsed.Errors);
+        var configuration = parsed.Configuration!;
+        _catalog = LibraryCatalog.Open(_root);
+        _catalog.SyncFromConfiguration(configuration);
         var service = new AdminVolumeService(_library, _library, _root, "#", _ => _mayCommand);
-        _device = new LibraryDrive(_drive, service);
+        _ = new LibraryManager(new LibraryView(configuration, _catalog, [_runtime]),
+            new AdminVolumeResolver(new CatalogVolumeResolver(_catalog, configuration), service));
+        _drive = _runtime.Drive;
+        _device = _runtime.ChannelDevice;
     }
 
     public void Dispose()
     {
-        _drive.Dispose();
+        _runtime.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_root, recursive: true);
     }
 
@@ -107,71 +125,6 @@ public sealed class AdminVolumeEndToEndTests : IDisposable
         Assert.Empty(_library.Applied);
         Assert.Equal([CommandResponseRow.NotDone, CommandResponseRow.Error], response.Rows.Select(r => r.Result));
         Assert.Equal("no volume NOSUCH", response.Rows[1].Message);
-    }
-
-    /// <summary>
-    /// The part of the library this test needs: mount the requested admin volume after the Load
-    /// Display CCW has ended, and hand command volumes back to the service on Rewind Unload.
-    /// </summary>
-    private sealed class LibraryDrive : IChannelDevice
-    {
-        private readonly TapeDrive _drive;
-        private readonly AdminVolumeService _service;
-        private readonly Queue<Action> _afterCcw = new();
-        private AdminVolumeName? _mounted;
-
-        public LibraryDrive(TapeDrive drive, AdminVolumeService service)
-        {
-            _drive = drive;
-            _service = service;
-            drive.LoadDisplayReceived += (d, message) =>
-            {
-                if (message.Request == DisplayRequestKind.Mount && message.VolumeSerial is { } serial && service.TryParse(serial, out var name))
-                {
-                    _afterCcw.Enqueue(() =>
-                    {
-                        _mounted = name;
-                        d.Mount(service.Open(name!, new AdminRequester(d.DeviceNumber, "test")));
-                    });
-                }
-            };
-            drive.VolumeUnloaded += d =>
-            {
-                if (_mounted is { } name)
-                {
-                    _mounted = null;
-                    _afterCcw.Enqueue(() => service.OnUnloaded(name, new AdminRequester(d.DeviceNumber, "test")));
-                }
-            };
-        }
-
-        public ushort DeviceNumber => _drive.DeviceNumber;
-        public int MaxTransfer => _drive.MaxTransfer;
-        public ReadOnlySpan<byte> Sense => _drive.Sense;
-
-        public event Action<IChannelDevice, UnitStatus>? UnsolicitedStatus
-        {
-            add => _drive.UnsolicitedStatus += value;
-            remove => _drive.UnsolicitedStatus -= value;
-        }
-
-        public bool IsImmediate(byte command) => _drive.IsImmediate(command);
-
-        public CcwResult Execute(in CcwRequest request, Span<byte> buffer)
-        {
-            var result = _drive.Execute(request, buffer);
-            while (_afterCcw.TryDequeue(out var action))
-            {
-                action();
-            }
-
-            return result;
-        }
-
-        public int TakeConcurrentSense(Span<byte> destination) => _drive.TakeConcurrentSense(destination);
-        public void StartChannelProgram() => _drive.StartChannelProgram();
-        public void EndChannelProgram() => _drive.EndChannelProgram();
-        public void Halt() => _drive.Halt();
     }
 
     private sealed class FakeLibrary : IAdminDataSource, IAdminCommandTarget

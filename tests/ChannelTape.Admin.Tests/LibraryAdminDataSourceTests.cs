@@ -28,7 +28,7 @@ public sealed class LibraryAdminDataSourceTests : IDisposable
         Assert.Empty(result.Errors);
         var configuration = result.Configuration!;
         var catalog = LibraryCatalog.Open(_root);
-        var source = new LibraryAdminDataSource(configuration, catalog, new LibraryManager(configuration, catalog), () => [], new ServerStatistics());
+        var source = new LibraryAdminDataSource(new LibraryView(configuration, catalog, []), new ServerStatistics());
 
         var rows = source.Configuration().ToList();
         var lines = ConfigurationWriter.Write(configuration).ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');

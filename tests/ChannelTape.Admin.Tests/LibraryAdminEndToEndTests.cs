@@ -1,6 +1,7 @@
 using ChannelTape.Admin.Lms;
 using ChannelTape.Admin.Reports;
 using ChannelTape.Admin.Volumes;
+using ChannelTape.Runtime;
 using ChannelTape.Channel;
 using ChannelTape.Device;
 using ChannelTape.Labels;
@@ -16,12 +17,12 @@ namespace ChannelTape.Admin.Tests;
 /// text, LibraryManager, the admin volume provider), and each report agrees with the catalog and
 /// with the drives' real state, also while another drive is in the middle of writing.
 /// </summary>
-public sealed class LibraryAdminEndToEndTests : IDisposable
+public sealed class LibraryAdminEndToEndTests : IAsyncDisposable
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);
     private readonly LibraryHarness _library = new();
 
-    public void Dispose() => _library.Dispose();
+    public ValueTask DisposeAsync() => _library.DisposeAsync();
 
     [Fact]
     public void Drives_report_shows_a_drive_in_the_middle_of_writing_and_a_pending_request()
@@ -33,8 +34,8 @@ public sealed class LibraryAdminEndToEndTests : IDisposable
 
         Assert.Equal([0x0580, 0x0581, 0x0582], report.Rows.Select(r => r.DeviceNumber));
         var busy = report.Rows[1];
-        var drive = _library.Drives[0x0581].Drive;
-        var mountedAt = _library.Library.State(0x0581)!.MountedAt!.Value;
+        var drive = _library.Tape(0x0581);
+        var mountedAt = _library.View.State(0x0581)!.MountedAt!.Value;
         // VOL1 read; HDR1 HDR2 TM and 7 blocks written: file 2, block id 11 (tape marks count)
         Assert.Equal(
             new DriveStatusRow(0x0581, "3490", "READY", "P00001", false, 2, 11, 1, 80, 9, 160 + 7000, "READY", "",
@@ -56,7 +57,7 @@ public sealed class LibraryAdminEndToEndTests : IDisposable
     [Fact]
     public void Reports_read_while_another_drive_keeps_writing_on_its_own_thread_stay_consistent()
     {
-        var writerDrive = _library.Drives[0x0581];
+        var writerDrive = _library.Tape(0x0581);
         using var writer = StartWriting(0x0581, "P00002", "BUSY.WRITER", blocks: 1, blockSize: 4096);
         using var stop = new CancellationTokenSource();
         var block = new byte[4096];
@@ -79,9 +80,9 @@ public sealed class LibraryAdminEndToEndTests : IDisposable
         long previousBlock = 0;
         for (int i = 0; i < 3; i++)
         {
-            long before = writerDrive.Drive.Counters.BlocksWritten;
+            long before = writerDrive.Counters.BlocksWritten;
             var row = Assert.Single(Client(0x0580).Fetch<DriveStatusRow>(AdminVolumeKind.Drives, "0581").Rows);
-            long after = writerDrive.Drive.Counters.BlocksWritten;
+            long after = writerDrive.Counters.BlocksWritten;
             Assert.Equal(("READY", "P00002", 2L), (row.State, row.VolumeSerial, row.File));
             Assert.InRange(row.BlocksWritten, before, after);
             Assert.True(row.Block >= previousBlock, "the block id only grows while writing");
@@ -96,9 +97,9 @@ public sealed class LibraryAdminEndToEndTests : IDisposable
         writing.Join();
         Assert.True(total > 0);
         var settled = Assert.Single(Client(0x0580).Fetch<DriveStatusRow>(AdminVolumeKind.Drives, "0581").Rows);
-        Assert.Equal(writerDrive.Drive.Media!.Position.BlockNumber, settled.Block);
+        Assert.Equal(writerDrive.Media!.Position.BlockNumber, settled.Block);
         Assert.Equal(4 + 1 + total, settled.Block);
-        Assert.Equal(writerDrive.Drive.Counters.BytesWritten, settled.BytesWritten);
+        Assert.Equal(writerDrive.Counters.BytesWritten, settled.BytesWritten);
     }
 
     [Fact]
@@ -144,7 +145,7 @@ public sealed class LibraryAdminEndToEndTests : IDisposable
     public void Statistics_configuration_and_events_reports_agree_with_the_server()
     {
         PrepareActivity();
-        var drives = _library.Drives.Values.Select(d => d.Drive).ToList();
+        var drives = _library.Tapes.ToList();
         long bytesWritten = drives.Sum(d => d.Counters.BytesWritten);
         long bytesRead = drives.Sum(d => d.Counters.BytesRead);
         long ccws = _library.Statistics.Ccws;
@@ -254,7 +255,7 @@ public sealed class LibraryAdminEndToEndTests : IDisposable
     [InlineData("local")]
     public void Commands_from_a_host_outside_admin_hosts_change_nothing(string host)
     {
-        _library.Drives[0x0580].Host = host;
+        _library.AttachHost(0x0580, host);
         var before = Snapshot();
         var row = Assert.Single(Client(0x0580).RunCommands(["SCRATCH P00001", "READONLY P00002"]).Rows);
         Assert.Equal(before, Snapshot());
@@ -265,7 +266,7 @@ public sealed class LibraryAdminEndToEndTests : IDisposable
     [Fact]
     public void Report_volumes_are_read_only_and_leave_no_mount_in_the_catalog()
     {
-        using var session = new DriveSession(_library.Drives[0x0580]);
+        using var session = new DriveSession(_library.Device(0x0580));
         session.Mount("#POOLS", s_timeout);
         var error = Assert.Throws<DriveOperationException>(() => session.WriteBlock(new byte[80]));
         Assert.Equal(0x30, error.SenseBytes[3]);
@@ -281,8 +282,8 @@ public sealed class LibraryAdminEndToEndTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_library.Configuration.Storage.Root, "admin", "_HPOOLS.aws.new"));
         RequestMount(0x0580, "#POOLS");
 
-        var state = _library.Library.State(0x0580)!;
-        Assert.False(_library.Drives[0x0580].Drive.IsLoaded);
+        var state = _library.View.State(0x0580)!;
+        Assert.False(_library.Tape(0x0580).IsLoaded);
         Assert.Equal("#POOLS", state.PendingRequest);
         Assert.StartsWith("administrative volume #POOLS could not be built", state.PendingReason, StringComparison.Ordinal);
         var journaled = Assert.Single(_library.Statistics.Events(0x0580));
@@ -299,9 +300,12 @@ public sealed class LibraryAdminEndToEndTests : IDisposable
     [InlineData("#VOLS\u0001")]
     public void A_prefixed_serial_with_characters_no_serial_has_is_not_an_administrative_volume(string serial)
     {
-        Assert.False(_library.Provider.TryOpen(serial, 0x0580, "127.0.0.1:1", out var media, out _));
-        Assert.Null(media);
-        Assert.StartsWith($"'{serial}' is not a volume serial", _library.Library.MountNow(0x0580, serial), StringComparison.Ordinal);
+        var resolution = _library.AdminVolumes.Resolve(new VolumeRequest(serial, false, null, 0x0580, "127.0.0.1:1", new Media.TapeImageOptions()));
+        Assert.False(resolution.Resolved); // not built as an administrative volume: the catalog refuses it
+        Assert.Equal(VolumeRefusalReason.NotAVolumeSerial, resolution.Refusal.Reason);
+        var drive = _library.Host.Drive(0x0580);
+        var refusal = drive.Executor.RunExclusive(() => _library.Library.MountNow(drive, new VolumeSerialRequest(serial, new Media.TapeImageOptions())));
+        Assert.StartsWith($"'{serial}' is not a volume serial", refusal!.Message, StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -318,10 +322,10 @@ public sealed class LibraryAdminEndToEndTests : IDisposable
         }
 
         RequestMount(0x0581, "SCRTCH");
-        Assert.NotNull(_library.Library.State(0x0581)!.VolumeSerial);
+        Assert.NotNull(_library.View.State(0x0581)!.VolumeSerial);
         Assert.Equal(VolumeChange.Changed, _library.Catalog.SetScratch(VolumeSerial.Parse("P00003"), scratch: true));
 
-        using var empty = new DriveSession(_library.Drives[0x0582]);
+        using var empty = new DriveSession(_library.Device(0x0582));
         Assert.Equal(BlockReadOutcome.End, empty.ReadBlock(new byte[80], out _));
 
         Assert.Equal(VolumeChange.Changed, _library.Catalog.SetReadOnly(VolumeSerial.Parse("P00002"), readOnly: true));
@@ -331,7 +335,7 @@ public sealed class LibraryAdminEndToEndTests : IDisposable
 
     private DriveSession StartWriting(ushort device, string serial, string dataSetName, int blocks, int blockSize)
     {
-        var session = new DriveSession(_library.Drives[device]);
+        var session = new DriveSession(_library.Device(device));
         session.Mount(serial, s_timeout);
         Assert.Equal(BlockReadOutcome.Block, session.ReadBlock(new byte[80], out _)); // VOL1
         session.WriteBlock(new DataSetLabel1(DataSetLabelKind.Header, dataSetName, serial).ToBytes());
@@ -357,7 +361,7 @@ public sealed class LibraryAdminEndToEndTests : IDisposable
     /// <summary>Load Display mount of <paramref name="serial"/>, whether or not the library can satisfy it.</summary>
     private void RequestMount(ushort device, string serial)
     {
-        using var session = new DriveSession(_library.Drives[device]);
+        using var session = new DriveSession(_library.Device(device));
         try
         {
             session.Mount(serial, TimeSpan.FromMilliseconds(1));
@@ -368,7 +372,7 @@ public sealed class LibraryAdminEndToEndTests : IDisposable
         }
     }
 
-    private LibraryManagementClient Client(ushort device) => new(_library.Drives[device], "#", s_timeout);
+    private LibraryManagementClient Client(ushort device) => new(_library.Device(device), "#", s_timeout);
 
     private VolumeRecord Volume(string serial) => _library.Catalog.FindVolume(VolumeSerial.Parse(serial))!;
 

@@ -1,18 +1,21 @@
 using ChannelTape.Admin.Volumes;
 using ChannelTape.Channel;
 using ChannelTape.Device;
+using ChannelTape.Hosting;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Library.Mounts;
+using ChannelTape.Runtime;
 
 namespace ChannelTape.Admin.Tests;
 
 /// <summary>
-/// A whole library in process, wired as the server wires it: the real catalog in a temporary
-/// directory, a configuration parsed from text, the library manager with the administrative
-/// volume provider, real 3490 drives, and the statistics hook called after every CCW.
+/// A whole library in process, built by the server's own composition root (<see cref="LibraryHost"/>) with
+/// drives that run on the caller's thread: the real catalog in a temporary directory, a configuration
+/// parsed from text, the administrative volumes in front of the catalog, real 3490 drives whose CCWs are
+/// recorded in the statistics, and library work a CCW posts run right after it.
 /// </summary>
-internal sealed class LibraryHarness : IDisposable
+internal sealed class LibraryHarness : IAsyncDisposable
 {
     public const string ConfigurationTemplate = """
         storage { root "{ROOT}"; format aws; }
@@ -29,103 +32,55 @@ internal sealed class LibraryHarness : IDisposable
     {
         var result = ConfigurationParser.ParseText(ConfigurationTemplate.Replace("{ROOT}", _root, StringComparison.Ordinal), "test.conf", _root);
         Assert.Empty(result.Errors);
-        Configuration = result.Configuration!;
-        Catalog = LibraryCatalog.Open(Configuration.Storage.Root);
-        Catalog.SyncFromConfiguration(Configuration);
-        LibraryManager? library = null;
-        Statistics = new ServerStatistics(device => library?.State(device)?.VolumeSerial);
-        Provider = AdminVolumeProvider.Create(Configuration, Catalog, () => library!, () => Drives.Values.Select(d => d.Drive), Statistics);
-        library = new LibraryManager(Configuration, Catalog, Provider);
-        Library = library;
-        foreach (var drive in Configuration.Drives)
+        Assert.True(LibraryHost.TryBuild(result.Configuration!, new LibraryHostOptions { Execution = DriveExecution.Inline }, out var host, out var error), error);
+        Host = host;
+        foreach (var drive in host.Drives)
         {
-            var hosted = new HostedDrive(new TapeDrive(drive.Model, drive.DeviceNumber), Statistics);
-            Library.Attach(hosted.Drive, hosted, () => hosted.Host);
-            Drives[drive.DeviceNumber] = hosted;
+            AttachHost(drive.DeviceNumber, "127.0.0.1:40001");
         }
     }
 
-    public LibraryConfiguration Configuration { get; }
+    public LibraryHost Host { get; }
 
-    public LibraryCatalog Catalog { get; }
+    public LibraryConfiguration Configuration => Host.Configuration;
 
-    public LibraryManager Library { get; }
+    public LibraryCatalog Catalog => Host.Catalog;
 
-    public ServerStatistics Statistics { get; }
+    public LibraryView View => Host.View;
 
-    public AdminVolumeProvider Provider { get; }
+    public LibraryManager Library => Host.Manager;
 
-    public Dictionary<ushort, HostedDrive> Drives { get; } = [];
+    public ServerStatistics Statistics => Host.Statistics;
 
-    public void Dispose()
+    public AdminVolumeResolver AdminVolumes => Host.AdminVolumes;
+
+    /// <summary>The drive at <paramref name="deviceNumber"/> as a host's channel drives it: each CCW under the drive's executor.</summary>
+    public IChannelDevice Device(ushort deviceNumber) => Host.Drive(deviceNumber).ChannelDevice;
+
+    /// <summary>The tape drive at <paramref name="deviceNumber"/>.</summary>
+    public TapeDrive Tape(ushort deviceNumber) => Host.Drive(deviceNumber).Drive;
+
+    /// <summary>Every tape drive, by device number.</summary>
+    public IEnumerable<TapeDrive> Tapes => Host.Drives.Select(d => d.Drive);
+
+    /// <summary>Attaches the drive for <paramref name="host"/> (the peer address the server would record).</summary>
+    public void AttachHost(ushort deviceNumber, string host) =>
+        Assert.True(Host.Drive(deviceNumber).TryAttach(new LocalHolder(host), host, takeOver: true, out _));
+
+    public async ValueTask DisposeAsync()
     {
-        foreach (var hosted in Drives.Values)
-        {
-            hosted.Drive.Dispose();
-        }
-
+        await Host.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_root, recursive: true);
     }
 
-    /// <summary>
-    /// One drive as the server hosts it: CCWs serialised per drive, recorded in the statistics
-    /// (through <see cref="StatisticsRecordingDevice"/>), and library work posted during a CCW run
-    /// right after it, before the next CCW.
-    /// </summary>
-    internal sealed class HostedDrive(TapeDrive drive, ServerStatistics statistics) : IChannelDevice, IDriveScheduler
+    /// <summary>The host of an in-process channel: it sees unsolicited status through the drive itself.</summary>
+    private sealed class LocalHolder(string name) : IDriveHolder
     {
-        private readonly StatisticsRecordingDevice _recording = new(drive, statistics);
-        private readonly object _gate = new();
-        private readonly System.Collections.Concurrent.ConcurrentQueue<Action> _posted = new();
+        public string Name => name;
 
-        public TapeDrive Drive { get; } = drive;
-
-        /// <summary>Who is attached (the peer address the server would pass).</summary>
-        public string Host { get; set; } = "127.0.0.1:40001";
-
-        public ushort DeviceNumber => Drive.DeviceNumber;
-
-        public int MaxTransfer => Drive.MaxTransfer;
-
-        public ReadOnlySpan<byte> Sense => Drive.Sense;
-
-        public event Action<IChannelDevice, UnitStatus>? UnsolicitedStatus
+        public void OnUnsolicitedStatus(UnitStatus status)
         {
-            add => Drive.UnsolicitedStatus += value;
-            remove => Drive.UnsolicitedStatus -= value;
         }
-
-        public void Post(Action work) => _posted.Enqueue(work);
-
-        public bool IsImmediate(byte command) => Drive.IsImmediate(command);
-
-        public CcwResult Execute(in CcwRequest request, Span<byte> buffer)
-        {
-            lock (_gate)
-            {
-                var result = _recording.Execute(request, buffer);
-                while (_posted.TryDequeue(out var work))
-                {
-                    work();
-                }
-
-                return result;
-            }
-        }
-
-        public int TakeConcurrentSense(Span<byte> destination)
-        {
-            lock (_gate)
-            {
-                return Drive.TakeConcurrentSense(destination);
-            }
-        }
-
-        public void StartChannelProgram() => Drive.StartChannelProgram();
-
-        public void EndChannelProgram() => Drive.EndChannelProgram();
-
-        public void Halt() => Drive.Halt();
     }
 }

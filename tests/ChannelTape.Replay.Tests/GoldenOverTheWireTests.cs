@@ -7,7 +7,7 @@ using ChannelTape.Protocol;
 using ChannelTape.Scripts.Replay;
 using ChannelTape.Server;
 using Xunit.Abstractions;
-using ChannelTape.Tests.Shared;
+using ChannelTape.Testing;
 
 namespace ChannelTape.Replay.Tests;
 
@@ -26,9 +26,9 @@ public sealed class GoldenOverTheWireTests(ITestOutputHelper output)
     public async Task Replay_over_the_wire_with_streaming_gives_the_in_process_result(string name)
     {
         var (local, remote, log) = await RunBothAsync(name, Streaming);
-        foreach (var line in log.Lines)
+        foreach (var detached in log)
         {
-            output.WriteLine(line);
+            output.WriteLine(detached.Message);
         }
 
         Assert.Equal(local, remote);
@@ -42,16 +42,15 @@ public sealed class GoldenOverTheWireTests(ITestOutputHelper output)
         var (local, remote, log) = await RunBothAsync(Path.GetFileName(name), Streaming);
 
         Assert.Equal(local, remote);
-        // The server's detach line counts what §5 did on the connection.
-        var summary = Assert.Single(log.Lines, l => l.Contains("write-behind:", StringComparison.Ordinal));
-        Assert.Matches(@"write-behind: [1-9]\d* blocks; read-ahead: [1-9]\d* blocks sent", summary);
+        // The server's detach event counts what §5 did on the connection.
+        var summary = Assert.Single(log, e => e.Streaming.BufferedWrites + e.Streaming.ReadAheadSent > 0).Streaming;
+        Assert.True(summary.BufferedWrites > 0 && summary.ReadAheadSent > 0, $"{summary}");
     }
 
-    private static async Task<(string Local, string Remote, ServerLines Log)> RunBothAsync(string name, ProtocolFeatures features)
+    private static async Task<(string Local, string Remote, IReadOnlyList<DriveDetached> Log)> RunBothAsync(string name, ProtocolFeatures features)
     {
         var test = ReplayTestParser.ParseFile(GoldenFiles.TestFile(name));
         var work = Path.Combine(Path.GetTempPath(), "ctape-golden-wire-" + Guid.NewGuid().ToString("N"));
-        var log = new ServerLines();
         try
         {
             var local = new ReplayRunner(new TapeDriveReplayFactory()).Run(test, new ReplayRunOptions(work));
@@ -63,18 +62,17 @@ public sealed class GoldenOverTheWireTests(ITestOutputHelper output)
                 "3480" => TapeModel.Ibm3480,
                 _ => TapeModel.Ibm3490,
             };
-            using var tapeDrive = new TapeDrive(model, test.DeviceNumber);
-            var server = new TapeServer(new OneDriveHost(new ServedTapeDrive(tapeDrive), test.DeviceNumber),
-                new TapeServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, log);
             System.Text.Json.Nodes.JsonObject remote;
-            await using (server)
+            IReadOnlyList<DriveDetached> detached;
+            await using (var served = new ServedDrives(model, test.DeviceNumber))
             {
-                server.Start();
-                remote = new ReplayRunner(new RemoteReplayFactory("127.0.0.1", server.LocalEndPoint.Port, features))
+                remote = new ReplayRunner(new RemoteReplayFactory("127.0.0.1", served.EndPoint.Port, features))
                     .Run(test, new ReplayRunOptions(work));
+                await served.Server.StopAsync();
+                detached = served.Recorder.All<DriveDetached>();
             }
 
-            return (local.ToJsonString(), remote.ToJsonString(), log);
+            return (local.ToJsonString(), remote.ToJsonString(), detached);
         }
         finally
         {
@@ -82,41 +80,6 @@ public sealed class GoldenOverTheWireTests(ITestOutputHelper output)
             {
                 Directory.Delete(work, recursive: true);
             }
-        }
-    }
-
-    private sealed class ServerLines : IServerLog
-    {
-        private readonly List<string> _lines = [];
-
-        public IReadOnlyList<string> Lines
-        {
-            get
-            {
-                lock (_lines)
-                {
-                    return [.. _lines];
-                }
-            }
-        }
-
-        public void Write(LogLevel level, string message)
-        {
-            lock (_lines)
-            {
-                _lines.Add($"{level}: {message}");
-            }
-        }
-    }
-
-    private sealed class OneDriveHost(ServedTapeDrive drive, ushort deviceNumber) : IDriveHost
-    {
-        public IReadOnlyCollection<IServedDrive> Drives => [drive];
-
-        public bool TryGetDrive(ushort number, [NotNullWhen(true)] out IServedDrive? served)
-        {
-            served = number == deviceNumber ? drive : null;
-            return served is not null;
         }
     }
 }

@@ -4,7 +4,7 @@ using ChannelTape.Client;
 using ChannelTape.Device;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Media;
-using ChannelTape.Server.Tests.Support;
+using ChannelTape.Testing;
 
 namespace ChannelTape.Server.Tests;
 
@@ -31,10 +31,8 @@ public sealed class ChannelOverTheWireTests : IDisposable
 
         var configuration = ConfigurationParser.LoadDefault();
         configuration = configuration with { Storage = configuration.Storage with { Root = Path.Combine(_directory, "data") } };
-        Assert.True(LibraryDriveHost.TryCreate(configuration, new ListLog(), (Library.Mounts.ISpecialVolumeProvider?)null, out var drives, out var error), error);
-        using var disposeDrives = drives;
-        await using var server = new TapeServer(drives, new TapeServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, new ListLog());
-        server.Start();
+        await using var served = LibraryServer.Start(configuration);
+        var server = served.Host.Server;
         using var remote = RemoteDevice.Connect("127.0.0.1", server.LocalEndPoint.Port, 0x0580, new() { DeviceArguments = remoteImage });
 
         var channel = new LocalChannel();

@@ -5,7 +5,10 @@ using ChannelTape.Client;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Media;
 using ChannelTape.Protocol;
+using ChannelTape.Hosting;
 using ChannelTape.Server.Tests.Support;
+using ChannelTape.Runtime.Events;
+using ChannelTape.Testing;
 using static ChannelTape.Server.Tests.Support.TestImages;
 
 namespace ChannelTape.Server.Tests;
@@ -21,14 +24,14 @@ public sealed class ClientStreamingTests : IAsyncDisposable
     private const ProtocolFeatures All = ProtocolFeatureRules.All;
     private const UnitStatus CeDe = UnitStatus.ChannelEndDeviceEnd;
     private readonly string _directory = Directory.CreateTempSubdirectory("ctape-client-stream-").FullName;
-    private readonly List<TapeServer> _servers = [];
+    private readonly List<IAsyncDisposable> _servers = [];
     private readonly List<IDisposable> _disposables = [];
 
     public async ValueTask DisposeAsync()
     {
         foreach (var server in _servers)
         {
-            await server.StopAsync();
+            await server.DisposeAsync();
         }
 
         foreach (var disposable in _disposables)
@@ -86,7 +89,7 @@ public sealed class ClientStreamingTests : IAsyncDisposable
         Assert.Equal(CeDe | UnitStatus.UnitException, Run(device, Read, 202, new byte[2000]).Status);
         Assert.True(device.ReadsFromReadAhead > 150, $"{device.ReadsFromReadAhead} Reads answered from read-ahead");
         device.Dispose();
-        log.WaitFor(RawPeer.Patience, "detached drive 0580", "write-behind: 200 blocks");
+        log.WaitFor<DriveDetached>(e => e.DeviceNumber == 0x0580 && e.Streaming.BufferedWrites == 200);
         Assert.Equal(202, ReadImage(image).Count);
     }
 
@@ -97,20 +100,15 @@ public sealed class ClientStreamingTests : IAsyncDisposable
         var image = Image("deferred.aws", []);
         using var device = Connect(server, 0x0580, image, All);
         Assert.Equal(CeDe, Run(device, Write, 0, Block(0, 80)).Status);
-        Assert.True(drives.TryGetDrive(0x0580, out var drive));
+        var drive = drives.Drive(0x0580);
 
         // The server runs the buffered Writes only when it has the drive: by then someone else unloaded it.
-        await drive.Gate.WaitAsync();
-        try
+        await using (var hold = await DriveHold.TakeAsync(drive))
         {
             Assert.Equal(new CcwResult(CeDe, 0), Run(device, Write, 1, Block(1, 80)));
             Assert.Equal(new CcwResult(CeDe, 0), Run(device, Write, 2, Block(2, 80)));
             Assert.Equal(2, device.WritesBehind);
-            Assert.True(drive.TryMount("*", out _));
-        }
-        finally
-        {
-            drive.Gate.Release();
+            Assert.True(hold.Run(() => drive.Mount("*", MountSource.Operator)).Done);
         }
 
         var blockId = new byte[8];
@@ -169,8 +167,8 @@ public sealed class ClientStreamingTests : IAsyncDisposable
         Assert.Equal(CeDe | UnitStatus.UnitException, actual[100].Result.Status);
         Assert.True(ahead.ReadsFromReadAhead > 80, $"{ahead.ReadsFromReadAhead} Reads answered from read-ahead");
         ahead.Dispose();
-        var summary = log.WaitFor(RawPeer.Patience, "detached drive 0581", "read-ahead:");
-        Assert.Contains(features == All ? "by reference" : "(0 by reference)", summary, StringComparison.Ordinal);
+        var summary = log.WaitFor<DriveDetached>(e => e.DeviceNumber == 0x0581 && e.Streaming.ReadAheadSent > 0).Streaming;
+        Assert.Equal(features == All, summary.ReadAheadReferred > 0);
     }
 
     [Fact]
@@ -244,29 +242,25 @@ public sealed class ClientStreamingTests : IAsyncDisposable
         device.Execute(new CcwRequest(command, CcwFlags.ChainCommand | CcwFlags.SuppressLength,
             sequence == 0 ? CcwFlags.None : CcwFlags.ChainCommand, buffer.Length, sequence == 0 ? (byte)0 : command, sequence), buffer);
 
-    private (TapeServer Server, ListLog Log) Start()
+    private (TapeServer Server, EventRecorder Log) Start()
     {
         var (server, _, log) = StartWithDrives();
         return (server, log);
     }
 
-    private (TapeServer Server, LibraryDriveHost Drives) StartLibrary()
+    private (TapeServer Server, LibraryHost Drives) StartLibrary()
     {
         var (server, drives, _) = StartWithDrives();
         return (server, drives);
     }
 
-    private (TapeServer Server, LibraryDriveHost Drives, ListLog Log) StartWithDrives()
+    private (TapeServer Server, LibraryHost Drives, EventRecorder Log) StartWithDrives()
     {
         var configuration = ConfigurationParser.LoadDefault();
         configuration = configuration with { Storage = configuration.Storage with { Root = Path.Combine(_directory, "data") } };
-        var log = new ListLog();
-        Assert.True(LibraryDriveHost.TryCreate(configuration, log, (Library.Mounts.ISpecialVolumeProvider?)null, out var drives, out var error), error);
-        var server = new TapeServer(drives, new TapeServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, log);
-        server.Start();
-        _disposables.Add(drives);
-        _servers.Insert(0, server);
-        return (server, drives, log);
+        var served = LibraryServer.Start(configuration);
+        _servers.Insert(0, served);
+        return (served.Host.Server, served.Host, served.Recorder);
     }
 
     private RemoteDevice Connect(TapeServer server, ushort deviceNumber, string words, ProtocolFeatures features)

@@ -1,7 +1,10 @@
 using System.Buffers.Binary;
 using ChannelTape.Channel;
+using ChannelTape.Device;
 using ChannelTape.Protocol;
 using ChannelTape.Protocol.Messages;
+using ChannelTape.Runtime;
+using ChannelTape.Runtime.Events;
 using ChannelTape.Server.Tests.Support;
 
 namespace ChannelTape.Server.Tests;
@@ -45,7 +48,7 @@ public class ServerProtocolErrorTests
     public async Task Protocol_error_closes_only_that_connection_with_a_logged_reason(string what, byte[] bytes, ProtocolErrorCode code)
     {
         await using var server = new TestServer();
-        using var healthy = server.Connect(0x0580, new() { DeviceArguments = "good" });
+        using var healthy = server.Connect(0x0580, new() { DeviceArguments = server.Image("good") });
         using var peer = await server.RawAsync();
 
         await peer.SendAsync(bytes);
@@ -63,9 +66,10 @@ public class ServerProtocolErrorTests
         Assert.True(error is not null, $"{what}: no Error frame, got {string.Join(", ", replies)}");
         Assert.Equal(code, error.Value.Code);
         Assert.Equal(MessageType.Error, replies[^1]);
-        server.Log.WaitFor(RawPeer.Patience, $"protocol error {(ushort)code}", "closing the connection");
+        server.Events.WaitFor<ConnectionClosed>(e => e.Cause == CloseCause.ProtocolError
+            && e.Detail.StartsWith($"protocol error {(ushort)code} ", StringComparison.Ordinal));
         var buffer = new byte[80];
-        Assert.Equal(UnitStatus.ChannelEndDeviceEnd, healthy.Execute(new CcwRequest(MemoryTapeDrive.Write, CcwFlags.None, CcwFlags.None, 80, 0, 0), buffer).Status);
+        Assert.Equal(UnitStatus.ChannelEndDeviceEnd, healthy.Execute(new CcwRequest((byte)TapeCommand.Write, CcwFlags.None, CcwFlags.None, 80, 0, 0), buffer).Status);
         Assert.NotNull(healthy.Ping());
     }
 
@@ -77,19 +81,19 @@ public class ServerProtocolErrorTests
         await peer.HelloAsync();
         await peer.AttachAsync(0x0581);
 
-        await peer.SendAsync(FrameWriter.ToArray(new CcwMessage(MemoryTapeDrive.WaitForHalt, CcwFlags.None, CcwFlags.None, 0, 0, 0, default)));
-        Assert.True(server.Drives[0x0581].WaitingForHalt.Wait(RawPeer.Patience));
+        await peer.SendAsync(FrameWriter.ToArray(new CcwMessage(ProbeDevice.WaitForHalt, CcwFlags.None, CcwFlags.None, 0, 0, 0, default)));
+        Assert.True(server.Probe(0x0581).WaitingForHalt.Wait(RawPeer.Patience));
         await peer.SendAsync(FrameWriter.ToArray(new HaltMessage()));
         var reply = CcwReplyMessage.Parse(await peer.ExpectAsync(MessageType.CcwReply));
         Assert.Equal(UnitStatus.ChannelEndDeviceEnd | UnitStatus.UnitException, reply.Status);
 
-        server.Drives[0x0581].WaitingForHalt.Reset();
-        await peer.SendAsync(FrameWriter.ToArray(new CcwMessage(MemoryTapeDrive.WaitForHalt, CcwFlags.None, CcwFlags.None, 0, 0, 0, default)));
-        Assert.True(server.Drives[0x0581].WaitingForHalt.Wait(RawPeer.Patience));
+        server.Probe(0x0581).WaitingForHalt.Reset();
+        await peer.SendAsync(FrameWriter.ToArray(new CcwMessage(ProbeDevice.WaitForHalt, CcwFlags.None, CcwFlags.None, 0, 0, 0, default)));
+        Assert.True(server.Probe(0x0581).WaitingForHalt.Wait(RawPeer.Patience));
         await peer.SendAsync(FrameWriter.ToArray(new PingMessage(5)));
         var error = ErrorMessage.Parse(await peer.ExpectAsync(MessageType.Error));
         Assert.Equal(ProtocolErrorCode.NotAllowedNow, error.Code);
-        server.Drives[0x0581].Halt();
+        server.Probe(0x0581).Halt();
     }
 
     [Fact]
@@ -109,13 +113,14 @@ public class ServerProtocolErrorTests
     public async Task Frames_split_at_every_byte_offset_on_the_socket_are_served()
     {
         await using var server = new TestServer();
-        Assert.True(server.Drives[0x0582].TryMount("split", out _));
+        var drive = server.Drive(0x0582);
+        Assert.True(drive.Executor.RunExclusive(() => drive.Mount(server.Image("split"), MountSource.Operator)).Done);
         var data = Enumerable.Range(0, 100).Select(i => (byte)i).ToArray();
         byte[] conversation =
         [
             .. FrameWriter.ToArray(new HelloMessage(0, "split")),
             .. FrameWriter.ToArray(new AttachMessage(0x0582, 0x3490, AttachFlags.TakeOver, "")),
-            .. FrameWriter.ToArray(new CcwMessage(MemoryTapeDrive.Write, CcwFlags.None, CcwFlags.None, 0, 0, 100, data)),
+            .. FrameWriter.ToArray(new CcwMessage((byte)TapeCommand.Write, CcwFlags.None, CcwFlags.None, 0, 0, 100, data)),
         ];
 
         for (var split = 1; split < conversation.Length; split++)
@@ -133,18 +138,18 @@ public class ServerProtocolErrorTests
         }
 
         // Every connection took the drive over and kept the volume, so each Write appended one block.
-        Assert.Equal(conversation.Length - 1, server.Drives.Library["split"].Count);
-        Assert.All(server.Drives.Library["split"], block => Assert.Equal(data, block));
-        Assert.DoesNotContain(server.Log.Lines, l => l.Contains("protocol error", StringComparison.Ordinal));
+        Assert.Equal(conversation.Length - 1, server.Blocks("split").Count);
+        Assert.All(server.Blocks("split"), block => Assert.Equal(data, block));
+        Assert.DoesNotContain(server.Events.All<ConnectionClosed>(), e => e.Cause == CloseCause.ProtocolError);
     }
 
     private static byte[] BadCcwAfterAttach()
     {
-        var ccw = FrameWriter.ToArray(new CcwMessage(MemoryTapeDrive.Write, CcwFlags.None, CcwFlags.None, 0, 0, 4, [1, 2, 3, 4]));
+        var ccw = FrameWriter.ToArray(new CcwMessage((byte)TapeCommand.Write, CcwFlags.None, CcwFlags.None, 0, 0, 4, [1, 2, 3, 4]));
         BinaryPrimitives.WriteUInt32BigEndian(ccw.AsSpan(Frame.HeaderSize + CcwMessage.CountOffset), 5);
         return [.. s_attach, .. ccw];
     }
 
     private static byte[] CcwAfterAttach(uint count) =>
-        [.. s_attach, .. FrameWriter.ToArray(new CcwMessage(MemoryTapeDrive.Read, CcwFlags.None, CcwFlags.None, 0, 0, count, default))];
+        [.. s_attach, .. FrameWriter.ToArray(new CcwMessage((byte)TapeCommand.Read, CcwFlags.None, CcwFlags.None, 0, 0, count, default))];
 }

@@ -1,68 +1,78 @@
 using System.Net.Sockets;
 using ChannelTape.Channel;
 using ChannelTape.Client;
+using ChannelTape.Device;
 using ChannelTape.Protocol;
 using ChannelTape.Protocol.Messages;
 using ChannelTape.Server.Tests.Support;
 
 namespace ChannelTape.Server.Tests;
 
-/// <summary>The server driven through <see cref="RemoteDevice"/> and raw peers: the conversation of docs/protocol.md §2.</summary>
+/// <summary>
+/// The server driven through <see cref="RemoteDevice"/> and raw peers: the conversation of docs/protocol.md §2,
+/// over real 3490 drives behind a probe (<see cref="ProbeDevice"/>).
+/// </summary>
 public class ServerTests
 {
+    private const byte Write = (byte)TapeCommand.Write;
+    private const byte Read = (byte)TapeCommand.Read;
+    private const byte SenseCommand = (byte)TapeCommand.Sense;
+    private const byte Rewind = (byte)TapeCommand.Rewind;
+    private const byte ReadBackward = (byte)TapeCommand.ReadBackward;
+    private const byte LocateBlock = (byte)TapeCommand.LocateBlock;
+
     private static readonly RemoteDeviceOptions s_noReconnect = new() { Reconnect = false };
 
     [Fact]
     public async Task Attach_reports_the_drive_identity()
     {
         await using var server = new TestServer();
-        using var device = server.Connect(0x0580, new() { DeviceArguments = "vol1", Model = 0x3490 });
+        using var device = server.Connect(0x0580, new() { DeviceArguments = server.Image("vol1"), Model = 0x3490 });
 
         Assert.Equal(0x3490, device.Model);
         Assert.Equal([0xFF, 0x34, 0x90, 0x50, 0x34, 0x90, 0x50], device.Identity.SenseId);
         Assert.Equal(32, device.Identity.SenseCount);
         Assert.Equal(32, device.Sense.Length);
         Assert.True(device.Identity.VolumeLoaded);
-        Assert.Equal("vol1 [0] IBM 3490 R/W", device.Identity.Message);
-        Assert.True(device.IsImmediate(MemoryTapeDrive.Rewind));
-        Assert.False(device.IsImmediate(MemoryTapeDrive.Write));
+        Assert.Equal("vol1.aws [1:00000000] IBM 3490 R/W", device.Identity.Message);
+        Assert.True(device.IsImmediate(Rewind));
+        Assert.False(device.IsImmediate(Write));
         Assert.Equal(0x0580, device.DeviceNumber);
     }
 
     [Theory]
     [InlineData(80)]
     [InlineData(32 * 1024)]
-    [InlineData(64 * 1024)]
-    [InlineData(2 * 1024 * 1024)]
+    [InlineData(65_535)]
     public async Task Written_blocks_read_back_over_the_wire(int size)
     {
         await using var server = new TestServer();
-        using var device = server.Connect(0x0580, new() { DeviceArguments = "vol1" });
+        using var device = server.Connect(0x0580, new() { DeviceArguments = server.Image("vol1") });
         var block = Enumerable.Range(0, size).Select(i => (byte)(i * 7)).ToArray();
 
-        Assert.Equal(new CcwResult(UnitStatus.ChannelEndDeviceEnd, 0), Run(device, MemoryTapeDrive.Write, block.ToArray(), 0));
-        Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(device, MemoryTapeDrive.Rewind, new byte[1], 0).Status);
+        Assert.Equal(new CcwResult(UnitStatus.ChannelEndDeviceEnd, 0), Run(device, Write, block.ToArray(), 0));
+        Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(device, Rewind, new byte[1], 0).Status);
         var buffer = new byte[size];
-        var read = Run(device, MemoryTapeDrive.Read, buffer, 0);
+        var read = Run(device, Read, buffer, 0);
 
         Assert.Equal(new CcwResult(UnitStatus.ChannelEndDeviceEnd, 0), read);
         Assert.Equal(block, buffer);
-        Assert.Equal(block, server.Drives.Library["vol1"][0]);
+        Assert.Equal(block, server.Blocks("vol1")[0]);
     }
 
     [Fact]
     public async Task Short_read_reports_residual_and_long_block_reports_more()
     {
         await using var server = new TestServer();
-        using var device = server.Connect(0x0580, new() { DeviceArguments = "vol1" });
-        Run(device, MemoryTapeDrive.Write, [1, 2, 3], 0);
-        Run(device, MemoryTapeDrive.Write, [4, 5, 6, 7, 8, 9], 1);
-        Run(device, MemoryTapeDrive.Rewind, new byte[1], 2);
+        using var device = server.Connect(0x0580, new() { DeviceArguments = server.Image("vol1") });
+        Run(device, Write, [1, 2, 3], 0);
+        Run(device, Write, [4, 5, 6, 7, 8, 9], 1);
+        Run(device, Rewind, new byte[1], 2);
 
         var buffer = new byte[5];
-        Assert.Equal(new CcwResult(UnitStatus.ChannelEndDeviceEnd, 2), Run(device, MemoryTapeDrive.Read, buffer, 0));
+        Assert.Equal(new CcwResult(UnitStatus.ChannelEndDeviceEnd, 2), Run(device, Read, buffer, 0));
         Assert.Equal([1, 2, 3, 0, 0], buffer);
-        Assert.Equal(new CcwResult(UnitStatus.ChannelEndDeviceEnd, 0, More: true), Run(device, MemoryTapeDrive.Read, buffer, 1));
+        Assert.Equal(new CcwResult(UnitStatus.ChannelEndDeviceEnd, 0, More: true), Run(device, Read, buffer, 1));
         Assert.Equal([4, 5, 6, 7, 8], buffer);
     }
 
@@ -70,12 +80,12 @@ public class ServerTests
     public async Task Read_backward_data_ends_at_the_end_of_the_buffer()
     {
         await using var server = new TestServer();
-        using var device = server.Connect(0x0580, new() { DeviceArguments = "vol1" });
-        Run(device, MemoryTapeDrive.Write, [1, 2, 3], 0);
+        using var device = server.Connect(0x0580, new() { DeviceArguments = server.Image("vol1") });
+        Run(device, Write, [1, 2, 3], 0);
 
         var buffer = new byte[8];
         buffer.AsSpan().Fill(0xEE);
-        var result = Run(device, MemoryTapeDrive.ReadBackward, buffer, 0);
+        var result = Run(device, ReadBackward, buffer, 0);
 
         Assert.Equal(new CcwResult(UnitStatus.ChannelEndDeviceEnd, 5), result);
         Assert.Equal([0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 1, 2, 3], buffer);
@@ -86,15 +96,18 @@ public class ServerTests
     {
         await using var server = new TestServer();
         using var device = server.Connect(0x0581);
+        using var local = new TapeDrive(TapeModel.Ibm3490, 0x0581);
+        var expected = local.Execute(new CcwRequest(Read, CcwFlags.None, CcwFlags.None, 10, 0, 0), new byte[10]);
 
-        var result = Run(device, MemoryTapeDrive.Read, new byte[10], 0);
+        var result = Run(device, Read, new byte[10], 0);
 
-        Assert.Equal(UnitStatus.ChannelEndDeviceEnd | UnitStatus.UnitCheck, result.Status);
+        Assert.Equal(UnitStatus.UnitCheck, result.Status & UnitStatus.UnitCheck);
+        Assert.Equal(expected, result); // as the drive in this process answers it
         Assert.Equal(10, result.Residual);
+        Assert.Equal(local.Sense.ToArray(), device.Sense.ToArray()); // intervention required: no volume
         Assert.Equal(0x40, device.Sense[0]);
-        Assert.Equal(0x99, device.Sense[3]);
         var sense = new byte[32];
-        Assert.Equal(new CcwResult(UnitStatus.ChannelEndDeviceEnd, 0), Run(device, MemoryTapeDrive.SenseCommand, sense, 0));
+        Assert.Equal(new CcwResult(UnitStatus.ChannelEndDeviceEnd, 0), Run(device, SenseCommand, sense, 0));
         Assert.Equal(0x40, sense[0]);
         Assert.Equal(0, device.Sense[0]);
     }
@@ -103,16 +116,16 @@ public class ServerTests
     public async Task Control_command_data_reaches_the_drive()
     {
         await using var server = new TestServer();
-        using var device = server.Connect(0x0580, new() { DeviceArguments = "vol1" });
+        using var device = server.Connect(0x0580, new() { DeviceArguments = server.Image("vol1") });
         for (var i = 0; i < 5; i++)
         {
-            Run(device, MemoryTapeDrive.Write, [(byte)i], i);
+            Run(device, Write, [(byte)i], i);
         }
 
-        Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(device, MemoryTapeDrive.LocateBlock, [0, 0, 0, 2], 0).Status);
+        Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(device, LocateBlock, [0, 0, 0, 2], 0).Status);
 
         var buffer = new byte[1];
-        Run(device, MemoryTapeDrive.Read, buffer, 0);
+        Run(device, Read, buffer, 0);
         Assert.Equal(2, buffer[0]);
     }
 
@@ -120,14 +133,14 @@ public class ServerTests
     public async Task Channel_programs_start_at_sequence_0_and_end_at_the_next_start()
     {
         await using var server = new TestServer();
-        using var device = server.Connect(0x0580, new() { DeviceArguments = "vol1" });
+        using var device = server.Connect(0x0580, new() { DeviceArguments = server.Image("vol1") });
 
-        Run(device, MemoryTapeDrive.Write, [1], 0);
-        Run(device, MemoryTapeDrive.Write, [2], 1);
-        Run(device, MemoryTapeDrive.Write, [3], 0);
+        Run(device, Write, [1], 0);
+        Run(device, Write, [2], 1);
+        Run(device, Write, [3], 0);
 
-        Assert.Equal(2, server.Drives[0x0580].ProgramsStarted);
-        Assert.Equal(1, server.Drives[0x0580].ProgramsEnded);
+        Assert.Equal(2, server.Probe(0x0580).ProgramsStarted);
+        Assert.Equal(1, server.Probe(0x0580).ProgramsEnded);
     }
 
     [Fact]
@@ -148,14 +161,15 @@ public class ServerTests
         };
         Assert.Equal("* (unloaded)", device.Query());
 
-        Assert.Equal(new MountReplyMessage(MountResult.Done, "tape9 mounted"), device.Mount("tape9 ro"));
+        Assert.Equal(new MountReplyMessage(MountResult.Done, "tape9.aws [1:00000000] IBM 3490 R/O"), device.Mount($"{server.Image("tape9")} ro"));
         Assert.True(await seen.WaitAsync(RawPeer.Patience));
-        Assert.Equal("tape9 [0] IBM 3490 R/W", device.Query());
+        Assert.Equal("tape9.aws [1:00000000] IBM 3490 R/O", device.Query());
         Assert.Equal(MountResult.Refused, device.Mount("bad.aws").Result);
+        Assert.True(await seen.WaitAsync(RawPeer.Patience)); // a devinit that fails leaves the drive empty: device end
         Assert.Equal(MountResult.Done, device.Mount("*").Result);
         Assert.True(await seen.WaitAsync(RawPeer.Patience));
 
-        Assert.Equal([UnitStatus.DeviceEnd, UnitStatus.DeviceEnd], unsolicited);
+        Assert.Equal([UnitStatus.DeviceEnd, UnitStatus.DeviceEnd, UnitStatus.DeviceEnd], unsolicited);
         Assert.Equal("* (unloaded)", device.Query());
     }
 
@@ -178,7 +192,7 @@ public class ServerTests
         var refusal = await peer.AttachAsync(0x0581, "bad.aws");
         Assert.Equal(AttachResult.VolumeRefused, refusal.Result);
         Assert.Contains("no such file", refusal.Message);
-        Assert.Equal(AttachResult.Attached, (await peer.AttachAsync(0x0581, "good")).Result);
+        Assert.Equal(AttachResult.Attached, (await peer.AttachAsync(0x0581, server.Image("good"))).Result);
         Assert.True(owner.IsConnected);
     }
 
@@ -186,34 +200,34 @@ public class ServerTests
     public async Task Take_over_closes_the_old_connection_and_keeps_volume_and_position()
     {
         await using var server = new TestServer();
-        using var first = server.Connect(0x0580, new() { DeviceArguments = "vol1", Reconnect = false });
-        Run(first, MemoryTapeDrive.Write, [1], 0);
-        Run(first, MemoryTapeDrive.Write, [2], 1);
+        using var first = server.Connect(0x0580, new() { DeviceArguments = server.Image("vol1"), Reconnect = false });
+        Run(first, Write, [1], 0);
+        Run(first, Write, [2], 1);
 
         using var second = server.Connect(0x0580, new() { TakeOver = true });
 
-        server.Log.WaitFor(RawPeer.Patience, "taken over");
+        server.Events.WaitFor<DriveTakenOver>(e => e.DeviceNumber == 0x0580);
         SpinWait.SpinUntil(() => !first.IsConnected, RawPeer.Patience);
         Assert.Contains("TakenOver", first.ConnectionFailure);
-        Assert.Equal(UnitStatus.UnitCheck, Run(first, MemoryTapeDrive.Write, [3], 0).Status);
+        Assert.Equal(UnitStatus.UnitCheck, Run(first, Write, [3], 0).Status);
         Assert.Equal(RemoteDevice.InterventionRequired, first.Sense[0]);
-        Assert.Equal("vol1 [2] IBM 3490 R/W", second.Query());
+        Assert.Equal("vol1.aws [1:00000002] IBM 3490 R/W", second.Query());
         var buffer = new byte[1];
-        Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(second, MemoryTapeDrive.ReadBackward, buffer, 0).Status);
+        Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(second, ReadBackward, buffer, 0).Status);
         Assert.Equal(2, buffer[0]);
-        Assert.Equal(2, server.Drives.Library["vol1"].Count);
+        Assert.Equal(2, server.Blocks("vol1").Count);
     }
 
     [Fact]
     public async Task Attach_with_words_remounts_even_with_take_over()
     {
         await using var server = new TestServer();
-        using var first = server.Connect(0x0580, new() { DeviceArguments = "vol1", Reconnect = false });
-        Run(first, MemoryTapeDrive.Write, [1], 0);
+        using var first = server.Connect(0x0580, new() { DeviceArguments = server.Image("vol1"), Reconnect = false });
+        Run(first, Write, [1], 0);
 
-        using var second = server.Connect(0x0580, new() { DeviceArguments = "vol2", TakeOver = true });
+        using var second = server.Connect(0x0580, new() { DeviceArguments = server.Image("vol2"), TakeOver = true });
 
-        Assert.Equal("vol2 [0] IBM 3490 R/W", second.Query());
+        Assert.Equal("vol2.aws [1:00000000] IBM 3490 R/W", second.Query());
     }
 
     [Fact]
@@ -223,10 +237,10 @@ public class ServerTests
         using (var peer = await server.RawAsync())
         {
             await peer.HelloAsync();
-            await peer.AttachAsync(0x0580, "vol1");
+            await peer.AttachAsync(0x0580, server.Image("vol1"));
             for (var i = 0; i < 3; i++)
             {
-                await peer.SendAsync(FrameWriter.ToArray(new CcwMessage(MemoryTapeDrive.Write, CcwFlags.ChainCommand,
+                await peer.SendAsync(FrameWriter.ToArray(new CcwMessage(Write, CcwFlags.ChainCommand,
                     i == 0 ? CcwFlags.None : CcwFlags.ChainCommand, (byte)(i == 0 ? 0 : 1), (uint)i, 4, [(byte)i, 0, 0, 0])));
                 Assert.Equal(UnitStatus.ChannelEndDeviceEnd, CcwReplyMessage.Parse(await peer.ExpectAsync(MessageType.CcwReply)).Status);
             }
@@ -234,13 +248,13 @@ public class ServerTests
             peer.Socket.LingerState = new LingerOption(true, 0);
         }
 
-        server.Log.WaitFor(RawPeer.Patience, "detached drive 0580");
-        Assert.Equal(1, server.Drives[0x0580].ProgramsEnded);
+        server.Events.WaitFor<DriveDetached>(e => e.DeviceNumber == 0x0580);
+        Assert.Equal(1, server.Probe(0x0580).ProgramsEnded);
         using var again = server.Connect(0x0580, new() { TakeOver = true });
-        Assert.Equal("vol1 [3] IBM 3490 R/W", again.Query());
-        Assert.Equal([0, 1, 2], server.Drives.Library["vol1"].Select(b => b[0]));
+        Assert.Equal("vol1.aws [1:00000003] IBM 3490 R/W", again.Query());
+        Assert.Equal([0, 1, 2], server.Blocks("vol1").Select(b => b![0]));
         var buffer = new byte[4];
-        Run(again, MemoryTapeDrive.ReadBackward, buffer, 0);
+        Run(again, ReadBackward, buffer, 0);
         Assert.Equal(2, buffer[0]);
     }
 
@@ -248,37 +262,38 @@ public class ServerTests
     public async Task RemoteDevice_reconnects_with_take_over_and_continues_where_it_stopped()
     {
         await using var server = new TestServer(new TapeServerOptions { IdleTimeout = TimeSpan.FromMilliseconds(200) });
-        using var device = server.Connect(0x0580, new() { DeviceArguments = "vol1" });
-        Run(device, MemoryTapeDrive.Write, [1], 0);
-        Run(device, MemoryTapeDrive.Write, [2], 1);
+        using var device = server.Connect(0x0580, new() { DeviceArguments = server.Image("vol1") });
+        Run(device, Write, [1], 0);
+        Run(device, Write, [2], 1);
 
         // The server drops the silent connection (Close reason 3); the next CCW reconnects first (§4).
-        server.Log.WaitFor(RawPeer.Patience, "nothing received");
+        server.Events.WaitFor<ConnectionClosed>(e => e.Cause == CloseCause.IdleTimeout);
         SpinWait.SpinUntil(() => !device.IsConnected, RawPeer.Patience);
         var buffer = new byte[1];
-        var result = Run(device, MemoryTapeDrive.ReadBackward, buffer, 0);
+        var result = Run(device, ReadBackward, buffer, 0);
 
         Assert.Equal(UnitStatus.ChannelEndDeviceEnd, result.Status);
         Assert.Equal(2, buffer[0]);
         Assert.True(device.IsConnected);
-        Assert.Equal(2, server.Drives.Library["vol1"].Count);
-        server.Log.WaitFor(RawPeer.Patience, "attached drive 0580", "with take-over");
+        Assert.Equal(2, server.Blocks("vol1").Count);
+        server.Events.WaitFor<DriveAttached>(e => e.DeviceNumber == 0x0580 && e.TakeOver);
     }
 
     [Fact]
     public async Task Drives_are_independent_and_a_drive_runs_one_CCW_at_a_time()
     {
         await using var server = new TestServer();
-        using var blocked = server.Connect(0x0580, new() { DeviceArguments = "vol0" });
-        var waiting = OnOwnThread(() => Run(blocked, MemoryTapeDrive.WaitForHalt, [], 0));
-        Assert.True(server.Drives[0x0580].WaitingForHalt.Wait(RawPeer.Patience));
+        using var blocked = server.Connect(0x0580, new() { DeviceArguments = server.Image("vol0") });
+        var waiting = OnOwnThread(() => Run(blocked, ProbeDevice.WaitForHalt, [], 0));
+        Assert.True(server.Probe(0x0580).WaitingForHalt.Wait(RawPeer.Patience));
+        var images = new[] { (ushort)0x0581, (ushort)0x0582, (ushort)0x0583 }.ToDictionary(n => n, n => server.Image($"vol{n:X4}"));
 
-        var others = new[] { (ushort)0x0581, (ushort)0x0582, (ushort)0x0583 }.Select(number => OnOwnThread(() =>
+        var others = images.Keys.Select(number => OnOwnThread(() =>
         {
-            using var device = server.Connect(number, new() { DeviceArguments = $"vol{number:X4}" });
+            using var device = server.Connect(number, new() { DeviceArguments = images[number] });
             for (var i = 0; i < 50; i++)
             {
-                Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(device, MemoryTapeDrive.Write, new byte[1000], i).Status);
+                Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(device, Write, new byte[1000], i).Status);
             }
         })).ToArray();
         await Task.WhenAll(others).WaitAsync(RawPeer.Patience);
@@ -286,16 +301,16 @@ public class ServerTests
 
         // A host taking the busy drive over waits for the CCW in progress: never two CCWs on one drive.
         using var takeOver = server.Connect(0x0580, new() { TakeOver = true, Reconnect = false });
-        var next = OnOwnThread(() => Run(takeOver, MemoryTapeDrive.Write, [9], 0));
+        var next = OnOwnThread(() => Run(takeOver, Write, [9], 0));
         await Task.Delay(50);
         Assert.False(next.IsCompleted);
         blocked.Halt();
-        server.Drives[0x0580].Halt();
+        server.Probe(0x0580).Halt();
 
         Assert.Equal(UnitStatus.ChannelEndDeviceEnd, (await next.WaitAsync(RawPeer.Patience)).Status);
         await waiting.WaitAsync(RawPeer.Patience);
-        Assert.All(server.Drives.Drives, d => Assert.False(((MemoryTapeDrive)d).OverlapSeen));
-        Assert.Equal(50, server.Drives.Library["vol0581"].Count);
+        Assert.All([0x0580, 0x0581, 0x0582, 0x0583], n => Assert.False(server.Probe((ushort)n).OverlapSeen));
+        Assert.Equal(50, server.Blocks("vol0581").Count);
     }
 
     [Fact]
@@ -303,8 +318,8 @@ public class ServerTests
     {
         await using var server = new TestServer();
         using var device = server.Connect(0x0581);
-        var waiting = OnOwnThread(() => Run(device, MemoryTapeDrive.WaitForHalt, [], 0));
-        Assert.True(server.Drives[0x0581].WaitingForHalt.Wait(RawPeer.Patience));
+        var waiting = OnOwnThread(() => Run(device, ProbeDevice.WaitForHalt, [], 0));
+        Assert.True(server.Probe(0x0581).WaitingForHalt.Wait(RawPeer.Patience));
 
         device.Halt();
 
@@ -323,7 +338,7 @@ public class ServerTests
         await peer.SendAsync(FrameWriter.ToArray(new CloseMessage(CloseReason.Normal, "bye")));
 
         Assert.Null(await peer.ReadAsync());
-        server.Log.WaitFor(RawPeer.Patience, "host closed", "bye");
+        server.Events.WaitFor<ConnectionClosed>(e => e.Cause == CloseCause.HostClosed && e.Detail.Contains("bye", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -338,7 +353,7 @@ public class ServerTests
 
         Assert.Equal(CloseReason.IdleTimeout, close.Reason);
         Assert.Null(await peer.ReadAsync());
-        server.Log.WaitFor(RawPeer.Patience, "nothing received");
+        server.Events.WaitFor<ConnectionClosed>(e => e.Cause == CloseCause.IdleTimeout);
     }
 
     [Fact]
@@ -347,21 +362,22 @@ public class ServerTests
         var server = new TestServer();
         using var peer = await server.RawAsync();
         await peer.HelloAsync();
-        await peer.AttachAsync(0x0582, "vol");
-        await peer.SendAsync(FrameWriter.ToArray(new CcwMessage(MemoryTapeDrive.WaitForHalt, CcwFlags.None, CcwFlags.None, 0, 0, 0, default)));
-        Assert.True(server.Drives[0x0582].WaitingForHalt.Wait(RawPeer.Patience));
+        await peer.AttachAsync(0x0582, server.Image("vol"));
+        await peer.SendAsync(FrameWriter.ToArray(new CcwMessage(ProbeDevice.WaitForHalt, CcwFlags.None, CcwFlags.None, 0, 0, 0, default)));
+        Assert.True(server.Probe(0x0582).WaitingForHalt.Wait(RawPeer.Patience));
 
         var stopping = server.Server.StopAsync();
         await Task.Delay(50);
         Assert.False(stopping.IsCompleted);
-        server.Drives[0x0582].Halt();
+        server.Probe(0x0582).Halt();
 
         Assert.Equal(UnitStatus.ChannelEndDeviceEnd | UnitStatus.UnitException,
             CcwReplyMessage.Parse(await peer.ExpectAsync(MessageType.CcwReply)).Status);
         Assert.Equal(CloseReason.ShuttingDown, CloseMessage.Parse(await peer.ExpectAsync(MessageType.Close)).Reason);
         Assert.Null(await peer.ReadAsync());
         await stopping.WaitAsync(RawPeer.Patience);
-        Assert.All(server.Drives.Drives, d => Assert.True(((MemoryTapeDrive)d).VolumeClosed));
+        Assert.False(server.Drive(0x0582).Drive.IsLoaded); // flushed and closed
+        server.Events.WaitFor<ServerStopped>();
         Assert.Equal(0, server.Server.ConnectionCount);
         await Assert.ThrowsAnyAsync<SocketException>(() => RawPeer.ConnectAsync(server.EndPoint));
     }
@@ -375,7 +391,7 @@ public class ServerTests
             SendTimeout = TimeSpan.FromSeconds(1),
             SocketSendBufferSize = 4096,
         });
-        using var worker = server.Connect(0x0580, new() { DeviceArguments = "vol1" });
+        using var worker = server.Connect(0x0580, new() { DeviceArguments = server.Image("vol1") });
         using var stalled = await server.RawAsync(receiveBufferSize: 4096);
         await stalled.HelloAsync();
         await stalled.AttachAsync(0x0581);
@@ -398,12 +414,12 @@ public class ServerTests
         });
         for (var i = 0; !flood.IsCompleted; i++)
         {
-            Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(worker, MemoryTapeDrive.Write, new byte[100], i).Status);
+            Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(worker, Write, new byte[100], i).Status);
         }
 
         await flood.WaitAsync(TimeSpan.FromSeconds(30));
-        var reason = server.Log.WaitFor(RawPeer.Patience, "peer", "reading", "closing the connection");
-        Assert.Contains("Warning", reason);
+        var closed = server.Events.WaitFor<ConnectionClosed>(e => e.Cause == CloseCause.PeerNotReading);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, closed.Level);
         // The warning is logged when the server gives the peer up; the count drops once its close finishes.
         Assert.True(SpinWait.SpinUntil(() => server.Server.ConnectionCount == 1, RawPeer.Patience),
             $"{server.Server.ConnectionCount} connections still open");
@@ -414,7 +430,7 @@ public class ServerTests
     public async Task A_thousand_connections_opened_and_dropped_while_another_client_keeps_working()
     {
         await using var server = new TestServer();
-        using var worker = server.Connect(0x0580, new() { DeviceArguments = "vol1" });
+        using var worker = server.Connect(0x0580, new() { DeviceArguments = server.Image("vol1") });
         using var stop = new CancellationTokenSource();
         var done = 0;
         var working = OnOwnThread(() =>
@@ -422,7 +438,7 @@ public class ServerTests
             var block = new byte[4096];
             while (!stop.IsCancellationRequested)
             {
-                Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(worker, MemoryTapeDrive.Write, block, done).Status);
+                Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(worker, Write, block, done).Status);
                 done++;
             }
         });
@@ -451,13 +467,13 @@ public class ServerTests
         }
 
         // Every connection accepted (some may still sit in the listen backlog) and dropped again.
-        SpinWait.SpinUntil(() => server.Log.Lines.Count(l => l.EndsWith(": connected", StringComparison.Ordinal)) >= 1001
+        SpinWait.SpinUntil(() => server.Events.All<ConnectionOpened>().Count >= 1001
             && server.Server.ConnectionCount == 1 && done > 0, TimeSpan.FromSeconds(30));
         stop.Cancel();
         await working.WaitAsync(RawPeer.Patience);
         Assert.Equal(1, server.Server.ConnectionCount);
         Assert.True(done > 0);
-        Assert.True(server.Log.Lines.Count(l => l.Contains("connected", StringComparison.Ordinal)) >= 1001);
+        Assert.True(server.Events.All<ConnectionOpened>().Count >= 1001);
         Assert.NotNull(worker.Ping());
     }
 

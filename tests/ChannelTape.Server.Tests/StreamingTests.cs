@@ -6,7 +6,10 @@ using ChannelTape.Library.Configuration;
 using ChannelTape.Media;
 using ChannelTape.Protocol;
 using ChannelTape.Protocol.Messages;
+using ChannelTape.Hosting;
 using ChannelTape.Server.Tests.Support;
+using ChannelTape.Runtime.Events;
+using ChannelTape.Testing;
 using static ChannelTape.Server.Tests.Support.TestImages;
 
 namespace ChannelTape.Server.Tests;
@@ -132,7 +135,7 @@ public sealed partial class StreamingTests : IAsyncDisposable
                 break;
         }
 
-        log.WaitFor(RawPeer.Patience, "BufferedCcw", "closing the connection");
+        log.WaitFor<ConnectionClosed>(e => e.Cause == CloseCause.ProtocolError && e.Detail.Contains("BufferedCcw", StringComparison.Ordinal));
         Assert.Equal(CeDe, (await CcwAsync(healthy, Read, 0, count: 100)).Status);
     }
 
@@ -194,15 +197,10 @@ public sealed partial class StreamingTests : IAsyncDisposable
         var credit = (await CcwAsync(peer, Write, 0, data: Block(0, 80))).Credit;
         Assert.True(credit > 1000);
         var tape = Tape(drives, 0x0580);
-        Assert.True(drives.TryGetDrive(0x0580, out var drive));
-        await drive.Gate.WaitAsync();
-        try
+        var drive = drives.Drive(0x0580);
+        await using (var hold = await DriveHold.TakeAsync(drive))
         {
-            Assert.True(drive.TryMount("*", out _)); // unloaded by someone else
-        }
-        finally
-        {
-            drive.Gate.Release();
+            Assert.True(hold.Run(() => drive.Mount("*", MountSource.Operator)).Done); // unloaded by someone else
         }
 
         var ccwsBefore = tape.Counters.Ccws;
@@ -220,8 +218,8 @@ public sealed partial class StreamingTests : IAsyncDisposable
         Assert.Equal(CeDe, sense.Status);
         Assert.Equal(reported.Sense, sense.Data);
         Assert.Equal(ccwsBefore + 2, tape.Counters.Ccws); // the first buffered Write and the last Sense ran
-        log.WaitFor(RawPeer.Patience, "Warning:", "drive 0580", "buffered Write");
-        log.WaitFor(RawPeer.Patience, "dropped");
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, log.WaitFor<DeferredUnitCheck>(e => e.DeviceNumber == 0x0580).Level);
+        log.WaitFor<BufferedWritesDropped>(e => e.DeviceNumber == 0x0580);
         Assert.Single(ReadImage(image)); // only the Write acknowledged by a CcwReply is on the volume
     }
 
@@ -278,7 +276,8 @@ public sealed partial class StreamingTests : IAsyncDisposable
         Assert.Equal(4, again.ReadAhead.Count);
         await SendAsync(peer, new ReadAheadEndMessage(5, ReadAheadEndFlags.None));
         await peer.ExpectErrorAndCloseAsync(ProtocolErrorCode.MalformedFrame);
-        log.WaitFor(RawPeer.Patience, "ReadAheadEnd with 5 unused blocks, the last batch had 4");
+        log.WaitFor<ConnectionClosed>(e => e.Cause == CloseCause.ProtocolError
+            && e.Detail.Contains("ReadAheadEnd with 5 unused blocks, the last batch had 4", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -291,7 +290,7 @@ public sealed partial class StreamingTests : IAsyncDisposable
         var read = await CcwAsync(lost, Read, 0, count: 1000);
         Assert.Equal(blocks[1..5], read.ReadAhead);
         lost.Dispose();
-        log.WaitFor(RawPeer.Patience, "detached drive 0580");
+        log.WaitFor<DriveDetached>(e => e.DeviceNumber == 0x0580);
 
         using var peer = await ConnectAsync(server, ProtocolFeatures.ReadAhead, ProtocolFeatures.ReadAhead, "", AttachFlags.TakeOver);
         await SendAsync(peer, new ReadAheadEndMessage(3, ReadAheadEndFlags.None)); // used block 2 only
@@ -308,7 +307,7 @@ public sealed partial class StreamingTests : IAsyncDisposable
         using var peer = await ConnectAsync(server, ProtocolFeatures.ReadAhead, ProtocolFeatures.ReadAhead, Image("none.aws", blocks));
         await SendAsync(peer, new ReadAheadEndMessage(2, ReadAheadEndFlags.None));
         Assert.Equal(blocks[0], (await CcwAsync(peer, Read, 0, count: 1000)).Data);
-        log.WaitFor(RawPeer.Patience, "no batch is known; ignored");
+        log.WaitFor<ReadAheadReturned>(e => !e.Known);
 
         using var plain = await ConnectAsync(server, ProtocolFeatures.None, ProtocolFeatures.None, Image("plain.aws", blocks), device: 0x0581);
         await SendAsync(plain, new ReadAheadEndMessage(0, ReadAheadEndFlags.None));
@@ -337,29 +336,20 @@ public sealed partial class StreamingTests : IAsyncDisposable
         public bool HasCredit => (Flags & CcwReplyFlags.WriteCredit) != 0;
     }
 
-    private (TapeServer Server, LibraryDriveHost Drives, ListLog Log) Start(TapeServerOptions? options = null)
+    private (TapeServer Server, LibraryHost Drives, EventRecorder Log) Start(TapeServerOptions? options = null)
     {
         var configuration = ConfigurationParser.LoadDefault();
         configuration = configuration with { Storage = configuration.Storage with { Root = Path.Combine(_directory, "data") } };
-        var log = new ListLog();
-        Assert.True(LibraryDriveHost.TryCreate(configuration, log, (Library.Mounts.ISpecialVolumeProvider?)null, out var drives, out var error), error);
-        var server = new TapeServer(drives, (options ?? new TapeServerOptions()) with { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, log);
-        server.Start();
-        _disposables.Add(drives);
-        _servers.Insert(0, new StopServer(server));
-        return (server, drives, log);
+        var served = LibraryServer.Start(configuration, new LibraryHostOptions
+        {
+            Server = options ?? new TapeServerOptions(),
+            Features = options?.Features ?? ProtocolFeatureRules.All,
+        });
+        _servers.Insert(0, served);
+        return (served.Host.Server, served.Host, served.Recorder);
     }
 
-    private sealed class StopServer(TapeServer server) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync() => await server.StopAsync();
-    }
-
-    private static TapeDrive Tape(LibraryDriveHost drives, ushort device)
-    {
-        Assert.True(drives.TryGetDrive(device, out var drive));
-        return drive.Tape!;
-    }
+    private static TapeDrive Tape(LibraryHost drives, ushort device) => drives.Drive(device).Drive;
 
     private static async Task<RawPeer> ConnectAsync(TapeServer server, ProtocolFeatures asked, ProtocolFeatures expected, string words,
         AttachFlags flags = AttachFlags.None, ushort device = 0x0580)

@@ -13,8 +13,8 @@ namespace ChannelTape.Admin.Volumes;
 /// <summary>
 /// The live state of a ChannelTape server as the administrative reports show it: the catalog
 /// (volumes, scratch, pools, mount history, streamed from SQLite), the library's view of each
-/// drive (<see cref="LibraryManager.States"/>), the drives themselves (position, counters,
-/// display, fence), the configuration and the server's event journal.
+/// drive (<see cref="LibraryView"/>), the drives themselves (position, counters, display, fence), the
+/// configuration and the server's event journal.
 /// </summary>
 /// <remarks>
 /// A report is built on the requesting drive's thread while other drives run their own CCWs, so
@@ -23,31 +23,20 @@ namespace ChannelTape.Admin.Volumes;
 /// </remarks>
 public sealed class LibraryAdminDataSource : IAdminDataSource
 {
+    private readonly LibraryView _view;
     private readonly LibraryConfiguration _configuration;
     private readonly LibraryCatalog _catalog;
-    private readonly LibraryManager _library;
-    private readonly Func<IEnumerable<TapeDrive>> _drives;
     private readonly ServerStatistics _statistics;
     private readonly TimeProvider _time;
 
-    /// <param name="configuration">The effective configuration (CONFIG report, pool attributes, mount history length).</param>
-    /// <param name="catalog">The catalog.</param>
-    /// <param name="library">The library the drives are attached to.</param>
-    /// <param name="drives">The server's drives, asked each time a report is built.</param>
+    /// <param name="view">The library: configuration (CONFIG report, pool attributes, mount history length), catalog and drives.</param>
     /// <param name="statistics">The server's journal and totals.</param>
     /// <param name="time">Clock (tests pass a fake one).</param>
-    public LibraryAdminDataSource(
-        LibraryConfiguration configuration,
-        LibraryCatalog catalog,
-        LibraryManager library,
-        Func<IEnumerable<TapeDrive>> drives,
-        ServerStatistics statistics,
-        TimeProvider? time = null)
+    public LibraryAdminDataSource(LibraryView view, ServerStatistics statistics, TimeProvider? time = null)
     {
-        _configuration = configuration;
-        _catalog = catalog;
-        _library = library;
-        _drives = drives;
+        _view = view;
+        _configuration = view.Configuration;
+        _catalog = view.Catalog;
         _statistics = statistics;
         _time = time ?? TimeProvider.System;
     }
@@ -56,16 +45,15 @@ public sealed class LibraryAdminDataSource : IAdminDataSource
     public int MountReportLimit => Math.Max(1, _configuration.Limits.MountHistory);
 
     public IEnumerable<DriveStatusRow> Drives(int? deviceNumber) =>
-        _drives()
+        _view.Drives
             .Where(d => deviceNumber is null || d.DeviceNumber == deviceNumber)
-            .OrderBy(d => d.DeviceNumber)
-            .Select(DriveRow)
+            .Select(d => DriveRow(d.Drive))
             .ToList();
 
     /// <summary>One drive's row: the drive's own state first, then what the library knows of it.</summary>
     public DriveStatusRow DriveRow(TapeDrive drive)
     {
-        var library = _library.State(drive.DeviceNumber);
+        var library = _view.State(drive.DeviceNumber);
         var media = drive.Media; // once: another thread may unload the drive meanwhile
         var position = media is null ? null : ReadPosition(media);
         string state = drive.IsFenced ? "FENCED"
@@ -183,7 +171,7 @@ public sealed class LibraryAdminDataSource : IAdminDataSource
     public IEnumerable<StatisticRow> Statistics()
     {
         var now = _time.GetUtcNow();
-        var drives = _drives().ToList();
+        var drives = _view.Drives.Select(d => d.Drive).ToList();
         long blocksRead = drives.Sum(d => d.Counters.BlocksRead);
         long bytesRead = drives.Sum(d => d.Counters.BytesRead);
         long blocksWritten = drives.Sum(d => d.Counters.BlocksWritten);

@@ -112,3 +112,17 @@ public static class LibraryRecovery
     public static string PartialImagePath(StorageLayout layout, VolumeSerial serial, ImageFileKind kind) =>
         Path.Combine(layout.VolumesDirectory, $".{serial.Value}.{Guid.NewGuid():N}{PartialMarker}{(kind == ImageFileKind.Aws ? "aws" : "het")}");
 }
+
+/// <summary>The catalog was brought in line with the images at start (only published when it had anything to do).</summary>
+public sealed record CatalogRecovered(ReconcileResult Result) : Runtime.Events.TapeEvent
+{
+    public override Microsoft.Extensions.Logging.LogLevel Level => Microsoft.Extensions.Logging.LogLevel.Information;
+
+    public override string Message =>
+        $"catalog: ended {Result.MountsEnded} mount(s) left open by the previous run, rescanned {Result.Rescanned.Count} image(s)"
+        + (Result.MissingImages.Count > 0 ? $", images missing: {string.Join(' ', Result.MissingImages.Select(v => v.Value))}" : "");
+
+    /// <summary>True when recovery changed or found something worth a log line.</summary>
+    public static bool IsWorthSaying(ReconcileResult result) =>
+        result.MountsEnded > 0 || result.Rescanned.Count > 0 || result.MissingImages.Count > 0;
+}

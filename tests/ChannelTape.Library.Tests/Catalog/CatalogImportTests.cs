@@ -2,7 +2,7 @@ using ChannelTape.Labels;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Library.Mounts;
-using static ChannelTape.Library.Tests.Catalog.CatalogTestSupport;
+using static ChannelTape.Testing.CatalogTestSupport;
 
 namespace ChannelTape.Library.Tests.Catalog;
 

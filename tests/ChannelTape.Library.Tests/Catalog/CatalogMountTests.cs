@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using ChannelTape.Library.Catalog;
-using static ChannelTape.Library.Tests.Catalog.CatalogTestSupport;
+using static ChannelTape.Testing.CatalogTestSupport;
 
 namespace ChannelTape.Library.Tests.Catalog;
 

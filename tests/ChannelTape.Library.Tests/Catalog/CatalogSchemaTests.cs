@@ -1,7 +1,7 @@
 using ChannelTape.Library.Configuration;
 using ChannelTape.Library.Catalog;
 using Microsoft.Data.Sqlite;
-using static ChannelTape.Library.Tests.Catalog.CatalogTestSupport;
+using static ChannelTape.Testing.CatalogTestSupport;
 
 namespace ChannelTape.Library.Tests.Catalog;
 

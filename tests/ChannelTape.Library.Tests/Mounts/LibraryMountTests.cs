@@ -18,7 +18,7 @@ public sealed class LibraryMountTests : IDisposable
     private readonly string _root = Directory.CreateTempSubdirectory("ctape-mounts-").FullName;
     private readonly LibraryCatalog _catalog;
     private readonly LibraryManager _library;
-    private readonly Dictionary<ushort, DriveHost> _hosts = [];
+    private readonly Dictionary<ushort, Guest> _hosts;
 
     public LibraryMountTests()
     {
@@ -32,13 +32,7 @@ public sealed class LibraryMountTests : IDisposable
         var configuration = result.Configuration!;
         _catalog = LibraryCatalog.Open(_root);
         _catalog.SyncFromConfiguration(configuration);
-        _library = new LibraryManager(configuration, _catalog);
-        foreach (ushort device in new ushort[] { 0x0580, 0x0581 })
-        {
-            var host = new DriveHost(new TapeDrive(TapeModel.Ibm3490, device));
-            _library.Attach(host.Drive, host);
-            _hosts[device] = host;
-        }
+        (_library, _hosts) = Guest.OnLibrary(configuration, _catalog, 0x0580, 0x0581);
     }
 
     public void Dispose()
@@ -57,7 +51,7 @@ public sealed class LibraryMountTests : IDisposable
         var host = _hosts[0x0580];
         host.LoadDisplay("MP00001S");
         Assert.Equal(1, host.DeviceEnds);
-        Assert.Equal("P00001", _library.State(0x0580)!.VolumeSerial);
+        Assert.Equal("P00001", _library.View.State(0x0580)!.VolumeSerial);
 
         var (status, block) = host.Read();
         Assert.Equal(UnitStatus.ChannelEndDeviceEnd, status);
@@ -73,7 +67,7 @@ public sealed class LibraryMountTests : IDisposable
     {
         var host = _hosts[0x0580];
         host.LoadDisplay("MSCRTCHS");
-        string serial = _library.State(0x0580)!.VolumeSerial!;
+        string serial = _library.View.State(0x0580)!.VolumeSerial!;
         Assert.StartsWith("T0000", serial, StringComparison.Ordinal);
         host.WriteLabelledDataSet(serial, "PAYROLL.WEEKLY", 3);
         host.RewindUnload();
@@ -83,7 +77,7 @@ public sealed class LibraryMountTests : IDisposable
         Assert.Equal("PAYROLL.WEEKLY", volume.DataSetName);
         Assert.Equal(3, volume.Blocks);
         Assert.Equal(new FileInfo(_catalog.Layout.ImagePath(volume)).Length, volume.BytesUsed);
-        Assert.Null(_library.State(0x0580)!.VolumeSerial);
+        Assert.Null(_library.View.State(0x0580)!.VolumeSerial);
     }
 
     [Fact]
@@ -114,7 +108,7 @@ public sealed class LibraryMountTests : IDisposable
     {
         var host = _hosts[0x0580];
         host.LoadDisplay("MZZZ999S");
-        var state = _library.State(0x0580)!;
+        var state = _library.View.State(0x0580)!;
         Assert.Null(state.VolumeSerial);
         Assert.Equal("ZZZ999", state.PendingRequest);
         Assert.Contains("not in the library", state.PendingReason, StringComparison.Ordinal);
@@ -127,12 +121,11 @@ public sealed class LibraryMountTests : IDisposable
     {
         _hosts[0x0580].LoadDisplay("MP00003S");
         _hosts[0x0581].LoadDisplay("MP00003S");
-        Assert.Equal("P00003", _library.State(0x0581)!.PendingRequest);
-        Assert.Contains("mounted on drive 0580", _library.State(0x0581)!.PendingReason, StringComparison.Ordinal);
+        Assert.Equal("P00003", _library.View.State(0x0581)!.PendingRequest);
+        Assert.Contains("mounted on drive 0580", _library.View.State(0x0581)!.PendingReason, StringComparison.Ordinal);
 
-        _hosts[0x0580].RewindUnload();
-        _hosts[0x0581].RunPosted();
-        Assert.Equal("P00003", _library.State(0x0581)!.VolumeSerial);
+        _hosts[0x0580].RewindUnload(); // the library mounts the waiting request on 0581 at once
+        Assert.Equal("P00003", _library.View.State(0x0581)!.VolumeSerial);
         Assert.Equal(1, _hosts[0x0581].DeviceEnds);
     }
 
@@ -152,10 +145,12 @@ public sealed class LibraryMountTests : IDisposable
     [Fact]
     public void Operator_mount_and_unload_work_beside_host_requests()
     {
-        Assert.Null(_library.MountNow(0x0581, "P00000"));
+        Assert.True(_hosts[0x0581].Operator("P00000").Done);
         Assert.True(_hosts[0x0581].Drive.IsLoaded);
-        Assert.Equal("volume NOPE00 is not in the library", _library.MountNow(0x0580, "NOPE00"));
-        _library.UnloadNow(0x0581);
+        var refused = _hosts[0x0580].Operator("NOPE00");
+        Assert.Equal((false, "volume NOPE00 is not in the library"), (refused.Done, refused.Message));
+        Assert.Null(_library.View.State(0x0580)!.PendingRequest); // an operator is told; nothing stays pending
+        Assert.True(_hosts[0x0581].Operator("*").Done);
         Assert.False(_hosts[0x0581].Drive.IsLoaded);
         Assert.Null(_catalog.FindVolume(VolumeSerial.Parse("P00000"))!.MountedOn);
     }

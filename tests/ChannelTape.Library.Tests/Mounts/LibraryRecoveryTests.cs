@@ -15,7 +15,7 @@ public sealed class LibraryRecoveryTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("ctape-recovery-").FullName;
     private readonly LibraryConfiguration _configuration;
-    private readonly List<DriveHost> _hosts = [];
+    private readonly List<Guest> _hosts = [];
 
     public LibraryRecoveryTests()
     {
@@ -54,10 +54,7 @@ public sealed class LibraryRecoveryTests : IDisposable
         hosts[1].LoadDisplay("MSCRTCHS");
         string scratchSerial = catalog.OpenMount(0x0581)!.Serial.Value;
         hosts[1].WriteLabelledDataSet(scratchSerial, "GL.DAILY.BACKUP", 7);
-        foreach (var host in hosts)
-        {
-            host.Crash();
-        }
+        // The server is killed here: nothing more of it reaches the catalog.
 
         Assert.Equal(0, catalog.FindVolume(VolumeSerial.Parse("T00005"))!.Blocks); // the catalog lags behind
 
@@ -83,7 +80,7 @@ public sealed class LibraryRecoveryTests : IDisposable
         var (catalog, hosts) = StartServer();
         hosts[0].LoadDisplay("MP00001S");
         hosts[0].WriteLabelledDataSet("P00001", "FIRST.RUN", 2);
-        hosts[0].Crash();
+        // The server is killed here: nothing more of it reaches the catalog.
 
         var restarted = LibraryCatalog.Open(_root);
         Assert.Equal(["P00001"], LibraryRecovery.Reconcile(restarted, _configuration).Rescanned.Select(s => s.Value));
@@ -91,13 +88,12 @@ public sealed class LibraryRecoveryTests : IDisposable
         Assert.Equal((0, 0), (second.MountsEnded, second.Rescanned.Count));
 
         // The restarted server can mount the volume again, and reads what the crashed one wrote.
-        var library = new LibraryManager(_configuration, restarted);
-        var host = new DriveHost(new TapeDrive(TapeModel.Ibm3490, 0x0582));
+        var (library, guests) = Guest.OnLibrary(_configuration, restarted, 0x0582);
+        var host = guests[0x0582];
         _hosts.Add(host);
-        library.Attach(host.Drive, host);
         host.LoadDisplay("MP00001S");
         Assert.Equal(1, host.DeviceEnds);
-        Assert.Equal("P00001", library.State(0x0582)!.VolumeSerial);
+        Assert.Equal("P00001", library.View.State(0x0582)!.VolumeSerial);
         _ = catalog;
     }
 
@@ -112,7 +108,7 @@ public sealed class LibraryRecoveryTests : IDisposable
         // Same length, new name and a later modification time: only the time tells.
         hosts[0].LoadDisplay("MP00002S");
         hosts[0].WriteLabelledDataSet("P00002", "BBBBBBBB", 1);
-        hosts[0].Crash();
+        // The server is killed here: nothing more of it reaches the catalog.
         var image = catalog.Layout.ImagePath(before);
         File.SetLastWriteTimeUtc(image, before.LastWrittenAt!.Value.UtcDateTime.AddSeconds(5));
         Assert.Equal(before.BytesUsed, new FileInfo(image).Length);
@@ -169,20 +165,13 @@ public sealed class LibraryRecoveryTests : IDisposable
         Assert.NotEqual(VolumeStatus.Mounted, volume.Status);
     }
 
-    private (LibraryCatalog Catalog, List<DriveHost> Hosts) StartServer()
+    private (LibraryCatalog Catalog, List<Guest> Hosts) StartServer()
     {
         var catalog = LibraryCatalog.Open(_root);
         catalog.SyncFromConfiguration(_configuration);
-        var library = new LibraryManager(_configuration, catalog);
-        var hosts = new List<DriveHost>();
-        foreach (ushort device in new ushort[] { 0x0580, 0x0581, 0x0582 })
-        {
-            var host = new DriveHost(new TapeDrive(TapeModel.Ibm3490, device));
-            library.Attach(host.Drive, host);
-            hosts.Add(host);
-            _hosts.Add(host);
-        }
-
+        var (_, guests) = Guest.OnLibrary(_configuration, catalog, 0x0580, 0x0581, 0x0582);
+        var hosts = guests.Values.OrderBy(g => g.Runtime.DeviceNumber).ToList();
+        _hosts.AddRange(hosts);
         return (catalog, hosts);
     }
 }

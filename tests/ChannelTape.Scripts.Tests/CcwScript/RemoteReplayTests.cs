@@ -1,27 +1,15 @@
-using System.Diagnostics.CodeAnalysis;
 using ChannelTape.Channel;
 using ChannelTape.Device;
 using ChannelTape.Media;
 using ChannelTape.Scripts.CcwScript;
 using ChannelTape.Server;
-using ChannelTape.Tests.Shared;
+using ChannelTape.Testing;
 
 namespace ChannelTape.Scripts.Tests.CcwScript;
 
 /// <summary>The conformance suite through a <see cref="TapeServer"/> on 127.0.0.1 and <c>RemoteDevice</c>.</summary>
 public class RemoteReplayTests
 {
-    private sealed class OneDriveHost(ServedTapeDrive drive, ushort deviceNumber) : IDriveHost
-    {
-        public IReadOnlyCollection<IServedDrive> Drives => [drive];
-
-        public bool TryGetDrive(ushort number, [NotNullWhen(true)] out IServedDrive? served)
-        {
-            served = number == deviceNumber ? drive : null;
-            return served is not null;
-        }
-    }
-
     public static TheoryData<string> Scripts() => ConformanceSuiteTests.Scripts();
 
     [Theory]
@@ -30,12 +18,9 @@ public class RemoteReplayTests
     {
         var path = Path.Combine(ConformanceSuiteTests.SuiteDirectory, name);
         Assert.True(ScriptParser.TryParse(File.ReadAllText(path), out var script, out var parseError), $"{name}: {parseError}");
-        using var tapeDrive = new TapeDrive(script.Device.Model, script.Device.DeviceNumber);
-        var server = new TapeServer(new OneDriveHost(new ServedTapeDrive(tapeDrive), script.Device.DeviceNumber),
-            new TapeServerOptions { Listen = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0) });
-        await using (server)
+        await using (var served = new ServedDrives(script.Device.Model, script.Device.DeviceNumber))
         {
-            server.Start();
+            var server = served.Server;
             var work = Path.Combine(Path.GetTempPath(), "ctape-remote-tests", $"{Path.GetFileNameWithoutExtension(name)}-{Guid.NewGuid():N}");
             try
             {

@@ -1,0 +1,177 @@
+using System.Diagnostics.CodeAnalysis;
+using ChannelTape.Admin.Volumes;
+using ChannelTape.Device;
+using ChannelTape.Library.Catalog;
+using ChannelTape.Library.Configuration;
+using ChannelTape.Library.Mounts;
+using ChannelTape.Protocol;
+using ChannelTape.Runtime;
+using ChannelTape.Runtime.Events;
+using ChannelTape.Server;
+
+namespace ChannelTape.Hosting;
+
+/// <summary>How a <see cref="LibraryHost"/> serves its library, beyond the configuration.</summary>
+public sealed record LibraryHostOptions
+{
+    /// <summary>The §5 features granted to hosts that ask (docs/protocol.md); all three by default.</summary>
+    public ProtocolFeatures Features { get; init; } = ProtocolFeatureRules.All;
+
+    /// <summary>Server settings other than the listening address, the connection limit and the features, which come from the configuration and <see cref="Features"/>.</summary>
+    public TapeServerOptions Server { get; init; } = new();
+
+    /// <summary>Clock for mounts, reports and the journal (tests pass a fake one).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// How drives are serialised: gated (the server) by default; tests and tools that drive the library
+    /// from one thread use <see cref="DriveExecution.Inline"/>.
+    /// </summary>
+    public DriveExecution Execution { get; init; } = DriveExecution.Gated;
+}
+
+/// <summary>How the drives of a <see cref="LibraryHost"/> run what is done to them.</summary>
+public enum DriveExecution
+{
+    /// <summary>A gate per drive; posted library work runs on the thread pool after the CCW (<see cref="GatedDriveExecutor"/>).</summary>
+    Gated,
+    /// <summary>On the caller's thread; posted work runs when the CCW ends (<see cref="InlineDriveExecutor"/>).</summary>
+    Inline,
+}
+
+/// <summary>
+/// The one composition root: a library configuration served. Opens the catalog in the storage root and
+/// brings it in line with the configuration and the images (a restart after a crash ends the mounts left
+/// open), builds one <see cref="DriveRuntime"/> per configured drive (every CCW recorded for the STATS and
+/// EVENTS reports), the library's view, the volume resolvers (administrative volumes in front of the
+/// catalog), the library manager and the <see cref="TapeServer"/>. <c>ctape serve</c> (through the generic
+/// host, <see cref="HostingExtensions"/>), the tests and the benchmarks all build the server this way.
+/// </summary>
+public sealed class LibraryHost : IAsyncDisposable
+{
+    private LibraryHost(LibraryConfiguration configuration, LibraryCatalog catalog, TapeEventHub events, LibraryHostOptions options)
+    {
+        Configuration = configuration;
+        Catalog = catalog;
+        Events = events;
+        var drives = new Dictionary<ushort, DriveRuntime>();
+        Statistics = new ServerStatistics(device => drives.GetValueOrDefault(device)?.Volume.VolumeSerial, time: options.Time);
+        foreach (var config in configuration.Drives)
+        {
+            IDriveExecutor executor = options.Execution == DriveExecution.Inline
+                ? new InlineDriveExecutor()
+                : new GatedDriveExecutor(e => events.Publish(new DriveWorkFailed(config.DeviceNumber, e)));
+            drives.Add(config.DeviceNumber, new DriveRuntime(new TapeDrive(config.Model, config.DeviceNumber), executor, events,
+                device => new StatisticsRecordingDevice(device, Statistics)));
+        }
+
+        View = new LibraryView(configuration, catalog, drives.Values);
+        AdminVolumes = AdminVolumeResolver.Create(View, new CatalogVolumeResolver(catalog, configuration), Statistics, options.Time);
+        Manager = new LibraryManager(View, AdminVolumes, options.Time);
+        events.Subscribe(tapeEvent => Journal(Statistics, tapeEvent));
+        Server = new TapeServer(View.Drives, options.Server with
+        {
+            Listen = configuration.Listen,
+            MaxConnections = configuration.Limits.MaxConnections,
+            Features = options.Features,
+        }, events);
+    }
+
+    public LibraryConfiguration Configuration { get; }
+
+    public LibraryCatalog Catalog { get; }
+
+    /// <summary>Everything the server and the library do, as typed events (the log, the journal and tests subscribe).</summary>
+    public TapeEventHub Events { get; }
+
+    /// <summary>The drives, catalog and configuration as readers see them.</summary>
+    public LibraryView View { get; }
+
+    public LibraryManager Manager { get; }
+
+    /// <summary>The administrative volumes in front of the catalog's.</summary>
+    public AdminVolumeResolver AdminVolumes { get; }
+
+    /// <summary>The CCW totals and the event journal of the STATS and EVENTS reports.</summary>
+    public ServerStatistics Statistics { get; }
+
+    public TapeServer Server { get; }
+
+    /// <summary>The drives, by device number.</summary>
+    public IReadOnlyList<DriveRuntime> Drives => View.Drives;
+
+    /// <summary>The drive at <paramref name="deviceNumber"/>; throws for a drive that is not configured.</summary>
+    public DriveRuntime Drive(ushort deviceNumber) =>
+        View.Drive(deviceNumber) ?? throw new ArgumentOutOfRangeException(nameof(deviceNumber), $"no drive {deviceNumber:X4} is configured");
+
+    /// <summary>
+    /// Builds the library served from <paramref name="configuration"/>; false with the reason when the catalog
+    /// cannot be opened. Events go to <paramref name="events"/> (subscribe before, to see the first, catalog
+    /// recovery), or to a hub of the host's own.
+    /// </summary>
+    public static bool TryBuild(LibraryConfiguration configuration, LibraryHostOptions options,
+        [NotNullWhen(true)] out LibraryHost? host, [NotNullWhen(false)] out string? error, TapeEventHub? events = null)
+    {
+        host = null;
+        events ??= new TapeEventHub();
+
+        LibraryCatalog? catalog = null;
+        try
+        {
+            catalog = LibraryCatalog.Open(configuration.Storage.Root);
+            catalog.SyncFromConfiguration(configuration);
+            // After a crash (kill -9) the images may hold more than the catalog recorded: rescan
+            // them, then end the mounts left open (no volume is on a drive after a restart).
+            var recovery = LibraryRecovery.Reconcile(catalog, configuration);
+            if (CatalogRecovered.IsWorthSaying(recovery))
+            {
+                events.Publish(new CatalogRecovered(recovery));
+            }
+
+            host = new LibraryHost(configuration, catalog, events, options);
+            error = null;
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            error = $"cannot open the catalog in {configuration.Storage.Root}: {e.Message}";
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The server's events an operator reads in the EVENTS report (docs/admin-volumes.md): mounts that could
+    /// not be done (MOUNTFAIL), drives taken over by another connection (TAKEOVER), buffered writes that
+    /// failed after the host counted them done (DEFERREDUC).
+    /// </summary>
+    private static void Journal(ServerStatistics statistics, TapeEvent tapeEvent)
+    {
+        switch (tapeEvent)
+        {
+            case MountRefused refused:
+                statistics.RecordEvent(refused.DeviceNumber, "MOUNTFAIL", $"{refused.Request}: {refused.Refusal.Message}");
+                break;
+            case DriveTakenOver takenOver:
+                statistics.RecordEvent(takenOver.DeviceNumber, "TAKEOVER", $"taken over by {takenOver.By} from {takenOver.Connection}");
+                break;
+            case DeferredUnitCheck deferred:
+                statistics.RecordEvent(deferred.DeviceNumber, "DEFERREDUC", $"buffered Write of {deferred.Count} bytes failed, sense {deferred.SenseHex}");
+                break;
+        }
+    }
+
+    /// <summary>Starts listening (a busy address throws <see cref="System.Net.Sockets.SocketException"/>).</summary>
+    public void Start() => Server.Start();
+
+    /// <summary>Stops the server in order (every CCW finished, every volume closed and given back to the catalog).</summary>
+    public Task StopAsync() => Server.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.StopAsync().ConfigureAwait(false);
+        foreach (var drive in Drives)
+        {
+            drive.Dispose();
+        }
+    }
+}

@@ -1,0 +1,131 @@
+using ChannelTape.Labels;
+using ChannelTape.Library.Catalog;
+using ChannelTape.Library.Configuration;
+using ChannelTape.Media;
+using ChannelTape.Runtime;
+
+namespace ChannelTape.Library.Mounts;
+
+/// <summary>
+/// The catalog's volumes as a <see cref="IVolumeResolver"/>: starts a mount in the catalog (a specific
+/// volume, or any scratch volume of a pool, each in one IMMEDIATE transaction so no volume is handed out
+/// twice), opens the volume's image — creating and labelling it on first use, as <c>hetinit</c> would —
+/// and completes the mount; the lease it returns records what was written and ends the mount.
+/// </summary>
+public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfiguration configuration) : IVolumeResolver
+{
+    public VolumeResolution Resolve(in VolumeRequest request)
+    {
+        MountStart start;
+        if (request.Scratch)
+        {
+            if (request.ScratchPool is not { } pool)
+            {
+                return VolumeResolution.Refused(VolumeRefusalReason.NoScratchPool, "no scratch pool for this drive");
+            }
+
+            start = catalog.TryAllocateScratch(pool, request.DeviceNumber);
+        }
+        else if (!VolumeSerial.TryParse(request.Serial, out var serial))
+        {
+            return VolumeResolution.Refused(VolumeRefusalReason.NotAVolumeSerial, $"'{request.Serial}' is not a volume serial");
+        }
+        else
+        {
+            start = catalog.BeginMount(serial, request.DeviceNumber);
+        }
+
+        if (!start.Started)
+        {
+            return Refusal(start, request.Serial);
+        }
+
+        var volume = start.Volume!;
+        if (!TryOpenImage(volume, request.Options, out var media, out var error))
+        {
+            catalog.EndMount(start.MountId);
+            return VolumeResolution.Refused(VolumeRefusalReason.CannotOpen, $"volume {volume.Serial.Value} cannot be opened: {error}");
+        }
+
+        catalog.CompleteMount(start.MountId);
+        return VolumeResolution.Of(new CatalogLease(catalog, volume, media, start.MountId));
+    }
+
+    private static VolumeRefusal Refusal(MountStart start, string serial) => start.Refusal switch
+    {
+        MountRefusal.UnknownVolume => new(VolumeRefusalReason.UnknownVolume, $"volume {serial} is not in the library"),
+        MountRefusal.VolumeMounted => new(VolumeRefusalReason.VolumeMounted, $"volume {serial} is mounted on drive {start.Volume?.MountedOn:X4}"),
+        MountRefusal.NoScratchVolume => new(VolumeRefusalReason.NoScratchVolume, "no scratch volume left in the pool"),
+        MountRefusal.DriveBusy => new(VolumeRefusalReason.DriveBusy, "the drive has a mount in progress"),
+        MountRefusal.UnknownDrive => new(VolumeRefusalReason.UnknownDrive, "the drive is not in the catalog"),
+        _ => throw new InvalidOperationException($"mount refusal {start.Refusal} has no wording"),
+    };
+
+    /// <summary>
+    /// Opens a catalog volume's image, creating and labelling it on first use. The volume's own settings win
+    /// over what the mount asked for: read-only if either says so, the volume's capacity.
+    /// </summary>
+    private bool TryOpenImage(VolumeRecord volume, TapeImageOptions asked, out ITapeMedia media, out string error)
+    {
+        string path = catalog.Layout.ImagePath(volume);
+        var options = asked with { ReadOnly = asked.ReadOnly || volume.ReadOnly, MaxSize = volume.Capacity };
+        if (File.Exists(path))
+        {
+            return TapeImage.TryOpen(path, options, out media!, out error!);
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var format = path.EndsWith(".het", StringComparison.OrdinalIgnoreCase) ? TapeImageFormat.Het : TapeImageFormat.Aws;
+        if (format == TapeImageFormat.Het)
+        {
+            var storage = configuration.Storage.Format;
+            options = options with
+            {
+                Compress = storage.Compression != Configuration.HetCompression.None,
+                Method = storage.Compression == Configuration.HetCompression.Bzip2 ? Media.HetCompression.Bzip2 : Media.HetCompression.Zlib,
+                Level = storage.Level == 0 ? ImageFormat.DefaultLevel : storage.Level,
+            };
+        }
+
+        if (!TapeImage.TryCreate(path, format, options with { ReadOnly = false }, out media!, out error!))
+        {
+            return false;
+        }
+
+        try
+        {
+            LabelledVolumeWriter.Initialize(media, volume.Serial.Value, "", volume.Labels);
+        }
+        catch (LabelWriteException e)
+        {
+            media.Dispose();
+            error = $"labels could not be written: {e.Message}";
+            return false;
+        }
+
+        media.Synchronize();
+        if (options.ReadOnly)
+        {
+            media.Dispose();
+            return TapeImage.TryOpen(path, options, out media!, out error!);
+        }
+
+        return true;
+    }
+
+    /// <summary>A catalog volume mounted on a drive: the mount to end, what was written to record.</summary>
+    private sealed class CatalogLease(LibraryCatalog catalog, VolumeRecord volume, ITapeMedia media, long mountId)
+        : VolumeLease(volume.Serial.Value, media)
+    {
+        public override void Release(in VolumeRelease release)
+        {
+            if (release.BlocksWritten > 0 && catalog.FindVolume(volume.Serial) is { } current)
+            {
+                var summary = VolumeScanner.Scan(catalog.Layout.ImagePath(current), current.Labels);
+                catalog.RecordWrite(volume.Serial, summary.ImageSize, summary.DataBlocks, summary.FirstDataSetName);
+            }
+
+            catalog.EndMount(mountId);
+        }
+    }
+}

@@ -1,0 +1,323 @@
+using ChannelTape.Channel;
+using ChannelTape.Device;
+using ChannelTape.Media;
+using ChannelTape.Runtime.Events;
+
+namespace ChannelTape.Runtime;
+
+/// <summary>
+/// Who holds a drive: the server's session of the host that attached it. It receives the drive's
+/// unsolicited status (device end at ready, attention) and hears when another holder took the drive over.
+/// </summary>
+public interface IDriveHolder
+{
+    /// <summary>For log lines: the connection number and peer.</summary>
+    string Name { get; }
+
+    /// <summary>The drive presented status on its own.</summary>
+    void OnUnsolicitedStatus(UnitStatus status);
+}
+
+/// <summary>
+/// One drive, everything about it in one place (docs/ARCHITECTURE in AGENTS.md, "drive runtime"): the
+/// <see cref="TapeDrive"/> and the <see cref="Device"/> CCWs run on (the drive, or a decorator such as the
+/// statistics recorder), the <see cref="Executor"/> that runs everything done to the drive one at a time,
+/// who holds it and whose channel program is open, its identity, the library's part
+/// (<see cref="Volume"/>), and mounts from parsed mount words. Outlives connections: a host that
+/// reconnects finds the drive as it left it (docs/protocol.md §2 Disconnects).
+/// </summary>
+public sealed class DriveRuntime : IDisposable
+{
+    private readonly Lock _holderLock = new();
+    private IDriveHolder? _holder;
+
+    /// <param name="drive">The drive.</param>
+    /// <param name="executor">Serialises the drive: <see cref="GatedDriveExecutor"/> for a server, <see cref="InlineDriveExecutor"/> for one thread.</param>
+    /// <param name="events">Where mounts and unloads are published.</param>
+    /// <param name="decorate">Puts a device in front of the drive for every CCW (statistics); null for none.</param>
+    public DriveRuntime(TapeDrive drive, IDriveExecutor executor, TapeEventHub events, Func<IChannelDevice, IChannelDevice>? decorate = null)
+    {
+        Drive = drive ?? throw new ArgumentNullException(nameof(drive));
+        Executor = executor ?? throw new ArgumentNullException(nameof(executor));
+        Events = events ?? throw new ArgumentNullException(nameof(events));
+        Device = decorate?.Invoke(drive) ?? drive;
+        ChannelDevice = new SerializedDevice(this);
+        Device.UnsolicitedStatus += OnUnsolicitedStatus;
+    }
+
+    /// <summary>A drive alone, for tests and tools: its own inline executor and event hub, mounting image paths.</summary>
+    public static DriveRuntime Standalone(TapeModel model, ushort deviceNumber, Func<IChannelDevice, IChannelDevice>? decorate = null) =>
+        new(new TapeDrive(model, deviceNumber), new InlineDriveExecutor(), new TapeEventHub(), decorate);
+
+    /// <summary>The tape drive (CCW interpreter and volume).</summary>
+    public TapeDrive Drive { get; }
+
+    /// <summary>What CCWs run on: <see cref="Drive"/> or the decorator in front of it. Use under <see cref="Executor"/>.</summary>
+    public IChannelDevice Device { get; }
+
+    /// <summary>
+    /// <see cref="Device"/> for a caller on its own thread (the in-process channel, the LMS over a local
+    /// drive): every CCW runs under <see cref="Executor"/>, so library work the CCW posts runs after it.
+    /// </summary>
+    public IChannelDevice ChannelDevice { get; }
+
+    /// <summary>Runs everything done to the drive, one thing at a time.</summary>
+    public IDriveExecutor Executor { get; }
+
+    /// <summary>Where the drive's mounts and unloads are published.</summary>
+    public TapeEventHub Events { get; }
+
+    public ushort DeviceNumber => Drive.DeviceNumber;
+
+    public TapeModel Model => Drive.Model;
+
+    /// <summary>The model as BCD-like hex, e.g. <c>0x3490</c> (the protocol's AttachReply).</summary>
+    public ushort ModelNumber => (ushort)Drive.Model;
+
+    /// <summary>Sense ID bytes the guest sees (<c>FF 3490 50 3490 50</c>); empty for a 3420, which has no Sense ID.</summary>
+    public ReadOnlySpan<byte> SenseId => DeviceIdentity.SenseId(Drive.Model);
+
+    /// <summary>Sense bytes the drive reports (24 or 32).</summary>
+    public int SenseCount => SenseBuilder.SenseCount(Drive.Model);
+
+    /// <summary>The library's part of the drive: the volume it mounted or the request it waits for.</summary>
+    public DriveVolumeState Volume { get; } = new();
+
+    /// <summary>The library the drive belongs to; null for a drive that only mounts image paths.</summary>
+    public IDriveLibrary? Library { get; private set; }
+
+    /// <summary>The address of the host that attached the drive last (command-volume authorisation); "local" before.</summary>
+    public string AttachedHost { get; private set; } = "local";
+
+    /// <summary>Who holds the drive now; null when no host is attached.</summary>
+    public IDriveHolder? Holder
+    {
+        get
+        {
+            lock (_holderLock)
+            {
+                return _holder;
+            }
+        }
+    }
+
+    /// <summary>Whose channel program is open (StartChannelProgram called, EndChannelProgram not); under <see cref="Executor"/>.</summary>
+    public object? ProgramOwner { get; private set; }
+
+    /// <summary>Unsolicited status of the drive, for whoever else listens (the holder is told first).</summary>
+    public event Action<DriveRuntime, UnitStatus>? UnsolicitedStatus;
+
+    /// <summary>Puts the drive under <paramref name="library"/> (the library manager calls this once).</summary>
+    public void JoinLibrary(IDriveLibrary library)
+    {
+        ArgumentNullException.ThrowIfNull(library);
+        if (Library is not null)
+        {
+            throw new InvalidOperationException($"drive {DeviceNumber:X4} already belongs to a library");
+        }
+
+        Library = library;
+    }
+
+    /// <summary>True when <paramref name="holder"/> may attach: the drive is free, already its, or take-over is asked.</summary>
+    public bool IsAvailableTo(IDriveHolder holder, bool takeOver)
+    {
+        lock (_holderLock)
+        {
+            return _holder is null || _holder == holder || takeOver;
+        }
+    }
+
+    /// <summary>
+    /// Attaches <paramref name="holder"/> for the host at <paramref name="host"/>. Fails when another holder has
+    /// the drive and <paramref name="takeOver"/> is not set; with it, returns that holder in <paramref name="previous"/>.
+    /// </summary>
+    public bool TryAttach(IDriveHolder holder, string host, bool takeOver, out IDriveHolder? previous)
+    {
+        lock (_holderLock)
+        {
+            previous = _holder;
+            if (_holder is not null && _holder != holder && !takeOver)
+            {
+                return false;
+            }
+
+            _holder = holder;
+            AttachedHost = host;
+            return true;
+        }
+    }
+
+    /// <summary>Detaches <paramref name="holder"/> if it still holds the drive.</summary>
+    public void Detach(IDriveHolder holder)
+    {
+        lock (_holderLock)
+        {
+            if (_holder == holder)
+            {
+                _holder = null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts a channel program for <paramref name="owner"/> (Hercules <c>start</c>) for a CCW with sequence
+    /// number 0, or when another owner's program is the open one (docs/protocol.md §2). Under <see cref="Executor"/>.
+    /// </summary>
+    public void StartProgram(object owner, bool sequenceZero)
+    {
+        if (!sequenceZero && ProgramOwner == owner)
+        {
+            return;
+        }
+
+        if (ProgramOwner is not null)
+        {
+            Device.EndChannelProgram();
+        }
+
+        Device.StartChannelProgram();
+        ProgramOwner = owner;
+    }
+
+    /// <summary>Ends <paramref name="owner"/>'s channel program if it is the open one (a host that went away). Under <see cref="Executor"/>.</summary>
+    public void EndProgram(object owner)
+    {
+        if (ProgramOwner == owner)
+        {
+            Device.EndChannelProgram();
+            ProgramOwner = null;
+        }
+    }
+
+    /// <summary>
+    /// Mounts what <paramref name="words"/> ask for, as Hercules' <c>devinit</c> does (see <see cref="MountRequest"/>);
+    /// a mount or unload that is done presents device end through the unsolicited status. Under <see cref="Executor"/>.
+    /// </summary>
+    public MountOutcome Mount(string words, MountSource source) =>
+        MountRequest.TryParse(words, out var request, out var refusal) ? Mount(request, source) : Refuse(words, source, refusal);
+
+    /// <inheritdoc cref="Mount(string, MountSource)"/>
+    public MountOutcome Mount(MountRequest request, MountSource source)
+    {
+        switch (request)
+        {
+            case MountRequest.Unload:
+                var wasLoaded = Drive.IsLoaded;
+                var name = VolumeName;
+                var released = Library?.UnloadNow(this, source);
+                if (Drive.IsLoaded || !wasLoaded)
+                {
+                    // An image mounted by path, or an empty drive: devinit * presents device end all the same.
+                    Drive.Unload();
+                }
+
+                if (released is null)
+                {
+                    Events.Publish(new VolumeUnloaded(DeviceNumber, wasLoaded ? name : null, source));
+                }
+
+                return new MountOutcome(true, "unloaded");
+
+            case MountRequest.Volume volume:
+                if (Library is null)
+                {
+                    return Refuse(volume.Serial.Value, source,
+                        new VolumeRefusal(VolumeRefusalReason.NoLibrary, $"drive {DeviceNumber:X4} has no library: mount an image by its path"));
+                }
+
+                var refusal = Library.MountNow(this, new VolumeSerialRequest(volume.Serial.Value, volume.Options));
+                return refusal is null ? new MountOutcome(true, DeviceListText) : new MountOutcome(false, refusal.Message, refusal);
+
+            case MountRequest.Image image:
+                return MountImage(image, source);
+
+            default:
+                throw new InvalidOperationException($"unknown mount request {request}");
+        }
+    }
+
+    /// <summary>Like Hercules' tape query: volume, [file:block id], model, R/O or R/W; <c>*</c> when empty.</summary>
+    public string DeviceListText
+    {
+        get
+        {
+            if (Drive.Media is not { } media)
+            {
+                var pending = Volume.PendingRequest;
+                return pending is null ? "* (unloaded)" : $"* (unloaded) waiting for {pending}";
+            }
+
+            var position = media.Position;
+            return $"{Volume.VolumeSerial ?? Path.GetFileName(media.Path)} [{position.FileNumber}:{position.BlockNumber:X8}] IBM {ModelNumber:X4} {(media.IsReadOnly ? "R/O" : "R/W")}";
+        }
+    }
+
+    /// <summary>Flushes and closes the volume, giving a library volume back (server shutdown). Under <see cref="Executor"/>.</summary>
+    public void CloseVolume()
+    {
+        var name = VolumeName;
+        if (Library?.UnloadNow(this, MountSource.Shutdown) is null && name is not null)
+        {
+            Events.Publish(new VolumeUnloaded(DeviceNumber, name, MountSource.Shutdown));
+        }
+
+        Drive.Dispose();
+    }
+
+    public void Dispose() => Drive.Dispose();
+
+    /// <summary>What the log calls the volume on the drive: its serial, or the image path.</summary>
+    private string? VolumeName => Volume.VolumeSerial ?? Drive.Media?.Path;
+
+    private MountOutcome MountImage(MountRequest.Image image, MountSource source)
+    {
+        if (Volume.Lease is not null)
+        {
+            Library!.UnloadNow(this, source);
+        }
+
+        if (!TapeImage.TryOpen(image.Path, image.Options, out var media, out var error))
+        {
+            // Hercules' devinit with a file it cannot open leaves the drive empty.
+            if (Drive.IsLoaded)
+            {
+                Drive.Unload();
+            }
+
+            return Refuse(image.Path, source, new VolumeRefusal(VolumeRefusalReason.CannotOpen, error));
+        }
+
+        Drive.Mount(media);
+        Events.Publish(new VolumeMounted(DeviceNumber, image.Path, media.IsReadOnly, source));
+        return new MountOutcome(true, DeviceListText);
+    }
+
+    private MountOutcome Refuse(string request, MountSource source, VolumeRefusal refusal)
+    {
+        Events.Publish(new MountRefused(DeviceNumber, request, source, refusal, Pending: false));
+        return new MountOutcome(false, refusal.Message, refusal);
+    }
+
+    private void OnUnsolicitedStatus(IChannelDevice device, UnitStatus status)
+    {
+        Holder?.OnUnsolicitedStatus(status);
+        UnsolicitedStatus?.Invoke(this, status);
+    }
+
+    /// <summary><see cref="Device"/> with every CCW run under the executor (see <see cref="ChannelDevice"/>).</summary>
+    private sealed class SerializedDevice(DriveRuntime runtime) : ChannelDeviceDecorator(runtime.Device)
+    {
+        public override CcwResult Execute(in CcwRequest request, Span<byte> buffer) =>
+            runtime.Executor.RunExclusive(new Call(Inner, request, buffer), static call => call.Device.Execute(call.Request, call.Buffer));
+
+        private readonly ref struct Call(IChannelDevice device, CcwRequest request, Span<byte> buffer)
+        {
+            public IChannelDevice Device { get; } = device;
+
+            public CcwRequest Request { get; } = request;
+
+            public Span<byte> Buffer { get; } = buffer;
+        }
+    }
+}

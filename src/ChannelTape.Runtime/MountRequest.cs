@@ -1,0 +1,64 @@
+using System.Diagnostics.CodeAnalysis;
+using ChannelTape.Labels;
+using ChannelTape.Media;
+
+namespace ChannelTape.Runtime;
+
+/// <summary>
+/// What the words of a mount ask for, parsed once: the words of Hercules' <c>devinit CUU ...</c>, of a
+/// device statement after the address, of the protocol's Attach and Mount messages (docs/protocol.md) and
+/// of <c>ctape mount</c>. <c>*</c> unloads; a first word of six volume serial characters that is not the
+/// name of a file names a library volume; anything else is an image path. The words after the first are
+/// image options (<c>ro</c>, <c>maxsize=</c> ...; <see cref="TapeImageOptions"/>), for a volume as for an image.
+/// </summary>
+public abstract record MountRequest
+{
+    private MountRequest()
+    {
+    }
+
+    /// <summary>Take the drive's volume out (<c>*</c>).</summary>
+    public sealed record Unload : MountRequest;
+
+    /// <summary>A volume of the library by its serial, with the options asked for.</summary>
+    public sealed record Volume(VolumeSerial Serial, TapeImageOptions Options) : MountRequest;
+
+    /// <summary>An image file by its path, opened with the options as Hercules' devinit would.</summary>
+    public sealed record Image(string Path, TapeImageOptions Options) : MountRequest;
+
+    /// <summary>Parses mount words; false with the reason when they cannot be a mount.</summary>
+    public static bool TryParse(string words, [NotNullWhen(true)] out MountRequest? request, [NotNullWhen(false)] out VolumeRefusal? refusal)
+    {
+        ArgumentNullException.ThrowIfNull(words);
+        request = null;
+        refusal = null;
+        var parts = words.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0)
+        {
+            refusal = new VolumeRefusal(VolumeRefusalReason.BadRequest, "nothing to mount");
+            return false;
+        }
+
+        if (parts[0] == "*")
+        {
+            request = new Unload();
+            return true;
+        }
+
+        if (!TapeImageOptions.TryParse(parts.Skip(1), out var options, out var error))
+        {
+            refusal = new VolumeRefusal(VolumeRefusalReason.BadRequest, error);
+            return false;
+        }
+
+        request = IsVolumeSerial(parts[0], out var serial) ? new Volume(serial, options) : new Image(parts[0], options);
+        return true;
+    }
+
+    /// <summary>A word that is a volume serial and not the name of an image file (a file of that name wins, as for Hercules).</summary>
+    private static bool IsVolumeSerial(string word, out VolumeSerial serial) =>
+        VolumeSerial.TryParse(word, out serial) && !File.Exists(word);
+}
+
+/// <summary>What a mount did: done, or refused; <see cref="Message"/> is what the operator is told.</summary>
+public readonly record struct MountOutcome(bool Done, string Message, VolumeRefusal? Refusal = null);

@@ -1,0 +1,116 @@
+using System.Diagnostics.CodeAnalysis;
+using ChannelTape.Media;
+
+namespace ChannelTape.Runtime;
+
+/// <summary>
+/// Turns a volume serial into a volume ready to mount, or a typed refusal: the library's catalog, with
+/// administrative volumes as a resolver placed in front of it (docs/admin-volumes.md).
+/// </summary>
+public interface IVolumeResolver
+{
+    /// <summary>
+    /// The volume <paramref name="request"/> asks for, held for the drive until the lease is released; or
+    /// why not. Never throws for anything a host can ask.
+    /// </summary>
+    VolumeResolution Resolve(in VolumeRequest request);
+}
+
+/// <summary>What a drive asks the library for.</summary>
+/// <param name="Serial">The volume serial, or for a <paramref name="Scratch"/> request the word the host used (SCRTCH, PRIVAT).</param>
+/// <param name="Scratch">Any scratch volume of <paramref name="ScratchPool"/> will do.</param>
+/// <param name="ScratchPool">The drive's scratch pool (scratch requests only); null when it has none.</param>
+/// <param name="DeviceNumber">The drive.</param>
+/// <param name="Host">Who holds the drive (the peer address; command-volume authorisation).</param>
+/// <param name="Options">Image options the mount asked for (<c>ro</c> ...); the library's own settings for the volume win where they say more.</param>
+public readonly record struct VolumeRequest(string Serial, bool Scratch, string? ScratchPool, ushort DeviceNumber, string Host, TapeImageOptions Options);
+
+/// <summary>Why a volume could not be mounted.</summary>
+public enum VolumeRefusalReason
+{
+    /// <summary>The words name no volume (not six volume serial characters, or no such image file).</summary>
+    NotAVolumeSerial,
+    /// <summary>The library has no such volume.</summary>
+    UnknownVolume,
+    /// <summary>The volume is mounted on another drive.</summary>
+    VolumeMounted,
+    /// <summary>The drive's pool has no scratch volume left.</summary>
+    NoScratchVolume,
+    /// <summary>The drive has no scratch pool.</summary>
+    NoScratchPool,
+    /// <summary>The drive has a mount in progress in the catalog.</summary>
+    DriveBusy,
+    /// <summary>The drive is not in the catalog.</summary>
+    UnknownDrive,
+    /// <summary>The image could not be opened or created.</summary>
+    CannotOpen,
+    /// <summary>An administrative volume could not be built.</summary>
+    AdministrativeVolumeFailed,
+    /// <summary>The drive serves image paths only: there is no library to ask for a volume serial.</summary>
+    NoLibrary,
+    /// <summary>The mount words are not understood (bad options).</summary>
+    BadRequest,
+}
+
+/// <summary>A refusal the drive reports to whoever asked, with the operator's wording.</summary>
+public sealed record VolumeRefusal(VolumeRefusalReason Reason, string Message);
+
+/// <summary>The answer of <see cref="IVolumeResolver.Resolve"/>: a lease, or a refusal.</summary>
+public readonly struct VolumeResolution
+{
+    private VolumeResolution(VolumeLease? lease, VolumeRefusal? refusal)
+    {
+        Lease = lease;
+        Refusal = refusal;
+    }
+
+    public VolumeLease? Lease { get; }
+
+    public VolumeRefusal? Refusal { get; }
+
+    [MemberNotNullWhen(true, nameof(Lease))]
+    [MemberNotNullWhen(false, nameof(Refusal))]
+    public bool Resolved => Lease is not null;
+
+    public static VolumeResolution Of(VolumeLease lease) => new(lease ?? throw new ArgumentNullException(nameof(lease)), null);
+
+    public static VolumeResolution Refused(VolumeRefusalReason reason, string message) => new(null, new VolumeRefusal(reason, message));
+
+    public static implicit operator VolumeResolution(VolumeRefusal refusal) => new(null, refusal);
+}
+
+/// <summary>
+/// A volume held for a drive: the media to mount and how to give the volume back. The catalog's lease
+/// records what was written and ends the mount; an administrative volume's lease processes the commands
+/// a host wrote to it.
+/// </summary>
+public abstract class VolumeLease
+{
+    protected VolumeLease(string serial, ITapeMedia media)
+    {
+        Serial = serial;
+        Media = media;
+    }
+
+    /// <summary>The volume serial.</summary>
+    public string Serial { get; }
+
+    /// <summary>The opened volume, to be mounted on the drive (the drive owns it from then on).</summary>
+    public ITapeMedia Media { get; }
+
+    /// <summary>An administrative or command volume, built on request rather than kept in the catalog.</summary>
+    public virtual bool IsAdministrative => false;
+
+    /// <summary>
+    /// Gives the volume back after the drive let go of it (unloaded, or never mounted): records what
+    /// <paramref name="release"/> says was written. Runs on the drive's executor; failures are reported,
+    /// not thrown.
+    /// </summary>
+    public abstract void Release(in VolumeRelease release);
+}
+
+/// <summary>What the drive did with a leased volume.</summary>
+/// <param name="DeviceNumber">The drive.</param>
+/// <param name="Host">Who held the drive.</param>
+/// <param name="BlocksWritten">Blocks and tape marks written while the volume was mounted (0: read only, nothing to record).</param>
+public readonly record struct VolumeRelease(ushort DeviceNumber, string Host, long BlocksWritten);

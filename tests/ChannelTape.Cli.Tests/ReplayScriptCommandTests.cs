@@ -1,0 +1,140 @@
+using ChannelTape.Cli;
+
+namespace ChannelTape.Cli.Tests;
+
+/// <summary><c>ctape replay SCRIPT.ccw</c>: report and exit codes.</summary>
+public sealed class ReplayScriptCommandTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "ctape-replay-tests", Guid.NewGuid().ToString("N"));
+
+    public ReplayScriptCommandTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private (int ExitCode, string Output, string Errors) Replay(string source)
+    {
+        var path = Path.Combine(_directory, "t.ccw");
+        File.WriteAllText(path, source);
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        var code = ReplayScriptCommand.RunOne(path, Path.Combine(_directory, "work"), verbose: false, output, errors);
+        return (code, output.ToString(), errors.ToString());
+    }
+
+    [Fact]
+    public void AScriptWhoseExpectationsHoldExitsZero()
+    {
+        var (code, output, _) = Replay("""
+            device 3490 at 0580
+            tape empty
+            program { WRITE E'HELLO' WTM }
+            expect status CE DE
+            REWIND
+            READ 80 SLI
+            expect data E'HELLO'
+            expect residual 75
+            """);
+        Assert.Equal(0, code);
+        Assert.Contains("3 programs, 3 expectations, 0 failed", output);
+    }
+
+    [Fact]
+    public void AFailedExpectationIsReportedWithItsLineAndExitsOne()
+    {
+        var (code, output, _) = Replay("""
+            tape none
+            NOP SLI
+            expect status CE DE
+            """);
+        Assert.Equal(1, code);
+        Assert.Contains("line 3: expect status CE DE: got UC (02)", output);
+        Assert.Contains("1 failed (FAIL)", output);
+    }
+
+    [Fact]
+    public void AScriptThatDoesNotParseExitsTwoNamingLineAndColumn()
+    {
+        var (code, _, errors) = Replay("NOP\nREAD 80 SLII\n");
+        Assert.Equal(2, code);
+        Assert.Contains("line 2, column 9: 'SLII' is not a statement or command", errors);
+    }
+
+    [Fact]
+    public void AMissingImageIsReportedBeforeAnythingRuns()
+    {
+        var (code, _, errors) = Replay("tape \"nowhere.aws\"\nNOP\n");
+        Assert.Equal(2, code);
+        Assert.Contains("line 1: ", errors);
+        Assert.Contains("nowhere.aws", errors);
+    }
+
+    [Fact]
+    public void AnEndlessChannelProgramIsStoppedAndReported()
+    {
+        var (code, output, _) = Replay("""
+            program "endless" {
+              again: NOP SLI
+              TIC again
+            }
+            """);
+        Assert.Equal(1, code);
+        Assert.Contains("line 1: the channel program ends: got it did not end", output);
+    }
+
+    [Fact]
+    public void UnsolicitedDeviceEndAfterAnOperatorMountIsWaitedFor()
+    {
+        var (code, output, _) = Replay("""
+            tape none
+            mount empty
+            wait device-end timeout 2s
+            WTM
+            expect status CE DE
+            unload
+            wait device-end timeout 2s
+            wait device-end timeout 50ms
+            """);
+        Assert.Equal(1, code);
+        Assert.Contains("line 8: unsolicited device end: got nothing within 50 ms", output);
+        Assert.DoesNotContain("line 3:", output);
+        Assert.DoesNotContain("line 7:", output);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:7490", "127.0.0.1", 7490)]
+    [InlineData("tapes.example:1", "tapes.example", 1)]
+    [InlineData("[::1]:7490", "::1", 7490)]
+    public void ServerAddressesAreHostColonPort(string text, string host, int port) =>
+        Assert.Equal((host, port), ReplayScriptCommand.ParseServer(text));
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData(":7490")]
+    [InlineData("host:0")]
+    [InlineData("host:65536")]
+    [InlineData("host:x")]
+    public void BadServerAddressesAreRefused(string text) => Assert.Null(ReplayScriptCommand.ParseServer(text));
+
+    [Fact]
+    public void AnUnreachableServerIsReportedNotThrown()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var path = Path.Combine(_directory, "t.ccw");
+        File.WriteAllText(path, "NOP\n");
+        var errors = new StringWriter();
+        var code = ReplayScriptCommand.RunOne(path, Path.Combine(_directory, "work"), false, new StringWriter(), errors, ("127.0.0.1", port));
+        Assert.Equal(2, code);
+        Assert.Contains($"127.0.0.1:{port}", errors.ToString());
+    }
+
+    [Fact]
+    public void TheCommandDecidesScriptsByTheirExtension()
+    {
+        Assert.True(ReplayScriptCommand.Handles(["a.ccw", "--verbose"]));
+        Assert.False(ReplayScriptCommand.Handles(["--json", "a.json"]));
+        Assert.False(ReplayScriptCommand.Handles(["a.json"]));
+    }
+}
