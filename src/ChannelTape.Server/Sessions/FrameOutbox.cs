@@ -32,6 +32,7 @@ internal sealed class FrameOutbox
     private readonly System.Threading.Channels.Channel<OutgoingFrame> _queue;
     private readonly Lock _lock = new();
     private bool _closed;
+    private volatile bool _aborted;
     private OutboxEnd _end = OutboxEnd.Completed;
 
     public FrameOutbox(PipeWriter output, int limit, TimeSpan sendTimeout, int maxFrameLength)
@@ -159,6 +160,14 @@ internal sealed class FrameOutbox
         }
     }
 
+    /// <summary>The peer cannot be talked to any more: nothing more is written, a write waiting for the peer gives up now.</summary>
+    public void Abort()
+    {
+        _aborted = true;
+        Complete();
+        _output.CancelPendingFlush();
+    }
+
     /// <summary>
     /// Writes queued frames into the pipe until <see cref="Complete"/> and the queue is empty, flushing
     /// whenever the queue runs dry (frames queued together go out together). Never throws for the peer.
@@ -169,9 +178,9 @@ internal sealed class FrameOutbox
         using var timeout = new CancellationTokenSource();
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (!_aborted && await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                while (reader.TryRead(out var frame))
+                while (!_aborted && reader.TryRead(out var frame))
                 {
                     try
                     {
@@ -192,7 +201,7 @@ internal sealed class FrameOutbox
                 }
             }
 
-            return _end;
+            return _aborted && _end == OutboxEnd.Completed ? OutboxEnd.PipeFailed : _end;
         }
         catch (OperationCanceledException)
         {

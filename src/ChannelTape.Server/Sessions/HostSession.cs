@@ -295,7 +295,7 @@ internal sealed partial class HostSession : IDriveHolder
     private void Abort()
     {
         Stop(StopReason.Aborted);
-        _outbox.Complete();
+        _outbox.Abort();
         _abortTransport();
     }
 

@@ -6,22 +6,60 @@ using ChannelTape.Protocol.Messages;
 
 namespace ChannelTape.Server.Tests.Support;
 
-/// <summary>A host that speaks raw frames, to send the server what a well-behaved client never would.</summary>
+/// <summary>
+/// A host that speaks raw frames, to send the server what a well-behaved client never would: over a
+/// socket, or over an in-memory pipe straight into a session (<see cref="Over"/>).
+/// </summary>
 public sealed class RawPeer : IDisposable
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     private readonly PipeReader _pipe;
+    private readonly PipeWriter? _output;
     private readonly FrameReader _frames;
+    private readonly Socket? _socket;
 
     private RawPeer(Socket socket)
     {
-        Socket = socket;
+        _socket = socket;
         _pipe = PipeReader.Create(new NetworkStream(socket, ownsSocket: false));
         _frames = new FrameReader(_pipe);
     }
 
-    public Socket Socket { get; }
+    private RawPeer(IDuplexPipe pipe)
+    {
+        _pipe = pipe.Input;
+        _output = pipe.Output;
+        _frames = new FrameReader(_pipe);
+    }
+
+    /// <summary>The peer's socket (a socket peer only).</summary>
+    public Socket Socket => _socket ?? throw new InvalidOperationException("an in-memory peer has no socket");
+
+    /// <summary>A peer on the host's side of an in-memory pipe pair.</summary>
+    public static RawPeer Over(IDuplexPipe hostSide) => new(hostSide);
+
+    /// <summary>Sends <paramref name="bytes"/> in the pieces given, each flushed on its own (one segment each for a pipe).</summary>
+    public async Task SendInPiecesAsync(IEnumerable<byte[]> pieces)
+    {
+        foreach (var piece in pieces)
+        {
+            await SendAsync(piece);
+        }
+    }
+
+    /// <summary>The host stops sending (closes its side of the connection).</summary>
+    public async Task CloseOutputAsync()
+    {
+        if (_output is not null)
+        {
+            await _output.CompleteAsync();
+        }
+        else
+        {
+            Socket.Shutdown(SocketShutdown.Send);
+        }
+    }
 
     public static async Task<RawPeer> ConnectAsync(IPEndPoint endPoint, int? receiveBufferSize = null)
     {
@@ -37,6 +75,12 @@ public sealed class RawPeer : IDisposable
 
     public async Task SendAsync(byte[] bytes)
     {
+        if (_output is not null)
+        {
+            await _output.WriteAsync(bytes);
+            return;
+        }
+
         var sent = 0;
         while (sent < bytes.Length)
         {
@@ -91,7 +135,8 @@ public sealed class RawPeer : IDisposable
 
     public void Dispose()
     {
-        Socket.Dispose();
+        _socket?.Dispose();
+        _output?.Complete();
         _pipe.Complete();
     }
 }

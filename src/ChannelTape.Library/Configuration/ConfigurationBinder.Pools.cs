@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Net;
+using ChannelTape.Device;
+using ChannelTape.Labels;
+
+namespace ChannelTape.Library.Configuration;
+
+/// <summary>Pool statements: volume ranges, capacity, media and label types, overlapping ranges.</summary>
+internal sealed partial class ConfigurationBinder
+{
+    private sealed class PoolDraft(PoolConfiguration configuration, SourceFile file, int offset, int mediaOffset)
+    {
+        public PoolConfiguration Configuration { get; } = configuration;
+        public SourceFile File { get; } = file;
+        public int Offset { get; } = offset;
+        public int MediaOffset { get; } = mediaOffset;
+    }
+
+    private void BindPool(SourceFile file, PoolStatement statement)
+    {
+        var name = statement.Name.Value;
+        if (name.Length > MaxPoolNameLength)
+        {
+            Error(file, statement.Name.Offset, $"pool name '{name}' is longer than {MaxPoolNameLength} characters");
+        }
+
+        var existing = _pools.FirstOrDefault(p => p.Configuration.Name == name);
+        if (existing is not null)
+        {
+            Error(file, statement.Name.Offset, $"pool {name} is already defined at {existing.File.Describe(existing.Offset)}");
+        }
+
+        var ranges = new List<(VolumeRange Range, int Offset)>();
+        MediaProperty? media = null;
+        long? capacity = null;
+        LabelType? labels = null;
+        bool? scratch = null;
+        var seen = new Dictionary<string, int>();
+        foreach (var property in statement.Properties)
+        {
+            if (property is VolumesProperty volumes)
+            {
+                foreach (var item in volumes.Ranges)
+                {
+                    if (TryBindVolumeRange(file, item, out var range))
+                    {
+                        ranges.Add((range, item.First.Offset));
+                    }
+                }
+
+                continue;
+            }
+
+            if (!FirstProperty(seen, file, property, $"pool {name}"))
+            {
+                continue;
+            }
+
+            switch (property)
+            {
+                case MediaProperty m:
+                    media = m;
+                    break;
+                case CapacityProperty c:
+                    capacity = BindCapacity(file, c.Size);
+                    break;
+                case LabelsProperty l:
+                    labels = l.Labels;
+                    break;
+                case StatusProperty s:
+                    scratch = s.Scratch;
+                    break;
+            }
+        }
+
+        var effectiveMedia = media?.Media ?? MediaType.Eccst;
+        var draft = new PoolDraft(
+            new PoolConfiguration(
+                name,
+                new ValueList<VolumeRange>(ranges.Select(r => r.Range)),
+                effectiveMedia,
+                capacity ?? MediaTypes.DefaultCapacity(effectiveMedia),
+                labels ?? LabelType.Standard,
+                scratch ?? true),
+            file,
+            statement.Name.Offset,
+            media?.Offset ?? statement.Name.Offset);
+        if (existing is null)
+        {
+            _pools.Add(draft);
+        }
+
+        foreach (var (range, offset) in ranges)
+        {
+            _ranges.Add((range, draft, file, offset));
+        }
+    }
+
+    private bool TryBindVolumeRange(SourceFile file, VolumeRangeSyntax syntax, out VolumeRange range)
+    {
+        range = null!;
+        if (!TryBindSerial(file, syntax.First, out var first))
+        {
+            return false;
+        }
+
+        var last = first;
+        if (syntax.Last is { } lastText && !TryBindSerial(file, lastText, out last))
+        {
+            return false;
+        }
+
+        if (!VolumeRange.TryCreate(first, last, out var created, out var error))
+        {
+            Error(file, syntax.First.Offset, error!);
+            return false;
+        }
+
+        range = created!;
+        return true;
+    }
+
+    private bool TryBindSerial(SourceFile file, Located<string> text, out VolumeSerial serial)
+    {
+        // Configuration serials are exact: no blank padding.
+        if (text.Value.EndsWith(' '))
+        {
+            Error(file, text.Offset + text.Value.TrimEnd(' ').Length, $"volume serial '{text.Value}' ends with blanks");
+            serial = default;
+            return false;
+        }
+
+        if (VolumeSerial.TryParse(text.Value, out serial, out var error, out var index))
+        {
+            return true;
+        }
+
+        Error(file, text.Offset + index, error!);
+        return false;
+    }
+
+    private long? BindCapacity(SourceFile file, Located<string> size)
+    {
+        if (!ByteSize.TryParse(size.Value, out var bytes, out var error))
+        {
+            Error(file, size.Offset, error!);
+            return null;
+        }
+
+        if (bytes == 0)
+        {
+            Error(file, size.Offset, "capacity must be more than 0");
+            return null;
+        }
+
+        return bytes;
+    }
+
+    private void CheckOverlappingRanges()
+    {
+        // Each range against every earlier one; reported once, at the later range.
+        for (var i = 0; i < _ranges.Count; i++)
+        {
+            var (range, _, file, offset) = _ranges[i];
+            for (var j = 0; j < i; j++)
+            {
+                var (other, otherPool, otherFile, otherOffset) = _ranges[j];
+                if (range.Overlaps(other))
+                {
+                    Error(file, offset, $"volumes {range} overlap {other} of pool {otherPool.Configuration.Name} at {otherFile.Describe(otherOffset)}");
+                    break;
+                }
+            }
+        }
+    }
+}
