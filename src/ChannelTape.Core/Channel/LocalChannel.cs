@@ -30,24 +30,6 @@ public sealed class LocalChannel
     private const int CommandRetryLimit = 255;
     private readonly byte[] _buffer = new byte[BufferSize];
 
-    /// <summary>Write-type command (low two bits 01).</summary>
-    public static bool IsWrite(byte command) => (command & 0x03) == 0x01;
-
-    /// <summary>Read-type command (low two bits 10).</summary>
-    public static bool IsRead(byte command) => (command & 0x03) == 0x02;
-
-    /// <summary>Control command (low two bits 11).</summary>
-    public static bool IsControl(byte command) => (command & 0x03) == 0x03;
-
-    /// <summary>Sense-type command (low four bits 0100).</summary>
-    public static bool IsSense(byte command) => (command & 0x0F) == 0x04;
-
-    /// <summary>Read Backward type (low four bits 1100).</summary>
-    public static bool IsReadBackward(byte command) => (command & 0x0F) == 0x0C;
-
-    /// <summary>Input command: data flows from the device to storage.</summary>
-    public static bool IsInput(byte command) => IsRead(command) || IsSense(command) || IsReadBackward(command);
-
     /// <summary>Runs the channel program whose first CCW is at <paramref name="ccwAddress"/>.</summary>
     public ChannelProgramResult Run(IChannelDevice device, GuestStorage storage, long ccwAddress, ChannelProgramOptions? options = null)
     {
@@ -110,7 +92,7 @@ public sealed class LocalChannel
             var count = (int)ccw.Count;
             long address = ccw.DataAddress;
 
-            if (ccw.IsTransferInChannel)
+            if (CommandType.IsTransferInChannel(ccw.Command))
             {
                 if (ticAddress >= 0
                     || (format == CcwFormat.Format1 && (ccw.Command != 0x08 || flags != CcwFlags.None || count != 0)))
@@ -143,7 +125,7 @@ public sealed class LocalChannel
                 pci++;
             }
 
-            var immediate = device.IsImmediate(code) || code == 0x03;
+            var immediate = device.IsImmediate(code) || CommandType.IsNoOperation(code);
             if (count == 0
                 && (format == CcwFormat.Format0 || (flags & CcwFlags.ChainData) != 0 || (chained & CcwFlags.ChainData) != 0))
             {
@@ -157,7 +139,7 @@ public sealed class LocalChannel
                 chained &= ~CcwFlags.ChainData;
             }
 
-            if (IsWrite(code) || (IsControl(code) && !immediate))
+            if (CommandType.IsWrite(code) || (CommandType.IsControl(code) && !immediate))
             {
                 if (bufferPosition + count > BufferSize || !storage.Contains(address, count))
                 {
@@ -193,7 +175,7 @@ public sealed class LocalChannel
 
             chain = (flags & (CcwFlags.ChainData | CcwFlags.ChainCommand)) != 0;
             residual = count;
-            if (!(IsWrite(code) || IsInput(code) || IsControl(code)))
+            if (!(CommandType.IsOutput(code) || CommandType.IsInput(code)))
             {
                 channel = ChannelStatus.ProgramCheck;
                 break;
@@ -219,18 +201,18 @@ public sealed class LocalChannel
                 chain = false;
             }
 
-            var transferred = IsInput(code) ? 0 : count - residual;
-            if ((flags & CcwFlags.Skip) == 0 && IsInput(code))
+            var transferred = CommandType.IsInput(code) ? 0 : count - residual;
+            if ((flags & CcwFlags.Skip) == 0 && CommandType.IsInput(code))
             {
                 var stored = count - residual;
-                var start = IsReadBackward(code) ? address - stored + 1 : address;
+                var start = CommandType.IsReadBackward(code) ? address - stored + 1 : address;
                 if (!storage.Contains(start, stored))
                 {
                     channel |= ChannelStatus.ProgramCheck;
                 }
                 else if (stored > 0)
                 {
-                    var source = IsReadBackward(code) ? _buffer.AsSpan(count - stored, stored) : _buffer.AsSpan(0, stored);
+                    var source = CommandType.IsReadBackward(code) ? _buffer.AsSpan(count - stored, stored) : _buffer.AsSpan(0, stored);
                     source.CopyTo(storage.Slice(start, stored));
                     transferred = stored;
                 }

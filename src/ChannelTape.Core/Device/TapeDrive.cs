@@ -381,7 +381,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
         _chainRemaining = 0;
 
         // §1.1 step 3: data chaining is only allowed on read-type commands.
-        if ((request.Flags & CcwFlags.ChainData) != 0 && !IsReadType(code) && !IsReadBackwardType(code))
+        if ((request.Flags & CcwFlags.ChainData) != 0 && !CommandType.IsRead(code) && !CommandType.IsReadBackward(code))
         {
             return Done(TapeCondition.CommandReject, code, count);
         }
@@ -830,7 +830,7 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
     private CcwResult ReadMessageId(in CcwRequest request, int count, Span<byte> buffer)
     {
         const byte code = (byte)TapeCommand.ReadMessageId;
-        if (!request.IsCommandChained || (request.PreviousCommand & 0x03) != 0x01)
+        if (!request.IsCommandChained || !CommandType.IsWrite(request.PreviousCommand))
         {
             return Done(TapeCondition.CommandReject, code, count);
         }
@@ -1338,12 +1338,6 @@ public sealed class TapeDrive : IChannelDevice, IDisposable
     }
 
     private static bool IsZero(ReadOnlySpan<byte> bytes) => !bytes.ContainsAnyExcept((byte)0);
-
-    /// <summary>Hercules IS_CCW_READ: low two bits 10.</summary>
-    private static bool IsReadType(byte code) => (code & 0x03) == 0x02;
-
-    /// <summary>Hercules IS_CCW_RDBACK: low four bits 1100.</summary>
-    private static bool IsReadBackwardType(byte code) => (code & 0x0F) == 0x0C;
 
     private void ResetVolumeState()
     {
