@@ -43,12 +43,18 @@ internal sealed class AwsTapeMedia : TapeMediaBase
         length = 0;
         offset = -1;
         if (_het)
+        {
             return false;
+        }
+
         long start = Index.OffsetOf(block);
         long next = Index.OffsetOf(block + 1);
         int lastChunk = Index.PreviousChunkLengthAt(block + 1);
         if (lastChunk == 0 || next - start != lastChunk + AwsBlockHeader.Size || next > FileLength)
+        {
             return false;
+        }
+
         length = lastChunk;
         offset = start + AwsBlockHeader.Size;
         return true;
@@ -82,13 +88,20 @@ internal sealed class AwsTapeMedia : TapeMediaBase
         {
             int read = ReadHeader(position, headerBytes);
             if (read < 0)
+            {
                 return BlockScan.Failed(MediaStatus.DataCheck);
+            }
+
             if (read < AwsBlockHeader.Size)
             {
                 if (_het)
+                {
                     return BlockScan.Failed(MediaStatus.EndOfTape);
+                }
+
                 return BlockScan.Failed(read == 0 ? MediaStatus.EndOfData : MediaStatus.BlockShort);
             }
+
             var header = AwsBlockHeader.Read(headerBytes);
             int length = header.CurrentLength;
             long dataOffset = position + AwsBlockHeader.Size;
@@ -100,7 +113,10 @@ internal sealed class AwsTapeMedia : TapeMediaBase
                 // hetlib.c returns a tape mark whatever the length; a tape mark with data, or one
                 // inside a block, is a data check here as for AWS (docs/device-behaviour.md, Media).
                 if (total + length > 0 || (_het && !first))
+                {
                     return BlockScan.Failed(MediaStatus.DataCheck);
+                }
+
                 return new BlockScan(MediaStatus.Ok, 0, position, 0, IsTapeMark: true);
             }
 
@@ -111,9 +127,15 @@ internal sealed class AwsTapeMedia : TapeMediaBase
                 if (first)
                 {
                     if (!header.IsStartOfRecord)
+                    {
                         return BlockScan.Failed(MediaStatus.DataCheck); // HETE_BADBOR
+                    }
+
                     if (chunkCompression != AwsFlags1.None && chunkBusTech != AwsFlags2.None)
+                    {
                         return BlockScan.Failed(MediaStatus.DataCheck); // HETE_BADCOMPRESS
+                    }
+
                     compression = chunkCompression;
                     busTech = chunkBusTech;
                 }
@@ -128,7 +150,9 @@ internal sealed class AwsTapeMedia : TapeMediaBase
             }
 
             if (total + length > MaximumBlockSize)
+            {
                 return BlockScan.Failed(MediaStatus.DataCheck); // HHCTA107E / HETE_OVERFLOW
+            }
 
             if (data == ScanData.StoredExtent)
             {
@@ -142,23 +166,35 @@ internal sealed class AwsTapeMedia : TapeMediaBase
             {
                 // Compressed HET data is gathered in an internal buffer and decompressed at the end.
                 if (_het && (compression != AwsFlags1.None || busTech != AwsFlags2.None))
+                {
                     target = CompressedBuffer(total + length + AwsBlockHeader.Size);
+                }
+
                 int got = ReadDataAndPeek(dataOffset, target[total..], length, AwsBlockHeader.Size);
                 if (got < 0)
+                {
                     return BlockScan.Failed(MediaStatus.DataCheck);
+                }
+
                 if (got < length)
+                {
                     return BlockScan.Failed(_het ? MediaStatus.DataCheck : MediaStatus.BlockShort); // HETE_PREMEOF / HHCTA110E
+                }
             }
 
             total += length;
             lastChunk = (ushort)length;
             first = false;
             if (header.IsEndOfRecord)
+            {
                 break;
+            }
         }
 
         if (total == 0)
+        {
             return new BlockScan(MediaStatus.Ok, 0, position, 0, IsTapeMark: true);
+        }
 
         int blockLength = total;
         if (readData && _het && (compression != AwsFlags1.None || busTech != AwsFlags2.None))
@@ -171,13 +207,22 @@ internal sealed class AwsTapeMedia : TapeMediaBase
                 _ => null, // both bits: HETE_UNKMETH
             };
             if (method is null)
+            {
                 return BlockScan.Failed(MediaStatus.DataCheck);
+            }
+
             blockLength = Codec.Decompress(method.Value, _compressedBuffer.AsSpan(0, total), destination);
             if (blockLength < 0)
+            {
                 return BlockScan.Failed(MediaStatus.DataCheck); // HETE_DECERR
+            }
+
             if (blockLength == 0)
+            {
                 return new BlockScan(MediaStatus.Ok, 0, position, lastChunk, IsTapeMark: true);
+            }
         }
+
         return new BlockScan(MediaStatus.Ok, blockLength, position, lastChunk, IsTapeMark: false);
     }
 
@@ -190,7 +235,9 @@ internal sealed class AwsTapeMedia : TapeMediaBase
             // HET: refused only when the file is already at or past maxsize (hettape.c write_het).
             bool refuse = _het ? offset >= maxSize : offset + block.Length + AwsBlockHeader.Size > maxSize;
             if (refuse)
+            {
                 return WriteOutcome.Refused(MediaStatus.EndOfTape);
+            }
         }
 
         ReadOnlySpan<byte> payload = block;
@@ -224,8 +271,11 @@ internal sealed class AwsTapeMedia : TapeMediaBase
             status = WriteAndTruncate(offset, _writeBuffer.AsSpan(0, imageLength));
             next = offset + imageLength;
         }
+
         if (status != MediaStatus.Ok)
+        {
             return new WriteOutcome(status, false, true, 0, 0);
+        }
 
         if (_het && maxSize > 0 && next > maxSize)
         {
@@ -235,8 +285,10 @@ internal sealed class AwsTapeMedia : TapeMediaBase
                 TruncateFile(offset);
                 return new WriteOutcome(MediaStatus.EndOfTape, false, true, 0, 0);
             }
+
             return new WriteOutcome(MediaStatus.EndOfTape, true, true, next, lastChunk);
         }
+
         return new WriteOutcome(MediaStatus.Ok, true, true, next, lastChunk);
     }
 
@@ -244,12 +296,18 @@ internal sealed class AwsTapeMedia : TapeMediaBase
     {
         // AWS: refused if the header would end past maxsize (awstape.c write_awsmark); HET: unchecked.
         if (!_het && Options.MaxSize > 0 && offset + AwsBlockHeader.Size > Options.MaxSize)
+        {
             return WriteOutcome.Refused(MediaStatus.EndOfTape);
+        }
+
         Span<byte> mark = stackalloc byte[AwsBlockHeader.Size];
         new AwsBlockHeader(0, previousChunkLength, AwsFlags1.TapeMark, AwsFlags2.None).Write(mark);
         MediaStatus status = WriteAndTruncate(offset, mark);
         if (status != MediaStatus.Ok)
+        {
             return new WriteOutcome(status, false, true, 0, 0);
+        }
+
         return new WriteOutcome(MediaStatus.Ok, true, true, offset + AwsBlockHeader.Size, 0);
     }
 
@@ -264,7 +322,9 @@ internal sealed class AwsTapeMedia : TapeMediaBase
         int chunks = payload.Length == 0 ? 1 : (payload.Length + chunkSize - 1) / chunkSize;
         int imageLength = payload.Length + chunks * AwsBlockHeader.Size;
         if (_writeBuffer.Length < imageLength)
+        {
             _writeBuffer = new byte[Math.Max(imageLength, 2 * _writeBuffer.Length)];
+        }
 
         Span<byte> output = _writeBuffer;
         AwsFlags1 flags = AwsFlags1.StartOfRecord | compression;
@@ -274,7 +334,10 @@ internal sealed class AwsTapeMedia : TapeMediaBase
         {
             int length = Math.Min(chunkSize, payload.Length - source);
             if (source + length == payload.Length)
+            {
                 flags |= AwsFlags1.EndOfRecord;
+            }
+
             new AwsBlockHeader((ushort)length, previous, flags, AwsFlags2.None).Write(output[target..]);
             target += AwsBlockHeader.Size;
             payload.Slice(source, length).CopyTo(output[target..]);
@@ -294,7 +357,10 @@ internal sealed class AwsTapeMedia : TapeMediaBase
     private byte[] CompressedBuffer(int needed)
     {
         if (_compressedBuffer.Length < needed)
+        {
             Array.Resize(ref _compressedBuffer, Math.Max(needed, Math.Min(2 * _compressedBuffer.Length, MaximumBlockSize + AwsBlockHeader.Size)));
+        }
+
         return _compressedBuffer;
     }
 }

@@ -137,17 +137,29 @@ internal abstract class TapeMediaBase : ITapeMedia
         offset = -1;
         length = 0;
         if (blockNumber < 0 || blockNumber > Index.Count)
+        {
             return false;
+        }
+
         if (blockNumber < Index.Count)
         {
             if (Index.IsTapeMark(blockNumber))
+            {
                 return false;
+            }
+
             if (TryStoredExtentFromIndex(blockNumber, out offset, out length))
+            {
                 return true;
+            }
         }
+
         BlockScan scan = ScanBlock(Index.OffsetOf(blockNumber), Span<byte>.Empty, ScanData.StoredExtent);
         if (scan.Status != MediaStatus.Ok || scan.IsTapeMark || scan.ImageOffset < 0)
+        {
             return false;
+        }
+
         offset = scan.ImageOffset;
         length = scan.Length;
         return true;
@@ -159,10 +171,16 @@ internal abstract class TapeMediaBase : ITapeMedia
         length = 0;
         BlockScan scan = ScanBlock(CurrentOffset, buffer, ScanData.Read);
         if (scan.Status != MediaStatus.Ok)
+        {
             return scan.Status;
+        }
+
         Advance(scan);
         if (scan.IsTapeMark)
+        {
             return MediaStatus.TapeMark;
+        }
+
         length = scan.Length;
         return MediaStatus.Ok;
     }
@@ -172,23 +190,33 @@ internal abstract class TapeMediaBase : ITapeMedia
         CheckBuffer(buffer);
         length = 0;
         if (_block == 0)
+        {
             return MediaStatus.LoadPoint;
+        }
+
         long previous = _block - 1;
         if (Index.IsTapeMark(previous))
         {
             _block = previous;
             return MediaStatus.TapeMark;
         }
+
         // The whole block is read forward from its start, whatever its number of chunks, and
         // returned in forward byte order (better than Hercules, which returns the last chunk, §8.9).
         long start = Index.OffsetOf(previous);
         ReadAheadBackward(start, Index.OffsetOf(_block));
         BlockScan scan = ScanBlock(start, buffer, ScanData.Read);
         if (scan.Status != MediaStatus.Ok)
+        {
             return scan.Status;
+        }
+
         _block = previous;
         if (scan.IsTapeMark)
+        {
             return MediaStatus.TapeMark;
+        }
+
         length = scan.Length;
         return MediaStatus.Ok;
     }
@@ -196,9 +224,15 @@ internal abstract class TapeMediaBase : ITapeMedia
     public MediaStatus Write(ReadOnlySpan<byte> block)
     {
         if (IsReadOnly)
+        {
             return MediaStatus.WriteProtected;
+        }
+
         if (block.Length > MaxBlockSize)
+        {
             return MediaStatus.WriteError;
+        }
+
         // A zero-length block reads back as a tape mark (Hercules' "phantom tape mark", §8.8), so it is indexed as one.
         return Record(WriteBlockAt(CurrentOffset, Index.PreviousChunkLengthAt(_block), block), tapeMark: block.IsEmpty);
     }
@@ -206,7 +240,10 @@ internal abstract class TapeMediaBase : ITapeMedia
     public MediaStatus WriteTapeMark()
     {
         if (IsReadOnly)
+        {
             return MediaStatus.WriteProtected;
+        }
+
         return Record(WriteTapeMarkAt(CurrentOffset, Index.PreviousChunkLengthAt(_block)), tapeMark: true);
     }
 
@@ -223,17 +260,24 @@ internal abstract class TapeMediaBase : ITapeMedia
         {
             BlockScan scan = ScanBlock(CurrentOffset, Span<byte>.Empty, ScanData.Skip);
             if (scan.Status != MediaStatus.Ok)
+            {
                 return scan.Status;
+            }
+
             Advance(scan);
             tapeMark = scan.IsTapeMark;
         }
+
         return tapeMark ? MediaStatus.TapeMark : MediaStatus.Ok;
     }
 
     public MediaStatus BackspaceBlock()
     {
         if (_block == 0)
+        {
             return MediaStatus.LoadPoint;
+        }
+
         _block--;
         return Index.IsTapeMark(_block) ? MediaStatus.TapeMark : MediaStatus.Ok;
     }
@@ -245,7 +289,9 @@ internal abstract class TapeMediaBase : ITapeMedia
         {
             MediaStatus status = ForwardSpaceBlock();
             if (status != MediaStatus.Ok)
+            {
                 return status;
+            }
         }
     }
 
@@ -260,7 +306,9 @@ internal abstract class TapeMediaBase : ITapeMedia
         {
             MediaStatus status = BackspaceBlock();
             if (status != MediaStatus.Ok)
+            {
                 return status;
+            }
         }
     }
 
@@ -273,21 +321,29 @@ internal abstract class TapeMediaBase : ITapeMedia
     public MediaStatus Locate(long blockNumber)
     {
         if (blockNumber < 0)
+        {
             return MediaStatus.LocateFailed;
+        }
+
         if (blockNumber <= Index.Count)
         {
             _block = blockNumber;
             return MediaStatus.Ok;
         }
+
         // Beyond what is known: walk headers on from the end of the index, never from load point.
         _block = Index.Count;
         while (_block < blockNumber)
         {
             BlockScan scan = ScanBlock(CurrentOffset, Span<byte>.Empty, ScanData.Skip);
             if (scan.Status != MediaStatus.Ok)
+            {
                 return MediaStatus.LocateFailed;
+            }
+
             Advance(scan);
         }
+
         return MediaStatus.Ok;
     }
 
@@ -295,7 +351,10 @@ internal abstract class TapeMediaBase : ITapeMedia
     public MediaStatus Synchronize()
     {
         if (IsReadOnly)
+        {
             return MediaStatus.WriteProtected;
+        }
+
         try
         {
             _syncStream.Flush(flushToDisk: true);
@@ -313,7 +372,10 @@ internal abstract class TapeMediaBase : ITapeMedia
     public MediaStatus EraseToEnd()
     {
         if (IsReadOnly)
+        {
             return MediaStatus.WriteProtected;
+        }
+
         long offset = CurrentOffset;
         Index.Truncate(_block);
         return TruncateFile(offset) ? MediaStatus.Ok : MediaStatus.WriteError;
@@ -322,7 +384,10 @@ internal abstract class TapeMediaBase : ITapeMedia
     public void Dispose()
     {
         if (_disposed)
+        {
             return;
+        }
+
         _disposed = true;
         _syncStream.Dispose();
         Handle.Dispose();
@@ -331,25 +396,34 @@ internal abstract class TapeMediaBase : ITapeMedia
     private void CheckBuffer(Span<byte> buffer)
     {
         if (buffer.Length < MaxBlockSize)
+        {
             throw new ArgumentException($"The read buffer must hold {MaxBlockSize} bytes (MaxBlockSize).", nameof(buffer));
+        }
     }
 
     private void Advance(in BlockScan scan)
     {
         if (_block == Index.Count)
+        {
             Index.Append(scan.NextOffset, scan.IsTapeMark, scan.LastChunkLength);
+        }
+
         _block++;
     }
 
     private MediaStatus Record(in WriteOutcome outcome, bool tapeMark)
     {
         if (outcome.FileChanged)
+        {
             Index.Truncate(_block);
+        }
+
         if (outcome.Written)
         {
             Index.Append(outcome.NextOffset, tapeMark, outcome.LastChunkLength);
             _block++;
         }
+
         return outcome.Status;
     }
 
@@ -362,9 +436,15 @@ internal abstract class TapeMediaBase : ITapeMedia
         // device that reads endlessly, such as /dev/zero, still ends.
         long available = FileLength - offset;
         if (available <= 0)
+        {
             return 0;
+        }
+
         if (available < destination.Length)
+        {
             destination = destination[..(int)available];
+        }
+
         int total = 0;
         try
         {
@@ -372,7 +452,10 @@ internal abstract class TapeMediaBase : ITapeMedia
             {
                 int read = RandomAccess.Read(Handle, destination[total..], offset + total);
                 if (read == 0)
+                {
                     break;
+                }
+
                 total += read;
             }
         }
@@ -380,6 +463,7 @@ internal abstract class TapeMediaBase : ITapeMedia
         {
             return -1;
         }
+
         return total;
     }
 
@@ -392,18 +476,26 @@ internal abstract class TapeMediaBase : ITapeMedia
             _headerCache.AsSpan(0, cached).CopyTo(header);
             return cached;
         }
+
         if (!ReadAheadCovers(offset, header.Length))
         {
             if (_readAhead.Length == 0)
+            {
                 _readAhead = new byte[ReadAheadSize];
+            }
+
             bool sparse = _readAheadOffset >= 0 && offset - (_readAheadOffset + _readAheadLength) > SparseGap;
             _readAheadOffset = -1;
             int read = ReadAt(offset, sparse ? _readAhead.AsSpan(0, Math.Max(HeaderOnlySize, header.Length)) : _readAhead);
             if (read < 0)
+            {
                 return -1;
+            }
+
             _readAheadOffset = offset;
             _readAheadLength = read;
         }
+
         int available = (int)Math.Min(header.Length, _readAheadOffset + _readAheadLength - offset);
         _readAhead.AsSpan((int)(offset - _readAheadOffset), available).CopyTo(header);
         return available;
@@ -417,14 +509,23 @@ internal abstract class TapeMediaBase : ITapeMedia
     private void ReadAheadBackward(long start, long end)
     {
         if (end - start > ReadAheadSize || ReadAheadCovers(start, (int)(end - start)))
+        {
             return;
+        }
+
         if (_readAhead.Length == 0)
+        {
             _readAhead = new byte[ReadAheadSize];
+        }
+
         long windowStart = Math.Max(0, end - ReadAheadSize);
         _readAheadOffset = -1;
         int read = ReadAt(windowStart, _readAhead.AsSpan(0, (int)(end - windowStart)));
         if (read < 0)
+        {
             return;
+        }
+
         _readAheadOffset = windowStart;
         _readAheadLength = read;
     }
@@ -433,7 +534,10 @@ internal abstract class TapeMediaBase : ITapeMedia
     private bool ReadAheadCovers(long offset, int length)
     {
         if (_readAheadOffset < 0 || offset < _readAheadOffset)
+        {
             return false;
+        }
+
         long end = _readAheadOffset + _readAheadLength;
         return offset + length <= end || (end >= FileLength && offset <= end);
     }
@@ -453,18 +557,26 @@ internal abstract class TapeMediaBase : ITapeMedia
             _readAhead.AsSpan((int)(offset - _readAheadOffset), available).CopyTo(destination);
             return available;
         }
+
         int span = destination.Length >= length + headerSize ? length + headerSize : length;
         int read = ReadAt(offset, destination[..span]);
         if (read < 0)
+        {
             return -1;
+        }
+
         if (read < length)
+        {
             return read;
+        }
+
         if (span > length)
         {
             _headerCacheLength = read - length;
             destination.Slice(length, _headerCacheLength).CopyTo(_headerCache);
             _headerCacheOffset = offset + length;
         }
+
         return length;
     }
 
@@ -481,9 +593,15 @@ internal abstract class TapeMediaBase : ITapeMedia
         {
             RandomAccess.Write(Handle, header, offset);
             if (!data.IsEmpty)
+            {
                 RandomAccess.Write(Handle, data, offset + header.Length);
+            }
+
             if (FileLength > end)
+            {
                 RandomAccess.SetLength(Handle, end);
+            }
+
             FileLength = end;
             return MediaStatus.Ok;
         }
@@ -526,7 +644,10 @@ internal abstract class TapeMediaBase : ITapeMedia
     protected long AllowanceBeforeWarning(int chunkSize, int headerSize)
     {
         if (Options.MaxSize <= 0)
+        {
             return -1;
+        }
+
         long room = Options.MaxSize - Math.Max(Options.EotMargin, 0) - CurrentOffset;
         return WriteAllowance.Fitting(room, chunkSize, headerSize);
     }
