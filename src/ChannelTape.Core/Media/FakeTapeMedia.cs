@@ -33,7 +33,7 @@ internal sealed class FakeTapeMedia : TapeMediaBase
     protected override BlockScan ScanBlock(long offset, Span<byte> destination, ScanData data)
     {
         Span<byte> headerBytes = stackalloc byte[FakeTapeBlockHeader.Size];
-        int read = ReadHeader(offset, headerBytes);
+        int read = Image.ReadHeader(offset, headerBytes);
         if (read < 0)
         {
             return BlockScan.Failed(MediaStatus.DataCheck);
@@ -65,12 +65,12 @@ internal sealed class FakeTapeMedia : TapeMediaBase
         if (data == ScanData.StoredExtent)
         {
             return new BlockScan(MediaStatus.Ok, length, next, header.CurrentLength, IsTapeMark: false,
-                ImageOffset: next <= FileLength ? dataOffset : -1);
+                ImageOffset: next <= Image.Length ? dataOffset : -1);
         }
 
         if (data == ScanData.Read)
         {
-            int got = ReadDataAndPeek(dataOffset, destination, length, FakeTapeBlockHeader.Size);
+            int got = Image.ReadDataAndPeek(dataOffset, destination, length, FakeTapeBlockHeader.Size);
             if (got < 0)
             {
                 return BlockScan.Failed(MediaStatus.DataCheck);
@@ -95,7 +95,7 @@ internal sealed class FakeTapeMedia : TapeMediaBase
 
         Span<byte> header = stackalloc byte[FakeTapeBlockHeader.Size];
         new FakeTapeBlockHeader(previousChunkLength, (ushort)block.Length).Write(header);
-        MediaStatus status = WriteAndTruncate(offset, header, block);
+        MediaStatus status = Image.WriteAndTruncate(offset, header, block);
         if (status != MediaStatus.Ok)
         {
             return new WriteOutcome(status, false, true, 0, 0);
@@ -114,7 +114,7 @@ internal sealed class FakeTapeMedia : TapeMediaBase
 
         Span<byte> mark = stackalloc byte[FakeTapeBlockHeader.Size];
         new FakeTapeBlockHeader(previousChunkLength, 0).Write(mark);
-        MediaStatus status = WriteAndTruncate(offset, mark);
+        MediaStatus status = Image.WriteAndTruncate(offset, mark);
         if (status != MediaStatus.Ok)
         {
             return new WriteOutcome(status, false, true, 0, 0);

@@ -144,9 +144,12 @@ public static class TapeImage
     {
         try
         {
-            media = format == TapeImageFormat.FakeTape
-                ? new FakeTapeMedia(path, handle, readOnly, options)
-                : new AwsTapeMedia(path, format, handle, readOnly, options);
+            media = format switch
+            {
+                TapeImageFormat.FakeTape => new FakeTapeMedia(path, handle, readOnly, options),
+                TapeImageFormat.Het => new HetTapeMedia(path, handle, readOnly, options),
+                _ => new AwsTapeMedia(path, handle, readOnly, options),
+            };
             error = null;
             return true;
         }
