@@ -96,7 +96,8 @@ public sealed partial class TapeDrive
         {
             if (media.Position.BlockNumber != before)
             {
-                // Only a tape mark (or a zero-length block, read as one) moves; it is passed and indexed, so Locate is exact.
+                // A tape mark (or a zero-length block, read as one) moves, and so does a block whose data
+                // cannot be read (ITapeMedia.ReadForward); it is passed and indexed, so Locate is exact.
                 media.Locate(before);
             }
 

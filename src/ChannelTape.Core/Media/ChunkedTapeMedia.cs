@@ -83,8 +83,10 @@ internal abstract class ChunkedTapeMedia : TapeMediaBase
     /// Walks one block chunk by chunk until end of record. The file ending at or inside a header, or
     /// inside data, fails as the format says; an I/O error, a tape mark flag on a chunk with data or
     /// after data (awstape.c "Invalid tapemark") and a block over 2 MiB (HHCTA107E, HETE_OVERFLOW) are
-    /// data checks, as is anything <see cref="CheckChunk"/> refuses. A block whose data length is 0 is
-    /// a tape mark, as the Hercules callers treat it. <see cref="ScanData.StoredExtent"/> gives the
+    /// data checks, as is anything <see cref="CheckChunk"/> refuses; all of these leave the volume in
+    /// front of the block. A whole block whose data does not decode is a data check that a read passes
+    /// (<see cref="BlockScan.Unreadable"/>). A block whose data length is 0 is a tape mark, as the
+    /// Hercules callers treat it. <see cref="ScanData.StoredExtent"/> gives the
     /// extent of a block of one chunk (end of record on its first header) that the file holds whole
     /// with plain data.
     /// </summary>
@@ -183,7 +185,8 @@ internal abstract class ChunkedTapeMedia : TapeMediaBase
             blockLength = Decode(encoding, _storedBuffer.AsSpan(0, total), destination);
             if (blockLength < 0)
             {
-                return BlockScan.Failed(MediaStatus.DataCheck);
+                // Every chunk was there: the read has passed the block (hetlib.c HETE_DECERR, HETE_UNKMETH).
+                return BlockScan.Unreadable(position, lastChunk);
             }
 
             if (blockLength == 0)

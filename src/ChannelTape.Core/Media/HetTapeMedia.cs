@@ -9,7 +9,8 @@ namespace ChannelTape.Media;
 /// what het_read checks: start of record on the first chunk only (HETE_BADBOR), the same compression
 /// flags in every chunk and not zlib and Bus-Tech zlib together (HETE_BADCOMPRESS). The file ending
 /// at or inside a header is the end of the tape (HETE_EOT); ending inside data is a data check
-/// (HETE_PREMEOF), as is data that does not decompress (HETE_DECERR, HETE_UNKMETH).
+/// (HETE_PREMEOF), as is data that does not decompress (HETE_DECERR, HETE_UNKMETH), which het_read
+/// reports after it has read every chunk of the block: that read has passed the block.
 /// </summary>
 internal sealed class HetTapeMedia : ChunkedTapeMedia
 {

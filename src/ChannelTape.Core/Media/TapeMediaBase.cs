@@ -106,13 +106,26 @@ internal abstract class TapeMediaBase : ITapeMedia
         return true;
     }
 
-    /// <summary>Reads the next block and moves past it (a bad block: nothing moves).</summary>
+    /// <summary>
+    /// Reads the next block and moves past it. A block whose structure is broken or cut short leaves the
+    /// volume in front of it (awstape.c, faketape.c read errors do not move); a whole block whose data
+    /// does not decode is passed (<see cref="BlockScan.Unreadable"/>).
+    /// </summary>
     private MediaStatus Forward(Span<byte> buffer, out int length)
     {
         length = 0;
         BlockScan scan = ScanBlock(CurrentOffset, buffer, ScanData.Read);
         if (scan.Status != MediaStatus.Ok)
         {
+            // A well-formed block whose data cannot be read has been passed, as on a real drive (the
+            // block has gone by the head when the data check is known) and in Hercules (hetlib.c
+            // het_read has read all its chunks before it fails to decompress): the next Read gets the
+            // block after it, and a Backspace Block returns to it for a retry.
+            if (scan.PassedOver)
+            {
+                Advance(scan);
+            }
+
             return scan.Status;
         }
 
