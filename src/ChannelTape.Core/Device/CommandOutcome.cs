@@ -2,9 +2,9 @@ namespace ChannelTape.Device;
 
 /// <summary>
 /// How a command handled by one of the drive's components (<see cref="PathGroup"/>,
-/// <see cref="SubsystemData"/>) ends, before <see cref="TapeDrive"/> turns it into unit status and
-/// sense (<see cref="SenseBuilder"/>): the condition, the residual count, and whether the CCW's
-/// count was too short for the command's data (Hercules sets "more" then).
+/// <see cref="SubsystemData"/>, <see cref="ChannelProgramModes"/>) ends, before <see cref="TapeDrive"/>
+/// turns it into unit status and sense (<see cref="SenseBuilder"/>): the condition, the residual
+/// count, and whether the CCW's count was too short for the command's data (Hercules sets "more" then).
 /// </summary>
 internal readonly record struct CommandOutcome(TapeCondition Condition, int Residual, bool More = false)
 {
