@@ -283,6 +283,67 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public void HET_block_whose_data_does_not_decompress_is_passed_by_the_read_that_meets_it()
+    {
+        // hetlib.c het_read has read every chunk of the block when it fails to decompress it, so
+        // Hercules is after the block (golden corrupt_het_bad_data): the next Read gets the block
+        // after it and a Backspace Block returns to it for a retry, as on a real drive.
+        byte[] good = Zlib(TestData.Block(1000, 1));
+        byte[] garbage = TestData.Block(300, 5);
+        using var media = Image("passed.het", Aws(Header(good.Length, 0, 0xA1), good, Header(garbage.Length, good.Length, 0xA1), garbage,
+            Header(3, garbage.Length, 0xA0), [7, 8, 9], Header(0, 3, 0x40)));
+        Assert.Equal(MediaStatus.Ok, media.ReadForward(_buffer, out _));
+        Assert.Equal(MediaStatus.DataCheck, media.ReadForward(_buffer, out int length));
+        Assert.Equal(0, length);
+        Assert.Equal(2, media.Position.BlockNumber);
+        Assert.Equal(MediaStatus.Ok, media.ReadForward(_buffer, out length));
+        Assert.Equal(new byte[] { 7, 8, 9 }, _buffer[..length]);
+
+        Assert.Equal(MediaStatus.Ok, media.BackspaceBlock());
+        Assert.Equal(MediaStatus.Ok, media.BackspaceBlock());
+        Assert.Equal(MediaStatus.DataCheck, media.ReadForward(_buffer, out _));
+        Assert.Equal(2, media.Position.BlockNumber);
+
+        // Read Backward over it reports it and stays after it, as Hercules' het_bsb + failing read does.
+        Assert.Equal(MediaStatus.DataCheck, media.ReadBackward(_buffer, out _));
+        Assert.Equal(2, media.Position.BlockNumber);
+
+        Assert.Equal(MediaStatus.Ok, media.Locate(3));
+        Assert.Equal(MediaStatus.TapeMark, media.ReadForward(_buffer, out _));
+        Assert.Equal(MediaStatus.Ok, media.Rewind());
+        Assert.Equal(MediaStatus.TapeMark, media.ForwardSpaceFile());
+        Assert.Equal(4, media.Position.BlockNumber);
+    }
+
+    public static TheoryData<string, byte[]> BrokenHetBlocks()
+    {
+        byte[] compressed = Zlib(TestData.Block(1000, 2));
+        return new()
+        {
+            { "compression flags differ between chunks", Aws(Header(4, 3, 0x81), compressed[..4], Header(compressed.Length - 4, 4, 0x20), compressed[4..]) },
+            { "no start of record", Aws(Header(compressed.Length, 3, 0x21), compressed) },
+            { "a second start of record", Aws(Header(4, 3, 0x81), compressed[..4], Header(compressed.Length - 4, 4, 0xA1), compressed[4..]) },
+            { "a tape mark inside the block", Aws(Header(4, 3, 0x81), compressed[..4], Header(0, 4, 0x40)) },
+            { "the file ends inside the data", Aws(Header(compressed.Length, 3, 0xA1), compressed[..10]) },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(BrokenHetBlocks))]
+    public void HET_block_with_a_broken_structure_is_a_data_check_that_leaves_the_volume_in_front_of_it(string broken, byte[] block)
+    {
+        // het_read stops inside such a block (Hercules then reads on from the middle of it); here the
+        // volume stays in front of it, as for AWS, so every Read reports it (golden corrupt_het_bad_structure).
+        using var media = Image("broken.het", Aws(Header(3, 0, 0xA0), [1, 2, 3], block));
+        Assert.Equal(MediaStatus.Ok, media.ReadForward(_buffer, out _));
+        Assert.Equal(MediaStatus.DataCheck, media.ReadForward(_buffer, out _));
+        Assert.True(media.Position.BlockNumber == 1, broken);
+        Assert.Equal(MediaStatus.DataCheck, media.ReadForward(_buffer, out _));
+        Assert.Equal(MediaStatus.Ok, media.BackspaceBlock());
+        Assert.True(media.Position.AtLoadPoint, broken);
+    }
+
+    [Fact]
     public void HET_truncated_zlib_stream_is_a_data_check()
     {
         byte[] compressed = Zlib(TestData.Block(5000, 2));

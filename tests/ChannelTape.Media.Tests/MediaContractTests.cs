@@ -1,25 +1,35 @@
 namespace ChannelTape.Media.Tests;
 
-/// <summary>Behaviour every writable image format must show through <see cref="ITapeMedia"/>.</summary>
-public abstract class MediaContractTests : IDisposable
+/// <summary>
+/// Behaviour every writable volume must show through <see cref="ITapeMedia"/>: the image formats
+/// (<see cref="ImageFileContractTests"/>) and the in-memory volume the device tests run on
+/// (<see cref="MemoryContractTests"/>).
+/// </summary>
+public abstract class MediaContractTests
 {
-    private readonly TempDirectory _directory = new();
     private readonly byte[] _buffer = TestData.Buffer();
 
     protected abstract TapeImageFormat Format { get; }
-    protected abstract string Extension { get; }
     protected virtual TapeImageOptions Options => new();
     /// <summary>Status of a read at the end of the recorded data (AWS/FakeTape: end of data; HET: end of tape).</summary>
     protected abstract MediaStatus EndStatus { get; }
     protected virtual int LargestBlock => 2 * 1024 * 1024;
 
-    protected string ImagePath => _directory.File("volume" + Extension);
+    /// <summary>A new, empty volume (read-only, capacity and chunk size as <paramref name="options"/> say, where the kind of volume has them).</summary>
+    protected abstract ITapeMedia CreateVolume(TapeImageOptions options);
 
-    public void Dispose() => _directory.Dispose();
+    /// <summary>The volume last created or opened, opened again at load point, with what has been written to it.</summary>
+    protected abstract ITapeMedia ReopenVolume(TapeImageOptions options);
 
-    protected ITapeMedia CreateImage(TapeImageOptions? options = null) => TestData.Create(ImagePath, Format, options ?? Options);
+    /// <summary>Everything the volume holds as stored (the image file's bytes), to see that nothing changed.</summary>
+    protected abstract byte[] StoredVolume();
 
-    protected ITapeMedia Reopen(TapeImageOptions? options = null) => TestData.Open(ImagePath, options ?? Options);
+    /// <summary>Bytes the volume takes where it is stored (the image file's length).</summary>
+    protected abstract long StoredLength();
+
+    protected ITapeMedia CreateImage(TapeImageOptions? options = null) => CreateVolume(options ?? Options);
+
+    protected ITapeMedia Reopen(TapeImageOptions? options = null) => ReopenVolume(options ?? Options);
 
     private void ExpectBlock(ITapeMedia media, byte[] expected)
     {
@@ -273,11 +283,11 @@ public abstract class MediaContractTests : IDisposable
         long offset = media.Position.Offset;
         Assert.Equal(MediaStatus.Ok, media.EraseToEnd());
         Assert.Equal(offset, media.ImageSize);
-        Assert.Equal(offset, new FileInfo(ImagePath).Length);
+        Assert.Equal(offset, StoredLength());
         Assert.Equal(EndStatus, media.ReadForward(_buffer, out _));
         Assert.Equal(MediaStatus.Ok, media.Rewind());
         Assert.Equal(MediaStatus.Ok, media.EraseToEnd());
-        Assert.Equal(0, new FileInfo(ImagePath).Length);
+        Assert.Equal(0, StoredLength());
     }
 
     [Fact]
@@ -285,7 +295,7 @@ public abstract class MediaContractTests : IDisposable
     {
         using (var media = CreateImage())
             WriteFiles(media, [100, 200]);
-        byte[] before = File.ReadAllBytes(ImagePath);
+        byte[] before = StoredVolume();
         using (var media = Reopen(Options with { ReadOnly = true }))
         {
             Assert.True(media.IsReadOnly);
@@ -298,7 +308,7 @@ public abstract class MediaContractTests : IDisposable
             Assert.Equal(1, media.Position.BlockNumber);
             ExpectBlock(media, TestData.Block(200, 1));
         }
-        Assert.Equal(before, File.ReadAllBytes(ImagePath));
+        Assert.Equal(before, StoredVolume());
     }
 
     [Fact]
@@ -352,14 +362,34 @@ public abstract class MediaContractTests : IDisposable
     }
 }
 
-public sealed class AwsContractTests : MediaContractTests
+/// <summary>The contract for volumes in image files: created and reopened through <see cref="TapeImage"/>.</summary>
+public abstract class ImageFileContractTests : MediaContractTests, IDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    protected abstract string Extension { get; }
+
+    private string ImagePath => _directory.File("volume" + Extension);
+
+    public void Dispose() => _directory.Dispose();
+
+    protected override ITapeMedia CreateVolume(TapeImageOptions options) => TestData.Create(ImagePath, Format, options);
+
+    protected override ITapeMedia ReopenVolume(TapeImageOptions options) => TestData.Open(ImagePath, options);
+
+    protected override byte[] StoredVolume() => File.ReadAllBytes(ImagePath);
+
+    protected override long StoredLength() => new FileInfo(ImagePath).Length;
+}
+
+public sealed class AwsContractTests : ImageFileContractTests
 {
     protected override TapeImageFormat Format => TapeImageFormat.Aws;
     protected override string Extension => ".aws";
     protected override MediaStatus EndStatus => MediaStatus.EndOfData;
 }
 
-public sealed class HetZlibContractTests : MediaContractTests
+public sealed class HetZlibContractTests : ImageFileContractTests
 {
     protected override TapeImageFormat Format => TapeImageFormat.Het;
     protected override string Extension => ".het";
@@ -367,7 +397,7 @@ public sealed class HetZlibContractTests : MediaContractTests
     protected override MediaStatus EndStatus => MediaStatus.EndOfTape;
 }
 
-public sealed class HetBzip2ContractTests : MediaContractTests
+public sealed class HetBzip2ContractTests : ImageFileContractTests
 {
     protected override TapeImageFormat Format => TapeImageFormat.Het;
     protected override string Extension => ".het";
@@ -375,7 +405,7 @@ public sealed class HetBzip2ContractTests : MediaContractTests
     protected override MediaStatus EndStatus => MediaStatus.EndOfTape;
 }
 
-public sealed class HetUncompressedContractTests : MediaContractTests
+public sealed class HetUncompressedContractTests : ImageFileContractTests
 {
     protected override TapeImageFormat Format => TapeImageFormat.Het;
     protected override string Extension => ".het";
@@ -383,10 +413,38 @@ public sealed class HetUncompressedContractTests : MediaContractTests
     protected override MediaStatus EndStatus => MediaStatus.EndOfTape;
 }
 
-public sealed class FakeTapeContractTests : MediaContractTests
+public sealed class FakeTapeContractTests : ImageFileContractTests
 {
     protected override TapeImageFormat Format => TapeImageFormat.FakeTape;
     protected override string Extension => ".fkt";
     protected override MediaStatus EndStatus => MediaStatus.EndOfData;
     protected override int LargestBlock => 65535;
+}
+
+/// <summary>
+/// The in-memory volume under the same contract: it keeps AWS positions, capacity and early warning
+/// (maxsize, eotmargin and read-only come from the options; its chunks are always 65535 bytes, so the
+/// contract's smaller chunk size changes only image offsets, which it computes as AWS does).
+/// </summary>
+public sealed class MemoryContractTests : MediaContractTests
+{
+    private MemoryTapeMedia? _volume;
+
+    protected override TapeImageFormat Format => TapeImageFormat.Aws;
+    protected override MediaStatus EndStatus => MediaStatus.EndOfData;
+
+    protected override ITapeMedia CreateVolume(TapeImageOptions options) =>
+        _volume = new MemoryTapeMedia(readOnly: options.ReadOnly, maxSize: options.MaxSize, eotMargin: options.EotMargin);
+
+    protected override ITapeMedia ReopenVolume(TapeImageOptions options) =>
+        _volume = MemoryTapeMedia.FromBlocks(Volume.Entries, options.ReadOnly, maxSize: options.MaxSize, eotMargin: options.EotMargin);
+
+    /// <summary>The entries, each as a 4-byte length (-1 for a tape mark) and its bytes.</summary>
+    protected override byte[] StoredVolume() =>
+        Volume.Entries.SelectMany(e => BitConverter.GetBytes(e?.Length ?? -1).Concat(e ?? [])).ToArray();
+
+    /// <summary>What the entries take in an AWS file.</summary>
+    protected override long StoredLength() => Volume.Entries.Sum(MemoryTapeMedia.EntrySize);
+
+    private MemoryTapeMedia Volume => _volume ?? throw new InvalidOperationException("no volume created yet");
 }

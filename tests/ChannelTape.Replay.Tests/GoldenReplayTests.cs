@@ -77,6 +77,12 @@ public sealed class GoldenReplayTests(ITestOutputHelper output)
         // Media: "HET backward motion" - Hercules' HET backspace loses its place.
         new("het_compressed", 7, 9, ["*"], HetBackwardMotion),
 
+        // Media: "Read errors: which ones the read passes" - a HET block whose data does not decompress is
+        // passed as in Hercules, but Read Block ID counts it (Hercules' block id misses it); spacing stops
+        // at a HET block with a broken structure (Media deviation 7), Hercules spaces over it.
+        new("corrupt_het_bad_data", 6, 6, ["data"], ReadErrors),
+        new("corrupt_het_bad_structure", 6, 7, ["*"], ReadErrors),
+
         // Device / Deliberate deviations: "Sense on an empty drive after Load Display" - intervention
         // required, not Hercules 3.13's 32 zero bytes.
         new("load_display_loaded", 25, 25, ["data"], SenseOnEmptyDrive),
@@ -101,6 +107,7 @@ public sealed class GoldenReplayTests(ITestOutputHelper output)
     private const string WrongPreviousLength = "docs/device-behaviour.md Media / Corrupt image: a wrong previous-length field";
     private const string SenseOnEmptyDrive = "docs/device-behaviour.md Device / Deliberate deviations: Sense on an empty drive after Load Display";
     private const string HetBackwardMotion = "docs/device-behaviour.md Media / HET backward motion";
+    private const string ReadErrors = "docs/device-behaviour.md Media / Read errors: which ones the read passes";
 
     [Theory]
     [MemberData(nameof(GoldenFiles.Names), MemberType = typeof(GoldenFiles))]

@@ -34,7 +34,7 @@ public sealed class LocalChannelTests
             }
 
             var n = Math.Min(request.Count, remaining.Length);
-            if (LocalChannel.IsReadBackward(request.Command))
+            if (CommandType.IsReadBackward(request.Command))
             {
                 remaining.AsSpan(remaining.Length - n).CopyTo(buffer.AsSpan(request.Count - n));
                 remaining = remaining[..^n];

@@ -19,9 +19,6 @@ public readonly record struct Ccw(byte Command, CcwFlags Flags, ushort Count, ui
     /// <summary>Size of a CCW in storage, both formats.</summary>
     public const int Size = 8;
 
-    /// <summary>Transfer in Channel command code (low nibble 8).</summary>
-    public bool IsTransferInChannel => (Command & 0x0F) == 0x08;
-
     public static Ccw Read(ReadOnlySpan<byte> source, CcwFormat format)
     {
         if (source.Length < Size)

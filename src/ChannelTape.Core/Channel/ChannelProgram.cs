@@ -110,7 +110,7 @@ public sealed class ChannelProgram
             {
                 var owner = e.SharesBufferOf >= 0 ? e.SharesBufferOf : i;
                 address = areaAddress[owner];
-                if (LocalChannel.IsReadBackward(e.Command) && e.Count > 0)
+                if (CommandType.IsReadBackward(e.Command) && e.Count > 0)
                 {
                     address += e.Count - 1; // read backward stores downward from the CCW address
                 }

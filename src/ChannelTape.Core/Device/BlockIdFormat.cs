@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace ChannelTape.Device;
 
 /// <summary>
@@ -20,6 +22,17 @@ public static class BlockIdFormat
 
     /// <summary>The block id of the position before block <paramref name="blockNumber"/> (block numbers wrap at 2^22).</summary>
     public static uint Encode(long blockNumber) => SegmentOne | ((uint)blockNumber & BlockNumberMask);
+
+    /// <summary>Read Block ID data: the channel block id, then the device block id (4 bytes each, big-endian).</summary>
+    public const int ReadBlockIdLength = 8;
+
+    /// <summary>Writes the Read Block ID data for the position before block <paramref name="blockNumber"/>.</summary>
+    public static void WriteReadBlockIdData(long blockNumber, Span<byte> destination)
+    {
+        uint blockId = Encode(blockNumber);
+        BinaryPrimitives.WriteUInt32BigEndian(destination, blockId);     // channel block id
+        BinaryPrimitives.WriteUInt32BigEndian(destination[4..], blockId); // device block id
+    }
 
     /// <summary>The logical block number a Locate Block id names.</summary>
     public static long BlockNumber(uint blockId) => blockId & BlockNumberMask;

@@ -4,7 +4,7 @@ namespace ChannelTape.Media;
 
 /// <summary>AWSTAPE / HET chunk header flags-1 (tapedev.h AWSTAPE_FLAG1_*, hetlib.h HETHDR_FLAGS1_*).</summary>
 [Flags]
-internal enum AwsFlags1 : byte
+public enum AwsFlags1 : byte
 {
     None = 0x00,
     /// <summary>HET: chunk data is zlib-compressed.</summary>
@@ -23,7 +23,7 @@ internal enum AwsFlags1 : byte
 
 /// <summary>HET chunk header flags-2 (hetlib.h HETHDR_FLAGS2_*).</summary>
 [Flags]
-internal enum AwsFlags2 : byte
+public enum AwsFlags2 : byte
 {
     None = 0x00,
     /// <summary>Bus-Tech zlib compression (read only).</summary>
@@ -35,24 +35,30 @@ internal enum AwsFlags2 : byte
 /// hetlib.h HETHDR): this chunk's data length and the previous chunk's data length, both little-endian,
 /// then two flag bytes.
 /// </summary>
-internal readonly record struct AwsBlockHeader(ushort CurrentLength, ushort PreviousLength, AwsFlags1 Flags1, AwsFlags2 Flags2)
+public readonly record struct AwsBlockHeader(ushort CurrentLength, ushort PreviousLength, AwsFlags1 Flags1, AwsFlags2 Flags2)
 {
+    /// <summary>Bytes of a chunk header.</summary>
     public const int Size = 6;
     private const int CurrentLengthOffset = 0;
     private const int PreviousLengthOffset = 2;
     private const int Flags1Offset = 4;
     private const int Flags2Offset = 5;
 
+    /// <summary>Flags-1 40: a tape mark (data length 0).</summary>
     public bool IsTapeMark => (Flags1 & AwsFlags1.TapeMark) != 0;
+    /// <summary>Flags-1 20: the last chunk of a block.</summary>
     public bool IsEndOfRecord => (Flags1 & AwsFlags1.EndOfRecord) != 0;
+    /// <summary>Flags-1 80: the first chunk of a block.</summary>
     public bool IsStartOfRecord => (Flags1 & AwsFlags1.StartOfRecord) != 0;
 
+    /// <summary>The header in the first <see cref="Size"/> bytes of <paramref name="source"/>.</summary>
     public static AwsBlockHeader Read(ReadOnlySpan<byte> source) => new(
         BinaryPrimitives.ReadUInt16LittleEndian(source[CurrentLengthOffset..]),
         BinaryPrimitives.ReadUInt16LittleEndian(source[PreviousLengthOffset..]),
         (AwsFlags1)source[Flags1Offset],
         (AwsFlags2)source[Flags2Offset]);
 
+    /// <summary>Writes the header into the first <see cref="Size"/> bytes of <paramref name="destination"/>.</summary>
     public void Write(Span<byte> destination)
     {
         BinaryPrimitives.WriteUInt16LittleEndian(destination[CurrentLengthOffset..], CurrentLength);

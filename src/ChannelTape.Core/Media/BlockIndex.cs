@@ -46,7 +46,10 @@ internal sealed class BlockIndex
     public void Append(long nextOffset, bool tapeMark, ushort lastChunkLength)
     {
         if (Count == _offsets.Length)
+        {
             Grow();
+        }
+
         _offsets[Count] = EndOffset;
         _fileNumbers[Count] = EndFileNumber;
         _lastChunkLengths[Count] = lastChunkLength;
@@ -55,14 +58,19 @@ internal sealed class BlockIndex
         EndOffset = nextOffset;
         EndPreviousChunkLength = lastChunkLength;
         if (tapeMark)
+        {
             EndFileNumber++;
+        }
     }
 
     /// <summary>Forgets block <paramref name="block"/> and everything after it.</summary>
     public void Truncate(long block)
     {
         if (block >= Count)
+        {
             return;
+        }
+
         EndOffset = _offsets[block];
         EndFileNumber = _fileNumbers[block];
         EndPreviousChunkLength = block == 0 ? (ushort)0 : _lastChunkLengths[block - 1];

@@ -21,7 +21,10 @@ internal readonly record struct FakeTapeBlockHeader(ushort PreviousLength, ushor
             || !TryHex(source.Slice(CurrentLengthOffset, FieldLength), out ushort current)
             || !TryHex(source.Slice(XorOffset, FieldLength), out ushort xor)
             || (previous ^ current) != xor)
+        {
             return false;
+        }
+
         header = new FakeTapeBlockHeader(previous, current);
         return true;
     }
@@ -50,8 +53,10 @@ internal readonly record struct FakeTapeBlockHeader(ushort PreviousLength, ushor
                 value = 0;
                 return false;
             }
+
             result = (result << 4) | digit;
         }
+
         value = (ushort)result;
         return true;
     }

@@ -33,31 +33,55 @@ internal sealed class FakeTapeMedia : TapeMediaBase
     protected override BlockScan ScanBlock(long offset, Span<byte> destination, ScanData data)
     {
         Span<byte> headerBytes = stackalloc byte[FakeTapeBlockHeader.Size];
-        int read = ReadHeader(offset, headerBytes);
+        int read = Image.ReadHeader(offset, headerBytes);
         if (read < 0)
+        {
             return BlockScan.Failed(MediaStatus.DataCheck);
+        }
+
         if (read == 0)
+        {
             return BlockScan.Failed(MediaStatus.EndOfData);
+        }
+
         if (read < FakeTapeBlockHeader.Size)
+        {
             return BlockScan.Failed(MediaStatus.BlockShort);
+        }
+
         if (!FakeTapeBlockHeader.TryRead(headerBytes, out var header))
+        {
             return BlockScan.Failed(MediaStatus.DataCheck);
+        }
+
         int length = header.CurrentLength;
         long dataOffset = offset + FakeTapeBlockHeader.Size;
         long next = dataOffset + length;
         if (length == 0)
+        {
             return new BlockScan(MediaStatus.Ok, 0, next, 0, IsTapeMark: true);
+        }
+
         if (data == ScanData.StoredExtent)
+        {
             return new BlockScan(MediaStatus.Ok, length, next, header.CurrentLength, IsTapeMark: false,
-                ImageOffset: next <= FileLength ? dataOffset : -1);
+                ImageOffset: next <= Image.Length ? dataOffset : -1);
+        }
+
         if (data == ScanData.Read)
         {
-            int got = ReadDataAndPeek(dataOffset, destination, length, FakeTapeBlockHeader.Size);
+            int got = Image.ReadDataAndPeek(dataOffset, destination, length, FakeTapeBlockHeader.Size);
             if (got < 0)
+            {
                 return BlockScan.Failed(MediaStatus.DataCheck);
+            }
+
             if (got < length)
+            {
                 return BlockScan.Failed(MediaStatus.BlockShort);
+            }
         }
+
         return new BlockScan(MediaStatus.Ok, length, next, header.CurrentLength, IsTapeMark: false);
     }
 
@@ -65,12 +89,18 @@ internal sealed class FakeTapeMedia : TapeMediaBase
     {
         // faketape.c write_faketape: refused, nothing written, if it would end past maxsize.
         if (Options.MaxSize > 0 && offset + block.Length + FakeTapeBlockHeader.Size > Options.MaxSize)
+        {
             return WriteOutcome.Refused(MediaStatus.EndOfTape);
+        }
+
         Span<byte> header = stackalloc byte[FakeTapeBlockHeader.Size];
         new FakeTapeBlockHeader(previousChunkLength, (ushort)block.Length).Write(header);
-        MediaStatus status = WriteAndTruncate(offset, header, block);
+        MediaStatus status = Image.WriteAndTruncate(offset, header, block);
         if (status != MediaStatus.Ok)
+        {
             return new WriteOutcome(status, false, true, 0, 0);
+        }
+
         return new WriteOutcome(MediaStatus.Ok, true, true, offset + FakeTapeBlockHeader.Size + block.Length, (ushort)block.Length);
     }
 
@@ -78,12 +108,18 @@ internal sealed class FakeTapeMedia : TapeMediaBase
     {
         // faketape.c write_fakemark: refused if the header would end past maxsize.
         if (Options.MaxSize > 0 && offset + FakeTapeBlockHeader.Size > Options.MaxSize)
+        {
             return WriteOutcome.Refused(MediaStatus.EndOfTape);
+        }
+
         Span<byte> mark = stackalloc byte[FakeTapeBlockHeader.Size];
         new FakeTapeBlockHeader(previousChunkLength, 0).Write(mark);
-        MediaStatus status = WriteAndTruncate(offset, mark);
+        MediaStatus status = Image.WriteAndTruncate(offset, mark);
         if (status != MediaStatus.Ok)
+        {
             return new WriteOutcome(status, false, true, 0, 0);
+        }
+
         return new WriteOutcome(MediaStatus.Ok, true, true, offset + FakeTapeBlockHeader.Size, 0);
     }
 }

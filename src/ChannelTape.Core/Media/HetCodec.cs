@@ -39,13 +39,17 @@ internal sealed class HetCodec
     {
         int limit = Math.Min(block.Length - 1, destination.Length);
         if (limit <= 0)
+        {
             return 0;
+        }
+
         if (method == HetCompression.Bzip2 ? _systemBzip2 : _systemZlib)
         {
             return method == HetCompression.Bzip2
                 ? SystemCompression.Bzip2Compress(block, destination.AsSpan(0, limit), level)
                 : SystemCompression.ZlibCompress(block, destination.AsSpan(0, limit), level);
         }
+
         byte[] input = Input(block);
         return method == HetCompression.Bzip2
             ? CompressBzip2(level, input, block.Length, destination, limit)
@@ -62,8 +66,12 @@ internal sealed class HetCodec
                 ? SystemCompression.Bzip2Decompress(compressed, output)
                 : SystemCompression.ZlibDecompress(compressed, output);
         }
+
         if (_output.Length == 0)
+        {
             _output = new byte[InitialOutputSize];
+        }
+
         byte[] input = Input(compressed);
         int length;
         try
@@ -79,8 +87,12 @@ internal sealed class HetCodec
             // SharpZipLib's decoders report some corruptions only through these exceptions.
             return -1;
         }
+
         if (length < 0 || length > _maxBlockSize || length > destination.Length)
+        {
             return -1;
+        }
+
         _output.AsSpan(0, length).CopyTo(destination);
         return length;
     }
@@ -102,8 +114,10 @@ internal sealed class HetCodec
                 _deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, noZlibHeaderOrFooter: false);
                 return 0;
             }
+
             total += _deflater.Deflate(destination, total, limit - total);
         }
+
         return total < inputLength ? total : 0;
     }
 
@@ -111,9 +125,15 @@ internal sealed class HetCodec
     {
         using var memory = new MemoryStream();
         using (var bzip = new BZip2OutputStream(memory, level) { IsStreamOwner = false })
+        {
             bzip.Write(input, 0, inputLength);
+        }
+
         if (memory.Length > limit)
+        {
             return 0;
+        }
+
         int length = (int)memory.Length;
         memory.GetBuffer().AsSpan(0, length).CopyTo(destination);
         return length;
@@ -128,7 +148,10 @@ internal sealed class HetCodec
         while (!_inflater.IsFinished)
         {
             if (total == _output.Length && !GrowOutput())
+            {
                 return -1; // more than the largest block
+            }
+
             int produced = _inflater.Inflate(_output, total, _output.Length - total);
             total += produced;
             if (produced == 0 && !_inflater.IsFinished && total < _output.Length)
@@ -138,6 +161,7 @@ internal sealed class HetCodec
                 return -1;
             }
         }
+
         return total;
     }
 
@@ -149,10 +173,16 @@ internal sealed class HetCodec
         while (true)
         {
             if (total == _output.Length && !GrowOutput())
+            {
                 return -1;
+            }
+
             int read = bzip.Read(_output, total, _output.Length - total);
             if (read == 0)
+            {
                 return total;
+            }
+
             total += read;
         }
     }
@@ -162,7 +192,10 @@ internal sealed class HetCodec
     {
         int limit = _maxBlockSize + 1;
         if (_output.Length >= limit)
+        {
             return false;
+        }
+
         Array.Resize(ref _output, Math.Min(limit, 2 * _output.Length));
         return true;
     }
@@ -170,7 +203,10 @@ internal sealed class HetCodec
     private byte[] Input(ReadOnlySpan<byte> data)
     {
         if (_input.Length < data.Length)
+        {
             _input = new byte[Math.Max(data.Length, 2 * _input.Length)];
+        }
+
         data.CopyTo(_input);
         return _input;
     }

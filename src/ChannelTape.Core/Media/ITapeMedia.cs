@@ -75,7 +75,12 @@ public interface ITapeMedia : IDisposable
     /// </summary>
     long WriteAllowanceBeforeWarning { get; }
 
-    /// <summary>Reads the next block into <paramref name="buffer"/> and returns its length in <paramref name="length"/>.</summary>
+    /// <summary>
+    /// Reads the next block into <paramref name="buffer"/> and returns its length in <paramref name="length"/>.
+    /// A read that fails leaves the volume in front of the block, except a <see cref="MediaStatus.DataCheck"/>
+    /// on a whole block whose data cannot be decoded (HET data that does not decompress): that read has
+    /// passed the block, as a drive has when it reports a data check (docs/device-behaviour.md, Media).
+    /// </summary>
     MediaStatus ReadForward(Span<byte> buffer, out int length);
 
     /// <summary>

@@ -1,11 +1,16 @@
 namespace ChannelTape.Media;
 
 /// <summary>
-/// A volume kept in memory: a list of blocks and tape marks. Used for administrative volumes
-/// (built in memory, mounted read-only) and for device tests. Positions, capacity and the
-/// end-of-tape warning are computed as if the volume were an AWS file (6-byte headers, blocks
-/// split into 65535-byte chunks; hercules-tape.md §6.1 and §6.5), so a drive behaves the same on
-/// both. A zero-length block reads back as a tape mark, as in an AWS file (§1.2, Write).
+/// A volume kept in memory: a list of blocks and tape marks, for tests of the drive and of what
+/// runs on it (nothing in the server keeps volumes in memory: administrative volumes are written
+/// to image files, which read-ahead by reference needs). Positions, capacity and the end-of-tape
+/// warning are computed as if the volume were an AWS file (6-byte headers, blocks split into
+/// 65535-byte chunks; hercules-tape.md §6.1 and §6.5), so a drive behaves the same on both; the
+/// media contract tests (tests/ChannelTape.Media.Tests, MediaContractTests) hold it to the same
+/// rules as the image formats. A zero-length block reads back as a tape mark, as in an AWS file
+/// (§1.2, Write). Where it differs from an AWS file: no block is ever stored in a file
+/// (<see cref="TryGetStoredExtent"/> is always false), nothing can be corrupt, and a write is
+/// refused at <c>maxsize</c> counting a header for every chunk of the block, not one.
 /// </summary>
 public sealed class MemoryTapeMedia : ITapeMedia
 {
@@ -39,9 +44,10 @@ public sealed class MemoryTapeMedia : ITapeMedia
     }
 
     /// <summary>Builds a volume from blocks; a null entry is a tape mark. Positioned at load point.</summary>
-    public static MemoryTapeMedia FromBlocks(IEnumerable<byte[]?> blocks, bool readOnly = false, string path = "memory")
+    public static MemoryTapeMedia FromBlocks(IEnumerable<byte[]?> blocks, bool readOnly = false, string path = "memory",
+        long maxSize = 0, long eotMargin = DefaultEotMargin)
     {
-        var media = new MemoryTapeMedia(path, readOnly);
+        var media = new MemoryTapeMedia(path, readOnly, maxSize, eotMargin);
         foreach (var block in blocks)
         {
             media._entries.Add(block is null ? null : (byte[])block.Clone());
@@ -102,6 +108,7 @@ public sealed class MemoryTapeMedia : ITapeMedia
 
     public MediaStatus ReadForward(Span<byte> buffer, out int length)
     {
+        CheckBuffer(buffer);
         length = 0;
         if (_index >= _entries.Count)
         {
@@ -120,7 +127,6 @@ public sealed class MemoryTapeMedia : ITapeMedia
         return MediaStatus.Ok;
     }
 
-    /// <summary>No file holds the blocks, so none can be referred to: ReadForward.</summary>
     /// <summary>Blocks live in memory, not in a file: never stored in a file's extent.</summary>
     public bool TryGetStoredExtent(long blockNumber, out long offset, out int length)
     {
@@ -131,6 +137,7 @@ public sealed class MemoryTapeMedia : ITapeMedia
 
     public MediaStatus ReadBackward(Span<byte> buffer, out int length)
     {
+        CheckBuffer(buffer);
         length = 0;
         if (_index == 0)
         {
@@ -215,6 +222,7 @@ public sealed class MemoryTapeMedia : ITapeMedia
         return entry is null || entry.Length == 0 ? MediaStatus.TapeMark : MediaStatus.Ok;
     }
 
+    /// <summary>Spaces forward over blocks up to and including the next tape mark; returns <see cref="MediaStatus.TapeMark"/> when done.</summary>
     public MediaStatus ForwardSpaceFile()
     {
         while (true)
@@ -222,11 +230,15 @@ public sealed class MemoryTapeMedia : ITapeMedia
             var status = ForwardSpaceBlock();
             if (status != MediaStatus.Ok)
             {
-                return status == MediaStatus.TapeMark ? MediaStatus.Ok : status;
+                return status;
             }
         }
     }
 
+    /// <summary>
+    /// Spaces backward over blocks up to and including the previous tape mark (left before it); returns
+    /// <see cref="MediaStatus.TapeMark"/> when done, <see cref="MediaStatus.LoadPoint"/> when load point came first.
+    /// </summary>
     public MediaStatus BackspaceFile()
     {
         while (true)
@@ -234,7 +246,7 @@ public sealed class MemoryTapeMedia : ITapeMedia
             var status = BackspaceBlock();
             if (status != MediaStatus.Ok)
             {
-                return status == MediaStatus.TapeMark ? MediaStatus.Ok : status;
+                return status;
             }
         }
     }
@@ -273,7 +285,8 @@ public sealed class MemoryTapeMedia : ITapeMedia
         return MediaStatus.Ok;
     }
 
-    public MediaStatus Synchronize() => MediaStatus.Ok;
+    /// <summary>Nothing to flush; a read-only volume answers WriteProtected, as an image file does (awstape.c sync_awstape).</summary>
+    public MediaStatus Synchronize() => IsReadOnly ? MediaStatus.WriteProtected : MediaStatus.Ok;
 
     public MediaStatus EraseGap()
     {
@@ -297,6 +310,14 @@ public sealed class MemoryTapeMedia : ITapeMedia
     }
 
     public void Dispose() => IsDisposed = true;
+
+    private void CheckBuffer(Span<byte> buffer)
+    {
+        if (buffer.Length < MaxBlockSize)
+        {
+            throw new ArgumentException($"The read buffer must hold {MaxBlockSize} bytes (MaxBlockSize).", nameof(buffer));
+        }
+    }
 
     private void Truncate()
     {

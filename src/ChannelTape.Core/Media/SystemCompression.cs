@@ -61,7 +61,10 @@ internal static class SystemCompression
     private static bool Probe(string library, string compress, string decompress)
     {
         if (!OperatingSystem.IsLinux() || !NativeLibrary.TryLoad(library, out IntPtr handle))
+        {
             return false;
+        }
+
         return NativeLibrary.TryGetExport(handle, compress, out _) && NativeLibrary.TryGetExport(handle, decompress, out _);
     }
 

@@ -23,8 +23,11 @@ public static class TapeImage
         if (File.Exists(path) && TryOpenHandle(path, FileMode.Open, readOnly: false, out SafeFileHandle? handle, out _, out _))
         {
             using (handle)
+            {
                 length = ReadStart(handle, start);
+            }
         }
+
         return Decide(FormatByName(path), FormatByData(start[..length]));
     }
 
@@ -43,18 +46,24 @@ public static class TapeImage
             error = $"{path}: OMA (.tdf) images are not supported";
             return false;
         }
+
         if (Directory.Exists(path))
         {
             error = $"{path}: is a directory, not a tape image";
             return false;
         }
+
         if (!File.Exists(path))
         {
             error = $"{path}: no such file";
             return false;
         }
+
         if (!TryOpenHandle(path, FileMode.Open, options.ReadOnly, out SafeFileHandle? handle, out bool readOnly, out error))
+        {
             return false;
+        }
+
         if (!IsSeekable(handle))
         {
             // A pipe or socket: its reads could wait for ever.
@@ -62,6 +71,7 @@ public static class TapeImage
             error = $"{path}: not a regular file";
             return false;
         }
+
         Span<byte> start = stackalloc byte[DetectionBytes];
         start = start[..ReadStart(handle, start)];
         if (start.StartsWith("@TDF"u8))
@@ -70,9 +80,13 @@ public static class TapeImage
             error = $"{path}: OMA (.tdf) images are not supported";
             return false;
         }
+
         TapeImageFormat format = Decide(FormatByName(path), FormatByData(start));
         if (!TryCreateMedia(path, format, handle, readOnly, options, out media, out error))
+        {
             return false;
+        }
+
         if (format == TapeImageFormat.Het && !readOnly && media.ImageSize == 0)
         {
             // hetlib.c het_open: "If uninitialized tape, write 2 tapemarks to make it a valid NL tape".
@@ -84,6 +98,7 @@ public static class TapeImage
                 return false;
             }
         }
+
         return true;
     }
 
@@ -101,6 +116,7 @@ public static class TapeImage
             error = $"{path}: unknown image format {format}";
             return false;
         }
+
         try
         {
             if (File.Exists(path) && new FileInfo(path).Length > 0)
@@ -108,6 +124,7 @@ public static class TapeImage
                 error = $"{path}: already exists and is not empty";
                 return false;
             }
+
             using (File.Open(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite))
             {
             }
@@ -117,6 +134,7 @@ public static class TapeImage
             error = $"{path}: {e.Message}";
             return false;
         }
+
         return TryOpenHandle(path, FileMode.Open, options.ReadOnly, out SafeFileHandle? handle, out bool readOnly, out error)
             && TryCreateMedia(path, format, handle!, readOnly, options, out media, out error);
     }
@@ -126,9 +144,12 @@ public static class TapeImage
     {
         try
         {
-            media = format == TapeImageFormat.FakeTape
-                ? new FakeTapeMedia(path, handle, readOnly, options)
-                : new AwsTapeMedia(path, format, handle, readOnly, options);
+            media = format switch
+            {
+                TapeImageFormat.FakeTape => new FakeTapeMedia(path, handle, readOnly, options),
+                TapeImageFormat.Het => new HetTapeMedia(path, handle, readOnly, options),
+                _ => new AwsTapeMedia(path, handle, readOnly, options),
+            };
             error = null;
             return true;
         }
@@ -168,6 +189,7 @@ public static class TapeImage
                 return false;
             }
         }
+
         try
         {
             handle = File.OpenHandle(path, mode, FileAccess.Read, FileShare.ReadWrite);
@@ -190,11 +212,20 @@ public static class TapeImage
     {
         string extension = System.IO.Path.GetExtension(path);
         if (extension.Equals(".aws", StringComparison.OrdinalIgnoreCase))
+        {
             return TapeImageFormat.Aws;
+        }
+
         if (extension.Equals(".het", StringComparison.OrdinalIgnoreCase))
+        {
             return TapeImageFormat.Het;
+        }
+
         if (extension.Equals(".fkt", StringComparison.OrdinalIgnoreCase))
+        {
             return TapeImageFormat.FakeTape;
+        }
+
         return null;
     }
 
@@ -202,7 +233,10 @@ public static class TapeImage
     private static TapeImageFormat Decide(TapeImageFormat? byName, TapeImageFormat? byData)
     {
         if (byData is { } data && (data != TapeImageFormat.Aws || byName != TapeImageFormat.Het))
+        {
             return data;
+        }
+
         return byName ?? TapeImageFormat.Aws;
     }
 
@@ -210,17 +244,32 @@ public static class TapeImage
     private static TapeImageFormat? FormatByData(ReadOnlySpan<byte> header)
     {
         if (header.Length < DetectionBytes)
+        {
             return null;
+        }
+
         if (header[0] == '0' && header[1] == '0' && header[2] == '0' && header[3] == '0')
+        {
             return TapeImageFormat.FakeTape;
+        }
+
         if (header[2] != 0 || header[3] != 0)
+        {
             return null;
+        }
+
         var flags1 = (AwsFlags1)header[4];
         var flags2 = (AwsFlags2)header[5];
         if ((flags1 & AwsFlags1.TapeMark) != 0)
+        {
             return null;
+        }
+
         if ((flags1 & AwsFlags1.CompressionMask) != 0 || (flags2 & AwsFlags2.BusTechZlib) != 0)
+        {
             return TapeImageFormat.Het;
+        }
+
         return TapeImageFormat.Aws;
     }
 
@@ -250,9 +299,13 @@ public static class TapeImage
             {
                 int read = RandomAccess.Read(handle, destination[total..wanted], total);
                 if (read == 0)
+                {
                     break;
+                }
+
                 total += read;
             }
+
             return total;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)

@@ -63,8 +63,11 @@ public sealed record TapeImageOptions
         foreach (var word in words)
         {
             if (!TryApply(result, word, out result, out error))
+            {
                 return false;
+            }
         }
+
         options = result;
         error = null;
         return true;
@@ -82,16 +85,28 @@ public sealed record TapeImageOptions
         {
             case "ro":
             case "noring":
-                if (value is not null) return Fail(word, "takes no value", out error);
+                if (value is not null)
+                {
+                    return Fail(word, "takes no value", out error);
+                }
+
                 next = current with { ReadOnly = true };
                 return true;
             case "rw":
             case "ring":
-                if (value is not null) return Fail(word, "takes no value", out error);
+                if (value is not null)
+                {
+                    return Fail(word, "takes no value", out error);
+                }
+
                 next = current with { ReadOnly = false };
                 return true;
             case "awstape":
-                if (value is not null) return Fail(word, "takes no value", out error);
+                if (value is not null)
+                {
+                    return Fail(word, "takes no value", out error);
+                }
+
                 next = current with { Compress = false, ChunkSize = AwsTapeChunkSize };
                 return true;
             case "readonly":
@@ -100,7 +115,10 @@ public sealed record TapeImageOptions
             case "strictsize":
             {
                 if (!TryInteger(value, out long flag) || flag is < 0 or > 1)
+                {
                     return Fail(word, "needs 0 or 1", out error);
+                }
+
                 next = key switch
                 {
                     "readonly" => current with { ReadOnly = flag == 1 },
@@ -111,37 +129,58 @@ public sealed record TapeImageOptions
             }
             case "method":
                 if (!TryInteger(value, out long method) || method is < 1 or > 2)
+                {
                     return Fail(word, "method must be 1 (zlib) or 2 (bzip2)", out error);
+                }
+
                 next = current with { Method = (HetCompression)method };
                 return true;
             case "level":
                 if (!TryInteger(value, out long level) || level is < 1 or > 9)
+                {
                     return Fail(word, "level must be within 1-9", out error);
+                }
+
                 next = current with { Level = (int)level };
                 return true;
             case "chunksize":
                 if (!TryInteger(value, out long chunk) || chunk is < MinChunkSize or > MaxChunkSize)
+                {
                     return Fail(word, $"chunksize must be within {MinChunkSize}-{MaxChunkSize}", out error);
+                }
+
                 next = current with { ChunkSize = (int)chunk };
                 return true;
             case "maxsize":
                 if (!TrySize(value, 1, out long maxSize))
+                {
                     return Fail(word, "needs a byte count, optionally followed by K, M, G or T", out error);
+                }
+
                 next = current with { MaxSize = maxSize };
                 return true;
             case "maxsizek":
                 if (!TrySize(value, 1024, out long maxSizeK) || value!.Any(char.IsLetter))
+                {
                     return Fail(word, "needs a number of KiB", out error);
+                }
+
                 next = current with { MaxSize = maxSizeK };
                 return true;
             case "maxsizem":
                 if (!TrySize(value, 1024 * 1024, out long maxSizeM) || value!.Any(char.IsLetter))
+                {
                     return Fail(word, "needs a number of MiB", out error);
+                }
+
                 next = current with { MaxSize = maxSizeM };
                 return true;
             case "eotmargin":
                 if (!TrySize(value, 1, out long margin))
+                {
                     return Fail(word, "needs a byte count, optionally followed by K, M, G or T", out error);
+                }
+
                 next = current with { EotMargin = margin };
                 return true;
             default:
@@ -167,7 +206,11 @@ public sealed record TapeImageOptions
     private static bool TrySize(string? text, long unit, out long bytes)
     {
         bytes = 0;
-        if (string.IsNullOrEmpty(text)) return false;
+        if (string.IsNullOrEmpty(text))
+        {
+            return false;
+        }
+
         int shift = char.ToUpperInvariant(text[^1]) switch
         {
             'K' => 10,
@@ -177,7 +220,11 @@ public sealed record TapeImageOptions
             _ => 0,
         };
         string digits = shift == 0 ? text : text[..^1];
-        if (!TryInteger(digits, out long number)) return false;
+        if (!TryInteger(digits, out long number))
+        {
+            return false;
+        }
+
         try
         {
             bytes = checked(number * unit * (1L << shift));

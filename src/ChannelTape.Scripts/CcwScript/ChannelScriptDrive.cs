@@ -208,14 +208,14 @@ public sealed class ChannelScriptDrive : IScriptDrive, IDisposable
     /// </summary>
     private static byte[] StoredData(ChannelProgram program, int index, ScriptCcw ccw, int residual)
     {
-        if (ccw.TicTarget is not null || !LocalChannel.IsInput(ccw.Command) || !program.HasDataArea(index))
+        if (ccw.TicTarget is not null || !CommandType.IsInput(ccw.Command) || !program.HasDataArea(index))
         {
             return [];
         }
 
         var area = program.DataArea(index);
         var n = Math.Clamp(ccw.Count - residual, 0, area.Length);
-        return LocalChannel.IsReadBackward(ccw.Command) ? area[(area.Length - n)..].ToArray() : area[..n].ToArray();
+        return CommandType.IsReadBackward(ccw.Command) ? area[(area.Length - n)..].ToArray() : area[..n].ToArray();
     }
 
     public void Dispose()

@@ -1,3 +1,5 @@
+using ChannelTape.Channel;
+
 namespace ChannelTape.Scripts.CcwScript;
 
 /// <summary>How a command moves data, which decides its default byte count.</summary>
@@ -75,8 +77,7 @@ public static class CommandNames
 
     /// <summary>
     /// The command for a raw code (<c>CCW X'hh'</c>): a named one if the code has a name, else by the
-    /// architecture's low bits (SA22-7201 "Command Code": ...01 write, ...10 read, ...11 control,
-    /// 0100 sense, 1100 read backward).
+    /// architecture's low bits (<see cref="CommandType"/>).
     /// </summary>
     public static CommandName ForCode(byte code)
     {
@@ -89,12 +90,12 @@ public static class CommandNames
         }
 
         var name = $"CCW X'{code:X2}'";
-        if ((code & 0x0F) == 0x04 || (code & 0x0F) == 0x0C || (code & 0x03) == 0x02)
+        if (CommandType.IsInput(code))
         {
             return new CommandName([name], code, CommandDataKind.Input, null);
         }
 
-        return (code & 0x03) == 0x01
+        return CommandType.IsWrite(code)
             ? new CommandName([name], code, CommandDataKind.Output, null)
             : new CommandName([name], code, CommandDataKind.Control, 1);
     }

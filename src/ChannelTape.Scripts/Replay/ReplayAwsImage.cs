@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using ChannelTape.Media;
 
 namespace ChannelTape.Scripts.Replay;
 
@@ -8,19 +8,10 @@ namespace ChannelTape.Scripts.Replay;
 /// The reference runner's view of AWS images: it generates the initial image of a
 /// <c>{"blocks": [...]}</c> tape and describes the final image block by block (run.py
 /// <c>aws_encode</c> / <c>aws_decode</c>), so a replay result diffs directly with a Hercules one.
-/// Header: 2 bytes this chunk's length, 2 bytes previous chunk's length (little-endian), flags-1, flags-2.
+/// Chunk headers are the media layer's <see cref="AwsBlockHeader"/>.
 /// </summary>
 public static class ReplayAwsImage
 {
-    private const int HeaderSize = 6;
-    private const int CurrentLengthOffset = 0;
-    private const int PreviousLengthOffset = 2;
-    private const int Flags1Offset = 4;
-    private const int Flags2Offset = 5;
-    private const byte StartOfRecord = 0x80;
-    private const byte EndOfRecord = 0x20;
-    private const byte TapeMark = 0x40;
-
     /// <summary>Data of a block longer than this many bytes is shown as head + sha256 only.</summary>
     public const int MaxHexBytes = 256;
 
@@ -28,15 +19,13 @@ public static class ReplayAwsImage
     public static byte[] Encode(IEnumerable<byte[]?> blocks)
     {
         using var output = new MemoryStream();
-        Span<byte> header = stackalloc byte[HeaderSize];
+        Span<byte> header = stackalloc byte[AwsBlockHeader.Size];
         var previous = 0;
         foreach (var block in blocks)
         {
             var length = block?.Length ?? 0;
-            BinaryPrimitives.WriteUInt16LittleEndian(header[CurrentLengthOffset..], (ushort)length);
-            BinaryPrimitives.WriteUInt16LittleEndian(header[PreviousLengthOffset..], (ushort)previous);
-            header[Flags1Offset] = block is null ? TapeMark : (byte)(StartOfRecord | EndOfRecord);
-            header[Flags2Offset] = 0;
+            var flags = block is null ? AwsFlags1.TapeMark : AwsFlags1.StartOfRecord | AwsFlags1.EndOfRecord;
+            new AwsBlockHeader((ushort)length, (ushort)previous, flags, AwsFlags2.None).Write(header);
             output.Write(header);
             if (block is not null)
             {
@@ -58,7 +47,7 @@ public static class ReplayAwsImage
         var data = new MemoryStream();
         while (position < image.Length)
         {
-            if (position + HeaderSize > image.Length)
+            if (position + AwsBlockHeader.Size > image.Length)
             {
                 output.Add(new JsonObject
                 {
@@ -68,29 +57,28 @@ public static class ReplayAwsImage
                 break;
             }
 
-            int current = BinaryPrimitives.ReadUInt16LittleEndian(image[(position + CurrentLengthOffset)..]);
-            int previous = BinaryPrimitives.ReadUInt16LittleEndian(image[(position + PreviousLengthOffset)..]);
-            var flags1 = image[position + Flags1Offset];
-            var flags2 = image[position + Flags2Offset];
-            var dataStart = position + HeaderSize;
+            var chunkHeader = AwsBlockHeader.Read(image[position..]);
+            int current = chunkHeader.CurrentLength;
+            int previous = chunkHeader.PreviousLength;
+            var dataStart = position + AwsBlockHeader.Size;
             var chunk = image.Slice(Math.Min(dataStart, image.Length), Math.Max(0, Math.Min(current, image.Length - dataStart)));
             var header = new JsonObject
             {
                 ["offset"] = position,
                 ["curblkl"] = current,
                 ["prvblkl"] = previous,
-                ["flags1"] = flags1.ToString("X2"),
-                ["flags2"] = flags2.ToString("X2"),
+                ["flags1"] = ((byte)chunkHeader.Flags1).ToString("X2"),
+                ["flags2"] = ((byte)chunkHeader.Flags2).ToString("X2"),
             };
-            position += HeaderSize + current;
-            if ((flags1 & TapeMark) != 0)
+            position += AwsBlockHeader.Size + current;
+            if (chunkHeader.IsTapeMark)
             {
                 header["type"] = "TM";
                 output.Add(header);
                 continue;
             }
 
-            if ((flags1 & StartOfRecord) != 0 || chunks is null)
+            if (chunkHeader.IsStartOfRecord || chunks is null)
             {
                 chunks = [];
                 data.SetLength(0);
@@ -98,7 +86,7 @@ public static class ReplayAwsImage
 
             chunks.Add(header);
             data.Write(chunk);
-            if ((flags1 & EndOfRecord) != 0)
+            if (chunkHeader.IsEndOfRecord)
             {
                 var bytes = data.ToArray();
                 var block = new JsonObject

@@ -351,7 +351,7 @@ public sealed partial class ReplayRunner(IReplayDeviceFactory factory)
             var (spec, ccw) = expanded[i];
             var repeatOfPrevious = i > 0 && expanded[i - 1].Spec == spec;
             var hasArea = false;
-            if ((ccw.Command & 0x0F) == 0x08 && ccw.TicTarget is { } target)
+            if (CommandType.IsTransferInChannel(ccw.Command) && ccw.TicTarget is { } target)
             {
                 channelProgram.AddTransfer(firstOf[target], ccw.Command, ccw.Flags, ccw.Count);
             }
@@ -390,7 +390,7 @@ public sealed partial class ReplayRunner(IReplayDeviceFactory factory)
         var shownOwners = new HashSet<int>();
         foreach (var ccw in layout)
         {
-            if (!LocalChannel.IsInput(ccw.Command) || !ccw.HasDataArea)
+            if (!CommandType.IsInput(ccw.Command) || !ccw.HasDataArea)
             {
                 continue;
             }
@@ -416,7 +416,7 @@ public sealed partial class ReplayRunner(IReplayDeviceFactory factory)
                 n = Math.Min(n, area.Length);
                 entry["transferred"] = n;
                 key = "data_hex";
-                bytes = LocalChannel.IsReadBackward(ccw.Command) ? area[^n..].ToArray() : area[..n].ToArray();
+                bytes = CommandType.IsReadBackward(ccw.Command) ? area[^n..].ToArray() : area[..n].ToArray();
             }
             else
             {

@@ -305,7 +305,7 @@ public static class ReplayTestParser
             buffer.AsSpan(data.Count).Fill(fill[0]);
         }
 
-        int? target = (op & 0x0F) == 0x08 && c.TryGetProperty("target", out var t) ? ParseInt(t, what + " target", 10) : null;
+        int? target = CommandType.IsTransferInChannel((byte)op) && c.TryGetProperty("target", out var t) ? ParseInt(t, what + " target", 10) : null;
         uint? address = c.TryGetProperty("data_addr", out var ad) ? (uint)ParseLong(ad, what + " data_addr", 16) : null;
         return new ReplayCcw((byte)op, flags, count, buffer, data.Count > 0 || pattern.Length > 0, repeat, target, address);
     }

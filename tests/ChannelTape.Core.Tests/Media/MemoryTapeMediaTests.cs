@@ -24,7 +24,7 @@ public class MemoryTapeMediaTests
         Assert.Equal(MediaStatus.EndOfData, media.ReadForward(buffer, out _));
         Assert.Equal(media.ImageSize, media.Position.Offset);
 
-        Assert.Equal(MediaStatus.Ok, media.BackspaceFile());
+        Assert.Equal(MediaStatus.TapeMark, media.BackspaceFile());
         Assert.Equal(3, media.Position.BlockNumber);
         Assert.Equal(MediaStatus.Ok, media.ReadBackward(buffer, out length));
         Assert.Equal(70_000, length);
@@ -56,7 +56,7 @@ public class MemoryTapeMediaTests
         var media = new MemoryTapeMedia();
         media.Write([]);
         media.Rewind();
-        Assert.Equal(MediaStatus.TapeMark, media.ReadForward(new byte[16], out _));
+        Assert.Equal(MediaStatus.TapeMark, media.ReadForward(new byte[media.MaxBlockSize], out _));
         Assert.Equal(2, media.Position.FileNumber);
     }
 
