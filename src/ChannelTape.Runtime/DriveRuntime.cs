@@ -19,7 +19,7 @@ public interface IDriveHolder
 }
 
 /// <summary>
-/// One drive, everything about it in one place (docs/ARCHITECTURE in AGENTS.md, "drive runtime"): the
+/// One drive, everything about it in one place (AGENTS.md, "Layers": the drive runtime): the
 /// <see cref="TapeDrive"/> and the <see cref="Device"/> CCWs run on (the drive, or a decorator such as the
 /// statistics recorder), the <see cref="Executor"/> that runs everything done to the drive one at a time,
 /// who holds it and whose channel program is open, its identity, the library's part
