@@ -33,6 +33,33 @@ public sealed class GoldenCoverageTests
         }
     }
 
+    /// <summary>
+    /// The sweeps (cases/sweep_MODEL_STATE, once OracleOpcodeSweep.cs): every command code that reaches
+    /// the device (all but x0, which the channel rejects, and x8, TIC) issued alone with count 64 and SLI,
+    /// in order on one drive, so each command also meets the state the previous ones left. With a volume
+    /// Rewind Unload (0F) is left out: the rest of the sweep would run on an empty drive.
+    /// </summary>
+    [Theory]
+    [InlineData("3420")]
+    [InlineData("3480")]
+    [InlineData("3490")]
+    public void Every_command_code_is_swept_alone_on_each_model_unloaded_empty_and_read_only(string model)
+    {
+        foreach (var state in new[] { "unloaded", "empty", "ro" })
+        {
+            var test = ReplayTestParser.ParseFile(GoldenFiles.TestFile($"sweep_{model}_{state}"));
+            Assert.Equal(model, test.DeviceType);
+            Assert.Equal(state switch { "unloaded" => typeof(ReplayTape.None), "empty" => typeof(ReplayTape.Empty), _ => typeof(ReplayTape.Generated) },
+                test.Tape.GetType());
+            Assert.Equal(state == "ro", test.DeviceOptions.Contains("ro"));
+            var expected = Enumerable.Range(0x01, 0xFF).Select(c => (byte)c)
+                .Where(c => (c & 0x0F) is not (0x00 or 0x08) && (state == "unloaded" || c != 0x0F)).ToList();
+            Assert.All(test.Programs, p => Assert.True(p.Ccws.Count == 1 && p.Ccws[0].Count == 64
+                && p.Ccws[0].Flags == Channel.CcwFlags.SuppressLength, $"sweep_{model}_{state} program '{p.Name}' is not one CCW, count 64, SLI"));
+            Assert.Equal(expected, test.Programs.Select(p => p.Ccws[0].Command).ToList());
+        }
+    }
+
     [Fact]
     public void The_golden_set_covers_chaining_end_of_tape_corrupt_images_and_mounts()
     {
