@@ -14,6 +14,9 @@ internal enum DeviationScope
     /// <summary>ChannelTape's in-process channel (<c>LocalChannel</c>) differs from channel.c: in process and over the wire.</summary>
     Channel,
 
+    /// <summary>ChannelTape's Hercules module (hercules/hdtctape.c) with the server answers differently from Hercules' own device: through the bridge only.</summary>
+    Bridge,
+
     /// <summary>Hercules' own channel gives a value the device does not determine: native Hercules against the bridge.</summary>
     BridgeChannel,
 
@@ -47,6 +50,7 @@ internal sealed record Deviation(
     {
         DeviationScope.Device => "device",
         DeviationScope.Channel => "channel",
+        DeviationScope.Bridge => "bridge",
         DeviationScope.BridgeChannel => "bridge-channel",
         _ => "bridge-timing",
     };
