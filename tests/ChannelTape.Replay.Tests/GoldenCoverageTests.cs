@@ -2,10 +2,10 @@ using ChannelTape.Scripts.Replay;
 
 namespace ChannelTape.Replay.Tests;
 
-/// <summary>The golden tests cover what the issue asks: every command of hercules-tape.md §1.2 on every model and drive state.</summary>
+/// <summary>The golden tests cover what the issue asks: every command of docs/reference/hercules-tape.md §1.2 on every model and drive state.</summary>
 public sealed class GoldenCoverageTests
 {
-    /// <summary>Command codes of hercules-tape.md §1.2 (3590-only codes 06 0A 62 C2 CB CF and 9347's A4 included: the others must reject them).</summary>
+    /// <summary>Command codes of docs/reference/hercules-tape.md §1.2 (3590-only codes 06 0A 62 C2 CB CF and 9347's A4 included: the others must reject them).</summary>
     private static readonly byte[] s_commands =
     [
         0x00, 0x01, 0x02, 0x03, 0x04, 0x06, 0x07, 0x0A, 0x0C, 0x0F, 0x12, 0x13, 0x17, 0x1F, 0x22, 0x23, 0x24, 0x27,

@@ -5,7 +5,7 @@ using ChannelTape.Text;
 
 namespace ChannelTape.Core.Tests.Device;
 
-/// <summary>Load Display (0x9F): parsing, volume requests and what the drive displays (hercules-tape.md §4).</summary>
+/// <summary>Load Display (0x9F): parsing, volume requests and what the drive displays (docs/reference/hercules-tape.md §4).</summary>
 public class LoadDisplayTests
 {
     private static byte[] Data(byte fcb, string message1, string message2 = "")
