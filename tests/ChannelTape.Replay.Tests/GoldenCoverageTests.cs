@@ -34,7 +34,7 @@ public sealed class GoldenCoverageTests
     }
 
     /// <summary>
-    /// The sweeps (cases/sweep_MODEL_STATE, once OracleOpcodeSweep.cs): every command code that reaches
+    /// The sweeps (cases/sweep_MODEL_STATE): every command code that reaches
     /// the device (all but x0, which the channel rejects, and x8, TIC) issued alone with count 64 and SLI,
     /// in order on one drive, so each command also meets the state the previous ones left. With a volume
     /// Rewind Unload (0F) is left out: the rest of the sweep would run on an empty drive.
