@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Obtains the configured Hercules 3.13 source tree that matches Debian's `hercules` package,
 # which is what hercules/hdtctape.c is compiled against (neither Debian nor Hyperion installs
-# Hercules headers). Steps, as verified in ../shared/reference/hercules-module.md §1:
+# Hercules headers). Steps, as verified in docs/reference/hercules-module.md §1:
 #   1. a temporary deb-src entry under /etc/apt/sources.list.d/ (same archive and key as the
 #      system's `deb` entry), `apt-get update`, `apt-get source --download-only hercules`;
 #      Debian's hercules_3.13-7.debian.tar.xz is gone from the archive (404) - tolerated, only

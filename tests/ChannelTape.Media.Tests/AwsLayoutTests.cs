@@ -2,7 +2,7 @@ using System.Text;
 
 namespace ChannelTape.Media.Tests;
 
-/// <summary>Byte-exact image layouts from hercules-tape.md §6.1-§6.3 (awstape.c, hetlib.c, faketape.c).</summary>
+/// <summary>Byte-exact image layouts from docs/reference/hercules-tape.md §6.1-§6.3 (awstape.c, hetlib.c, faketape.c).</summary>
 public sealed class AwsLayoutTests : IDisposable
 {
     private readonly TempDirectory _directory = new();
@@ -59,7 +59,7 @@ public sealed class AwsLayoutTests : IDisposable
     [Fact]
     public void Standard_label_volume_matches_hetinit_minus_d()
     {
-        // hercules-tape.md §6.1: `hetinit -d` output is 50 00 00 00 A0 00 + VOL1, 50 00 50 00 A0 00 + HDR1, 00 00 50 00 40 00.
+        // docs/reference/hercules-tape.md §6.1: `hetinit -d` output is 50 00 00 00 A0 00 + VOL1, 50 00 50 00 A0 00 + HDR1, 00 00 50 00 40 00.
         string path = _directory.File("sl.aws");
         byte[] vol1 = TestData.Ebcdic80("VOL1VOL001                               OWNER");
         byte[] hdr1 = TestData.Ebcdic80("HDR1" + new string('0', 76));

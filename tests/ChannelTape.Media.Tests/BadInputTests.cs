@@ -3,7 +3,7 @@ using ICSharpCode.SharpZipLib.Zip.Compression;
 namespace ChannelTape.Media.Tests;
 
 /// <summary>
-/// Corrupt and truncated images give the status Hercules gives (hercules-tape.md §2.3, awstape.c,
+/// Corrupt and truncated images give the status Hercules gives (docs/reference/hercules-tape.md §2.3, awstape.c,
 /// hetlib.c, faketape.c), never an exception and never a hang.
 /// </summary>
 public sealed class BadInputTests : IDisposable

@@ -3,7 +3,7 @@ using System.Text;
 namespace ChannelTape.Media.Tests;
 
 /// <summary>
-/// Interop with Hercules' own tools (hercules-tape.md §6): images Hercules makes read correctly
+/// Interop with Hercules' own tools (docs/reference/hercules-tape.md §6): images Hercules makes read correctly
 /// here, and images written here are mapped and extracted by hetmap, tapemap and hetget as expected.
 /// </summary>
 public sealed class HerculesInteropTests : IDisposable

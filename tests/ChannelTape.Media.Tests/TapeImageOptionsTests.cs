@@ -1,6 +1,6 @@
 namespace ChannelTape.Media.Tests;
 
-/// <summary>Device-statement words (tapedev.c ptab / mountnewtape; hercules-tape.md §6.2, §6.5).</summary>
+/// <summary>Device-statement words (tapedev.c ptab / mountnewtape; docs/reference/hercules-tape.md §6.2, §6.5).</summary>
 public sealed class TapeImageOptionsTests
 {
     private static TapeImageOptions Parse(params string[] words)
@@ -104,7 +104,7 @@ public sealed class TapeImageOptionsTests
     }
 }
 
-/// <summary>Format detection (tapedev.c gettapetype; hercules-tape.md §6.5).</summary>
+/// <summary>Format detection (tapedev.c gettapetype; docs/reference/hercules-tape.md §6.5).</summary>
 public sealed class DetectFormatTests : IDisposable
 {
     private readonly TempDirectory _directory = new();
@@ -154,7 +154,7 @@ public sealed class DetectFormatTests : IDisposable
     }
 }
 
-/// <summary>Capacity and end-of-tape rules per format (hercules-tape.md §6.5; awstape.c, hettape.c, faketape.c).</summary>
+/// <summary>Capacity and end-of-tape rules per format (docs/reference/hercules-tape.md §6.5; awstape.c, hettape.c, faketape.c).</summary>
 public sealed class CapacityTests : IDisposable
 {
     private readonly TempDirectory _directory = new();

@@ -2,10 +2,10 @@ using ChannelTape.Scripts.Replay;
 
 namespace ChannelTape.Replay.Tests;
 
-/// <summary>The golden tests cover what the issue asks: every command of hercules-tape.md §1.2 on every model and drive state.</summary>
+/// <summary>The golden tests cover what the issue asks: every command of docs/reference/hercules-tape.md §1.2 on every model and drive state.</summary>
 public sealed class GoldenCoverageTests
 {
-    /// <summary>Command codes of hercules-tape.md §1.2 (3590-only codes 06 0A 62 C2 CB CF and 9347's A4 included: the others must reject them).</summary>
+    /// <summary>Command codes of docs/reference/hercules-tape.md §1.2 (3590-only codes 06 0A 62 C2 CB CF and 9347's A4 included: the others must reject them).</summary>
     private static readonly byte[] s_commands =
     [
         0x00, 0x01, 0x02, 0x03, 0x04, 0x06, 0x07, 0x0A, 0x0C, 0x0F, 0x12, 0x13, 0x17, 0x1F, 0x22, 0x23, 0x24, 0x27,
@@ -30,6 +30,33 @@ public sealed class GoldenCoverageTests
             Assert.True(missing.Count == 0, $"cmd_{model}_{state} lacks {string.Join(' ', missing)}");
             Assert.Equal(state == "unloaded", test.Tape is ReplayTape.None);
             Assert.Equal(state == "ro", test.DeviceOptions.Contains("ro"));
+        }
+    }
+
+    /// <summary>
+    /// The sweeps (cases/sweep_MODEL_STATE): every command code that reaches
+    /// the device (all but x0, which the channel rejects, and x8, TIC) issued alone with count 64 and SLI,
+    /// in order on one drive, so each command also meets the state the previous ones left. With a volume
+    /// Rewind Unload (0F) is left out: the rest of the sweep would run on an empty drive.
+    /// </summary>
+    [Theory]
+    [InlineData("3420")]
+    [InlineData("3480")]
+    [InlineData("3490")]
+    public void Every_command_code_is_swept_alone_on_each_model_unloaded_empty_and_read_only(string model)
+    {
+        foreach (var state in new[] { "unloaded", "empty", "ro" })
+        {
+            var test = ReplayTestParser.ParseFile(GoldenFiles.TestFile($"sweep_{model}_{state}"));
+            Assert.Equal(model, test.DeviceType);
+            Assert.Equal(state switch { "unloaded" => typeof(ReplayTape.None), "empty" => typeof(ReplayTape.Empty), _ => typeof(ReplayTape.Generated) },
+                test.Tape.GetType());
+            Assert.Equal(state == "ro", test.DeviceOptions.Contains("ro"));
+            var expected = Enumerable.Range(0x01, 0xFF).Select(c => (byte)c)
+                .Where(c => (c & 0x0F) is not (0x00 or 0x08) && (state == "unloaded" || c != 0x0F)).ToList();
+            Assert.All(test.Programs, p => Assert.True(p.Ccws.Count == 1 && p.Ccws[0].Count == 64
+                && p.Ccws[0].Flags == Channel.CcwFlags.SuppressLength, $"sweep_{model}_{state} program '{p.Name}' is not one CCW, count 64, SLI"));
+            Assert.Equal(expected, test.Programs.Select(p => p.Ccws[0].Command).ToList());
         }
     }
 

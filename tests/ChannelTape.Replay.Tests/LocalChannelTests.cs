@@ -3,7 +3,7 @@ using ChannelTape.Channel;
 namespace ChannelTape.Replay.Tests;
 
 /// <summary>
-/// The in-process channel follows Hercules 3.13 channel.c (hercules-tape.md §5) rule by rule.
+/// The in-process channel follows Hercules 3.13 channel.c (docs/reference/hercules-tape.md §5) rule by rule.
 /// </summary>
 public sealed class LocalChannelTests
 {

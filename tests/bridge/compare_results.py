@@ -1,20 +1,30 @@
 #!/usr/bin/env python3
-"""Compares a reference-runner result obtained through the bridge module with the native
-Hercules 3.13 result of the same test, field by field, on what the guest sees.
+"""Compares a reference-runner result obtained through the bridge module with another result of
+the same test, field by field, on what the guest sees, and judges the differences against the
+deviation registry (tests/golden/deviations.json, described in tests/golden/README.md).
 
-    compare_results.py EXPECTED.json ACTUAL.json [--known FILE]
+    compare_results.py EXPECTED.json ACTUAL.json [--deviations FILE --against native|bridge]
+                       [--test NAME]
+
+--against native  EXPECTED is native Hercules 3.13's result: registry entries of scope device,
+                  bridge, bridge-channel and bridge-timing apply.
+--against bridge  EXPECTED is a run through the bridge with write-behind and read-ahead off,
+                  ACTUAL the same with them on (run-e2e.sh --streaming-check): scope bridge-timing.
+--test NAME       the golden test's name (default: EXPECTED's file name without .json).
 
 Compared: per program everything the guest observes (completion, every SCSW with status,
 residual and CCW address, the data read, the sense after a unit check, unsolicited status
 found before the program) and the final wait PSW, the subchannel and storage guard
 violations. Not compared: Hercules' own log lines (native tape messages such as HHCTA010I
 come from Hercules' tape module, which the bridge replaces), the AWS image (the server owns
-the volume) and timings. Exit status 0 = same, 1 = different, 2 = unusable input.
+the volume) and timings, so registry entries for the final image do not apply here.
 
---known FILE lists accepted deviations, one per line: `SAMPLE PROGRAM FIELD  reason...`
-(PROGRAM = the program's index; # starts a comment). A listed field that differs is reported
-as "known:" and does not fail the comparison; every other field still must be equal.
+A difference that an entry covers is printed as "known:"; any other difference fails the
+comparison, and so does a stale entry: one that applies here but covers no difference (unless
+it is marked "varies": its difference depends on run-time accident). Exit status 0 = same up to
+registered deviations, 1 = different or a stale entry, 2 = unusable input.
 """
+import argparse
 import json
 import os
 import sys
@@ -24,21 +34,55 @@ GUEST_VISIBLE = ("completion", "ssch_cc", "iterations", "interrupt_count", "unit
                  "ended_at_ccw", "interrupts", "data", "sense_hex", "sense", "pending_before")
 TOP_LEVEL = ("error", "final_wait_psw", "subchannel", "storage_guard_violations")
 
+# Compared fields that repeat registry fields: a registered difference in the registry field
+# shows here too (the SCSW and the interrupt list carry the status and residual, ...).
+REPEATS = {
+    "scsw": ("residual", "unit_status", "channel_status"),
+    "interrupts": ("residual", "unit_status", "channel_status", "interrupt_count"),
+    "unit_status_all": ("unit_status",),
+    "channel_status_all": ("channel_status",),
+    "sense": ("sense_hex",),
+    "ssch_cc": ("completion",),
+}
 
-def read_known(path, sample):
-    known = {}
+# Registry scopes each comparison applies (tests/golden/README.md, "Deviation registry").
+SCOPES = {
+    "native": ("device", "bridge", "bridge-channel", "bridge-timing"),
+    "bridge": ("bridge-timing",),
+}
+KNOWN_SCOPES = ("device", "channel", "bridge", "bridge-channel", "bridge-timing")
+ENTRY_KEYS = ("test", "programs", "fields", "scope", "anchor", "reason", "varies")
+
+
+def read_registry(path, test, against):
+    """The registry entries this comparison applies to TEST (final-image entries excluded)."""
     with open(path) as f:
-        for line in f:
-            line = line.split("#", 1)[0].strip()
-            parts = line.split(None, 3)
-            if len(parts) >= 3 and parts[0] == sample:
-                known[(int(parts[1]), parts[2])] = parts[3] if len(parts) > 3 else ""
-    return known
+        entries = json.load(f)["deviations"]
+    applied = []
+    for number, entry in enumerate(entries):
+        unknown = set(entry) - set(ENTRY_KEYS)
+        if unknown or entry.get("scope") not in KNOWN_SCOPES:
+            raise ValueError("%s entry %d: unknown key(s) %s or scope %r"
+                             % (path, number, sorted(unknown), entry.get("scope")))
+        if entry["test"] == test and entry["scope"] in SCOPES[against] and entry["programs"]:
+            applied.append(entry)
+    return applied
 
 
-def differences(expected, actual, known=None):
-    known = known or {}
-    out, accepted = [], []
+def covers(entry, index, key):
+    fields = entry["fields"]
+    return index in entry["programs"] and (
+        "*" in fields or key in fields or any(f in fields for f in REPEATS.get(key, ())))
+
+
+def describe(entry):
+    return "%s programs %s fields %s %s (%s)" % (entry["test"], entry["programs"], entry["fields"],
+                                                 entry["scope"], entry["anchor"])
+
+
+def differences(expected, actual, entries=()):
+    """(differences no entry covers, covered differences, stale entries)."""
+    out, accepted, used = [], [], set()
     for key in TOP_LEVEL:
         if expected.get(key) != actual.get(key):
             out.append("%s: expected %s, got %s" % (key, json.dumps(expected.get(key)),
@@ -47,47 +91,49 @@ def differences(expected, actual, known=None):
     if len(ep) != len(ap):
         out.append("programs: expected %d, got %d" % (len(ep), len(ap)))
     for e, a in zip(ep, ap):
-        related = {key for (index, key) in known if index == e.get("index")}
         for key in GUEST_VISIBLE:
-            if e.get(key) != a.get(key):
-                line = "program %s (%s) %s: expected %s, got %s" % (
-                    e.get("index"), e.get("name"), key, json.dumps(e.get(key)),
-                    json.dumps(a.get(key)))
-                # the SCSW and the interrupt list repeat the residual and status fields
-                base = {"scsw": ("residual", "unit_status", "channel_status"),
-                        "interrupts": ("residual", "unit_status", "channel_status")}.get(key, ())
-                if key in related or any(b in related for b in base):
-                    accepted.append(line)
-                else:
-                    out.append(line)
-    return out, accepted
+            if e.get(key) == a.get(key):
+                continue
+            line = "program %s (%s) %s: expected %s, got %s" % (
+                e.get("index"), e.get("name"), key, json.dumps(e.get(key)), json.dumps(a.get(key)))
+            covering = [n for n, entry in enumerate(entries) if covers(entry, e.get("index"), key)]
+            if covering:
+                accepted.append(line)
+                used.update(covering)
+            else:
+                out.append(line)
+    stale = [entry for n, entry in enumerate(entries) if n not in used and not entry.get("varies")]
+    return out, accepted, stale
 
 
 def main():
-    args = sys.argv[1:]
-    known_file = None
-    if len(args) == 4 and args[2] == "--known":
-        known_file = args[3]
-        args = args[:2]
-    if len(args) != 2:
-        print(__doc__.split("\n\n")[1], file=sys.stderr)
-        return 2
+    parser = argparse.ArgumentParser(add_help=True, usage=__doc__.split("\n\n")[1].strip())
+    parser.add_argument("expected")
+    parser.add_argument("actual")
+    parser.add_argument("--deviations")
+    parser.add_argument("--against", choices=sorted(SCOPES))
+    parser.add_argument("--test")
+    args = parser.parse_args()
+    if (args.deviations is None) != (args.against is None):
+        parser.error("--deviations and --against go together")
     try:
-        with open(args[0]) as f:
+        with open(args.expected) as f:
             expected = json.load(f)
-        with open(args[1]) as f:
+        with open(args.actual) as f:
             actual = json.load(f)
-        sample = os.path.splitext(os.path.basename(args[0]))[0]
-        known = read_known(known_file, sample) if known_file else {}
-    except (OSError, ValueError) as e:
-        print("cannot read results: %s" % e)
+        test = args.test or os.path.splitext(os.path.basename(args.expected))[0]
+        entries = read_registry(args.deviations, test, args.against) if args.deviations else []
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        print("cannot read results or registry: %s" % e)
         return 2
-    diffs, accepted = differences(expected, actual, known)
+    diffs, accepted, stale = differences(expected, actual, entries)
     for d in accepted:
         print("known: " + d)
+    for entry in stale:
+        print("stale: registered deviation shows no difference here: " + describe(entry))
     for d in diffs:
         print(d)
-    return 1 if diffs else 0
+    return 1 if diffs or stale else 0
 
 
 if __name__ == "__main__":

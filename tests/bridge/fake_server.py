@@ -60,7 +60,7 @@ for _row, _bits in enumerate([
         if _b == "1":
             IMMEDIATE.add(_row * 16 + _col)
 
-# hercules-tape.md §1.2: command codes a 3490 accepts, and those refused while fenced
+# docs/reference/hercules-tape.md §1.2: command codes a 3490 accepts, and those refused while fenced
 VALID_3490 = {int(x, 16) for x in (
     "00 01 02 03 04 07 0C 0F 12 13 17 1F 22 23 24 27 2B 2F 33 34 37 3B 3E 3F 43 4B 4E 4F "
     "53 5B 63 64 6B 73 77 7B 93 97 9F A3 AB AF B3 B7 BB C3 C7 D3 DB E3 E4 FA").split()}
@@ -69,7 +69,7 @@ FENCED_REFUSES = {int(x, 16) for x in (
     "00 01 02 03 12 17 1F 22 27 2F 37 3F 43 4F 97 C3 DB").split()} | MODE_SETS
 
 SENSE_ID_3490 = bytes.fromhex("FF349050349050")
-RDC_3490 = bytes.fromhex(               # hercules-tape.md §3.2
+RDC_3490 = bytes.fromhex(               # docs/reference/hercules-tape.md §3.2
     "349050349050" + "000002C0" + "80" + "80" + "00000000" + "00" * 8
     + "349050349050" + "0000" + "00" * 8
     + "42" + "81" + "00" + "0000FFFF" + "0000FFFF" + "00" * 13)
@@ -111,7 +111,7 @@ def read_aws(path):
 
 
 class Drive:
-    """A 3490 as Hercules 3.13 emulates it (../shared/reference/hercules-tape.md §1, §2)."""
+    """A 3490 as Hercules 3.13 emulates it (docs/reference/hercules-tape.md §1, §2)."""
 
     def __init__(self, devnum):
         self.devnum = devnum

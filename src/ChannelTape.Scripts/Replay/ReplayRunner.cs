@@ -143,7 +143,10 @@ public sealed partial class ReplayRunner(IReplayDeviceFactory factory)
     /// <summary>
     /// The console commands the replay understands: <c>devinit CUU PATH [options]</c> and
     /// <c>devinit CUU *</c>. As Hercules' devinit, a successful one raises device end
-    /// (hercules-tape.md §5 "Ready"); other console commands are logged as not replayed.
+    /// (hercules-tape.md §5 "Ready"), and one given while the device still has status pending is
+    /// refused (Hercules 3.13 hsccmd.c, HHCPN096E "busy or interrupt pending": golden
+    /// operator_unload program 4 mounts, then its unload is refused); other console commands are
+    /// logged as not replayed.
     /// </summary>
     private static void RunHostCommand(ReplayTest test, IReplayDrive drive, string command, string workDirectory,
         HashSet<string> copies, List<UnitStatus> pending, JsonArray hostLog)
@@ -161,6 +164,12 @@ public sealed partial class ReplayRunner(IReplayDeviceFactory factory)
             || devnum != test.DeviceNumber)
         {
             hostLog.Add($"devinit: no device {words[1]}");
+            return;
+        }
+
+        if (pending.Count > 0)
+        {
+            hostLog.Add($"devinit {words[1]} refused: device busy or interrupt pending");
             return;
         }
 

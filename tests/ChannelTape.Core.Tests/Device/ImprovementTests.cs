@@ -6,7 +6,8 @@ namespace ChannelTape.Core.Tests.Device;
 
 /// <summary>
 /// The deliberate deviations from Hercules 3.13 (docs/device-behaviour.md, "## Device"): each test
-/// states the improved outcome; the Hercules outcome is in the oracle results named in the comment.
+/// states the improved outcome; the Hercules outcome is in the golden result (tests/golden/results) named
+/// in the comment, and tests/golden/deviations.json lists the difference.
 /// </summary>
 public class ImprovementTests
 {
@@ -23,7 +24,7 @@ public class ImprovementTests
     [Fact]
     public void Perform_subsystem_function_prepares_data_that_read_subsystem_data_returns()
     {
-        // Hercules: PSF 18 ends with unit status 0 and the chain stops (d01_subsystem program 0, 1).
+        // Hercules: PSF 18 ends with unit status 0 and the chain stops (golden psf_orders program 0, 1).
         using var drive = Drive(TapeModel.Ibm3490, [0xC1]);
         var outcomes = DriveHarness.Run(drive,
             TestCcw.WithData(0x77, "180000000000030012345678", Cc),
@@ -73,7 +74,7 @@ public class ImprovementTests
     [Fact]
     public void Read_buffer_reports_an_empty_buffer_with_channel_end_and_device_end()
     {
-        // Hercules: unit status 0, residual = count (d03_modeset programs 18-20).
+        // Hercules: unit status 0, residual = count (golden mode_set_and_sense_data programs 18-20).
         using var drive = Drive(TapeModel.Ibm3490, [0xC1]);
         var outcomes = DriveHarness.Run(drive, new TestCcw(0x12, 16, Cc | Sli), new TestCcw(0x03, 1, Sli));
         Assert.Equal(UnitStatus.ChannelEndDeviceEnd, outcomes[0].Result.Status);
@@ -84,7 +85,7 @@ public class ImprovementTests
     [Fact]
     public void Read_buffer_on_a_read_only_volume_keeps_the_Hercules_write_protect_check()
     {
-        // d12_ro3490 program 2: CE DE UC, ERA 30 (Hercules flushes, and a read-only flush fails).
+        // golden readonly_3490 program 2: CE DE UC, ERA 30 (Hercules flushes, and a read-only flush fails).
         using var drive = new TapeDrive(TapeModel.Ibm3490, 0x0580);
         drive.Mount(MemoryTapeMedia.FromBlocks([[0xC1, 0xC2], null], readOnly: true));
         var outcome = DriveHarness.One(drive, 0x12, 8, Sli);
@@ -96,7 +97,7 @@ public class ImprovementTests
     [Fact]
     public void Data_security_erase_erases_from_the_position_to_the_end()
     {
-        // Hercules leaves the volume untouched (d06_dse_erase program 2 reads C2).
+        // Hercules leaves the volume untouched (golden dse_after_erase_gap program 2 reads C2).
         using var drive = Drive(TapeModel.Ibm3490, [0xC1], [0xC2], [0xC3], null);
         DriveHarness.One(drive, 0x02, 8, Sli);
         var erase = DriveHarness.Run(drive, new TestCcw(0x17, 1, Cc | Sli), new TestCcw(0x97, 1, Sli));

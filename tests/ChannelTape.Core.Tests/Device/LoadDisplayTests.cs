@@ -5,7 +5,7 @@ using ChannelTape.Text;
 
 namespace ChannelTape.Core.Tests.Device;
 
-/// <summary>Load Display (0x9F): parsing, volume requests and what the drive displays (hercules-tape.md §4).</summary>
+/// <summary>Load Display (0x9F): parsing, volume requests and what the drive displays (docs/reference/hercules-tape.md §4).</summary>
 public class LoadDisplayTests
 {
     private static byte[] Data(byte fcb, string message1, string message2 = "")
@@ -109,7 +109,7 @@ public class LoadDisplayTests
     [Fact]
     public void Count_below_17_asks_for_more_data_and_count_above_leaves_a_residual()
     {
-        // 02_load_display program 9 and d09_loaddisplay programs 6-10: residual 0 + more (IL without SLI).
+        // 02_load_display program 9 and golden load_display_unloaded programs 6-10: residual 0 + more (IL without SLI).
         using var drive = new TapeDrive(TapeModel.Ibm3490, 0x0580);
         var (shortResult, message) = Send(drive, Data(0x00, "SHORTMSG"), 9);
         Assert.Equal(UnitStatus.ChannelEndDeviceEnd, shortResult.Status);
@@ -171,7 +171,7 @@ public class LoadDisplayTests
     [Fact]
     public void Demount_then_mount_shows_message_2_after_the_unload()
     {
-        // d09_loaddisplay programs 17-18: "RVOL001 " until Rewind Unload, then "MVOL002S".
+        // golden load_display_unloaded programs 17-18: "RVOL001 " until Rewind Unload, then "MVOL002S".
         using var drive = new TapeDrive(TapeModel.Ibm3490, 0x0580);
         drive.Mount(new MemoryTapeMedia());
         Send(drive, Data(0xE0, "RVOL001", "MVOL002S"));
@@ -185,7 +185,7 @@ public class LoadDisplayTests
     [Fact]
     public void On_an_empty_drive_mount_requests_show_and_demount_requests_are_ignored()
     {
-        // d09_loaddisplay programs 0-5.
+        // golden load_display_unloaded programs 0-5.
         using var drive = new TapeDrive(TapeModel.Ibm3490, 0x0580);
         Assert.Equal("        ", drive.DisplayText);
         var (_, scratch) = Send(drive, Data(0x48, "MSCRTCHS"));

@@ -5,7 +5,7 @@ using ChannelTape.Media;
 namespace ChannelTape.Core.Tests.Device;
 
 /// <summary>
-/// Conditions the reference tests cannot provoke with a healthy AWS file (hercules-tape.md §2.3 and
+/// Conditions the reference tests cannot provoke with a healthy AWS file (docs/reference/hercules-tape.md §2.3 and
 /// §2.4 condition maps; Hercules tapeccws.c build_sense_3480_etal / build_sense_3410_3420).
 /// </summary>
 public class SenseBuilderTests

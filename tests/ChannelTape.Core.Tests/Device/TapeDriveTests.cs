@@ -148,7 +148,7 @@ public class TapeDriveTests
     [Fact]
     public void Write_past_the_warning_point_adds_unit_exception_and_over_capacity_is_end_of_tape()
     {
-        // d14_eot_uc: maxsizeK=1, eotmargin=300.
+        // golden eot_3490_maxsizeK1_eotmargin300: maxsizeK=1, eotmargin=300.
         using var drive = new TapeDrive(TapeModel.Ibm3490, 0x0580);
         drive.Mount(new MemoryTapeMedia("tape.aws", maxSize: 1024, eotMargin: 300));
         var block = new byte[200];
