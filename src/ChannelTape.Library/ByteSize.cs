@@ -4,7 +4,7 @@ namespace ChannelTape.Library;
 
 /// <summary>
 /// Sizes written as a decimal number with an optional K, M or G suffix (binary multiples: K = 1024,
-/// as Hercules' <c>maxsize</c> option counts them; hercules-tape.md, "maxsize").
+/// as Hercules' <c>maxsize</c> option counts them; docs/reference/hercules-tape.md, "maxsize").
 /// </summary>
 public static class ByteSize
 {

@@ -97,7 +97,7 @@ public static class AdminCommandParser
         return (commands, errors);
     }
 
-    /// <summary>Volume serial characters (labels-and-libraries.md §1, VOL1 offset 4), as the library validates them.</summary>
+    /// <summary>Volume serial characters (docs/reference/labels-and-libraries.md §1, VOL1 offset 4), as the library validates them.</summary>
     public static bool IsVolumeSerial(string text) =>
         text.Length is >= 1 and <= VolumeSerial.Length && text.All(VolumeSerial.IsValidCharacter);
 }

@@ -19,7 +19,7 @@ public sealed class DriveOperationException(string message, UnitStatus status, b
 /// The host's view of one drive for the library management client: single-CCW channel programs
 /// (as a host access method issues them, one EXCP per block) against any <see cref="IChannelDevice"/>
 /// — the in-process drive or <c>ChannelTape.Client.RemoteDevice</c> over the wire.
-/// Command codes and Load Display data per hercules-tape.md §1.2 and §4.
+/// Command codes and Load Display data per docs/reference/hercules-tape.md §1.2 and §4.
 /// </summary>
 public sealed class DriveSession : ITapeBlockSource, IDisposable
 {
@@ -129,7 +129,7 @@ public sealed class DriveSession : ITapeBlockSource, IDisposable
 
     /// <summary>
     /// Rewind Unload. Hercules and ChannelTape end it with CE+DE+UC and intervention required
-    /// (hercules-tape.md §1.2, kept because MVS ERPs expect it): that is success here.
+    /// (docs/reference/hercules-tape.md §1.2, kept because MVS ERPs expect it): that is success here.
     /// </summary>
     public void Unload()
     {

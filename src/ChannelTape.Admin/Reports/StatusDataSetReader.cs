@@ -49,7 +49,7 @@ public sealed class MediaBlockSource(ITapeMedia media) : ITapeBlockSource
 public sealed record StatusHeader(string ReportName, string LayoutVersion, DateTimeOffset Created, string Selector);
 
 /// <summary>
-/// Reads and verifies a status data set the way an MVS program would (labels-and-libraries.md §3):
+/// Reads and verifies a status data set the way an MVS program would (docs/reference/labels-and-libraries.md §3):
 /// VOL1 names the expected volume, HDR1/HDR2 describe RECFM=FB LRECL=160, the data ends with a
 /// trailer record whose count matches, and EOF1's block count equals the blocks read.
 /// Anything else is <see cref="InvalidDataException"/> with the reason.

@@ -14,7 +14,7 @@ namespace ChannelTape.Admin.Volumes;
 /// </summary>
 /// <remarks>
 /// What is journaled: every unit check, except the one Rewind Unload always ends with (CE+DE+UC,
-/// intervention required, ERA 2B: hercules-tape.md §1.2, by design); and unit exceptions of
+/// intervention required, ERA 2B: docs/reference/hercules-tape.md §1.2, by design); and unit exceptions of
 /// commands that do not read or space over tape marks (end of tape while writing). A unit
 /// exception on Read, Read Backward, Forward/Backspace Block is a tape mark, the normal end of a
 /// data set: it is counted, not journaled, or every status data set read would flood the journal.

@@ -68,7 +68,7 @@ public sealed record ChannelProgramOptions
     public bool ConcurrentSense { get; init; }
 
     /// <summary>
-    /// Command-reject shortcut of SDL Hyperion 4.x (hercules-tape.md §5): unit check with
+    /// Command-reject shortcut of SDL Hyperion 4.x (docs/reference/hercules-tape.md §5): unit check with
     /// residual = count and sense byte 0 bit 80 forces residual 0. Hercules 3.13, the golden
     /// reference, does not do this (07_errors program 0: residual 1), so it is off by default.
     /// </summary>

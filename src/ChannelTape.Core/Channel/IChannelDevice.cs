@@ -2,7 +2,7 @@ namespace ChannelTape.Channel;
 
 /// <summary>
 /// What a channel hands the device for one CCW: the same arguments Hercules passes to a
-/// device handler's exec entry (hercules-tape.md §7.1, Hercules <c>devtype.h</c> DEVXF).
+/// device handler's exec entry (docs/reference/hercules-tape.md §7.1, Hercules <c>devtype.h</c> DEVXF).
 /// </summary>
 /// <param name="Command">CCW command code.</param>
 /// <param name="Flags">This CCW's flags.</param>

@@ -3,7 +3,7 @@ namespace ChannelTape.Channel;
 /// <summary>
 /// An in-process channel: runs a channel program in <see cref="GuestStorage"/> against an
 /// <see cref="IChannelDevice"/> the way Hercules 3.13 <c>channel.c</c> (<c>execute_ccw_chain</c>)
-/// does (hercules-tape.md §5). It uses nothing of the device but <see cref="IChannelDevice"/>, so
+/// does (docs/reference/hercules-tape.md §5). It uses nothing of the device but <see cref="IChannelDevice"/>, so
 /// the same channel drives a device in this process or one across the network.
 /// </summary>
 /// <remarks>

@@ -4,7 +4,7 @@ namespace ChannelTape.Device;
 
 /// <summary>
 /// The part of the last block read that the channel has not taken yet, served to data-chained CCWs
-/// without tape motion (hercules-tape.md §1.1 step 2; Hercules 3.13 tapeccws.c keeps the block in
+/// without tape motion (docs/reference/hercules-tape.md §1.1 step 2; Hercules 3.13 tapeccws.c keeps the block in
 /// the device buffer with <c>curblkrem</c> and <c>curbufoff</c>). Only Read and Read Backward leave a
 /// remainder: a forward read continues toward the end of the block, a backward read toward its start
 /// (each piece stored ending at the end of the CCW's count, as Read Backward stores its data).

@@ -1,7 +1,7 @@
 namespace ChannelTape.Device;
 
 /// <summary>
-/// The Mode Set (0xDB) settings, which last one channel program (hercules-tape.md §1.1 step 1, §1.2
+/// The Mode Set (0xDB) settings, which last one channel program (docs/reference/hercules-tape.md §1.1 step 1, §1.2
 /// Mode Set; Hercules 3.13 tapeccws.c, tapedev.h MSET_*): supervisor-inhibit, which refuses the
 /// supervisor commands (34 4B 5B 77 9F AF B7 C7 DB E3) for the rest of the program, and
 /// tape-write-immediate, which flushes every write-type command before it ends. IDRC (bit 08) is

@@ -1,6 +1,6 @@
 namespace ChannelTape.Device;
 
-/// <summary>What a model's validity table says about a command code (hercules-tape.md §1.1 step 5).</summary>
+/// <summary>What a model's validity table says about a command code (docs/reference/hercules-tape.md §1.1 step 5).</summary>
 public enum CommandValidity : byte
 {
     /// <summary>Not valid for this model: command reject.</summary>
@@ -79,7 +79,7 @@ public static class CommandTables
         "0002200000000000" + // E0
         "0000000000200000";  // F0
 
-    // hercules-tape.md §1.2 immediate codes (Hercules TapeImmedCommands; 0x77 is not immediate).
+    // docs/reference/hercules-tape.md §1.2 immediate codes (Hercules TapeImmedCommands; 0x77 is not immediate).
     private const string Immediate =
         "0001000100000001" + // 00
         "0001000100010001" + // 10

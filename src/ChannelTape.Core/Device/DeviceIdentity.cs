@@ -1,7 +1,7 @@
 namespace ChannelTape.Device;
 
 /// <summary>
-/// Identification data per model (hercules-tape.md §3): Sense ID (7 bytes, no CIWs), Read Device
+/// Identification data per model (docs/reference/hercules-tape.md §3): Sense ID (7 bytes, no CIWs), Read Device
 /// Characteristics (64 bytes) and Read Configuration Data (160 bytes), as Hercules 3.13 builds them
 /// (tapedev.c tapedev_init_handler, tapeccws.c case 0xFA).
 /// </summary>
@@ -55,7 +55,7 @@ public static class DeviceIdentity
         rdc[40] = mdr;  // MDR record id
         rdc[41] = obr;  // OBR record id
         // Bytes 42-50 (MVS device code, maximum and recommended block size) stay 0: Hercules 3.13
-        // sets none of them (the 0000FFFF sizes of hercules-tape.md §3.2 are a later version).
+        // sets none of them (the 0000FFFF sizes of docs/reference/hercules-tape.md §3.2 are a later version).
         return rdc;
     }
 

@@ -1,6 +1,6 @@
 namespace ChannelTape.Device;
 
-/// <summary>What a Load Display (0x9F) asks of the drive's operator or library (hercules-tape.md §4.2-4.3).</summary>
+/// <summary>What a Load Display (0x9F) asks of the drive's operator or library (docs/reference/hercules-tape.md §4.2-4.3).</summary>
 public enum DisplayRequestKind
 {
     /// <summary>Plain message, no volume request.</summary>

@@ -4,7 +4,7 @@ namespace ChannelTape.Device;
 
 /// <summary>
 /// Parses Load Display (0x9F) data: format control byte and two 8-character EBCDIC messages
-/// (hercules-tape.md §4.1, Hercules tapeccws.c <c>load_display</c>), and reads the volume request the
+/// (docs/reference/hercules-tape.md §4.1, Hercules tapeccws.c <c>load_display</c>), and reads the volume request the
 /// messages make (§4.3, IBM MVS MSGDISP conventions, SC23-6861).
 /// </summary>
 public static class LoadDisplayParser

@@ -2,7 +2,7 @@ namespace ChannelTape.Device;
 
 /// <summary>
 /// The drive's 8-character message display and the state machine Load Display (0x9F) drives
-/// (hercules-tape.md §4.1; Hercules 3.13 tapeccws.c <c>load_display</c>, tapedev.c
+/// (docs/reference/hercules-tape.md §4.1; Hercules 3.13 tapeccws.c <c>load_display</c>, tapedev.c
 /// <c>GetDisplayMsg</c>, TAPEDISPTYP_* and TAPEDISPFLG_*): a host message shown until the next
 /// tape motion, until the volume is unloaded, until one is loaded, or the demount message then the
 /// mount message; otherwise the unit message. The 3420 has no display (always blanks).

@@ -1,7 +1,7 @@
 namespace ChannelTape.Device;
 
 /// <summary>
-/// The drive's path group, assignment and access-control state (hercules-tape.md §1.2 SNID 34,
+/// The drive's path group, assignment and access-control state (docs/reference/hercules-tape.md §1.2 SNID 34,
 /// SPG AF, Assign B7, Unassign C7, §1.4 Control Access E3; Hercules 3.13 tapeccws.c): the path
 /// group id, the path state byte (tapedev.h SPG_*), and the Control Access password. As in
 /// Hercules these commands only store values: nothing is really grouped, assigned, enabled or

@@ -3,7 +3,7 @@ using ChannelTape.Channel;
 namespace ChannelTape.Device;
 
 /// <summary>
-/// The drive's sense bytes and whether they are pending (hercules-tape.md §2.1; Hercules 3.13
+/// The drive's sense bytes and whether they are pending (docs/reference/hercules-tape.md §2.1; Hercules 3.13
 /// tapeccws.c <c>build_senseX</c>, DEVBLK <c>sense</c> and <c>sns_pending</c>): every completion
 /// other than plain success clears and rebuilds the sense (<see cref="SenseBuilder"/>); a unit
 /// check leaves it pending for Sense (04) or concurrent sense, which take it and clear it. There is

@@ -48,7 +48,7 @@ public enum TapeCondition
 /// <summary>
 /// Builds status and sense for every completion, in one place (Hercules <c>build_senseX</c>,
 /// <c>build_sense_3410_3420</c>, <c>build_sense_3420</c>, <c>build_sense_3480_etal</c>; tapeccws.c).
-/// Layouts: hercules-tape.md §2.2 (3480/3490) and §2.4 (3420).
+/// Layouts: docs/reference/hercules-tape.md §2.2 (3480/3490) and §2.4 (3420).
 /// </summary>
 public static class SenseBuilder
 {
@@ -96,7 +96,7 @@ public static class SenseBuilder
     /// <summary>Sense bytes the model returns: 24 for 3420 and 3480, 32 for 3490 (§1.2 Sense).</summary>
     public static int SenseCount(TapeModel model) => model == TapeModel.Ibm3490 ? 32 : 24;
 
-    /// <summary>Maps a media outcome to a condition (hercules-tape.md §2.3). Ok and TapeMark are not errors.</summary>
+    /// <summary>Maps a media outcome to a condition (docs/reference/hercules-tape.md §2.3). Ok and TapeMark are not errors.</summary>
     public static TapeCondition FromMedia(MediaStatus status) => status switch
     {
         MediaStatus.Ok => TapeCondition.StatusOnly,

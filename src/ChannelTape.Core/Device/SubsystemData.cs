@@ -10,7 +10,7 @@ internal readonly record struct SubsystemFunctionResult(CommandOutcome Outcome, 
 
 /// <summary>
 /// Perform Subsystem Function (0x77) orders and the data they prepare for Read Subsystem Data
-/// (0x3E), hercules-tape.md §1.3 (Hercules 3.13 tapeccws.c, tapedev.h PSF_*; GA32-0127 IBM 3490E
+/// (0x3E), docs/reference/hercules-tape.md §1.3 (Hercules 3.13 tapeccws.c, tapedev.h PSF_*; GA32-0127 IBM 3490E
 /// Hardware Reference "Perform Subsystem Function", "Read Subsystem Data"). Byte 0 of the PSF data
 /// is the order, byte 1 a flag byte that must be 0, byte 2 the order's parameter. Prepared data
 /// lasts one channel program. Supervisor-inhibit is checked by the drive before it asks here.

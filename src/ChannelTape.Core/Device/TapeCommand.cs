@@ -1,7 +1,7 @@
 namespace ChannelTape.Device;
 
 /// <summary>
-/// Tape channel command codes (hercules-tape.md §1.2; IBM 3490E Hardware Reference GA32-0127,
+/// Tape channel command codes (docs/reference/hercules-tape.md §1.2; IBM 3490E Hardware Reference GA32-0127,
 /// 3420 codes from GX20-1850 "S/370 Reference Summary").
 /// </summary>
 public enum TapeCommand : byte

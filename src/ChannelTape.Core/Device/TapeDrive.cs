@@ -6,7 +6,7 @@ namespace ChannelTape.Device;
 
 /// <summary>
 /// A channel-level IBM 3420 / 3480 / 3490 tape drive: the CCW interpreter of Hercules 3.13's
-/// <c>tapedev_execute_ccw</c> (tapeccws.c; hercules-tape.md §1) over an <see cref="ITapeMedia"/>,
+/// <c>tapedev_execute_ccw</c> (tapeccws.c; docs/reference/hercules-tape.md §1) over an <see cref="ITapeMedia"/>,
 /// with the deliberate improvements listed in docs/device-behaviour.md ("## Device").
 /// One CCW at a time; never concurrently (the <see cref="IChannelDevice"/> contract).
 /// </summary>
@@ -316,7 +316,7 @@ public sealed partial class TapeDrive : IChannelDevice, IDisposable
 
     /// <summary>
     /// The checks every write-type operation makes before it touches the volume (fence, write
-    /// protect; hercules-tape.md §1.2, §1.5): null when it may go on (an "until motion" display
+    /// protect; docs/reference/hercules-tape.md §1.2, §1.5): null when it may go on (an "until motion" display
     /// message then ends), else the unit check it ends with.
     /// </summary>
     private CcwResult? RefuseWrite(byte code, int count)
@@ -355,7 +355,7 @@ public sealed partial class TapeDrive : IChannelDevice, IDisposable
 
     /// <summary>
     /// Hercules' <c>sync</c> media call: a read-only volume fails with write protect and an empty
-    /// drive with a write data check (§8.3 quirks kept, hercules-tape.md §1.2).
+    /// drive with a write data check (§8.3 quirks kept, docs/reference/hercules-tape.md §1.2).
     /// </summary>
     private TapeCondition Flush()
     {

@@ -31,7 +31,7 @@ internal static class DataSetLabelKindNames
 }
 
 /// <summary>
-/// HDR1 / EOF1 / EOV1 (labels-and-libraries.md §1 "HDR1"; IBM SC23-6858 "Data Set Label 1").
+/// HDR1 / EOF1 / EOV1 (docs/reference/labels-and-libraries.md §1 "HDR1"; IBM SC23-6858 "Data Set Label 1").
 /// The data set identifier holds the rightmost 17 characters of the data set name.
 /// </summary>
 public sealed record DataSetLabel1(
@@ -137,7 +137,7 @@ public sealed record DataSetLabel1(
 }
 
 /// <summary>
-/// HDR2 / EOF2 / EOV2 (labels-and-libraries.md §1 "HDR2"; IBM SC23-6858 "Data Set Label 2").
+/// HDR2 / EOF2 / EOV2 (docs/reference/labels-and-libraries.md §1 "HDR2"; IBM SC23-6858 "Data Set Label 2").
 /// Block lengths over 99999 go to the large-block field (offset 70) with 99999 in the old one.
 /// </summary>
 public sealed record DataSetLabel2(

@@ -11,7 +11,7 @@ public enum LabelEncoding
 }
 
 /// <summary>
-/// Field helpers shared by the 80-byte label records (labels-and-libraries.md §1): text fields
+/// Field helpers shared by the 80-byte label records (docs/reference/labels-and-libraries.md §1): text fields
 /// are left-justified and blank-padded, numeric fields are zero-padded decimal digits.
 /// </summary>
 internal static class LabelFields
@@ -90,7 +90,7 @@ internal static class LabelFields
 
     /// <summary>
     /// Label date <c>cyyddd</c>: c blank for 19yy, 0 for 20yy, 1 for 21yy; ddd day of year
-    /// (labels-and-libraries.md §1, HDR1 offset 41).
+    /// (docs/reference/labels-and-libraries.md §1, HDR1 offset 41).
     /// </summary>
     public static string FormatDate(DateOnly date)
     {

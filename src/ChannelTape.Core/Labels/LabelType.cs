@@ -2,7 +2,7 @@ namespace ChannelTape.Labels;
 
 /// <summary>
 /// How a volume is labelled. Values are the label type characters of a Load Display mount message
-/// (hercules-tape.md §4.3; labels-and-libraries.md §4).
+/// (docs/reference/hercules-tape.md §4.3; docs/reference/labels-and-libraries.md §4).
 /// </summary>
 public enum LabelType
 {

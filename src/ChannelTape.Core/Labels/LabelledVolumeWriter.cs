@@ -12,7 +12,7 @@ public sealed class LabelWriteException(MediaStatus status, string what)
 
 /// <summary>
 /// Writes labelled volumes onto any <see cref="ITapeMedia"/> in the layout IBM and Hercules use
-/// (labels-and-libraries.md §2): <c>VOL1 HDR1 HDR2 TM data TM EOF1 EOF2 TM TM</c>, and the
+/// (docs/reference/labels-and-libraries.md §2): <c>VOL1 HDR1 HDR2 TM data TM EOF1 EOF2 TM TM</c>, and the
 /// initial content of a new volume as Hercules <c>hetinit</c> writes it.
 /// </summary>
 public static class LabelledVolumeWriter

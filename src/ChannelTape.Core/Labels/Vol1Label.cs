@@ -1,7 +1,7 @@
 namespace ChannelTape.Labels;
 
 /// <summary>
-/// VOL1, the first block of a labelled volume (labels-and-libraries.md §1 "VOL1"; IBM SC23-6858
+/// VOL1, the first block of a labelled volume (docs/reference/labels-and-libraries.md §1 "VOL1"; IBM SC23-6858
 /// appendix "Standard Label Formats"; Hercules <c>sllib.h</c> SLVOL). ANSI (AL) labels keep the
 /// owner at offset 37 and the label-standard version at 79.
 /// </summary>

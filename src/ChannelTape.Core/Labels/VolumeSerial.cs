@@ -2,7 +2,7 @@ namespace ChannelTape.Labels;
 
 /// <summary>
 /// A validated volume serial (volser): exactly six characters of A-Z, 0-9, #, @ and $, the
-/// character set of the VOL1 volume serial field (labels-and-libraries.md §1, DFSMS Using
+/// character set of the VOL1 volume serial field (docs/reference/labels-and-libraries.md §1, DFSMS Using
 /// Magnetic Tapes). The only way to build one is <see cref="TryParse(ReadOnlySpan{char}, out VolumeSerial, out string?, out int)"/>,
 /// so anything derived from it (image file names, catalog keys) cannot contain a path separator,
 /// a dot, a blank or a lower-case letter.

@@ -31,7 +31,7 @@ public enum AwsFlags2 : byte
 }
 
 /// <summary>
-/// The 6-byte chunk header shared by AWSTAPE and HET (hercules-tape.md §6.1; tapedev.h AWSTAPE_BLKHDR,
+/// The 6-byte chunk header shared by AWSTAPE and HET (docs/reference/hercules-tape.md §6.1; tapedev.h AWSTAPE_BLKHDR,
 /// hetlib.h HETHDR): this chunk's data length and the previous chunk's data length, both little-endian,
 /// then two flag bytes.
 /// </summary>

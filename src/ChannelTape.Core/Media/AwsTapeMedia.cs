@@ -3,7 +3,7 @@ using Microsoft.Win32.SafeHandles;
 namespace ChannelTape.Media;
 
 /// <summary>
-/// AWSTAPE volumes (hercules-tape.md §6.1; Hercules awstape.c, with Hyperion's chunking and 2 MiB
+/// AWSTAPE volumes (docs/reference/hercules-tape.md §6.1; Hercules awstape.c, with Hyperion's chunking and 2 MiB
 /// blocks): chunks hold the block's bytes as they are, whatever their flags, and start-of-record is
 /// not checked (read_awstape). The file ending right at a header is the end of the recorded data
 /// ("tape void"); ending inside a header or inside data is a short block.

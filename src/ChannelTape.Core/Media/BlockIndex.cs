@@ -5,7 +5,7 @@ namespace ChannelTape.Media;
 /// included) passed so far, whether it is a tape mark, and the data length of its last chunk (the
 /// next header's "previous length"). Built lazily as blocks are passed forward, cut back on write
 /// and erase, so backspace, Read Backward and Locate within the known part cost O(1) and never
-/// reread the volume (better than Hercules' rewind-and-space Locate, hercules-tape.md §8.5).
+/// reread the volume (better than Hercules' rewind-and-space Locate, docs/reference/hercules-tape.md §8.5).
 /// Entry <c>i</c> describes block <c>i</c>; the known part always begins at load point and is contiguous.
 /// </summary>
 internal sealed class BlockIndex

@@ -14,7 +14,7 @@ internal readonly record struct BlockEncoding(AwsFlags1 Flags1, AwsFlags2 Flags2
 }
 
 /// <summary>
-/// What AWSTAPE and HET share (hercules-tape.md §6.1, §6.2): blocks of one or more chunks, each behind
+/// What AWSTAPE and HET share (docs/reference/hercules-tape.md §6.1, §6.2): blocks of one or more chunks, each behind
 /// a 6-byte <see cref="AwsBlockHeader"/> (start of record on the first chunk, end of record on the
 /// last, each header's "previous length" the data length of the chunk before), written in chunks of
 /// at most <c>chunksize</c> bytes. The formats differ in what they check in a chunk header, what end

@@ -1,7 +1,7 @@
 namespace ChannelTape.Media;
 
 /// <summary>
-/// The 12-character FakeTape block header (hercules-tape.md §6.3; faketape.c readhdr_faketape /
+/// The 12-character FakeTape block header (docs/reference/hercules-tape.md §6.3; faketape.c readhdr_faketape /
 /// writehdr_faketape): previous block length, current block length and their XOR, each four
 /// uppercase ASCII hex digits (big-endian text). A current length of 0 is a tape mark.
 /// </summary>

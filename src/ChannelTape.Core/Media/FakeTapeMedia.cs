@@ -3,7 +3,7 @@ using Microsoft.Win32.SafeHandles;
 namespace ChannelTape.Media;
 
 /// <summary>
-/// Flex FakeTape volumes (hercules-tape.md §6.3; faketape.c): one 12-character
+/// Flex FakeTape volumes (docs/reference/hercules-tape.md §6.3; faketape.c): one 12-character
 /// <see cref="FakeTapeBlockHeader"/> per block, no chunking, blocks up to 65535 bytes.
 /// </summary>
 internal sealed class FakeTapeMedia : TapeMediaBase

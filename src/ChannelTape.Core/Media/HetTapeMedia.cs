@@ -3,7 +3,7 @@ using Microsoft.Win32.SafeHandles;
 namespace ChannelTape.Media;
 
 /// <summary>
-/// HET volumes (hercules-tape.md §6.2; Hercules hetlib.c het_read / het_write, hettape.c): AWSTAPE's
+/// HET volumes (docs/reference/hercules-tape.md §6.2; Hercules hetlib.c het_read / het_write, hettape.c): AWSTAPE's
 /// chunk layout with the whole block compressed (zlib or bzip2, <see cref="HetCodec"/>) before it is
 /// chunked, kept only when smaller, and the compression bits repeated in every chunk. Reading checks
 /// what het_read checks: start of record on the first chunk only (HETE_BADBOR), the same compression

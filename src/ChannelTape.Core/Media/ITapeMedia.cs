@@ -2,7 +2,7 @@ namespace ChannelTape.Media;
 
 /// <summary>
 /// Semantic outcome of a media operation. The device maps each to unit status and sense per model
-/// (hercules-tape.md §2.3); media never throws for anything a volume image can contain.
+/// (docs/reference/hercules-tape.md §2.3); media never throws for anything a volume image can contain.
 /// </summary>
 public enum MediaStatus
 {
@@ -28,7 +28,7 @@ public enum MediaStatus
     LocateFailed,
 }
 
-/// <summary>Volume image format (hercules-tape.md §6).</summary>
+/// <summary>Volume image format (docs/reference/hercules-tape.md §6).</summary>
 public enum TapeImageFormat
 {
     Aws,

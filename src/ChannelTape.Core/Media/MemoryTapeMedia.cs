@@ -5,7 +5,7 @@ namespace ChannelTape.Media;
 /// runs on it (nothing in the server keeps volumes in memory: administrative volumes are written
 /// to image files, which read-ahead by reference needs). Positions, capacity and the end-of-tape
 /// warning are computed as if the volume were an AWS file (6-byte headers, blocks split into
-/// 65535-byte chunks; hercules-tape.md §6.1 and §6.5), so a drive behaves the same on both; the
+/// 65535-byte chunks; docs/reference/hercules-tape.md §6.1 and §6.5), so a drive behaves the same on both; the
 /// media contract tests (tests/ChannelTape.Media.Tests, MediaContractTests) hold it to the same
 /// rules as the image formats. A zero-length block reads back as a tape mark, as in an AWS file
 /// (§1.2, Write). Where it differs from an AWS file: no block is ever stored in a file

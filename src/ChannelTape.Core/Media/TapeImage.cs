@@ -3,7 +3,7 @@ using Microsoft.Win32.SafeHandles;
 
 namespace ChannelTape.Media;
 
-/// <summary>Opens and creates volume images (hercules-tape.md §6.5; tapedev.c gettapetype, open_awstape, het_open).</summary>
+/// <summary>Opens and creates volume images (docs/reference/hercules-tape.md §6.5; tapedev.c gettapetype, open_awstape, het_open).</summary>
 public static class TapeImage
 {
     private const int DetectionBytes = 6;

@@ -14,7 +14,7 @@ public enum HetCompression
 
 /// <summary>
 /// Volume-image options, spelled as the words of a Hercules tape device statement
-/// (tapedev.c <c>ptab</c> and <c>mountnewtape</c>; hercules-tape.md §6.2, §6.5).
+/// (tapedev.c <c>ptab</c> and <c>mountnewtape</c>; docs/reference/hercules-tape.md §6.2, §6.5).
 /// </summary>
 public sealed record TapeImageOptions
 {

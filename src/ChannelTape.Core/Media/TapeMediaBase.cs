@@ -4,7 +4,7 @@ namespace ChannelTape.Media;
 
 /// <summary>
 /// What AWSTAPE, HET and FakeTape share: a chain of blocks in one file, the position model of
-/// hercules-tape.md §6.5 (block counter, file number, offset of the next header), the
+/// docs/reference/hercules-tape.md §6.5 (block counter, file number, offset of the next header), the
 /// <see cref="BlockIndex"/> that makes backward motion and Locate free of rereading, and write
 /// protection. The file I/O and its cache are the <see cref="ImageFile"/>'s. Formats supply how one
 /// block is walked and written (<see cref="ChunkedTapeMedia"/> for AWSTAPE and HET,

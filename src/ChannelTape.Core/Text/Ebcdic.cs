@@ -2,7 +2,7 @@ namespace ChannelTape.Text;
 
 /// <summary>
 /// EBCDIC code page 037 (US/Canada) to and from ISO-8859-1, as used by IBM standard labels and
-/// Load Display messages (labels-and-libraries.md). Both tables are bijective, generated from
+/// Load Display messages (docs/reference/labels-and-libraries.md). Both tables are bijective, generated from
 /// the cp037 mapping; no allocation per call.
 /// </summary>
 public static class Ebcdic

@@ -55,7 +55,7 @@ public enum HetCompression
 /// <param name="Level">Compression level 1-9, 0 when uncompressed.</param>
 public sealed record ImageFormat(ImageFileKind Kind, HetCompression Compression, int Level)
 {
-    /// <summary>Hercules' default HET compression level (hercules-tape.md, HET options: level 4).</summary>
+    /// <summary>Hercules' default HET compression level (docs/reference/hercules-tape.md, HET options: level 4).</summary>
     public const int DefaultLevel = 4;
 
     public static ImageFormat Aws { get; } = new(ImageFileKind.Aws, HetCompression.None, 0);

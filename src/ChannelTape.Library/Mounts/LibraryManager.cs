@@ -7,7 +7,7 @@ namespace ChannelTape.Library.Mounts;
 
 /// <summary>
 /// The library around the drives (the robot): mounts the volume a Load Display asks for
-/// (labels-and-libraries.md §4; hercules-tape.md §4.3: 'M' + volser + label character, SCRTCH or PRIVAT
+/// (docs/reference/labels-and-libraries.md §4; docs/reference/hercules-tape.md §4.3: 'M' + volser + label character, SCRTCH or PRIVAT
 /// for any scratch volume of the drive's pool), gives it back on Rewind Unload or a demount message,
 /// and keeps a request it cannot satisfy pending and visible, as an operator would see it, mounting it
 /// when the volume it waits for is given back. Volumes come from an <see cref="IVolumeResolver"/> (the

@@ -5,7 +5,7 @@ namespace ChannelTape.Scripts.CcwScript;
 
 /// <summary>
 /// Runs a script's channel programs on an <see cref="IChannelDevice"/> through the in-process
-/// channel (<see cref="LocalChannel"/>, hercules-tape.md §5), the way the reference runner's guest
+/// channel (<see cref="LocalChannel"/>, docs/reference/hercules-tape.md §5), the way the reference runner's guest
 /// does: each CCW gets its own data area, the program is started with Start Subchannel, and after a
 /// unit check a Sense (SLI) reads the sense bytes. Mount and unload go to the functions given, so the
 /// same drive serves a <see cref="TapeDrive"/> in this process and a drive on a server.
@@ -199,7 +199,7 @@ public sealed class ChannelScriptDrive : IScriptDrive, IDisposable
             TimedOut: result.Completion != ChannelCompletion.Ok);
     }
 
-    /// <summary>Sense (hercules-tape.md §1.2, op 04).</summary>
+    /// <summary>Sense (docs/reference/hercules-tape.md §1.2, op 04).</summary>
     private const byte TapeSenseCommand = 0x04;
 
     /// <summary>

@@ -15,13 +15,13 @@ public enum CommandDataKind
 
 /// <summary>A named CCW command: the names a script may use, its code and default count.</summary>
 /// <param name="Names">Names accepted, the first is canonical.</param>
-/// <param name="Code">Command code (hercules-tape.md §1.2).</param>
+/// <param name="Code">Command code (docs/reference/hercules-tape.md §1.2).</param>
 /// <param name="Kind">Data direction.</param>
 /// <param name="DefaultCount">Count used when the script gives none and no data; null = a count or data is required.</param>
 public sealed record CommandName(string[] Names, byte Code, CommandDataKind Kind, int? DefaultCount);
 
 /// <summary>
-/// The command names of the CCW script language, from the command table of hercules-tape.md §1.2
+/// The command names of the CCW script language, from the command table of docs/reference/hercules-tape.md §1.2
 /// (Hercules <c>tapeccws.c</c>). Any other code is written <c>CCW X'hh'</c>.
 /// </summary>
 public static class CommandNames

@@ -88,7 +88,7 @@ public sealed record ChannelProgramStep(
 
 /// <summary>
 /// <c>mount empty|"path"|blocks {...} [options]</c>: the operator loads a volume; a drive that becomes
-/// ready raises an unsolicited device end (hercules-tape.md §5 "Ready").
+/// ready raises an unsolicited device end (docs/reference/hercules-tape.md §5 "Ready").
 /// </summary>
 public sealed record MountStep(VolumeSpec Volume, ScriptLocation Location) : ScriptStep(Location);
 

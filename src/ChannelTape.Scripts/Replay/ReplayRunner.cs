@@ -143,7 +143,7 @@ public sealed partial class ReplayRunner(IReplayDeviceFactory factory)
     /// <summary>
     /// The console commands the replay understands: <c>devinit CUU PATH [options]</c> and
     /// <c>devinit CUU *</c>. As Hercules' devinit, a successful one raises device end
-    /// (hercules-tape.md §5 "Ready"), and one given while the device still has status pending is
+    /// (docs/reference/hercules-tape.md §5 "Ready"), and one given while the device still has status pending is
     /// refused (Hercules 3.13 hsccmd.c, HHCPN096E "busy or interrupt pending": golden
     /// operator_unload program 4 mounts, then its unload is refused); other console commands are
     /// logged as not replayed.
