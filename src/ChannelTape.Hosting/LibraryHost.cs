@@ -49,8 +49,11 @@ public enum DriveExecution
 /// </summary>
 public sealed class LibraryHost : IAsyncDisposable
 {
-    private LibraryHost(LibraryConfiguration configuration, LibraryCatalog catalog, TapeEventHub events, LibraryHostOptions options)
+    private readonly DataFolderLock _folderLock;
+
+    private LibraryHost(LibraryConfiguration configuration, DataFolderLock folderLock, LibraryCatalog catalog, TapeEventHub events, LibraryHostOptions options)
     {
+        _folderLock = folderLock;
         Configuration = configuration;
         Catalog = catalog;
         Events = events;
@@ -105,20 +108,24 @@ public sealed class LibraryHost : IAsyncDisposable
         View.Drive(deviceNumber) ?? throw new ArgumentOutOfRangeException(nameof(deviceNumber), $"no drive {deviceNumber:X4} is configured");
 
     /// <summary>
-    /// Builds the library served from <paramref name="configuration"/>; false with the reason when the catalog
-    /// cannot be opened. Events go to <paramref name="events"/> (subscribe before, to see the first, catalog
-    /// recovery), or to a hub of the host's own.
+    /// Builds the library served from <paramref name="configuration"/>; false with the reason when another
+    /// server holds the data folder (<see cref="DataFolderLock"/>) or the catalog cannot be opened. Events go
+    /// to <paramref name="events"/> (subscribe before, to see the first, catalog recovery), or to a hub of
+    /// the host's own.
     /// </summary>
     public static bool TryBuild(LibraryConfiguration configuration, LibraryHostOptions options,
         [NotNullWhen(true)] out LibraryHost? host, [NotNullWhen(false)] out string? error, TapeEventHub? events = null)
     {
         host = null;
         events ??= new TapeEventHub();
+        if (!DataFolderLock.TryTake(configuration.Storage.Root, out var folderLock, out error))
+        {
+            return false;
+        }
 
-        LibraryCatalog? catalog = null;
         try
         {
-            catalog = LibraryCatalog.Open(configuration.Storage.Root);
+            var catalog = LibraryCatalog.Open(configuration.Storage.Root);
             catalog.SyncFromConfiguration(configuration);
             // After a crash (kill -9) the images may hold more than the catalog recorded: rescan
             // them, then end the mounts left open (no volume is on a drive after a restart).
@@ -128,12 +135,13 @@ public sealed class LibraryHost : IAsyncDisposable
                 events.Publish(new CatalogRecovered(recovery));
             }
 
-            host = new LibraryHost(configuration, catalog, events, options);
+            host = new LibraryHost(configuration, folderLock, catalog, events, options);
             error = null;
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
+            folderLock.Dispose();
             error = $"cannot open the catalog in {configuration.Storage.Root}: {e.Message}";
             return false;
         }
@@ -173,5 +181,7 @@ public sealed class LibraryHost : IAsyncDisposable
         {
             drive.Dispose();
         }
+
+        _folderLock.Dispose();
     }
 }

@@ -81,6 +81,24 @@ public sealed class LibraryHostTests : IDisposable
         Assert.Null(drives.Catalog.FindVolume(Labels.VolumeSerial.Parse("T00001"))!.MountedOn); // given back to the catalog
     }
 
+    [Fact]
+    public async Task A_second_server_on_the_same_data_folder_refuses_to_start_and_names_the_holder()
+    {
+        var configuration = ConfigurationParser.LoadDefault();
+        configuration = configuration with { Storage = configuration.Storage with { Root = Path.Combine(_directory, "data") } };
+        await using (var first = Start())
+        {
+            Assert.False(LibraryHost.TryBuild(configuration, new LibraryHostOptions(), out var second, out var error));
+            Assert.Null(second);
+            Assert.Contains(configuration.Storage.Root, error, StringComparison.Ordinal);
+            Assert.Contains($"(process {Environment.ProcessId})", error, StringComparison.Ordinal);
+        }
+
+        // Stopped, the first lets go of the folder: a new server starts there.
+        Assert.True(LibraryHost.TryBuild(configuration, new LibraryHostOptions(), out var again, out var why), why);
+        await again.DisposeAsync();
+    }
+
     private LibraryServer Start()
     {
         var configuration = ConfigurationParser.LoadDefault();
