@@ -92,7 +92,8 @@ public sealed class ServerCrashTests : IDisposable
 
     private int StartServer(string config)
     {
-        int port = FreePort();
+        // Port 0: the server binds a free port itself and says which. A port picked here and bound there
+        // later could be taken meanwhile by another test's listener (this test failed that way once).
         var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "ctape"))
         {
             RedirectStandardOutput = true,
@@ -100,31 +101,32 @@ public sealed class ServerCrashTests : IDisposable
             UseShellExecute = false,
             WorkingDirectory = _root,
         };
-        foreach (string argument in new[] { "serve", "--config", config, "--listen", $"127.0.0.1:{port}" })
+        foreach (string argument in new[] { "serve", "--config", config, "--listen", "127.0.0.1:0" })
         {
             start.ArgumentList.Add(argument);
         }
 
         _server = Process.Start(start)!;
-        var listening = new TaskCompletionSource();
+        var listening = new TaskCompletionSource<int>();
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
         _server.OutputDataReceived += (_, e) =>
         {
-            if (e.Data?.Contains("listening on", StringComparison.Ordinal) == true)
+            var match = e.Data is null ? null : System.Text.RegularExpressions.Regex.Match(e.Data, @"listening on 127\.0\.0\.1:(\d+)");
+            if (match is { Success: true })
             {
-                listening.TrySetResult();
+                listening.TrySetResult(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
             }
         };
-        _server.ErrorDataReceived += (_, _) => { };
+        _server.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                errors.Enqueue(e.Data);
+            }
+        };
         _server.BeginOutputReadLine();
         _server.BeginErrorReadLine();
-        Assert.True(listening.Task.Wait(TimeSpan.FromSeconds(30)), "ctape serve did not start");
-        return port;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        Assert.True(listening.Task.Wait(TimeSpan.FromSeconds(60)), "ctape serve did not start:\n" + string.Join("\n", errors));
+        return listening.Task.Result;
     }
 }

@@ -11,13 +11,15 @@ namespace ChannelTape.Library.Mounts;
 /// <param name="MissingImages">Volumes the catalog says hold data whose image file is gone (left as they are, for the operator).</param>
 /// <param name="PartialFilesRemoved">Unfinished import/export files of an interrupted <c>ctape volume import</c> deleted.</param>
 /// <param name="MountHistoryPruned">Ended mounts pruned down to the configured limit.</param>
+/// <param name="TornTails">Volumes whose image ended in a block a crash left unfinished, cut back to the last whole block.</param>
 public sealed record ReconcileResult(
     int MountsEnded,
     int DrivesReset,
     IReadOnlyList<VolumeSerial> Rescanned,
     IReadOnlyList<VolumeSerial> MissingImages,
     int PartialFilesRemoved,
-    int MountHistoryPruned);
+    int MountHistoryPruned,
+    IReadOnlyList<VolumeSerial> TornTails);
 
 /// <summary>
 /// Makes the catalog agree with the volume images when the server starts, after a crash or
@@ -80,9 +82,16 @@ public static class LibraryRecovery
         }
 
         var rescanned = new List<VolumeSerial>(changed.Count);
+        var tornTails = new List<VolumeSerial>();
         foreach (var (volume, modified) in changed)
         {
-            var summary = VolumeScanner.Scan(catalog.Layout.ImagePath(volume), volume.Labels);
+            var path = catalog.Layout.ImagePath(volume);
+            if (VolumeScanner.CutTornTail(path) > 0)
+            {
+                tornTails.Add(volume.Serial);
+            }
+
+            var summary = VolumeScanner.Scan(path, volume.Labels);
             catalog.RecordScan(volume.Serial, summary.ImageSize, summary.DataBlocks, summary.FirstDataSetName, modified);
             rescanned.Add(volume.Serial);
         }
@@ -101,7 +110,7 @@ public static class LibraryRecovery
         }
 
         int pruned = catalog.PruneMountHistory(configuration.Limits.MountHistory);
-        return new ReconcileResult(mountsEnded, drivesReset, rescanned, missing, partials, pruned);
+        return new ReconcileResult(mountsEnded, drivesReset, rescanned, missing, partials, pruned, tornTails);
     }
 
     /// <summary>
@@ -120,6 +129,7 @@ public sealed record CatalogRecovered(ReconcileResult Result) : Runtime.Events.T
 
     public override string Message =>
         $"catalog: ended {Result.MountsEnded} mount(s) left open by the previous run, rescanned {Result.Rescanned.Count} image(s)"
+        + (Result.TornTails.Count > 0 ? $", cut an unfinished last block off: {string.Join(' ', Result.TornTails.Select(v => v.Value))}" : "")
         + (Result.MissingImages.Count > 0 ? $", images missing: {string.Join(' ', Result.MissingImages.Select(v => v.Value))}" : "");
 
     /// <summary>True when recovery changed or found something worth a log line.</summary>

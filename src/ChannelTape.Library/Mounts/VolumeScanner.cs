@@ -14,6 +14,45 @@ public sealed record VolumeSummary(long ImageSize, long DataBlocks, string? Firs
 /// </summary>
 public static class VolumeScanner
 {
+    /// <summary>
+    /// Cuts a torn last block off an image: a crash in the middle of a write can leave a header whose
+    /// data the file does not hold, or part of a header. A Read of it would end in a data check, and
+    /// counting it would make the catalog one block too high; it was never complete, so it goes (the
+    /// host was never told it was written, docs/catalog.md "Recovery after a crash"). Returns the bytes
+    /// cut, 0 when the image ends on a whole block or cannot be opened for writing.
+    /// </summary>
+    public static long CutTornTail(string path)
+    {
+        if (!TapeImage.TryOpen(path, new TapeImageOptions(), out var media, out _) || media.IsReadOnly)
+        {
+            media?.Dispose();
+            return 0;
+        }
+
+        using (media)
+        {
+            var before = media.ImageSize;
+            var status = MediaStatus.Ok;
+            for (long guard = 0; guard < long.MaxValue && status is MediaStatus.Ok or MediaStatus.TapeMark; guard++)
+            {
+                status = media.ForwardSpaceBlock();
+            }
+
+            if (media.Position.Offset > media.ImageSize)
+            {
+                // The last block spaced over ends past the end of the file: its data was cut short.
+                media.BackspaceBlock();
+            }
+            else if (media.Position.Offset >= media.ImageSize || status is not (MediaStatus.EndOfData or MediaStatus.BlockShort or MediaStatus.EndOfTape))
+            {
+                // Ends on a whole block; or damage that a cut would not mend (a data check): left for a Read to report.
+                return 0;
+            }
+
+            return media.EraseToEnd() == MediaStatus.Ok ? before - media.ImageSize : 0;
+        }
+    }
+
     public static VolumeSummary Scan(string path, LabelType labels)
     {
         if (!TapeImage.TryOpen(path, new TapeImageOptions { ReadOnly = true }, out var media, out _))

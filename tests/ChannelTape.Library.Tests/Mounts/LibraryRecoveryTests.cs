@@ -155,6 +155,36 @@ public sealed class LibraryRecoveryTests : IDisposable
         Assert.Equal(["P00003", "P00002"], catalog.MountHistory().Select(m => m.Serial.Value));
     }
 
+    [Theory]
+    [InlineData("data cut short")]
+    [InlineData("header cut short")]
+    public void A_last_block_a_crash_left_unfinished_is_cut_off_and_the_catalog_counts_only_whole_blocks(string tear)
+    {
+        var (catalog, hosts) = StartServer();
+        hosts[0].LoadDisplay("MP00003S");
+        hosts[0].WriteLabelledDataSet("P00003", "TORN.TAIL", 2);
+        // The server is killed here, in the middle of writing one more block.
+        var image = catalog.Layout.ImagePath(catalog.FindVolume(VolumeSerial.Parse("P00003"))!);
+        var whole = new FileInfo(image).Length;
+        byte[] torn = tear == "data cut short"
+            ? [0x50, 0x00, 0x50, 0x00, 0xA0, 0x00, .. new byte[30]] // a header for 80 bytes, then 30 of them
+            : [0x50, 0x00, 0x50];                                   // half a header
+        using (var stream = new FileStream(image, FileMode.Append))
+        {
+            stream.Write(torn);
+        }
+
+        var restarted = LibraryCatalog.Open(_root);
+        var result = LibraryRecovery.Reconcile(restarted, _configuration);
+
+        Assert.Equal(["P00003"], result.TornTails.Select(s => s.Value));
+        Assert.Equal(whole, new FileInfo(image).Length);
+        AssertAgreesWithImage(restarted, "P00003", "TORN.TAIL", 2);
+        // A whole image is left as it is.
+        Assert.Equal(0, VolumeScanner.CutTornTail(image));
+        Assert.Equal(whole, new FileInfo(image).Length);
+    }
+
     private void AssertAgreesWithImage(LibraryCatalog catalog, string serial, string dataSetName, int blocks)
     {
         var volume = catalog.FindVolume(VolumeSerial.Parse(serial))!;
