@@ -2,7 +2,7 @@
  * server. Every CCW the channel hands this handler goes over TCP to the server as one `Ccw`
  * frame; the `CcwReply` supplies unit status, residual, "more", sense and input data.
  * Wire protocol: docs/protocol.md (version 1). Builds for Hercules 3.13 and SDL Hyperion 4.x
- * from this one source (hercules/Makefile, HERC_FLAVOR=313|4x).
+ * from the same sources (hercules/Makefile, HERC_FLAVOR=313|4x).
  *
  * Layout: this file is the Hercules side (DEVHND entries, threads, the connection and its
  * socket). ctproto.[ch] encode and decode frames and messages (numbers in ctproto_defs.h,
