@@ -2,7 +2,14 @@
  * server. Every CCW the channel hands this handler goes over TCP to the server as one `Ccw`
  * frame; the `CcwReply` supplies unit status, residual, "more", sense and input data.
  * Wire protocol: docs/protocol.md (version 1). Builds for Hercules 3.13 and SDL Hyperion 4.x
- * from this one source (hercules/Makefile, HERC_FLAVOR=313|4x).
+ * from the same sources (hercules/Makefile, HERC_FLAVOR=313|4x).
+ *
+ * Layout: this file is the Hercules side (DEVHND entries, threads, the connection and its
+ * socket). ctproto.[ch] encode and decode frames and messages (numbers in ctproto_defs.h,
+ * generated from protocol/wire.json); cthost.[ch] hold the host rules of docs/protocol.md §4
+ * and §5 (local sense, deferred loss, write-behind credit, read-ahead, by reference) behind a
+ * callback table that this file fills (ct_host_ops). Neither includes a Hercules header, so
+ * `make check` tests them with plain gcc.
  *
  * Config statement:   CUU CTAPE host:port [image|volser|*] [options...]
  *
@@ -33,8 +40,9 @@
  *   - read-ahead: the server sends the blocks after a Read in one ReadAhead frame before its
  *     CcwReply; later Reads (no data chaining) are answered from it without a round trip, and
  *     the blocks not used are given back (ReadAheadEnd) before anything else is sent.
- *   Both run on the device thread inside exec, without a system call for a Read answered from
- *   the batch.
+ *   Both run on the device thread inside exec (cthost_exec), without a system call for a Read
+ *   answered from the batch. cthost's state that the reading threads change too (credit, batch,
+ *   image) is guarded by ct->mu, which cthost takes through ct_host_ops.
  * Failure behaviour (docs/protocol.md §4): an unreachable or vanished server gives unit check
  * with intervention-required sense; the next CCW reconnects (Attach with the take-over flag).
  * While not connected, Sense (04) returns that sense and Sense ID (E4) the last known identity.
@@ -57,6 +65,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctproto.h"
+#include "cthost.h"
+
 #if defined(HDL_NAME_HERCULES)          /* SDL Hyperion 4.x: version.h */
   #define CT_HERC4 1
   typedef U32 CT_COUNT;
@@ -66,45 +77,6 @@
   typedef U16 CT_COUNT;
   #define CT_FLAVOR "3.13"
 #endif
-
-/* ---- protocol constants (docs/protocol.md §1, §3) ------------------------------------- */
-#define CT_PROTOCOL_VERSION   1
-#define CT_MAX_FRAME_DEFAULT  2097408u  /* 2 MiB + 256 */
-#define CT_MIN_FRAME          65792u
-#define MSG_HELLO        0x01
-#define MSG_HELLO_REPLY  0x02
-#define MSG_ATTACH       0x10
-#define MSG_ATTACH_REPLY 0x11
-#define MSG_CCW          0x20
-#define MSG_CCW_REPLY    0x21
-#define MSG_HALT         0x22
-#define MSG_BUFFERED_CCW 0x24
-#define MSG_READ_AHEAD   0x25
-#define MSG_READ_AHEAD_END 0x26
-#define MSG_READ_AHEAD_IMAGE 0x28
-#define MSG_UNSOLICITED  0x30
-#define MSG_MOUNT        0x40
-#define MSG_MOUNT_REPLY  0x41
-#define MSG_QUERY        0x42
-#define MSG_QUERY_REPLY  0x43
-#define MSG_PING         0x50
-#define MSG_PONG         0x51
-#define MSG_CLOSE        0x60
-#define MSG_ERROR        0x7F
-#define ATTACH_FLAG_TAKEOVER 0x01
-#define CCW_REPLY_FLAG_MORE  0x01
-#define CCW_REPLY_FLAG_CREDIT 0x02
-#define FEATURE_WRITE_BEHIND 0x00000001u /* docs/protocol.md §5.1 */
-#define FEATURE_READ_AHEAD   0x00000002u /* docs/protocol.md §5.2 */
-#define FEATURE_READ_BY_REF  0x00000004u /* docs/protocol.md §5.3 */
-#define RA_ENTRY_REFERENCE   0x80000000u /* length word: the block lies in the image at an offset */
-#define CT_WRITE_COST        32u         /* credit a buffered Write spends besides its count */
-#define CT_MAX_CCW_DATA      65535u      /* a ReadAhead block carries at most this much */
-#define RA_END_PROGRAM_BEGAN 0x01
-#define RA_END_STOP_REFERENCES 0x02
-#define SENSE_DEFERRED_UC    0x02        /* sense byte 0: deferred unit check */
-#define CLOSE_REASON_NORMAL   0
-#define CLOSE_REASON_SHUTDOWN 1
 
 /* ---- timing ------------------------------------------------------------------------------ */
 #define CT_CONNECT_TIMEOUT_S_DEFAULT 5    /* env HDTCTAPE_CONNECT_TIMEOUT */
@@ -184,30 +156,15 @@ struct CTAPE
     int             mount_de_seen;
     struct timespec swallow_de_until;   /* 3.13: Hercules' devinit raises its own DE */
 
-    /* identity and state from the server */
-    U16             model;
+    /* identity and state from the server (the model is rules.model) */
     DEVIM           immed[256];         /* dev->immed is a DEVIM* (both versions):   */
                                         /* entry non-NULL = command is immediate     */
     char            status_text[256];
     struct timespec last_query;         /* devlist text fetched then (0: fetch now)    */
-    int             local_sense;        /* our last answer was a unit check made here */
-                                        /* (server unreachable): a Sense right after  */
-                                        /* gets that sense from us, not the server    */
-    int             local_deferred;     /* ... and it was a deferred unit check        */
 
-    /* streaming (docs/protocol.md §5); wb_* are used by exec only (the device thread) */
-    U32             features;           /* granted in the HelloReply                   */
-    U32             wb_credit;          /* bytes of Writes we may still acknowledge (mu) */
-    U32             wb_unconfirmed;     /* BufferedCcw sent since the last CcwReply     */
-    BYTE           *ra_frame;           /* the ReadAhead batch being used (mu)          */
-    U32             ra_len, ra_off;     /* its length, and the next block's offset      */
-    U32             ra_left;            /* blocks of it not yet used                   */
-    int             ra_program_began;   /* we answered a Read with sequence number 0    */
-    int             ra_fd;              /* the announced volume image, read-only (§5.3) */
-    int             ra_ref_failed;      /* it could not be read: ReadAheadEnd says stop */
-    int             ra_ref_stopped;     /* ... and that was sent on this connection     */
-    unsigned long long n_buffered;      /* Writes written behind (logged at close)      */
-    unsigned long long n_read_ahead;    /* Reads answered from read-ahead batches       */
+    /* the host rules of docs/protocol.md §4, §5 (local sense, write-behind, read-ahead):
+       cthost.h, through ct_host_ops; its shared state under mu */
+    CTHOST          rules;
 };
 
 /* ---- module-wide state ---------------------------------------------------------------- */
@@ -274,72 +231,18 @@ static U32 wanted_features(void)
 {
     const char *v = getenv("HDTCTAPE_FEATURES");
     U32 f = 0;
-    if (!v) return FEATURE_WRITE_BEHIND | FEATURE_READ_AHEAD | FEATURE_READ_BY_REF;
-    if (strstr(v, "write-behind")) f |= FEATURE_WRITE_BEHIND;
-    if (strstr(v, "read-ahead")) f |= FEATURE_READ_AHEAD;
-    if (strstr(v, "read-by-reference") && (f & FEATURE_READ_AHEAD)) f |= FEATURE_READ_BY_REF;
+    if (!v) return CT_FEATURE_WRITE_BEHIND | CT_FEATURE_READ_AHEAD | CT_FEATURE_READ_AHEAD_BY_REFERENCE;
+    if (strstr(v, "write-behind")) f |= CT_FEATURE_WRITE_BEHIND;
+    if (strstr(v, "read-ahead")) f |= CT_FEATURE_READ_AHEAD;
+    if (strstr(v, "read-by-reference") && (f & CT_FEATURE_READ_AHEAD)) f |= CT_FEATURE_READ_AHEAD_BY_REFERENCE;
     return f;
-}
-
-static void put16(BYTE *p, U32 v) { p[0] = (BYTE)(v >> 8); p[1] = (BYTE)v; }
-static void put32(BYTE *p, U32 v) { p[0] = (BYTE)(v >> 24); p[1] = (BYTE)(v >> 16); p[2] = (BYTE)(v >> 8); p[3] = (BYTE)v; }
-static U32  get16(const BYTE *p)  { return ((U32)p[0] << 8) | p[1]; }
-static U32  get32(const BYTE *p)  { return ((U32)p[0] << 24) | ((U32)p[1] << 16) | ((U32)p[2] << 8) | p[3]; }
-
-/* A protocol string (u16 length + UTF-8) at p, within len bytes; copied NUL-terminated.
-   Returns the bytes consumed or -1 when it does not fit. */
-static int get_string(const BYTE *p, U32 len, char *out, size_t outsize)
-{
-    U32 n;
-    if (len < 2) return -1;
-    n = get16(p);
-    if (n > len - 2) return -1;
-    if (outsize) {
-        size_t c = n < outsize - 1 ? n : outsize - 1;
-        memcpy(out, p + 2, c);
-        out[c] = '\0';
-    }
-    return (int)(2 + n);
-}
-
-static size_t put_string(BYTE *p, const char *s)
-{
-    size_t n = strlen(s);
-    if (n > 0xFFFF) n = 0xFFFF;
-    put16(p, (U32)n);
-    memcpy(p + 2, s, n);
-    return 2 + n;
-}
-
-/* ---- sense ---------------------------------------------------------------------------- */
-/* Intervention required, as Hercules builds it for an empty drive (hercules-tape.md §2.2-2.4):
-   3480/3490 `40 42 20 43`, byte 7 format 20, bytes 25-30 as tapeccws.c build_senseX;
-   3420 `40 22`. */
-static void set_not_ready_sense(CTAPE *ct, DEVBLK *dev)
-{
-    memset(dev->sense, 0, sizeof(dev->sense));
-    dev->sense[0] = SENSE_IR;
-    if (ct->model == 0x3420) {
-        dev->sense[1] = 0x22;
-    } else {
-        dev->sense[1] = 0x42;
-        dev->sense[2] = 0x20;
-        dev->sense[3] = 0x43;
-        dev->sense[7] = 0x20;               /* format 20 */
-        dev->sense[25] = 0x06;
-        dev->sense[27] = ct->model == 0x3480 ? 0xFC : 0xEC;
-        dev->sense[28] = (BYTE)(ct->devnum >> 12);              /* pseudo serial */
-        dev->sense[29] = (BYTE)(ct->devnum >> 4);
-        dev->sense[30] = (BYTE)(((ct->devnum & 0xF) << 4) | (ct->devnum & 0xF));
-    }
 }
 
 /* ---- registry and references ---------------------------------------------------------- */
 static void ct_free(CTAPE *ct)
 {
     if (ct->placeholder_fd >= 0) close(ct->placeholder_fd);
-    free(ct->ra_frame);
-    if (ct->ra_fd >= 0) close(ct->ra_fd);
+    cthost_release(&ct->rules);
     pthread_mutex_destroy(&ct->mu);
     pthread_mutex_destroy(&ct->send_mu);
     pthread_cond_destroy(&ct->cv);
@@ -370,7 +273,7 @@ static int send_frame_iov(int fd, BYTE *hdr, const BYTE *body, U32 len, const BY
     struct msghdr m;
     int niov = 1, i = 0;
     iov[0].iov_base = hdr;
-    iov[0].iov_len = 5;
+    iov[0].iov_len = CT_FRAME_HEADER_SIZE;
     if (len) { iov[niov].iov_base = (void *)body; iov[niov].iov_len = len; niov++; }
     if (dlen) { iov[niov].iov_base = (void *)data; iov[niov].iov_len = dlen; niov++; }
     while (i < niov) {
@@ -397,10 +300,9 @@ static int send_frame_iov(int fd, BYTE *hdr, const BYTE *body, U32 len, const BY
    disconnect() (which closes the descriptor only while holding send_mu) cannot race. */
 static int send_frame_data(CTAPE *ct, BYTE type, const BYTE *body, U32 len, const BYTE *data, U32 dlen)
 {
-    BYTE hdr[5];
+    BYTE hdr[CT_FRAME_HEADER_SIZE];
     int fd, rc = -1;
-    put32(hdr, len + dlen + 1);
-    hdr[4] = type;
+    ct_frame_header(hdr, type, len + dlen);
     pthread_mutex_lock(&ct->send_mu);
     pthread_mutex_lock(&ct->mu);
     fd = ct->lost ? -1 : ct->sock;
@@ -437,150 +339,12 @@ static void queue_attention(CTAPE *ct, BYTE status)
     pthread_mutex_unlock(&g_mu);
 }
 
-/* ---- read-ahead batch (docs/protocol.md §5.2) ------------------------------------------- */
-static void ra_drop_locked(CTAPE *ct)   /* ct->mu held */
-{
-    free(ct->ra_frame);
-    ct->ra_frame = NULL;
-    ct->ra_len = ct->ra_off = ct->ra_left = 0;
-    ct->ra_program_began = 0;
-}
-
-/* A ReadAhead frame: u16 n >= 1, then n x (u32 length L, min(L, 65535) bytes), nothing more.
-   Takes body (kept as the batch) when it is well formed; returns -1 (body freed) if not. */
-static int ra_accept(CTAPE *ct, BYTE *body, U32 blen)
-{
-    U32 n, i, off = 2;
-    if (blen < 2 || (n = get16(body)) == 0) { free(body); return -1; }
-    for (i = 0; i < n; i++) {
-        U32 l;
-        if (blen - off < 4) { free(body); return -1; }
-        l = get32(body + off);
-        if (l & RA_ENTRY_REFERENCE) {   /* u32 flag|L, u64 offset in the image (§5.3) */
-            if ((l & ~RA_ENTRY_REFERENCE) == 0 || blen - off < 12 || !(ct->features & FEATURE_READ_BY_REF)) {
-                free(body);
-                return -1;
-            }
-            off += 12;
-            continue;
-        }
-        l = l < CT_MAX_CCW_DATA ? l : CT_MAX_CCW_DATA;
-        if (l == 0 || blen - off - 4 < l) { free(body); return -1; }
-        off += 4 + l;
-    }
-    if (off != blen) { free(body); return -1; }
-    pthread_mutex_lock(&ct->mu);
-    free(ct->ra_frame);                 /* never two batches: §5.2 ends one before a Ccw */
-    ct->ra_frame = body;
-    ct->ra_len = blen;
-    ct->ra_off = 2;
-    ct->ra_left = n;
-    pthread_mutex_unlock(&ct->mu);
-    return 0;
-}
-
-/* pread of exactly n bytes; -1 on error or a short file */
-static int pread_full(int fd, BYTE *p, size_t n, off_t at)
-{
-    while (n > 0) {
-        ssize_t r = pread(fd, p, n, at);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) { if (r == 0) errno = EIO; return -1; }
-        p += r; n -= (size_t)r; at += r;
-    }
-    return 0;
-}
-
-/* ReadAheadImage (§5.3): the image the next references point into; opened read-only here. */
-static void ra_image(CTAPE *ct, const BYTE *body, U32 blen)
-{
-    char path[4096] = "";
-    int fd = -1;
-    errno = ENOENT;
-    if (get_string(body, blen, path, sizeof(path)) >= 0 && path[0] == '/')
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        logmsg("CTAPE016W %4.4X: cannot open the volume image '%s' for read-ahead: %s\n",
-               ct->devnum, path, strerror(errno));
-    pthread_mutex_lock(&ct->mu);
-    if (ct->ra_fd >= 0) close(ct->ra_fd);
-    ct->ra_fd = fd;
-    pthread_mutex_unlock(&ct->mu);
-}
-
-/* Answers a Read (02) from the batch, exactly as the drive would have: min(count, L) bytes,
-   residual, more when the block is longer. Returns 1 when answered. No round trip: a copy from
-   the frame, or one pread from the image for a block by reference (§5.3). */
-static int ra_take(CTAPE *ct, int ccwseq, CT_COUNT count, BYTE *iobuf,
-                   BYTE *more, BYTE *unitstat, CT_COUNT *residual)
-{
-    U32 l, stored, n;
-    pthread_mutex_lock(&ct->mu);
-    if (ct->ra_left == 0 || ct->ra_ref_failed) { pthread_mutex_unlock(&ct->mu); return 0; }
-    l = get32(ct->ra_frame + ct->ra_off);
-    if (l & RA_ENTRY_REFERENCE) {
-        /* §5.3: the bytes lie in the image; read them straight into the channel's buffer */
-        U64 at = ((U64)get32(ct->ra_frame + ct->ra_off + 4) << 32) | get32(ct->ra_frame + ct->ra_off + 8);
-        l &= ~RA_ENTRY_REFERENCE;
-        n = count < l ? count : l;
-        if (ct->ra_fd < 0 || pread_full(ct->ra_fd, iobuf, n, (off_t)at) != 0) {
-            /* not readable here: the block and the rest go back, the Read goes to the server */
-            logmsg("CTAPE015W %4.4X: cannot read the volume image for read-ahead (%s); "
-                   "asking the server to send blocks inline\n", ct->devnum,
-                   ct->ra_fd < 0 ? "not open" : strerror(errno));
-            ct->ra_ref_failed = 1;
-            pthread_mutex_unlock(&ct->mu);
-            return 0;
-        }
-        ct->ra_off += 12;
-    } else {
-        stored = l < CT_MAX_CCW_DATA ? l : CT_MAX_CCW_DATA;
-        n = count < l ? count : l;      /* count <= 65535, so n <= stored */
-        memcpy(iobuf, ct->ra_frame + ct->ra_off + 4, n);
-        ct->ra_off += 4 + stored;
-    }
-    ct->ra_left--;
-    if (ccwseq == 0) ct->ra_program_began = 1;
-    ct->n_read_ahead++;
-    pthread_mutex_unlock(&ct->mu);
-    *more = l > count;
-    *residual = (CT_COUNT)(count - n);
-    *unitstat = CSW_CE | CSW_DE;
-    return 1;
-}
-
-/* Before any frame that reaches the drive: give the unused blocks back (ReadAheadEnd), and say
-   whether a channel program began among the Reads answered here. The batch is dropped only once
-   that is sent: if the connection fails, the next exec reconnects and says it again there (the
-   batch belongs to the drive, §5.2 Mounts and disconnects). */
-static void ra_end(CTAPE *ct)
-{
-    BYTE body[5];
-    int send, stop;
-    pthread_mutex_lock(&ct->mu);
-    stop = ct->ra_ref_failed && !ct->ra_ref_stopped;
-    send = (ct->ra_left || ct->ra_program_began || stop) && (ct->features & FEATURE_READ_AHEAD);
-    put32(body, ct->ra_left);
-    body[4] = (BYTE)((ct->ra_program_began ? RA_END_PROGRAM_BEGAN : 0) | (stop ? RA_END_STOP_REFERENCES : 0));
-    pthread_mutex_unlock(&ct->mu);
-    if (send && send_frame(ct, MSG_READ_AHEAD_END, body, 5) != 0)
-        return;                         /* kept for the reconnect; the Ccw's send fails too */
-    pthread_mutex_lock(&ct->mu);
-    if (stop) ct->ra_ref_stopped = 1;
-    ct->ra_ref_failed = 0;
-    if (ct->ra_frame || ct->ra_program_began) ra_drop_locked(ct);
-    pthread_mutex_unlock(&ct->mu);
-}
-
 static void handle_unsolicited(CTAPE *ct, BYTE status)
 {
     int raise = 1;
     pthread_mutex_lock(&ct->mu);
     ct->last_query.tv_sec = 0;          /* the drive changed: devlist asks again */
-    if (status & CSW_DE) {              /* mount or unload: the batch is gone, and the */
-        ra_drop_locked(ct);             /* credit was for the volume that was there    */
-        ct->wb_credit = 0;
-    }
+    cthost_unsolicited_locked(&ct->rules, status);   /* a DE ends the batch and the credit */
     if (status == CSW_DE) {
         if (ct->mount_window && !ct->mount_de_seen) {
             ct->mount_de_seen = 1;       /* decided when the MountReply is in (init) */
@@ -651,17 +415,17 @@ static int recv_deadline(int fd, BYTE *p, size_t n, const struct timespec *deadl
 static int read_frame(CTAPE *ct, int fd, const struct timespec *deadline,
                       BYTE *type, BYTE **body, U32 *blen)
 {
-    BYTE hdr[5];
+    BYTE hdr[CT_FRAME_HEADER_SIZE];
     U32 len;
-    int rc = recv_deadline(fd, hdr, 5, deadline);
+    int rc = recv_deadline(fd, hdr, CT_FRAME_HEADER_SIZE, deadline);
     if (rc != 0) return rc;
-    len = get32(hdr);
-    if (len == 0 || len > ct->max_frame) {
+    len = ct_get32(hdr + CT_FRAME_LENGTH_OFFSET);
+    if (ct_frame_check_length(len, ct->max_frame) != 0) {
         logmsg("CTAPE010E %4.4X: frame length %u from server out of range\n",
                ct->devnum, (unsigned)len);
         return -1;
     }
-    *type = hdr[4];
+    *type = hdr[CT_FRAME_TYPE_OFFSET];
     *blen = len - 1;
     *body = malloc(*blen ? *blen : 1);
     if (!*body) return -1;
@@ -678,29 +442,38 @@ enum { FRAME_HANDLED, FRAME_REPLY, FRAME_END };
    FRAME_REPLY leaves body to the caller; otherwise body is freed here. */
 static int dispatch_frame(CTAPE *ct, BYTE type, BYTE *body, U32 blen, BYTE want)
 {
-    if (type == MSG_UNSOLICITED) {
-        if (blen >= 1) handle_unsolicited(ct, body[0]);
+    int d;
+    if (type == CT_MSG_UNSOLICITED) {
+        BYTE status;
+        if (ct_decode_unsolicited(body, blen, &status) == 0) handle_unsolicited(ct, status);
         free(body);
         return FRAME_HANDLED;
     }
-    if (type == MSG_PING) {
-        if (blen == 8) send_frame(ct, MSG_PONG, body, 8);
+    if (type == CT_MSG_PING) {
+        BYTE pong[CT_PONG_FIXED_SIZE];
+        uint64_t token;
+        if (ct_decode_ping(body, blen, &token) == 0)
+            send_frame(ct, CT_MSG_PONG, pong, (U32)ct_encode_ping(pong, token));
         free(body);
         return FRAME_HANDLED;
     }
-    if (type == MSG_CLOSE) {
+    if (type == CT_MSG_CLOSE) {
         char text[200] = "";
-        if (blen >= 1) get_string(body + 1, blen - 1, text, sizeof(text));
+        BYTE reason = 0;
+        CT_STRING t;
+        if (ct_decode_close(body, blen, &reason, &t) == 0) ct_string_copy(t, text, sizeof(text));
         logmsg("CTAPE011I %4.4X: server closed the connection (reason %u) %s\n",
-               ct->devnum, blen ? body[0] : 0, text);
+               ct->devnum, reason, text);
         free(body);
         return FRAME_END;
     }
-    if (type == MSG_ERROR) {
+    if (type == CT_MSG_ERROR) {
         char text[200] = "";
-        if (blen >= 2) get_string(body + 2, blen - 2, text, sizeof(text));
+        uint16_t code = 0;
+        CT_STRING t;
+        if (ct_decode_error(body, blen, &code, &t) == 0) ct_string_copy(t, text, sizeof(text));
         logmsg("CTAPE012E %4.4X: server reported protocol error %u: %s\n",
-               ct->devnum, blen >= 2 ? get16(body) : 0, text);
+               ct->devnum, code, text);
         free(body);
         return FRAME_END;
     }
@@ -713,16 +486,10 @@ static int dispatch_frame(CTAPE *ct, BYTE type, BYTE *body, U32 blen, BYTE want)
     }
     pthread_mutex_unlock(&ct->mu);
     if (want && type == want) return FRAME_REPLY;
-    if (type == MSG_READ_AHEAD_IMAGE && (ct->features & FEATURE_READ_BY_REF)) {
-        ra_image(ct, body, blen);
-        free(body);
-        return FRAME_HANDLED;
-    }
-    if (type == MSG_READ_AHEAD && want == MSG_CCW_REPLY && (ct->features & FEATURE_READ_AHEAD)) {
-        if (ra_accept(ct, body, blen) == 0) return FRAME_HANDLED;
-        logmsg("CTAPE014E %4.4X: malformed ReadAhead (%u bytes) from server\n", ct->devnum, (unsigned)blen);
-        return FRAME_END;
-    }
+    /* ReadAheadImage, and ReadAhead before a Read's CcwReply: the host rules' (§5.2, §5.3) */
+    d = cthost_frame(&ct->rules, type, body, blen, want);
+    if (d == CTHOST_FRAME_HANDLED) return FRAME_HANDLED;
+    if (d == CTHOST_FRAME_END) return FRAME_END;
     logmsg("CTAPE013E %4.4X: unexpected message type %2.2X from server\n", ct->devnum, type);
     free(body);
     return FRAME_END;
@@ -872,7 +639,7 @@ static int request_data(CTAPE *ct, BYTE type, const BYTE *body, U32 len, const B
     if (ct->sock < 0 || ct->lost) { pthread_mutex_unlock(&ct->mu); return -1; }
     fd = ct->sock;
     ct->req_busy = 1;
-    ct->ccw_outstanding = (type == MSG_CCW);
+    ct->ccw_outstanding = (type == CT_MSG_CCW);
     pthread_mutex_unlock(&ct->mu);
 
     if (send_frame_data(ct, type, body, len, data, dlen) != 0) rc = -1;
@@ -906,34 +673,34 @@ static int request(CTAPE *ct, BYTE type, const BYTE *body, U32 len, BYTE want,
 /* Applies an AttachReply's identity to the device (docs/protocol.md, AttachReply). */
 static int apply_attach_reply(CTAPE *ct, DEVBLK *dev, const BYTE *r, U32 len, char *why, size_t whylen)
 {
-    U32 n, off, i;
-    int sl;
+    CT_ATTACH_REPLY a;
+    U32 i, n;
     char msg[256] = "";
 
-    if (len < 4) { snprintf(why, whylen, "AttachReply too short"); return -1; }
-    n = r[3];
-    if (len < 4 + n + 1 + 32 + 1 + 2) { snprintf(why, whylen, "AttachReply too short"); return -1; }
-    off = 38 + n;
-    sl = get_string(r + off, len - off, msg, sizeof(msg));
-    if (sl < 0) { snprintf(why, whylen, "AttachReply message does not fit"); return -1; }
-    if (r[0] != 0) {
-        static const char *const reasons[] = { "attached", "no such drive", "model mismatch",
-            "drive attached by another connection", "volume or options refused" };
-        snprintf(why, whylen, "attach refused (%u %s): %s", r[0],
-                 r[0] < 5 ? reasons[r[0]] : "unknown result", msg);
+    if (ct_decode_attach_reply(r, len, &a) != 0) {
+        snprintf(why, whylen, "malformed AttachReply (%u bytes)", (unsigned)len);
         return -1;
     }
-    if (n == 0 || n > sizeof(dev->devid) || r[4 + n] == 0) {
+    ct_string_copy(a.message, msg, sizeof(msg));
+    if (a.result != CT_ATTACH_RESULT_ATTACHED) {
+        static const char *const reasons[] = { "attached", "no such drive", "model mismatch",
+            "drive attached by another connection", "volume or options refused" };
+        snprintf(why, whylen, "attach refused (%u %s): %s", a.result,
+                 a.result < 5 ? reasons[a.result] : "unknown result", msg);
+        return -1;
+    }
+    n = a.senseid_len;
+    if (n == 0 || n > sizeof(dev->devid) || a.numsense == 0) {
         snprintf(why, whylen, "AttachReply without identity");
         return -1;
     }
-    ct->model = (U16)get16(r + 1);
-    dev->devtype = ct->model;
+    ct->rules.model = a.model;
+    dev->devtype = a.model;
     dev->numdevid = n;
-    memcpy(dev->devid, r + 4, n);
-    dev->numsense = r[4 + n];
+    memcpy(dev->devid, a.senseid, n);
+    dev->numsense = a.numsense;
     for (i = 0; i < 256; i++)
-        ct->immed[i] = ((r[5 + n + i / 8] >> (7 - (i % 8))) & 1) ? &ct_immed_marker : NULL;
+        ct->immed[i] = ((a.immediate[i / 8] >> (7 - (i % 8))) & 1) ? &ct_immed_marker : NULL;
     strlcpy(ct->status_text, msg, sizeof(ct->status_text));
     now_ts(&ct->last_query);
     return 0;
@@ -944,9 +711,10 @@ static int apply_attach_reply(CTAPE *ct, DEVBLK *dev, const BYTE *r, U32 len, ch
    nothing here needs a Hercules lock. Returns 0 when attached. */
 static int connect_and_attach(CTAPE *ct, DEVBLK *dev, int takeover, const char *words, char *why, size_t whylen)
 {
-    BYTE hello[2 + 4 + 4 + 2 + 64 + 4], *attach, *r = NULL;
+    BYTE hello[CT_HELLO_FIXED_SIZE + 64 + CT_FEATURE_FIELD_SIZE], *attach, *r = NULL;
     U32 rlen = 0, hlen;
     size_t alen;
+    CT_HELLO_REPLY hr;
     int fd, rc;
     char name[64];
 
@@ -960,44 +728,36 @@ static int connect_and_attach(CTAPE *ct, DEVBLK *dev, int takeover, const char *
     ct->sock = fd;
     ct->lost = 0;
     ct->abandoned_type = 0;
-    ct->max_frame = CT_MAX_FRAME_DEFAULT;
+    ct->max_frame = CT_DEFAULT_MAX_FRAME_LENGTH;
     pthread_mutex_unlock(&ct->mu);
 
-    /* Hello: magic, version, largest frame we accept (0 = default), host name */
-    memcpy(hello, "CTAP", 4);
-    put16(hello + 4, CT_PROTOCOL_VERSION);
-    put32(hello + 6, 0);
+    /* Hello: magic, version, largest frame we accept (0 = default), host name, features */
     snprintf(name, sizeof(name), "hdtctape %s", CT_FLAVOR);
-    hlen = 10 + (U32)put_string(hello + 10, name);
-    put32(hello + hlen, wanted_features());
-    hlen += 4;
-    rc = request(ct, MSG_HELLO, hello, hlen, MSG_HELLO_REPLY, CT_SHORT_TIMEOUT_MS, 0, &r, &rlen);
+    hlen = (U32)ct_encode_hello(hello, 0, name, wanted_features());
+    rc = request(ct, CT_MSG_HELLO, hello, hlen, CT_MSG_HELLO_REPLY, CT_SHORT_TIMEOUT_MS, 0, &r, &rlen);
     if (rc != 0) {
         snprintf(why, whylen, "no HelloReply from %s:%s (%s)", ct->host, ct->port,
                  rc == -2 ? "timeout" : "connection closed");
         disconnect(ct);
         return -1;
     }
-    if (rlen < 8 || get16(r) != CT_PROTOCOL_VERSION) {
-        snprintf(why, whylen, "server speaks protocol version %u, not %u",
-                 rlen >= 2 ? get16(r) : 0, CT_PROTOCOL_VERSION);
+    if (ct_decode_hello_reply(r, rlen, &hr) != 0 || hr.version != CT_PROTOCOL_VERSION) {
+        if (ct_decode_hello_reply(r, rlen, &hr) != 0)
+            snprintf(why, whylen, "malformed HelloReply (%u bytes)", (unsigned)rlen);
+        else
+            snprintf(why, whylen, "server speaks protocol version %u, not %u", hr.version, CT_PROTOCOL_VERSION);
         free(r);
         disconnect(ct);
         return -1;
     }
     {
-        U32 mf = get32(r + 2), granted = 0;
-        char sname[128] = "";
-        int sl = get_string(r + 6, rlen - 6, sname, sizeof(sname));
         /* the features in effect follow the server name; an older server sends none */
-        if (sl > 0 && rlen >= 6 + (U32)sl + 4) granted = get32(r + 6 + sl) & wanted_features();
+        U32 mf = hr.max_frame, granted = hr.features & wanted_features();
         pthread_mutex_lock(&ct->mu);
-        if (mf >= CT_MIN_FRAME && mf <= CT_MAX_FRAME_DEFAULT) ct->max_frame = mf;
-        ct->features = granted;
-        ct->ra_ref_failed = ct->ra_ref_stopped = 0;   /* a new connection starts with references */
-        ct->wb_credit = 0;              /* and grants its own credit */
+        if (mf >= CT_MINIMUM_MAX_FRAME_LENGTH && mf <= CT_DEFAULT_MAX_FRAME_LENGTH) ct->max_frame = mf;
+        cthost_connected_locked(&ct->rules, granted);
         pthread_mutex_unlock(&ct->mu);
-        if (mf < CT_MIN_FRAME || mf > CT_MAX_FRAME_DEFAULT) {
+        if (mf < CT_MINIMUM_MAX_FRAME_LENGTH || mf > CT_DEFAULT_MAX_FRAME_LENGTH) {
             snprintf(why, whylen, "server's maximum frame length %u is out of range", (unsigned)mf);
             free(r);
             disconnect(ct);
@@ -1008,14 +768,11 @@ static int connect_and_attach(CTAPE *ct, DEVBLK *dev, int takeover, const char *
     r = NULL;
 
     /* Attach: device number, model 0000 (the server's configured one), flags, words */
-    alen = 5 + 2 + strlen(words);
+    alen = CT_ATTACH_FIXED_SIZE + strlen(words);
     attach = malloc(alen);
     if (!attach) { disconnect(ct); snprintf(why, whylen, "out of memory"); return -1; }
-    put16(attach, ct->devnum);
-    put16(attach + 2, 0x0000);
-    attach[4] = takeover ? ATTACH_FLAG_TAKEOVER : 0;
-    alen = 5 + put_string(attach + 5, words);
-    rc = request(ct, MSG_ATTACH, attach, (U32)alen, MSG_ATTACH_REPLY, CT_SHORT_TIMEOUT_MS, 0, &r, &rlen);
+    alen = ct_encode_attach(attach, ct->devnum, 0x0000, takeover ? CT_ATTACH_FLAG_TAKE_OVER : 0, words);
+    rc = request(ct, CT_MSG_ATTACH, attach, (U32)alen, CT_MSG_ATTACH_REPLY, CT_SHORT_TIMEOUT_MS, 0, &r, &rlen);
     free(attach);
     if (rc != 0) {
         snprintf(why, whylen, "no AttachReply (%s)", rc == -2 ? "timeout" : "connection closed");
@@ -1042,15 +799,73 @@ static int is_connected(CTAPE *ct)
     return c;
 }
 
+/* ---- the host rules' callbacks (cthost.h CTHOST_OPS) ------------------------------------ */
+static void host_lock(void *x)   { pthread_mutex_lock(&((CTAPE *)x)->mu); }
+static void host_unlock(void *x) { pthread_mutex_unlock(&((CTAPE *)x)->mu); }
+
+static int host_connected_locked(void *x)
+{
+    CTAPE *ct = (CTAPE *)x;
+    return ct->sock >= 0 && !ct->lost;
+}
+
+/* Before a CCW is sent: a Close or EOF waiting is read first, and a connection that is gone is
+   made again (not more than once a second: a dead server must not slow every CCW down). */
+static int host_prepare(void *x)
+{
+    CTAPE *ct = (CTAPE *)x;
+    DEVBLK *dev = ct->dev;
+    long long since;
+
+    read_idle_connection(ct);
+    if (is_connected(ct)) return CTHOST_UP;
+    pthread_mutex_lock(&ct->mu);
+    since = ct->last_connect_fail.tv_sec ? ms_since(&ct->last_connect_fail) : CT_RECONNECT_THROTTLE_MS;
+    pthread_mutex_unlock(&ct->mu);
+    if (since >= CT_RECONNECT_THROTTLE_MS) {
+        char why[256];
+        /* take over: our old connection may still look alive to the server */
+        if (connect_and_attach(ct, dev, 1, ct->attached_once ? "" : ct->words, why, sizeof(why)) == 0) {
+            logmsg("CTAPE004I %4.4X: reconnected to %s:%s\n", dev->devnum, ct->host, ct->port);
+            ct->last_connect_fail.tv_sec = 0;
+        } else {
+            logmsg("CTAPE005W %4.4X: %s\n", dev->devnum, why);
+            pthread_mutex_lock(&ct->mu);
+            now_ts(&ct->last_connect_fail);
+            pthread_mutex_unlock(&ct->mu);
+        }
+    }
+    return is_connected(ct) ? CTHOST_RECONNECTED : CTHOST_DOWN;
+}
+
+static int host_send(void *x, uint8_t type, const uint8_t *body, uint32_t len, const uint8_t *data, uint32_t dlen)
+{
+    return send_frame_data((CTAPE *)x, type, body, len, data, dlen);
+}
+
+static int host_request(void *x, uint8_t type, const uint8_t *body, uint32_t len, const uint8_t *data,
+                        uint32_t dlen, uint8_t want, uint8_t **reply, uint32_t *reply_len)
+{
+    CTAPE *ct = (CTAPE *)x;
+    return request_data(ct, type, body, len, data, dlen, want, ct->reply_timeout_ms, 0, reply, reply_len);
+}
+
+static void host_disconnect(void *x) { disconnect((CTAPE *)x); }
+static void host_log(void *x, const char *text) { (void)x; logmsg("%s", text); }
+
+static const CTHOST_OPS ct_host_ops =
+{
+    .lock = host_lock, .unlock = host_unlock, .connected_locked = host_connected_locked,
+    .prepare = host_prepare, .send = host_send, .request = host_request,
+    .disconnect = host_disconnect, .log = host_log,
+};
+
 /* ---- housekeeping thread -------------------------------------------------------------- */
 static void send_close(CTAPE *ct, BYTE reason, const char *text)
 {
-    BYTE body[1 + 2 + 128];
-    size_t n;
+    BYTE body[CT_CLOSE_FIXED_SIZE + 128];
     if (!is_connected(ct)) return;
-    body[0] = reason;
-    n = 1 + put_string(body + 1, text);
-    send_frame(ct, MSG_CLOSE, body, (U32)n);
+    send_frame(ct, CT_MSG_CLOSE, body, (U32)ct_encode_close(body, reason, text));
 }
 
 static void *housekeeper_main(void *arg)
@@ -1103,7 +918,7 @@ static void *housekeeper_main(void *arg)
                         ct_unregister_locked(ct);
                         ct->refs--;          /* the registry's reference */
                         pthread_mutex_unlock(&g_mu);
-                        send_close(ct, CLOSE_REASON_NORMAL, "device detached");
+                        send_close(ct, CT_CLOSE_REASON_NORMAL, "device detached");
                         disconnect(ct);
                     } else {
                         pthread_mutex_unlock(&g_mu);
@@ -1116,12 +931,11 @@ static void *housekeeper_main(void *arg)
                 idle = ms_since(&ct->last_send);
                 pthread_mutex_unlock(&ct->mu);
                 if (idle >= CT_KEEPALIVE_S * 1000) {
-                    BYTE token[8], *r = NULL;
+                    BYTE token[CT_PING_FIXED_SIZE], *r = NULL;
                     U32 rlen = 0;
                     int rc;
-                    put32(token, (U32)time(NULL));
-                    put32(token + 4, ct->devnum);
-                    rc = request(ct, MSG_PING, token, 8, MSG_PONG, CT_SHORT_TIMEOUT_MS, 1, &r, &rlen);
+                    ct_encode_ping(token, ((uint64_t)(U32)time(NULL) << 32) | ct->devnum);
+                    rc = request(ct, CT_MSG_PING, token, CT_PING_FIXED_SIZE, CT_MSG_PONG, CT_SHORT_TIMEOUT_MS, 1, &r, &rlen);
                     free(r);
                     if (rc == -2) {
                         logmsg("CTAPE021W %4.4X: no Pong from the server; dropping the connection\n",
@@ -1198,7 +1012,7 @@ static void join_words(int argc, char *argv[], int from, char *out, size_t outle
 static void use_fallback_identity(CTAPE *ct, DEVBLK *dev)
 {
     int i;
-    ct->model = 0x3490;
+    ct->rules.model = 0x3490;
     dev->devtype = 0x3490;
     dev->numdevid = sizeof(ct_fallback_devid);
     memcpy(dev->devid, ct_fallback_devid, sizeof(ct_fallback_devid));
@@ -1212,11 +1026,12 @@ static void use_fallback_identity(CTAPE *ct, DEVBLK *dev)
 /* ---- devinit on a device that is already attached: Mount ------------------------------ */
 static int mount_words(CTAPE *ct, DEVBLK *dev, const char *words)
 {
-    BYTE *body, *r = NULL;
+    BYTE *body, *r = NULL, result = CT_MOUNT_RESULT_REFUSED;
     U32 rlen = 0;
     size_t blen;
     int rc, de_seen;
     char msg[256] = "";
+    CT_STRING m;
 
     if (!is_connected(ct)) {
         char why[256];
@@ -1231,26 +1046,29 @@ static int mount_words(CTAPE *ct, DEVBLK *dev, const char *words)
     }
     if (!words[0]) return 0;            /* nothing to mount: devinit re-reads the state */
 
-    body = malloc(2 + strlen(words));
+    body = malloc(CT_MOUNT_FIXED_SIZE + strlen(words));
     if (!body) return -1;
-    blen = put_string(body, words);
+    blen = ct_encode_mount(body, words);
     /* unused read-ahead blocks go back first (§5.2): a refused mount leaves the volume where it
        was, and the server would otherwise count them as read */
-    ra_end(ct);
+    cthost_end_read_ahead(&ct->rules);
     pthread_mutex_lock(&ct->mu);
-    ra_drop_locked(ct);                 /* a mount ends the read-ahead batch (§5.2) */
-    ct->wb_credit = 0;                  /* and the credit (§5.1): the next Write asks */
+    cthost_volume_changed_locked(&ct->rules);    /* a mount ends the batch and the credit */
     ct->mount_window = 1;
     ct->mount_de_seen = 0;
     pthread_mutex_unlock(&ct->mu);
-    rc = request(ct, MSG_MOUNT, body, (U32)blen, MSG_MOUNT_REPLY, CT_SHORT_TIMEOUT_MS * 10, 0, &r, &rlen);
+    rc = request(ct, CT_MSG_MOUNT, body, (U32)blen, CT_MSG_MOUNT_REPLY, CT_SHORT_TIMEOUT_MS * 10, 0, &r, &rlen);
     free(body);
+    if (rc == 0 && ct_decode_mount_reply(r, rlen, &result, &m) == 0)
+        ct_string_copy(m, msg, sizeof(msg));
+    else
+        result = CT_MOUNT_RESULT_REFUSED;   /* no reply, or one this host cannot read */
     pthread_mutex_lock(&ct->mu);
     ct->last_query.tv_sec = 0;          /* devlist asks the server again */
     ct->mount_window = 0;
     de_seen = ct->mount_de_seen;
     ct->mount_de_seen = 0;
-    if (rc == 0 && rlen >= 1 && r[0] == 0 && !CT_HERC4 && !de_seen) {
+    if (result == CT_MOUNT_RESULT_DONE && !CT_HERC4 && !de_seen) {
         /* 3.13's devinit presents DE itself after init: the server's DE would be a second */
         now_ts(&ct->swallow_de_until);
         ts_add_ms(&ct->swallow_de_until, CT_MOUNT_DE_WINDOW_MS);
@@ -1262,8 +1080,7 @@ static int mount_words(CTAPE *ct, DEVBLK *dev, const char *words)
         disconnect(ct);
         return -1;
     }
-    if (rlen >= 1) get_string(r + 1, rlen - 1, msg, sizeof(msg));
-    if (rlen < 1 || r[0] != 0) {
+    if (result != CT_MOUNT_RESULT_DONE) {
         logmsg("CTAPE032E %4.4X: mount of '%s' refused: %s\n", ct->devnum, words, msg);
         free(r);
         if (de_seen) queue_attention(ct, CSW_DE);
@@ -1321,7 +1138,7 @@ static int ctape_init(DEVBLK *dev, int argc, char *argv[])
         pthread_mutex_lock(&g_mu);
         if (old->registered) { ct_unregister_locked(old); old->refs--; }
         pthread_mutex_unlock(&g_mu);
-        send_close(old, CLOSE_REASON_NORMAL, "device re-initialised");
+        send_close(old, CT_CLOSE_REASON_NORMAL, "device re-initialised");
         disconnect(old);
         pthread_mutex_lock(&g_mu);
         ct_unref_locked(old);
@@ -1339,7 +1156,7 @@ static int ctape_init(DEVBLK *dev, int argc, char *argv[])
     ct->devnum = dev->devnum;
     ct->sock = -1;
     ct->refs = 1;
-    ct->max_frame = CT_MAX_FRAME_DEFAULT;
+    ct->max_frame = CT_DEFAULT_MAX_FRAME_LENGTH;
     strlcpy(ct->host, host, sizeof(ct->host));
     strlcpy(ct->port, port, sizeof(ct->port));
     strlcpy(ct->words, words, sizeof(ct->words));
@@ -1348,7 +1165,7 @@ static int ctape_init(DEVBLK *dev, int argc, char *argv[])
     cond_init_monotonic(&ct->cv);
     now_ts(&ct->last_send);
     ct->placeholder_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    ct->ra_fd = -1;
+    cthost_init(&ct->rules, &ct_host_ops, ct, ct->devnum, 0x3490);
     ct->reply_timeout_ms = env_seconds("HDTCTAPE_TIMEOUT", CT_REPLY_TIMEOUT_S_DEFAULT) * 1000;
     if (ct->placeholder_fd < 0) { ct_free(ct); return -1; }
 
@@ -1368,7 +1185,7 @@ static int ctape_init(DEVBLK *dev, int argc, char *argv[])
 
     if (connect_and_attach(ct, dev, 0, words, why, sizeof(why)) == 0) {
         logmsg("CTAPE002I %4.4X: attached to %s:%s as %4.4X: %s\n", dev->devnum,
-               host, port, ct->model, ct->status_text);
+               host, port, ct->rules.model, ct->status_text);
     } else {
         /* still define the device: the guest sees a not-ready 3490 until the server is there */
         logmsg("CTAPE003W %4.4X: %s; the drive is not ready until the server answers\n",
@@ -1378,112 +1195,15 @@ static int ctape_init(DEVBLK *dev, int argc, char *argv[])
 }
 
 /* ---- DEVHND: exec --------------------------------------------------------------------- */
-static void local_not_ready(CTAPE *ct, DEVBLK *dev, BYTE code, CT_COUNT count, BYTE *iobuf,
-                            BYTE *more, BYTE *unitstat, CT_COUNT *residual)
-{
-    U32 n;
-    if (code == 0x04) {                 /* Sense: the not-ready sense, as a drive gives it */
-        ct->local_sense = 0;
-        set_not_ready_sense(ct, dev);
-        if (ct->local_deferred) dev->sense[0] |= SENSE_DEFERRED_UC;
-        ct->local_deferred = 0;
-        n = count < dev->numsense ? count : dev->numsense;
-        memcpy(iobuf, dev->sense, n);
-        *residual = (CT_COUNT)(count - n);
-        *more = count < dev->numsense;
-        *unitstat = CSW_CE | CSW_DE;
-        return;
-    }
-    if (code == 0xE4 && dev->numdevid > 0) {   /* Sense ID: the last known identity */
-        n = count < dev->numdevid ? count : dev->numdevid;
-        memcpy(iobuf, dev->devid, n);
-        *residual = (CT_COUNT)(count - n);
-        *more = count < dev->numdevid;
-        *unitstat = CSW_CE | CSW_DE;
-        return;
-    }
-    set_not_ready_sense(ct, dev);
-    *residual = count;
-    *more = 0;
-    *unitstat = CSW_UC;
-    ct->local_sense = 1;
-}
-
-/* The connection ended while buffered Writes were unconfirmed (§5.1): the server may never have
-   received them. The guest learns it as from a 3490 whose buffer could not be written: this
-   CCW is not run and ends with a deferred unit check (intervention required, deferred UC);
-   a Sense right after returns that sense. Returns 1 when it answered the CCW. */
-static int deferred_loss(CTAPE *ct, DEVBLK *dev, BYTE code, CT_COUNT count,
-                         BYTE *more, BYTE *unitstat, CT_COUNT *residual)
-{
-    if (!ct->wb_unconfirmed) return 0;
-    logmsg("CTAPE008E %4.4X: connection lost with %u written blocks the server had not confirmed; "
-           "CCW %2.2X ends with a deferred unit check\n", dev->devnum, (unsigned)ct->wb_unconfirmed, code);
-    ct->wb_unconfirmed = 0;
-    pthread_mutex_lock(&ct->mu);
-    ct->wb_credit = 0;
-    pthread_mutex_unlock(&ct->mu);
-    set_not_ready_sense(ct, dev);
-    dev->sense[0] |= SENSE_DEFERRED_UC;
-    *residual = count;
-    *more = 0;
-    *unitstat = CSW_CE | CSW_DE | CSW_UC;
-    ct->local_sense = 1;
-    ct->local_deferred = 1;
-    return 1;
-}
-
-/* The fixed part of a Ccw / BufferedCcw body (docs/protocol.md §3 Ccw). */
-static void put_ccw(BYTE *b, BYTE code, BYTE flags, BYTE chained, BYTE prevcode, int ccwseq, CT_COUNT count)
-{
-    b[0] = code;
-    b[1] = flags;
-    b[2] = chained & (CCW_FLAGS_CD | CCW_FLAGS_CC);
-    b[3] = prevcode;
-    put32(b + 4, (U32)ccwseq);
-    put32(b + 8, count);
-}
-
-/* Write-behind (§5.1): a Write within the credit goes out as a BufferedCcw and ends at once
-   with channel end and device end, as on a 3490 with tape-write-immediate off. Returns 1 when
-   it answered the CCW. Only while no read-ahead batch is open (ReadAheadEnd must go first). */
-static int write_behind(CTAPE *ct, DEVBLK *dev, BYTE code, BYTE flags, BYTE chained, CT_COUNT count,
-                        BYTE prevcode, int ccwseq, BYTE *iobuf, BYTE *more, BYTE *unitstat, CT_COUNT *residual)
-{
-    BYTE fixed[12];
-    int ok;
-    if (code != 0x01 || ct->local_sense) return 0;
-    pthread_mutex_lock(&ct->mu);
-    ok = ct->sock >= 0 && !ct->lost && ct->ra_left == 0 && !ct->ra_program_began
-      && (ct->features & FEATURE_WRITE_BEHIND) && (U32)count + CT_WRITE_COST <= ct->wb_credit;
-    if (ok) ct->wb_credit -= (U32)count + CT_WRITE_COST;   /* spent even if the send fails */
-    pthread_mutex_unlock(&ct->mu);
-    if (!ok) return 0;
-    put_ccw(fixed, code, flags, chained, prevcode, ccwseq, count);
-    if (send_frame_data(ct, MSG_BUFFERED_CCW, fixed, 12, iobuf, count) != 0) {
-        logmsg("CTAPE006E %4.4X: CCW %2.2X: connection lost; unit check, intervention required\n",
-               dev->devnum, code);
-        disconnect(ct);
-        if (!deferred_loss(ct, dev, code, count, more, unitstat, residual))
-            local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
-        return 1;
-    }
-    ct->wb_unconfirmed++;
-    ct->n_buffered++;
-    *unitstat = CSW_CE | CSW_DE;
-    *residual = 0;
-    *more = 0;
-    return 1;
-}
-
+/* Every CCW goes through the host rules (cthost_exec): answered from a read-ahead batch, written
+   behind within the credit, answered here while the server is away (§4), or sent as a Ccw. */
 static void ctape_exec(DEVBLK *dev, BYTE code, BYTE flags, BYTE chained, CT_COUNT count,
                        BYTE prevcode, int ccwseq, BYTE *iobuf, BYTE *more,
                        BYTE *unitstat, CT_COUNT *residual)
 {
     CTAPE *ct = (CTAPE *)dev->dev_data;
-    BYTE fixed[12], *r = NULL;
-    U32 outlen, rlen = 0, resid, s, datalen, head, credit;
-    int rc, output;
+    CTHOST_CCW c;
+    CTHOST_RESULT r;
 
     if (!ct) {
         memset(dev->sense, 0, sizeof(dev->sense));
@@ -1492,104 +1212,27 @@ static void ctape_exec(DEVBLK *dev, BYTE code, BYTE flags, BYTE chained, CT_COUN
         return;
     }
 
-    /* read-ahead (§5.2): a Read without data chaining that the batch can answer */
-    if (code == 0x02 && !(flags & CCW_FLAGS_CD) && !(chained & CCW_FLAGS_CD) && !ct->local_sense
-     && ra_take(ct, ccwseq, count, iobuf, more, unitstat, residual))
-        return;
-    if (write_behind(ct, dev, code, flags, chained, count, prevcode, ccwseq, iobuf, more, unitstat, residual))
-        return;
+    c.code = code;
+    c.flags = flags;
+    c.chained = chained;
+    c.prevcode = prevcode;
+    c.seq = ccwseq;
+    c.count = count;
+    c.immediate = dev->is_immed;        /* channel.c: no data for an immediate CCW */
+    c.iobuf = iobuf;
+    c.sense = dev->sense;
+    c.sense_size = sizeof(dev->sense);
+    c.devid = dev->devid;
+    c.numdevid = dev->numdevid;
+    c.numsense = dev->numsense;
+    cthost_exec(&ct->rules, &c, &r);
 
-    if (ct->local_sense) {
-        /* the unit check before this CCW came from here, not from the server: its sense is
-           ours to give (a drive's contingent sense), whether or not the server is back */
-        ct->local_sense = 0;
-        if (code == 0x04) {
-            local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
-            return;
-        }
-    }
-
-    read_idle_connection(ct);           /* a Close or EOF waiting: reconnect before sending */
-    if (!is_connected(ct)) {
-        long long since;
-        pthread_mutex_lock(&ct->mu);
-        since = ct->last_connect_fail.tv_sec ? ms_since(&ct->last_connect_fail) : CT_RECONNECT_THROTTLE_MS;
-        pthread_mutex_unlock(&ct->mu);
-        if (since >= CT_RECONNECT_THROTTLE_MS) {
-            char why[256];
-            /* take over: our old connection may still look alive to the server */
-            if (connect_and_attach(ct, dev, 1, ct->attached_once ? "" : ct->words, why, sizeof(why)) == 0) {
-                logmsg("CTAPE004I %4.4X: reconnected to %s:%s\n", dev->devnum, ct->host, ct->port);
-                ct->last_connect_fail.tv_sec = 0;
-            } else {
-                logmsg("CTAPE005W %4.4X: %s\n", dev->devnum, why);
-                pthread_mutex_lock(&ct->mu);
-                now_ts(&ct->last_connect_fail);
-                pthread_mutex_unlock(&ct->mu);
-            }
-        }
-        /* buffered Writes the old connection never confirmed: this CCW reports them */
-        if (deferred_loss(ct, dev, code, count, more, unitstat, residual)) return;
-        if (!is_connected(ct)) {
-            local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
-            return;
-        }
-    }
-    ra_end(ct);                         /* unused read-ahead blocks go back first (§5.2) */
-
-    /* The channel prefetched output data for write-type CCWs and for control CCWs that are
-       not immediate (channel.c); those carry exactly count bytes, everything else none. */
-    output = IS_CCW_WRITE(code) || (IS_CCW_CONTROL(code) && !dev->is_immed);
-    outlen = output ? count : 0;
-    put_ccw(fixed, code, flags, chained, prevcode, ccwseq, count);
-
-    rc = request_data(ct, MSG_CCW, fixed, 12, iobuf, outlen, MSG_CCW_REPLY,
-                      ct->reply_timeout_ms, 0, &r, &rlen);
-    if (rc != 0) {
-        logmsg("CTAPE006E %4.4X: CCW %2.2X: %s; unit check, intervention required\n",
-               dev->devnum, code, rc == -2 ? "no reply from the server in time" : "connection lost");
-        disconnect(ct);
-        if (!deferred_loss(ct, dev, code, count, more, unitstat, residual))
-            local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
-        return;
-    }
-
-    /* CcwReply: status, flags, residual, s, sense[s], [write credit], data */
-    if (rlen < 7 || (s = r[6], head = 7 + s + ((r[1] & CCW_REPLY_FLAG_CREDIT) ? 4 : 0), head > rlen)
-     || (resid = get32(r + 2)) > count
-     || (datalen = rlen - head) > count - resid) {
-        logmsg("CTAPE007E %4.4X: malformed CcwReply (%u bytes) for CCW %2.2X; dropping the connection\n",
-               dev->devnum, (unsigned)rlen, code);
-        free(r);
-        disconnect(ct);
-        if (!deferred_loss(ct, dev, code, count, more, unitstat, residual))
-            local_not_ready(ct, dev, code, count, iobuf, more, unitstat, residual);
-        return;
-    }
-    /* the server has run every buffered Write before this CCW; the reply sets the new credit */
-    credit = (r[1] & CCW_REPLY_FLAG_CREDIT) && (ct->features & FEATURE_WRITE_BEHIND) ? get32(r + 7 + s) : 0;
-    pthread_mutex_lock(&ct->mu);
-    ct->wb_credit = credit;
-    pthread_mutex_unlock(&ct->mu);
-    ct->wb_unconfirmed = 0;
-    if (datalen) {
-        if (IS_CCW_RDBACK(code)) {
-            /* the channel stores the buffer from offset dev->curblkrem, ending at the CCW's
-               data address (channel.c copy_iobuf) */
-            memcpy(iobuf + resid, r + head, datalen);
-        } else {
-            memcpy(iobuf, r + head, datalen);
-        }
-    }
-    if (IS_CCW_RDBACK(code)) dev->curblkrem = resid;
-    if (r[0] & CSW_UC) {
-        memset(dev->sense, 0, sizeof(dev->sense));
-        memcpy(dev->sense, r + 7, s < sizeof(dev->sense) ? s : sizeof(dev->sense));
-    }
-    *unitstat = r[0];
-    *more = (r[1] & CCW_REPLY_FLAG_MORE) ? 1 : 0;
-    *residual = (CT_COUNT)resid;
-    free(r);
+    /* Read Backward: the channel stores the buffer from offset dev->curblkrem, ending at the
+       CCW's data address (channel.c copy_iobuf) */
+    if (r.rdback) dev->curblkrem = r.residual;
+    *unitstat = r.unitstat;
+    *more = r.more;
+    *residual = (CT_COUNT)r.residual;
 }
 
 /* ---- DEVHND: query -------------------------------------------------------------------- */
@@ -1614,8 +1257,10 @@ static void ctape_query(DEVBLK *dev, char **devclass, int buflen, char *buffer)
         /* only when the drive is idle, briefly (devlist must not wait behind a CCW), and not
            more often than every 2 s (Hercules' panel asks on every refresh) */
         if (age >= CT_QUERY_CACHE_MS
-         && request(ct, MSG_QUERY, NULL, 0, MSG_QUERY_REPLY, CT_QUERY_TIMEOUT_MS, 1, &r, &rlen) == 0) {
-            if (get_string(r, rlen, text, sizeof(text)) >= 0) {
+         && request(ct, CT_MSG_QUERY, NULL, 0, CT_MSG_QUERY_REPLY, CT_QUERY_TIMEOUT_MS, 1, &r, &rlen) == 0) {
+            CT_STRING t;
+            if (ct_decode_query_reply(r, rlen, &t) == 0) {
+                ct_string_copy(t, text, sizeof(text));
                 pthread_mutex_lock(&ct->mu);
                 strlcpy(ct->status_text, text, sizeof(ct->status_text));
                 now_ts(&ct->last_query);
@@ -1654,14 +1299,14 @@ static int ctape_close(DEVBLK *dev)
         return 0;
     }
 
-    if (ct->n_buffered || ct->n_read_ahead)
+    if (ct->rules.n_buffered || ct->rules.n_read_ahead)
         logmsg("CTAPE041I %4.4X: %llu Writes were written behind, %llu Reads answered from read-ahead\n",
-               dev->devnum, ct->n_buffered, ct->n_read_ahead);
+               dev->devnum, ct->rules.n_buffered, ct->rules.n_read_ahead);
     pthread_mutex_lock(&g_mu);
     ct->refs++;                          /* ours until the end of this function */
     if (ct->registered) { ct_unregister_locked(ct); ct->refs--; }
     pthread_mutex_unlock(&g_mu);
-    send_close(ct, CT_HERC4 && !sysblk.shutdown ? CLOSE_REASON_NORMAL : CLOSE_REASON_SHUTDOWN,
+    send_close(ct, CT_HERC4 && !sysblk.shutdown ? CT_CLOSE_REASON_NORMAL : CT_CLOSE_REASON_SHUTTING_DOWN,
                "device closed");
     disconnect(ct);
     dev->dev_data = NULL;
@@ -1688,7 +1333,7 @@ static void ctape_halt(DEVBLK *dev)
     if (!outstanding) return;
 
     /* the server stops the CCW and still sends its CcwReply (docs/protocol.md, Halt) */
-    send_frame(ct, MSG_HALT, NULL, 0);
+    send_frame(ct, CT_MSG_HALT, NULL, 0);
     now_ts(&deadline);
     ts_add_ms(&deadline, CT_HALT_GRACE_MS);
     pthread_mutex_lock(&ct->mu);

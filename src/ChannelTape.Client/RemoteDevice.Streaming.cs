@@ -10,7 +10,7 @@ namespace ChannelTape.Client;
 
 /// <summary>
 /// Write-behind and read-ahead (docs/protocol.md §5), the host rules of the Hercules module
-/// (hercules/hdtctape.c write_behind, deferred_loss, ra_accept, ra_take, ra_end, ra_image).
+/// (hercules/cthost.c write_behind, deferred_loss, ra_accept, ra_take, cthost_end_read_ahead, ra_image).
 /// The request lock guards what only <see cref="Execute"/> touches; <see cref="_streamLock"/> guards
 /// what the receive loop changes too (credit and batch: Unsolicited device end, ReadAhead, ReadAheadImage).
 /// </summary>
@@ -72,7 +72,7 @@ public sealed partial class RemoteDevice
     private static bool IsReadAheadCandidate(in CcwRequest request) =>
         request.Command == (byte)TapeCommand.Read && ((request.Flags | request.PreviousFlags) & CcwFlags.ChainData) == 0;
 
-    /// <summary>A new connection grants its own credit and starts with references again (hdtctape.c connect_and_attach).</summary>
+    /// <summary>A new connection grants its own credit and starts with references again (hercules/cthost.c cthost_connected_locked).</summary>
     private void BeginConnection(ServerLink link, ProtocolFeatures granted)
     {
         lock (_streamLock)
@@ -89,7 +89,7 @@ public sealed partial class RemoteDevice
 
     /// <summary>
     /// §5.2: answers a Read from the batch as the drive would have: <c>min(count, L)</c> bytes, residual,
-    /// more when the block is longer, channel end and device end (hdtctape.c ra_take). False when the
+    /// more when the block is longer, channel end and device end (hercules/cthost.c ra_take). False when the
     /// batch cannot answer it (empty, a reference that cannot be read, a block cut at 65535 bytes that the
     /// count would read past); then the Read goes to the server after ReadAheadEnd.
     /// </summary>
@@ -175,7 +175,7 @@ public sealed partial class RemoteDevice
 
     /// <summary>
     /// §5.1: a Write whose <c>count + 32</c> fits the credit goes out as a BufferedCcw and ends at once with
-    /// channel end and device end, as on a 3490 with tape-write-immediate off (hdtctape.c write_behind).
+    /// channel end and device end, as on a 3490 with tape-write-immediate off (hercules/cthost.c write_behind).
     /// Only while no read-ahead batch is open (its ReadAheadEnd must go first). True when it answered the CCW.
     /// </summary>
     private bool TryWriteBehind(in CcwRequest request, ReadOnlySpan<byte> buffer, out CcwResult result)
@@ -214,7 +214,7 @@ public sealed partial class RemoteDevice
     /// §5.2: before a frame that reaches the drive, gives the unused blocks back and says whether a channel
     /// program began among the Reads answered here (flag 01), or that references could not be read
     /// (flag 02). The batch is dropped only once that was sent: after a lost connection the next
-    /// connection says it again, since the batch belongs to the drive (hdtctape.c ra_end).
+    /// connection says it again, since the batch belongs to the drive (hercules/cthost.c cthost_end_read_ahead).
     /// </summary>
     private void EndReadAhead(ServerLink link)
     {
@@ -275,7 +275,7 @@ public sealed partial class RemoteDevice
         _unconfirmedWrites = 0;
     }
 
-    /// <summary>Unsolicited status: device end means a mount or unload (§5.1, §5.2; hdtctape.c handle_unsolicited).</summary>
+    /// <summary>Unsolicited status: device end means a mount or unload (§5.1, §5.2; hercules/cthost.c cthost_unsolicited_locked).</summary>
     private void OnUnsolicitedStreaming(UnitStatus status)
     {
         if ((status & UnitStatus.DeviceEnd) != 0)
@@ -284,7 +284,7 @@ public sealed partial class RemoteDevice
         }
     }
 
-    /// <summary>ReadAhead and ReadAheadImage from the receive loop (hdtctape.c ra_accept, ra_image).</summary>
+    /// <summary>ReadAhead and ReadAheadImage from the receive loop (hercules/cthost.c ra_accept, ra_image).</summary>
     private void OnReadAheadFrame(MessageType type, ReadOnlySpan<byte> body)
     {
         if (type == MessageType.ReadAheadImage)
@@ -359,7 +359,7 @@ public sealed partial class RemoteDevice
     /// §5.1: the connection ended while buffered Writes were unconfirmed, so the server may never have
     /// received them. This CCW is not run and ends with a deferred unit check made here: channel end,
     /// device end, unit check, residual = count, sense intervention required with byte 0 bit 02; a Sense
-    /// right after returns that sense (hdtctape.c deferred_loss).
+    /// right after returns that sense (hercules/cthost.c deferred_loss).
     /// </summary>
     private bool TryDeferredLoss(in CcwRequest request, out CcwResult result)
     {

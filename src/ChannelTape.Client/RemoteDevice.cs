@@ -410,7 +410,7 @@ public sealed partial class RemoteDevice : IChannelDevice, IDisposable
 
     /// <summary>
     /// §4: a drive that cannot be reached is not ready: unit check, intervention required. Sense and
-    /// Sense ID are answered as a drive that is not ready answers them (hdtctape.c local_not_ready).
+    /// Sense ID are answered as a drive that is not ready answers them (hercules/cthost.c local_not_ready).
     /// </summary>
     private CcwResult NotReady(in CcwRequest request, Span<byte> buffer)
     {

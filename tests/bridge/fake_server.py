@@ -25,6 +25,9 @@ deferred unit check). --bogus-references grants read-ahead and read-ahead by ref
 ReadAheadEnd says stop; then blocks come inline (tests the module's fallback). --read-ahead
 grants read-ahead with inline blocks; the batch belongs to the drive, so a host that reconnects
 can give its unused blocks back (tests the module's ReadAheadEnd after a reconnect).
+
+Frames are encoded and decoded by ctproto.py from the layouts of protocol/wire.json
+(ctproto_defs.py, generated); check_vectors.py checks that codec against tests/protocol/vectors.
 """
 import argparse
 import os
@@ -34,19 +37,18 @@ import sys
 import threading
 import time
 
-MAX_FRAME = 2097408
-VERSION = 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ctproto  # noqa: E402
+import ctproto_defs as D  # noqa: E402
 
-HELLO, HELLO_REPLY, ATTACH, ATTACH_REPLY = 0x01, 0x02, 0x10, 0x11
-CCW, CCW_REPLY, HALT, UNSOLICITED = 0x20, 0x21, 0x22, 0x30
-BUFFERED_CCW, READ_AHEAD, READ_AHEAD_END, READ_AHEAD_IMAGE = 0x24, 0x25, 0x26, 0x28
-FEATURE_WRITE_BEHIND, FEATURE_READ_AHEAD, FEATURE_READ_BY_REF = 0x01, 0x02, 0x04
+MAX_FRAME = D.DEFAULT_MAX_FRAME_LENGTH
+VERSION = D.PROTOCOL_VERSION
+FEATURE_WRITE_BEHIND, FEATURE_READ_AHEAD, FEATURE_READ_BY_REF = (
+    D.FEATURE_WRITE_BEHIND, D.FEATURE_READ_AHEAD, D.FEATURE_READ_AHEAD_BY_REFERENCE)
 READ_AHEAD_BATCH = 4
-CREDIT_FLAG, CREDIT = 0x02, 1 << 20
-MOUNT, MOUNT_REPLY, QUERY, QUERY_REPLY = 0x40, 0x41, 0x42, 0x43
-PING, PONG, CLOSE, ERROR = 0x50, 0x51, 0x60, 0x7F
+CREDIT = 1 << 20
 
-CE, DE, UC, UX = 0x08, 0x04, 0x02, 0x01
+CE, DE, UC, UX = D.STATUS_CHANNEL_END, D.STATUS_DEVICE_END, D.STATUS_UNIT_CHECK, D.STATUS_UNIT_EXCEPTION
 TM = None  # a tape mark in a drive's block list
 
 # Hercules tapeccws.c TapeImmedCommands (3490)
@@ -83,11 +85,6 @@ def log(msg):
     with log_lock:
         log_file.write("%.3f %s\n" % (time.time(), msg))
         log_file.flush()
-
-
-def string(s):
-    b = s.encode("utf-8")
-    return struct.pack(">H", len(b)) + b
 
 
 def read_aws(path):
@@ -357,9 +354,17 @@ class Connection(threading.Thread):
         self.buffered = 0
         self.references = True
 
-    def send(self, mtype, body=b""):
+    def send(self, name, fields=None):
+        frame = ctproto.frame(name, fields)
         with self.send_lock:
-            self.sock.sendall(struct.pack(">IB", len(body) + 1, mtype) + body)
+            self.sock.sendall(frame)
+
+    def decode(self, name, body):
+        """The fields of a frame from the host; a malformed one ends the connection (§1)."""
+        try:
+            return ctproto.decode(name, body)
+        except ctproto.ProtocolError as e:
+            self.error(e.code, str(e))
 
     def recv_exact(self, n):
         buf = b""
@@ -373,7 +378,7 @@ class Connection(threading.Thread):
     def error(self, code, text):
         log("%s: protocol error %d: %s" % (self.addr, code, text))
         try:
-            self.send(ERROR, struct.pack(">H", code) + string(text))
+            self.send("Error", {"Code": code, "Text": text})
         except OSError:
             pass
         raise EOFError
@@ -381,7 +386,7 @@ class Connection(threading.Thread):
     def take_over(self):
         """Called by another connection attaching our drive with the take-over flag."""
         try:
-            self.send(CLOSE, bytes([2]) + string("taken over by another connection"))
+            self.send("Close", {"Reason": D.CLOSE_REASON_TAKEN_OVER, "Text": "taken over by another connection"})
         except OSError:
             pass
         self.closed = True
@@ -399,15 +404,15 @@ class Connection(threading.Thread):
             blk = d.blocks[d.pos]
             d.pos += 1
             if self.features & FEATURE_READ_BY_REF and self.references:
-                entries.append(struct.pack(">IQ", 0x80000000 | len(blk), 6 * (len(entries) + 1)))
+                entries.append((len(blk), None, 6 * (len(entries) + 1)))
             else:
-                entries.append(struct.pack(">I", len(blk)) + blk[:65535])
+                entries.append((len(blk), blk, None))
         if not entries:
             return
         d.batch = len(entries)
         if self.features & FEATURE_READ_BY_REF and self.references:
-            self.send(READ_AHEAD_IMAGE, string("/nonexistent/ctape-fake/volume.aws"))
-        self.send(READ_AHEAD, struct.pack(">H", len(entries)) + b"".join(entries))
+            self.send("ReadAheadImage", {"Path": "/nonexistent/ctape-fake/volume.aws"})
+        self.send("ReadAhead", {"Entries": entries})
         by_reference = self.features & FEATURE_READ_BY_REF and self.references
         log("%04X ReadAhead %d blocks (%s)" % (d.devnum, len(entries), "references" if by_reference else "inline"))
 
@@ -420,7 +425,7 @@ class Connection(threading.Thread):
                 pass
 
     def unsolicited(self, status):
-        self.send(UNSOLICITED, bytes([status]))
+        self.send("Unsolicited", {"Status": status})
 
     def run(self):
         try:
@@ -437,48 +442,50 @@ class Connection(threading.Thread):
         state = "hello"
         a = self.server.args
         while True:
-            hdr = self.recv_exact(5)
-            length, mtype = struct.unpack(">IB", hdr)
-            if length == 0 or length > MAX_FRAME:
-                self.error(4 if length else 1, "frame length %d" % length)
+            hdr = self.recv_exact(D.FRAME_HEADER_SIZE)
+            try:
+                length, mtype = ctproto.check_header(hdr, MAX_FRAME)   # length, then a known type
+            except ctproto.ProtocolError as e:
+                self.error(e.code, str(e))
             body = self.recv_exact(length - 1)
             if state == "hello":
-                if mtype != HELLO:
-                    self.error(3, "expected Hello")
-                if len(body) < 12 or body[:4] != b"CTAP" or struct.unpack(">H", body[4:6])[0] != VERSION:
-                    self.error(2, "wrong magic or version")
-                name_len = struct.unpack(">H", body[10:12])[0]
-                asked = struct.unpack(">I", body[12 + name_len:16 + name_len])[0] if len(body) >= 16 + name_len else 0
+                if mtype != D.HELLO:
+                    self.error(D.PROTOCOL_ERROR_NOT_ALLOWED_NOW, "expected Hello")
+                hello = self.decode("Hello", body)
+                if hello["Magic"] != D.MAGIC or hello["Version"] != VERSION:
+                    self.error(D.PROTOCOL_ERROR_WRONG_MAGIC_OR_VERSION, "wrong magic or version")
+                asked = hello["Features"]
                 self.features = asked & FEATURE_WRITE_BEHIND if a.write_behind else 0
                 if a.bogus_references:
                     self.features |= asked & (FEATURE_READ_AHEAD | FEATURE_READ_BY_REF)
                 if a.read_ahead:
                     self.features |= asked & FEATURE_READ_AHEAD
                 log("%s: Hello from %s, features asked %X granted %X"
-                    % (self.addr, body[12:12 + name_len].decode("utf-8", "replace"), asked, self.features))
-                self.send(HELLO_REPLY, struct.pack(">HI", VERSION, MAX_FRAME) + string("fake_server 1")
-                          + struct.pack(">I", self.features))
+                    % (self.addr, hello["HostName"], asked, self.features))
+                self.send("HelloReply", {"Version": VERSION, "MaxFrameLength": MAX_FRAME,
+                                         "ServerName": "fake_server 1", "Features": self.features})
                 state = "attach"
                 continue
-            if mtype == PING:
+            if mtype == D.PING:
                 log("%s: Ping %s" % (self.addr, body.hex()))
-                self.send(PONG, body)
+                self.send("Pong", {"Token": self.decode("Ping", body)["Token"]})
                 continue
-            if mtype == CLOSE:
+            if mtype == D.CLOSE:
                 log("%s: Close from host" % (self.addr,))
                 return
             if state == "attach":
-                if mtype != ATTACH:
-                    self.error(3, "expected Attach")
-                devnum, model, flags = struct.unpack(">HHB", body[:5])
-                words = body[7:7 + struct.unpack(">H", body[5:7])[0]].decode("utf-8")
+                if mtype != D.ATTACH:
+                    self.error(D.PROTOCOL_ERROR_NOT_ALLOWED_NOW, "expected Attach")
+                attach = self.decode("Attach", body)
+                devnum, model, flags = attach["DeviceNumber"], attach["Model"], attach["Flags"]
+                words = attach["DeviceArguments"]
                 d = self.server.drive(devnum)
                 log("%s: Attach %04X model %04X flags %02X words %r" % (self.addr, devnum, model, flags, words))
                 result, msg = 0, ""
                 with d.lock:
                     if model not in (0, 0x3490):
                         result, msg = 2, "drive %04X is a 3490" % devnum
-                    elif d.owner is not None and d.owner is not self and not (flags & 1):
+                    elif d.owner is not None and d.owner is not self and not (flags & D.ATTACH_FLAG_TAKE_OVER):
                         result, msg = 3, "drive %04X is attached by another connection" % devnum
                     else:
                         err = d.apply_words(words)
@@ -499,19 +506,20 @@ class Connection(threading.Thread):
                     timer.daemon = True
                     timer.start()
                 if result == 0:
-                    body = (bytes([0]) + struct.pack(">H", 0x3490) + bytes([7]) + SENSE_ID_3490
-                            + bytes([32]) + bytes(bm) + bytes([1 if loaded else 0]) + string(msg))
+                    reply = {"Result": 0, "Model": 0x3490, "SenseId": SENSE_ID_3490, "SenseCount": 32,
+                             "ImmediateCommands": bytes(bm), "VolumeLoaded": 1 if loaded else 0, "Message": msg}
                     state = "attached"
-                else:
-                    body = bytes([result, 0, 0, 0, 0]) + bytes(32) + bytes([0]) + string(msg)
-                self.send(ATTACH_REPLY, body)
+                else:                   # the identity fields zero (§3 AttachReply)
+                    reply = {"Result": result, "Model": 0, "SenseId": b"", "SenseCount": 0,
+                             "ImmediateCommands": bytes(32), "VolumeLoaded": 0, "Message": msg}
+                self.send("AttachReply", reply)
                 continue
             d = self.drive
-            if mtype == CCW:
-                if len(body) < 12:
-                    self.error(1, "Ccw too short")
-                op, flags, chained, prevop, seq, count = struct.unpack(">BBBBII", body[:12])
-                data = body[12:]
+            if mtype == D.CCW:
+                ccw = self.decode("Ccw", body)
+                op, flags, chained, prevop, seq, count = (ccw["Command"], ccw["Flags"], ccw["PreviousFlags"],
+                                                          ccw["PreviousCommand"], ccw["Sequence"], ccw["Count"])
+                data = ccw["Data"]
                 with d.lock:
                     d.batch = 0                   # a Ccw after a batch: it was used up
                     status, more, resid, indata = d.execute(op, flags, chained, prevop, seq, count, data)
@@ -530,22 +538,26 @@ class Connection(threading.Thread):
                 if a.malformed_after and self.replies == a.malformed_after + 1 and not self.server.malformed_sent:
                     self.server.malformed_sent = True
                     log("%04X sending a malformed CcwReply (residual %d > count %d)" % (d.devnum, count + 1, count))
-                    self.send(CCW_REPLY, struct.pack(">BBIB", CE | DE, 0, count + 1, 0))
+                    self.send("CcwReply", {"Status": CE | DE, "Flags": 0, "Residual": count + 1})
                     continue
+                reply = {"Status": status, "Flags": more, "Residual": resid, "Sense": sense, "Data": indata}
                 if self.features & FEATURE_WRITE_BEHIND:
-                    self.send(CCW_REPLY, struct.pack(">BBIB", status, more | CREDIT_FLAG, resid, len(sense)) + sense
-                              + struct.pack(">I", CREDIT) + indata)
-                else:
-                    self.send(CCW_REPLY, struct.pack(">BBIB", status, more, resid, len(sense)) + sense + indata)
+                    reply["Flags"] |= D.CCW_REPLY_FLAG_WRITE_CREDIT
+                    reply["WriteCredit"] = CREDIT
+                self.send("CcwReply", reply)
                 if a.drop_after and self.replies >= a.drop_after:
                     log("%04X dropping the connection after %d replies" % (d.devnum, self.replies))
                     self.sock.shutdown(socket.SHUT_RDWR)
                     raise EOFError
                 continue
-            if mtype == BUFFERED_CCW:
-                if not self.features & FEATURE_WRITE_BEHIND or len(body) < 12 or body[0] != 0x01:
-                    self.error(1, "BufferedCcw not allowed")
-                op, flags, chained, prevop, seq, count = struct.unpack(">BBBBII", body[:12])
+            if mtype == D.BUFFERED_CCW:
+                if not self.features & FEATURE_WRITE_BEHIND:
+                    self.error(D.PROTOCOL_ERROR_MALFORMED_FRAME, "BufferedCcw not allowed")
+                ccw = self.decode("BufferedCcw", body)
+                if ccw["Command"] != D.COMMAND_WRITE:
+                    self.error(D.PROTOCOL_ERROR_MALFORMED_FRAME, "BufferedCcw not allowed")
+                op, flags, chained, prevop, seq, count = (ccw["Command"], ccw["Flags"], ccw["PreviousFlags"],
+                                                          ccw["PreviousCommand"], ccw["Sequence"], ccw["Count"])
                 self.buffered += 1
                 if a.lose_buffered:
                     log("%04X BufferedCcw %d (count %d) not run" % (d.devnum, self.buffered, count))
@@ -555,44 +567,46 @@ class Connection(threading.Thread):
                         raise EOFError
                     continue
                 with d.lock:
-                    status, more, resid, indata = d.execute(op, flags, chained, prevop, seq, count, body[12:])
+                    status, more, resid, indata = d.execute(op, flags, chained, prevop, seq, count, ccw["Data"])
                 log("%04X BufferedCcw count=%d -> status=%02X" % (d.devnum, count, status))
                 continue
-            if mtype == READ_AHEAD_END:
-                unused, flags = struct.unpack(">IB", body[:5])
+            if mtype == D.READ_AHEAD_END:
+                end = self.decode("ReadAheadEnd", body)
+                unused, flags = end["UnusedBlocks"], end["Flags"]
                 with d.lock:
                     batch = d.batch
                     if batch and unused > batch:
-                        self.error(1, "ReadAheadEnd: %d unused of a batch of %d" % (unused, batch))
+                        self.error(D.PROTOCOL_ERROR_MALFORMED_FRAME, "ReadAheadEnd: %d unused of a batch of %d" % (unused, batch))
                     if batch:
                         d.pos -= unused       # no batch known: ignored (protocol.md §5.2)
                     d.batch = 0
-                if flags & 0x02:
+                if flags & D.READ_AHEAD_END_FLAG_STOP_REFERENCES:
                     self.references = False
                 log("%04X ReadAheadEnd unused=%d flags=%02X" % (d.devnum, unused, flags))
                 continue
-            if mtype == HALT:
+            if mtype == D.HALT:
                 log("%04X Halt (no CCW outstanding: ignored)" % d.devnum)
                 continue
-            if mtype == MOUNT:
-                words = body[2:2 + struct.unpack(">H", body[:2])[0]].decode("utf-8")
+            if mtype == D.MOUNT:
+                words = self.decode("Mount", body)["Arguments"]
                 with d.lock:
                     err = d.apply_words(words)
                     text = err or d.devlist()
                 log("%04X Mount %r -> %s" % (d.devnum, words, text))
-                self.send(MOUNT_REPLY, bytes([4 if err else 0]) + string(text))
+                self.send("MountReply", {"Result": D.MOUNT_RESULT_REFUSED if err else D.MOUNT_RESULT_DONE, "Message": text})
                 if not err:
                     self.unsolicited(DE)
                 continue
-            if mtype == QUERY:
+            if mtype == D.QUERY:
                 with d.lock:
                     text = d.devlist()
                 log("%04X Query -> %s" % (d.devnum, text))
-                self.send(QUERY_REPLY, string(text))
+                self.send("QueryReply", {"Text": text})
                 continue
-            if mtype == PONG:
+            if mtype == D.PONG:
                 continue
-            self.error(5 if mtype not in (HELLO, ATTACH) else 3, "message %02X not allowed now" % mtype)
+            # a known type (check_header refused the others) that a host does not send now
+            self.error(D.PROTOCOL_ERROR_NOT_ALLOWED_NOW, "message %02X not allowed now" % mtype)
 
 
 def main():
