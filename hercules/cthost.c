@@ -47,7 +47,7 @@ void cthost_release(CTHOST *h)
 }
 
 /* ---- sense ---------------------------------------------------------------------------- */
-/* Intervention required, as Hercules builds it for an empty drive (hercules-tape.md §2.2-2.4):
+/* Intervention required, as Hercules builds it for an empty drive (docs/reference/hercules-tape.md §2.2-2.4):
    3480/3490 `40 42 20 43`, byte 7 format 20, bytes 25-30 as tapeccws.c build_senseX;
    3420 `40 22`. sense: at least 32 bytes. */
 static void set_not_ready_sense(CTHOST *h, uint8_t *sense, size_t size)
