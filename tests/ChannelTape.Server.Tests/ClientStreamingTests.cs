@@ -257,7 +257,8 @@ public sealed class ClientStreamingTests : IAsyncDisposable
     private (TapeServer Server, LibraryHost Drives, EventRecorder Log) StartWithDrives()
     {
         var configuration = ConfigurationParser.LoadDefault();
-        configuration = configuration with { Storage = configuration.Storage with { Root = Path.Combine(_directory, "data") } };
+        // A data folder per server: one server per data folder (DataFolderLock).
+        configuration = configuration with { Storage = configuration.Storage with { Root = Path.Combine(_directory, $"data{_servers.Count}") } };
         var served = LibraryServer.Start(configuration);
         _servers.Insert(0, served);
         return (served.Host.Server, served.Host, served.Recorder);

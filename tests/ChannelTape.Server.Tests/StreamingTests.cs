@@ -338,8 +338,9 @@ public sealed partial class StreamingTests : IAsyncDisposable
 
     private (TapeServer Server, LibraryHost Drives, EventRecorder Log) Start(TapeServerOptions? options = null)
     {
+        // A data folder per server: one server per data folder (DataFolderLock).
         var configuration = ConfigurationParser.LoadDefault();
-        configuration = configuration with { Storage = configuration.Storage with { Root = Path.Combine(_directory, "data") } };
+        configuration = configuration with { Storage = configuration.Storage with { Root = Path.Combine(_directory, $"data{_servers.Count}") } };
         var served = LibraryServer.Start(configuration, new LibraryHostOptions
         {
             Server = options ?? new TapeServerOptions(),
