@@ -55,31 +55,29 @@ public static class StreamingDrives
                 throw new InvalidOperationException(error);
             }
 
+            var server = host.Server;
+            host.Start();
+            int port = server.LocalEndPoint.Port;
+            var devices = Enumerable.Range(0, drives)
+                .Select(i => RemoteDevice.Connect("127.0.0.1", port, (ushort)(0x0580 + i), new RemoteDeviceOptions { Reconnect = false }))
+                .ToList();
+            foreach (var device in devices)
             {
-                var server = host.Server;
-                host.Start();
-                int port = server.LocalEndPoint.Port;
-                var devices = Enumerable.Range(0, drives)
-                    .Select(i => RemoteDevice.Connect("127.0.0.1", port, (ushort)(0x0580 + i), new RemoteDeviceOptions { Reconnect = false }))
-                    .ToList();
-                foreach (var device in devices)
-                {
-                    var session = new Admin.Lms.DriveSession(device);
-                    session.Mount("SCRTCH", TimeSpan.FromSeconds(30));
-                }
-
-                var write = Time(devices, blocks, size, 0x01);
-                Parallel.ForEach(devices, d => Ccw(d, 0x07, 1, new byte[1], 0));
-                var read = Time(devices, blocks, size, 0x02);
-                double bytes = (double)drives * blocks * size;
-                Console.WriteLine($"| {drives} | {size} | {blocks} | {bytes / write.TotalSeconds / 1e6:F1} | {drives * blocks / write.TotalSeconds:F0} | {bytes / read.TotalSeconds / 1e6:F1} | {drives * blocks / read.TotalSeconds:F0} |");
-                foreach (var device in devices)
-                {
-                    device.Dispose();
-                }
-
-                host.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                var session = new Admin.Lms.DriveSession(device);
+                session.Mount("SCRTCH", TimeSpan.FromSeconds(30));
             }
+
+            var write = Time(devices, blocks, size, 0x01);
+            Parallel.ForEach(devices, d => Ccw(d, 0x07, 1, new byte[1], 0));
+            var read = Time(devices, blocks, size, 0x02);
+            double bytes = (double)drives * blocks * size;
+            Console.WriteLine($"| {drives} | {size} | {blocks} | {bytes / write.TotalSeconds / 1e6:F1} | {drives * blocks / write.TotalSeconds:F0} | {bytes / read.TotalSeconds / 1e6:F1} | {drives * blocks / read.TotalSeconds:F0} |");
+            foreach (var device in devices)
+            {
+                device.Dispose();
+            }
+
+            host.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
         finally
         {

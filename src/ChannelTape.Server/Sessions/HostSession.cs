@@ -40,6 +40,7 @@ internal sealed partial class HostSession : IDriveHolder
     private readonly FrameReader _frames;
     private readonly FrameOutbox _outbox;
     private readonly CancellationTokenSource _readCancel = new();
+    private readonly Lock _causeLock = new();
     private Phase _phase = Phase.AwaitingHello;
     private ServedDrive? _drive;
     private StreamingSession _streaming;
@@ -188,7 +189,7 @@ internal sealed partial class HostSession : IDriveHolder
             case MessageType.Mount:
                 RequireRequestAllowed(frame.Type);
                 var words = MountMessage.Parse(frame.Body.Span).Arguments.Trim();
-                var mounted = await ExclusiveAsync(() => _drive!.Runtime.Mount(words, Runtime.Events.MountSource.Operator)).ConfigureAwait(false);
+                var mounted = await ExclusiveAsync(() => _drive!.Runtime.Mount(words, MountSource.Operator)).ConfigureAwait(false);
                 _outbox.Send(new MountReplyMessage(mounted.Done ? MountResult.Done : MountResult.Refused, mounted.Message));
                 return true;
             case MessageType.Query:
@@ -309,7 +310,7 @@ internal sealed partial class HostSession : IDriveHolder
     /// <summary>Records why the session ends (the first cause wins), for the closing event.</summary>
     private void Ended(CloseCause cause, string detail)
     {
-        lock (_readCancel)
+        lock (_causeLock)
         {
             if (_cause is null)
             {
