@@ -5,6 +5,7 @@
 #                                                   bluestore); prints the endpoint and the credentials as
 #                                                   shell assignments (CTAPE_S3_ENDPOINT=... AWS_ACCESS_KEY_ID=...)
 #   scripts/ceph-rgw.sh stop DIR                    stop the daemons by PID, one at a time: radosgw, OSD, monitor
+#   scripts/ceph-rgw.sh stop-gateway|start-gateway DIR   take the S3 gateway away and back (its data stays)
 # Installs Debian's ceph-mon, ceph-osd and radosgw when missing. Every file stays in DIR.
 set -euo pipefail
 command="${1:-}"; dir="${2:-}"
@@ -39,7 +40,7 @@ start)
     fi
     mkdir -p "$dir"
     dir="$(cd "$dir" && pwd)"
-    rm -rf "$dir/mon" "$dir/osd" "$dir/run" "$dir/log"
+    rm -rf "$dir/mon" "$dir/osd" "$dir/run" "$dir/log" "$dir/monmap"
     mkdir -p "$dir/mon" "$dir/osd" "$dir/run" "$dir/log" "$dir/crash"
     fsid="$(cat /proc/sys/kernel/random/uuid)"
     monport=$((s3port + 1)); portmin=$((s3port + 2)); portmax=$((s3port + 40))
@@ -108,6 +109,20 @@ CONF
     curl -fsS -o /dev/null "http://127.0.0.1:$s3port/" || { echo "ceph-rgw.sh: radosgw did not answer on 127.0.0.1:$s3port" >&2; tail -5 "$dir/log/client.rgw.a.log" >&2; exit 1; }
     radosgw-admin user create --uid=ctape --display-name=ctape --access-key="$access_key" --secret-key="$secret_key" >/dev/null
     echo "CTAPE_S3_ENDPOINT=http://127.0.0.1:$s3port AWS_ACCESS_KEY_ID=$access_key AWS_SECRET_ACCESS_KEY=$secret_key"
+    ;;
+stop-gateway)
+    # The store goes away (connections refused) while its data stays: the shared-library tests' outage.
+    stop_one "$dir/run/client.rgw.a.pid"
+    ;;
+start-gateway)
+    export CEPH_CONF="$dir/ceph.conf"
+    s3port="$(sed -n 's/^rgw frontends = beast endpoint=127.0.0.1:\([0-9]*\)$/\1/p' "$CEPH_CONF")"
+    radosgw -n client.rgw.a 2>>"$dir/log/daemons.err"
+    for _ in $(seq 1 300); do
+        curl -fsS -o /dev/null "http://127.0.0.1:$s3port/" 2>/dev/null && exit 0
+        sleep 0.1
+    done
+    echo "ceph-rgw.sh: radosgw did not answer on 127.0.0.1:$s3port" >&2; exit 1
     ;;
 stop)
     [ -d "$dir/run" ] || exit 0

@@ -217,7 +217,7 @@ internal sealed partial class ConfigurationBinder
         }
 
         root ??= Path.GetFullPath(Path.Combine(file.Directory, "ctape-data"));
-        return new StorageConfiguration(root, format ?? ImageFormat.Aws, shared);
+        return new StorageConfiguration(root, format ?? ImageFormat.Aws, shared == SharedStorage.Default ? null : shared);
     }
 
     private string? ResolveDirectory(SourceFile file, Located<string> path)
