@@ -19,11 +19,11 @@ namespace ChannelTape.Cli;
 /// </summary>
 public static class ServeCommand
 {
-    public const string Help = "[--config FILE] [--listen ADDR:PORT] [--data DIR] [--no-write-behind] [--no-read-ahead] [--no-read-by-reference]: serve the drives to Hercules";
+    public const string Help = "[--config FILE] [--listen ADDR:PORT] [--data DIR] [--catalog CONNECTION] [--store s3://BUCKET[/PREFIX]] [--s3-endpoint URL] [--lease SECONDS] [--no-write-behind] [--no-read-ahead] [--no-read-by-reference]: serve the drives to Hercules";
 
     public static int Run(string[] args)
     {
-        var arguments = new Arguments(args, valueOptions: ["--config", "--listen", "--data"], flagOptions: ["--no-write-behind", "--no-read-ahead", "--no-read-by-reference"]);
+        var arguments = new Arguments(args, valueOptions: ["--config", "--listen", "--data", "--catalog", "--store", "--s3-endpoint", "--lease"], flagOptions: ["--no-write-behind", "--no-read-ahead", "--no-read-by-reference"]);
         if (arguments.Positional.Count != 0)
         {
             throw new UsageException($"unexpected '{arguments.Positional[0]}'");
@@ -49,6 +49,7 @@ public static class ServeCommand
             configuration = configuration with { Storage = configuration.Storage with { Root = Path.GetFullPath(data) } };
         }
 
+        configuration = SharedLibrary(arguments, configuration);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Environment.CurrentDirectory });
         builder.Logging.AddChannelTapeConsole();
         builder.Services.AddChannelTapeServer(configuration, new LibraryHostOptions { Features = Features(arguments) });
@@ -72,6 +73,54 @@ public static class ServeCommand
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// <c>--catalog</c> (an Npgsql connection string), <c>--store s3://BUCKET[/PREFIX]</c>, <c>--s3-endpoint URL</c>
+    /// and <c>--lease SECONDS</c> over the configuration's storage block: a library shared by several servers
+    /// (docs/scale-out.md).
+    /// </summary>
+    public static LibraryConfiguration SharedLibrary(Arguments arguments, LibraryConfiguration configuration)
+    {
+        var shared = configuration.Storage.SharedOrDefault;
+        if (arguments.Get("--catalog") is { } catalog)
+        {
+            shared = shared with { Catalog = catalog };
+        }
+
+        if (arguments.Get("--store") is { } store)
+        {
+            if (!ChannelTape.Library.Store.S3Location.TryParse(store, out _, out var error))
+            {
+                throw new UsageException($"--store: {error}");
+            }
+
+            shared = shared with { Store = store };
+        }
+
+        if (arguments.Get("--s3-endpoint") is { } endpoint)
+        {
+            if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw new UsageException($"--s3-endpoint wants http://HOST:PORT or https://HOST, got '{endpoint}'");
+            }
+
+            shared = shared with { S3Endpoint = endpoint };
+        }
+
+        if (arguments.Get("--lease") is { } lease)
+        {
+            if (!int.TryParse(lease, out var seconds) || seconds is < 3 or > 3600)
+            {
+                throw new UsageException($"--lease wants 3 to 3600 seconds, got '{lease}'");
+            }
+
+            shared = shared with { Lease = TimeSpan.FromSeconds(seconds) };
+        }
+
+        return shared == configuration.Storage.SharedOrDefault
+            ? configuration
+            : configuration with { Storage = configuration.Storage with { Shared = shared } };
     }
 
     /// <summary>The protocol §5 features granted: all three, less those turned off on the command line.</summary>

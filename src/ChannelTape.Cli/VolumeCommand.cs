@@ -261,7 +261,7 @@ public static class VolumeCommand
     internal static LibraryCatalog? OpenExisting(string data, TextWriter error, string command = "ctape volume")
     {
         var layout = new StorageLayout(data);
-        if (!File.Exists(layout.CatalogPath))
+        if (!LibraryCatalog.ExistsIn(data))
         {
             error.WriteLine($"{command}: no catalog in {layout.DataDirectory} (add volumes first, or give --data DIR)");
             return null;

@@ -184,6 +184,13 @@ internal static class VolumeTransfer
         }
 
         var image = catalog.Layout.ImagePath(volume);
+        // A shared library's data folder is a cache of the store: recall the image when it is not current here.
+        if (!catalog.Images.TryMakeCurrent(volume, image, out var recallError))
+        {
+            error.WriteLine($"ctape volume: {serial}: {recallError}");
+            return 1;
+        }
+
         if (!File.Exists(image))
         {
             error.WriteLine($"ctape volume: {serial} has no image yet (it is created when the volume is first mounted)");

@@ -4,6 +4,7 @@ using ChannelTape.Device;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Library.Mounts;
+using ChannelTape.Library.Store;
 using ChannelTape.Protocol;
 using ChannelTape.Runtime;
 using ChannelTape.Runtime.Events;
@@ -50,10 +51,14 @@ public enum DriveExecution
 public sealed class LibraryHost : IAsyncDisposable
 {
     private readonly DataFolderLock _folderLock;
+    private readonly CatalogVolumeResolver _catalogVolumes;
+    private readonly ServerLeaseKeeper? _leases;
 
-    private LibraryHost(LibraryConfiguration configuration, DataFolderLock folderLock, LibraryCatalog catalog, TapeEventHub events, LibraryHostOptions options)
+    private LibraryHost(LibraryConfiguration configuration, DataFolderLock folderLock, LibraryCatalog catalog, CatalogVolumeResolver catalogVolumes,
+        TapeEventHub events, LibraryHostOptions options)
     {
         _folderLock = folderLock;
+        _catalogVolumes = catalogVolumes;
         Configuration = configuration;
         Catalog = catalog;
         Events = events;
@@ -69,9 +74,33 @@ public sealed class LibraryHost : IAsyncDisposable
         }
 
         View = new LibraryView(configuration, catalog, drives.Values);
-        AdminVolumes = AdminVolumeResolver.Create(View, new CatalogVolumeResolver(catalog, configuration), Statistics, options.Time);
+        AdminVolumes = AdminVolumeResolver.Create(View, catalogVolumes, Statistics, options.Time);
         Manager = new LibraryManager(View, AdminVolumes, options.Time);
         events.Subscribe(tapeEvent => Journal(Statistics, tapeEvent));
+        // A recalled image completes the mount waiting for it; an upload that ended a mount frees the volume
+        // (and the drive) for requests that waited on it.
+        events.Subscribe(tapeEvent =>
+        {
+            switch (tapeEvent)
+            {
+                case VolumeRecalled recalled:
+                    Manager.RetryPending(recalled.DeviceNumber);
+                    break;
+                case VolumeUploaded uploaded:
+                    Manager.RetryPending(uploaded.DeviceNumber);
+                    foreach (var waiting in View.Drives.Where(d => d.Volume.PendingRequest == uploaded.Volume))
+                    {
+                        Manager.RetryPending(waiting.DeviceNumber);
+                    }
+
+                    break;
+            }
+        });
+        if (catalog.IsShared)
+        {
+            _leases = new ServerLeaseKeeper(catalog, Manager, catalogVolumes, events, configuration.Storage.SharedOrDefault.Lease);
+        }
+
         Server = new TapeServer(View.Drives, options.Server with
         {
             Listen = configuration.Listen,
@@ -118,33 +147,75 @@ public sealed class LibraryHost : IAsyncDisposable
     {
         host = null;
         events ??= new TapeEventHub();
+        var shared = configuration.Storage.SharedOrDefault;
+        if (shared.Catalog is not null && shared.Store is null)
+        {
+            error = "a shared catalog (--catalog) needs a shared store for the images (--store s3://BUCKET): each server's data folder is only its cache";
+            return false;
+        }
+
         if (!DataFolderLock.TryTake(configuration.Storage.Root, out var folderLock, out error))
         {
             return false;
         }
 
+        LibraryCatalog? catalog = null;
         try
         {
-            var catalog = LibraryCatalog.Open(configuration.Storage.Root);
+            catalog = OpenCatalog(configuration, options.Time);
+            if (catalog.IsShared)
+            {
+                // Registered before anything is mounted, so the servers' reapers see this one alive.
+                catalog.RegisterServer(shared.Lease);
+            }
+
             catalog.SyncFromConfiguration(configuration);
-            // After a crash (kill -9) the images may hold more than the catalog recorded: rescan
-            // them, then end the mounts left open (no volume is on a drive after a restart).
-            var recovery = LibraryRecovery.Reconcile(catalog, configuration);
+            var catalogVolumes = new CatalogVolumeResolver(catalog, configuration, events);
+            // After a crash (kill -9) the images may hold more than the catalog recorded: rescan them (with a
+            // store: upload what this server's own open mounts wrote), then end the mounts left open.
+            var recovery = catalog.Images is CachedStoreImages store
+                ? StoreRecovery.Reconcile(catalog, configuration, store, catalogVolumes.Uploads!)
+                : LibraryRecovery.Reconcile(catalog, configuration);
             if (CatalogRecovered.IsWorthSaying(recovery))
             {
                 events.Publish(new CatalogRecovered(recovery));
             }
 
-            host = new LibraryHost(configuration, folderLock, catalog, events, options);
+            host = new LibraryHost(configuration, folderLock, catalog, catalogVolumes, events, options);
+            host._leases?.Start();
             error = null;
             return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Data.Common.DbException or ArgumentException
+                                       or VolumeStoreException or InvalidDataException or InvalidOperationException or TimeoutException)
         {
+            (catalog as IDisposable)?.Dispose();
+            (catalog?.Images as IDisposable)?.Dispose();
             folderLock.Dispose();
-            error = $"cannot open the catalog in {configuration.Storage.Root}: {e.Message}";
+            var where = configuration.Storage.Shared?.Catalog is not null ? "the shared catalog" : $"the catalog in {configuration.Storage.Root}";
+            error = e is VolumeStoreException ? e.Message : $"cannot open {where}: {e.Message}";
             return false;
         }
+    }
+
+    /// <summary>
+    /// The configuration's library: a shared one (its binding written into the data folder, so that
+    /// <c>ctape volume</c> and <c>ctape status</c> there open the same library), else whatever the data folder
+    /// belongs to (<see cref="LibraryCatalog.Open"/>).
+    /// </summary>
+    private static LibraryCatalog OpenCatalog(LibraryConfiguration configuration, TimeProvider time)
+    {
+        var root = configuration.Storage.Root;
+        var shared = configuration.Storage.SharedOrDefault;
+        if (!shared.IsShared)
+        {
+            return LibraryCatalog.Open(root, time);
+        }
+
+        var binding = new LibraryBinding(shared.Catalog, shared.Store, shared.S3Endpoint, shared.CacheLimit);
+        var catalog = binding.Open(root, time, shared.ServerName ?? $"{Environment.MachineName}:{root}");
+        binding.Write(root);
+        return catalog;
     }
 
     /// <summary>
@@ -182,6 +253,26 @@ public sealed class LibraryHost : IAsyncDisposable
             drive.Dispose();
         }
 
+        // Volumes whose upload is still failing stay mounted-dirty in the catalog; the next start uploads them.
+        if (_catalogVolumes.Uploads is { } uploads)
+        {
+            await uploads.DrainAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            await uploads.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_leases is not null)
+        {
+            await _leases.DisposeAsync().ConfigureAwait(false);
+        }
+
+        (Catalog.Images as IDisposable)?.Dispose();
+        (Catalog as IDisposable)?.Dispose();
         _folderLock.Dispose();
     }
+
+    /// <summary>The lease keeper of a shared catalog (null for the embedded one).</summary>
+    public ServerLeaseKeeper? Leases => _leases;
+
+    /// <summary>The catalog's volumes (uploads of a store-backed library, fencing).</summary>
+    public CatalogVolumeResolver CatalogVolumes => _catalogVolumes;
 }

@@ -50,6 +50,10 @@ public enum VolumeRefusalReason
     NoLibrary,
     /// <summary>The mount words are not understood (bad options).</summary>
     BadRequest,
+    /// <summary>The volume's image is being recalled from the store: the mount is in progress and completes when it is here.</summary>
+    Recalling,
+    /// <summary>The server lost its lease on the shared catalog and mounts nothing until it holds one again.</summary>
+    Fenced,
 }
 
 /// <summary>A refusal the drive reports to whoever asked, with the operator's wording.</summary>

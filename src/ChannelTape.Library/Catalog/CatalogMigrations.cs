@@ -55,6 +55,17 @@ internal static class CatalogMigrations
             CREATE INDEX mount_history_by_volser ON mount_history (volser, id);
             CREATE INDEX mount_history_open ON mount_history (device_number) WHERE unmounted_at IS NULL;
             """),
+        // The same columns as the shared catalog's (PostgresMigrations), so one row reader and one
+        // behaviour serve both; in the embedded catalog mounted_by stays NULL and server ''.
+        (2, "servers, store versions, mounted-dirty", """
+            ALTER TABLE volumes ADD COLUMN store_key TEXT;
+            ALTER TABLE volumes ADD COLUMN store_etag TEXT;
+            ALTER TABLE volumes ADD COLUMN store_size INTEGER;
+            ALTER TABLE volumes ADD COLUMN store_sha256 TEXT;
+            ALTER TABLE volumes ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE volumes ADD COLUMN mounted_by TEXT;
+            ALTER TABLE mount_history ADD COLUMN server TEXT NOT NULL DEFAULT '';
+            """),
     ];
 
     /// <summary>Highest schema version this build knows.</summary>

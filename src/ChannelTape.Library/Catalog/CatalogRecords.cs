@@ -42,6 +42,9 @@ public enum DriveState
 /// <param name="ImagePath">Image file relative to the data directory, derived from the serial (<c>volumes/T00042.aws</c>).</param>
 /// <param name="ReadOnly">True when the volume may not be written.</param>
 /// <param name="MountedOn">Device number while mounted, else null.</param>
+/// <param name="Stored">The image in the store (null without a store, or before the first upload).</param>
+/// <param name="Dirty">Mounted-dirty: its image changed on <paramref name="MountedBy"/> and is not yet in the store.</param>
+/// <param name="MountedBy">The server holding it in a shared catalog, else null.</param>
 public sealed record VolumeRecord(
     VolumeSerial Serial,
     string Pool,
@@ -58,7 +61,10 @@ public sealed record VolumeRecord(
     int MountCount,
     string ImagePath,
     bool ReadOnly,
-    ushort? MountedOn);
+    ushort? MountedOn,
+    StoredImage? Stored = null,
+    bool Dirty = false,
+    string? MountedBy = null);
 
 /// <summary>One drive of the catalog.</summary>
 /// <param name="DeviceNumber">Device number.</param>
@@ -66,7 +72,8 @@ public sealed record VolumeRecord(
 /// <param name="State">Empty, mounting or loaded.</param>
 /// <param name="Volume">Volume assigned to the drive, or null when empty.</param>
 /// <param name="UpdatedAt">When the state last changed.</param>
-public sealed record DriveRecord(ushort DeviceNumber, TapeModel Model, DriveState State, VolumeSerial? Volume, DateTimeOffset UpdatedAt);
+/// <param name="Server">The server the drive belongs to in a shared catalog ("" in the embedded one).</param>
+public sealed record DriveRecord(ushort DeviceNumber, TapeModel Model, DriveState State, VolumeSerial? Volume, DateTimeOffset UpdatedAt, string Server = "");
 
 /// <summary>One mount: requested, (perhaps) loaded, and (perhaps) unloaded.</summary>
 /// <param name="Id">Mount identifier.</param>
@@ -76,6 +83,7 @@ public sealed record DriveRecord(ushort DeviceNumber, TapeModel Model, DriveStat
 /// <param name="MountedAt">When the volume was ready on the drive; null if it never was.</param>
 /// <param name="UnmountedAt">When it was unloaded (or the mount abandoned); null while mounted.</param>
 /// <param name="ScratchRequest">True for a non-specific (scratch) request.</param>
+/// <param name="Server">The server whose drive it is in a shared catalog ("" in the embedded one).</param>
 public sealed record MountRecord(
     long Id,
     VolumeSerial Serial,
@@ -83,7 +91,8 @@ public sealed record MountRecord(
     DateTimeOffset RequestedAt,
     DateTimeOffset? MountedAt,
     DateTimeOffset? UnmountedAt,
-    bool ScratchRequest);
+    bool ScratchRequest,
+    string Server = "");
 
 /// <summary>Attributes of volumes being added.</summary>
 /// <param name="Pool">Pool (see <see cref="PoolNames"/>).</param>

@@ -1,483 +1,261 @@
-using System.Globalization;
-using ChannelTape.Device;
 using ChannelTape.Labels;
 using ChannelTape.Library.Configuration;
-using Microsoft.Data.Sqlite;
+using ChannelTape.Library.Store;
 
 namespace ChannelTape.Library.Catalog;
 
 /// <summary>
-/// The library catalog: volumes, drives and mount history in SQLite (<c>DATA/catalog.db</c>, WAL).
-/// Every method opens its own (pooled) connection, so one instance may be shared by threads and
-/// several processes may use the same file. Changes that must not interleave (scratch allocation,
-/// mounts) run in IMMEDIATE transactions: the write lock is taken before anything is read, so two
-/// drives never get the same volume.
+/// The library catalog: volumes, drives and mount history, as every part of ChannelTape sees it. Two
+/// engines keep it with the same schema migrations and the same behaviour (the contract tests run
+/// against both): <see cref="SqliteCatalog"/>, the embedded default (<c>DATA/catalog.db</c>, one server),
+/// and <see cref="PostgresCatalog"/>, one catalog shared by several servers (docs/scale-out.md). An
+/// instance may be shared by threads; operations that must not interleave (scratch allocation, mounts)
+/// are atomic in the engine, so two drives — on one server or on several — never get the same volume.
 /// </summary>
-public sealed partial class LibraryCatalog
+/// <remarks>
+/// An abstract class rather than an interface so that <c>LibraryCatalog.Open(DATA)</c>, which every
+/// command and test already calls, opens whichever catalog the data folder belongs to.
+/// </remarks>
+public abstract class LibraryCatalog
 {
-    private const string VolumeColumns =
-        "volser, pool, status, media, capacity, bytes_used, blocks, dataset_name, labels, created_at, " +
-        "last_mounted_at, last_written_at, mount_count, image_path, read_only, mounted_on";
-
-    private const string MountColumns = "id, volser, device_number, requested_at, mounted_at, unmounted_at, scratch_request";
-
-    private readonly string _connectionString;
-    private readonly TimeProvider _time;
-
-    private LibraryCatalog(StorageLayout layout, TimeProvider time, int schemaVersion)
+    protected LibraryCatalog(StorageLayout layout, int schemaVersion, string serverName)
     {
         Layout = layout;
-        _time = time;
         SchemaVersion = schemaVersion;
-        _connectionString = ConnectionString(layout);
+        ServerName = serverName;
     }
 
-    /// <summary>Files of the data directory.</summary>
+    /// <summary>Files of the data directory (for a shared catalog: this server's cache of the images).</summary>
     public StorageLayout Layout { get; }
 
     /// <summary>Schema version after migrations.</summary>
     public int SchemaVersion { get; }
 
     /// <summary>
-    /// Opens (creating if needed) the catalog in <paramref name="dataDirectory"/>, switches it to WAL
-    /// and applies pending migrations.
+    /// The server this instance mounts for: its drives and its mounts in a shared catalog (empty for the
+    /// embedded catalog, whose drives all belong to the one server).
+    /// </summary>
+    public string ServerName { get; }
+
+    /// <summary>Where the catalog is, for messages (<c>SQLite /srv/ctape/catalog.db</c>, <c>PostgreSQL db1:5432/ctape</c>).</summary>
+    public abstract string Description { get; }
+
+    /// <summary>True when several servers share the catalog (leases, per-server drives).</summary>
+    public virtual bool IsShared => false;
+
+    /// <summary>
+    /// Where the images are kept beyond the data folder (an S3 bucket), with the data folder as its cache;
+    /// <see cref="LocalVolumeImages"/> when the data folder is all there is.
+    /// </summary>
+    public VolumeImages Images { get; private set; } = new LocalVolumeImages();
+
+    /// <summary>Sets where the images live (done once, when the library is opened).</summary>
+    public void UseImages(VolumeImages images) => Images = images;
+
+    /// <summary>
+    /// Opens the catalog of the data folder <paramref name="dataDirectory"/>: the shared library the folder
+    /// is bound to (<see cref="LibraryBinding"/>, written by <c>ctape serve --catalog</c>), else the embedded
+    /// SQLite catalog in it (created if needed).
     /// </summary>
     /// <param name="dataDirectory">Data directory (created if missing).</param>
     /// <param name="time">Clock for timestamps (tests pass a fake one).</param>
     public static LibraryCatalog Open(string dataDirectory, TimeProvider? time = null)
     {
-        var layout = new StorageLayout(dataDirectory);
-        Directory.CreateDirectory(layout.DataDirectory);
-        time ??= TimeProvider.System;
-        using var connection = new SqliteConnection(ConnectionString(layout));
-        connection.Open();
-        Configure(connection);
-        using (var wal = connection.CreateCommand())
-        {
-            wal.CommandText = "PRAGMA journal_mode = WAL";
-            wal.ExecuteNonQuery();
-        }
-
-        var version = CatalogMigrations.Apply(connection, time);
-        return new LibraryCatalog(layout, time, version);
+        var binding = LibraryBinding.Read(dataDirectory);
+        return binding is null ? SqliteCatalog.Open(dataDirectory, time) : binding.Open(dataDirectory, time);
     }
+
+    /// <summary>True when <paramref name="dataDirectory"/> has a catalog: an SQLite file, or a binding to a shared one.</summary>
+    public static bool ExistsIn(string dataDirectory) =>
+        File.Exists(new StorageLayout(dataDirectory).CatalogPath) || File.Exists(LibraryBinding.PathIn(dataDirectory));
 
     // ---- volumes
 
-    /// <summary>
-    /// Adds every serial of <paramref name="ranges"/> that is not yet in the catalog, in one
-    /// transaction. Existing volumes are left as they are.
-    /// </summary>
+    /// <summary>Adds every serial of <paramref name="ranges"/> not yet in the catalog, in one transaction; existing volumes are left as they are.</summary>
     /// <returns>Volumes added and volumes that already existed.</returns>
-    public (long Added, long Existing) AddVolumes(IEnumerable<VolumeRange> ranges, NewVolumes volumes)
-    {
-        if (!PoolNames.IsValid(volumes.Pool))
-        {
-            throw new ArgumentException($"invalid pool name '{volumes.Pool}'", nameof(volumes));
-        }
-
-        if (volumes.Capacity <= 0)
-        {
-            throw new ArgumentException("capacity must be more than 0", nameof(volumes));
-        }
-
-        using var connection = OpenConnection();
-        using var transaction = connection.BeginTransaction(deferred: false);
-        var (added, existing) = InsertVolumes(connection, transaction, ranges, volumes);
-        transaction.Commit();
-        return (added, existing);
-    }
-
-    private (long Added, long Existing) InsertVolumes(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<VolumeRange> ranges, NewVolumes volumes)
-    {
-        using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = """
-            INSERT OR IGNORE INTO volumes (volser, pool, status, media, capacity, labels, created_at, image_path)
-            VALUES ($volser, $pool, $status, $media, $capacity, $labels, $created, $image)
-            """;
-        var volser = insert.Parameters.Add("$volser", SqliteType.Text);
-        var image = insert.Parameters.Add("$image", SqliteType.Text);
-        insert.Parameters.AddWithValue("$pool", volumes.Pool);
-        insert.Parameters.AddWithValue("$status", volumes.Scratch ? "scratch" : "private");
-        insert.Parameters.AddWithValue("$media", MediaTypes.Name(volumes.Media));
-        insert.Parameters.AddWithValue("$capacity", volumes.Capacity);
-        insert.Parameters.AddWithValue("$labels", LabelTypes.Name(volumes.Labels));
-        insert.Parameters.AddWithValue("$created", CatalogTime.Format(_time.GetUtcNow()));
-        insert.Prepare();
-
-        long added = 0, existing = 0;
-        foreach (var range in ranges)
-        {
-            foreach (var serial in range.Serials())
-            {
-                volser.Value = serial.Value;
-                image.Value = StorageLayout.RelativeImagePath(serial, volumes.Format);
-                if (insert.ExecuteNonQuery() == 1)
-                {
-                    added++;
-                }
-                else
-                {
-                    existing++;
-                }
-            }
-        }
-
-        return (added, existing);
-    }
+    public abstract (long Added, long Existing) AddVolumes(IEnumerable<VolumeRange> ranges, NewVolumes volumes);
 
     /// <summary>The volume with serial <paramref name="serial"/>, or null.</summary>
-    public VolumeRecord? FindVolume(VolumeSerial serial)
-    {
-        using var connection = OpenConnection();
-        return FindVolume(connection, null, serial);
-    }
+    public abstract VolumeRecord? FindVolume(VolumeSerial serial);
 
     /// <summary>Volumes in serial order, optionally of one pool and/or status (read into memory).</summary>
     public IReadOnlyList<VolumeRecord> ListVolumes(string? pool = null, VolumeStatus? status = null) =>
         EnumerateVolumes(pool, status).ToList();
 
-    /// <summary>
-    /// Volumes in serial order, streamed: memory does not grow with the catalog. The connection
-    /// stays open until the enumeration ends or is disposed.
-    /// </summary>
-    public IEnumerable<VolumeRecord> EnumerateVolumes(string? pool = null, VolumeStatus? status = null)
-    {
-        using var connection = OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT {VolumeColumns} FROM volumes
-            WHERE ($pool IS NULL OR pool = $pool) AND ($status IS NULL OR status = $status)
-            ORDER BY volser
-            """;
-        command.Parameters.AddWithValue("$pool", (object?)pool ?? DBNull.Value);
-        command.Parameters.AddWithValue("$status", status is { } s ? StatusText(s) : DBNull.Value);
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            yield return ReadVolume(reader);
-        }
-    }
+    /// <summary>Volumes in serial order, streamed: memory does not grow with the catalog.</summary>
+    public abstract IEnumerable<VolumeRecord> EnumerateVolumes(string? pool = null, VolumeStatus? status = null);
 
     /// <summary>Number of volumes per pool and status, pools in name order.</summary>
-    public IReadOnlyList<PoolCounts> CountByPool()
-    {
-        using var connection = OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT pool,
-                   sum(status = 'scratch'), sum(status = 'private'), sum(status = 'mounted')
-            FROM volumes GROUP BY pool ORDER BY pool
-            """;
-        using var reader = command.ExecuteReader();
-        var counts = new List<PoolCounts>();
-        while (reader.Read())
-        {
-            counts.Add(new PoolCounts(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
-        }
-
-        return counts;
-    }
+    public abstract IReadOnlyList<PoolCounts> CountByPool();
 
     /// <summary>Makes a volume scratch (<paramref name="scratch"/> true) or private; refused while it is mounted.</summary>
-    public VolumeChange SetScratch(VolumeSerial serial, bool scratch) =>
-        ChangeUnmountedVolume(serial, "status = $value", scratch ? "scratch" : "private");
+    public abstract VolumeChange SetScratch(VolumeSerial serial, bool scratch);
 
     /// <summary>Moves a volume to another pool; refused while it is mounted.</summary>
-    public VolumeChange MoveToPool(VolumeSerial serial, string pool)
-    {
-        if (!PoolNames.IsValid(pool))
-        {
-            throw new ArgumentException($"invalid pool name '{pool}'", nameof(pool));
-        }
-
-        return ChangeUnmountedVolume(serial, "pool = $value", pool);
-    }
+    public abstract VolumeChange MoveToPool(VolumeSerial serial, string pool);
 
     /// <summary>Sets or clears the read-only flag (allowed while mounted; it applies to the next mount).</summary>
-    public VolumeChange SetReadOnly(VolumeSerial serial, bool readOnly)
-    {
-        using var connection = OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE volumes SET read_only = $value WHERE volser = $volser";
-        command.Parameters.AddWithValue("$value", readOnly ? 1 : 0);
-        command.Parameters.AddWithValue("$volser", serial.Value);
-        return command.ExecuteNonQuery() == 1 ? VolumeChange.Changed : VolumeChange.NotFound;
-    }
+    public abstract VolumeChange SetReadOnly(VolumeSerial serial, bool readOnly);
 
     /// <summary>Records what is on a volume after it was written: bytes, blocks, first data set name; last written = now.</summary>
-    public VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName)
-    {
-        using var connection = OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            UPDATE volumes SET bytes_used = $bytes, blocks = $blocks, dataset_name = $dsn, last_written_at = $now
-            WHERE volser = $volser
-            """;
-        command.Parameters.AddWithValue("$bytes", bytesUsed);
-        command.Parameters.AddWithValue("$blocks", blocks);
-        command.Parameters.AddWithValue("$dsn", (object?)dataSetName ?? DBNull.Value);
-        command.Parameters.AddWithValue("$now", CatalogTime.Format(_time.GetUtcNow()));
-        command.Parameters.AddWithValue("$volser", serial.Value);
-        return command.ExecuteNonQuery() == 1 ? VolumeChange.Changed : VolumeChange.NotFound;
-    }
+    public abstract VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName);
 
-    private VolumeChange ChangeUnmountedVolume(VolumeSerial serial, string assignment, string value)
-    {
-        using var connection = OpenConnection();
-        using var transaction = connection.BeginTransaction(deferred: false);
-        var status = VolumeStatusOf(connection, transaction, serial);
-        if (status is null)
-        {
-            return VolumeChange.NotFound;
-        }
+    /// <summary>
+    /// Records that the image of <paramref name="serial"/> is now <paramref name="image"/> in the store, if
+    /// the volume is still held by the mount <paramref name="mountId"/> (null: no mount, an import under the
+    /// caller's own lock). False when the mount ended meanwhile (a server that lost its lease): the upload is
+    /// then not the volume's image, and the object stays unreferenced.
+    /// </summary>
+    public abstract bool RecordStoredImage(VolumeSerial serial, StoredImage image, long? mountId);
 
-        if (status == VolumeStatus.Mounted)
-        {
-            return VolumeChange.Mounted;
-        }
-
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"UPDATE volumes SET {assignment} WHERE volser = $volser";
-        command.Parameters.AddWithValue("$value", value);
-        command.Parameters.AddWithValue("$volser", serial.Value);
-        command.ExecuteNonQuery();
-        transaction.Commit();
-        return VolumeChange.Changed;
-    }
+    /// <summary>Marks a volume mounted-dirty (its image changed here and is not yet in the store) or clean.</summary>
+    public abstract VolumeChange SetDirty(VolumeSerial serial, bool dirty);
 
     // ---- drives and configuration
 
-    /// <summary>Drives in device number order.</summary>
-    public IReadOnlyList<DriveRecord> ListDrives()
-    {
-        using var connection = OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT device_number, model, state, volser, updated_at FROM drives ORDER BY device_number";
-        using var reader = command.ExecuteReader();
-        var drives = new List<DriveRecord>();
-        while (reader.Read())
-        {
-            drives.Add(new DriveRecord(
-                (ushort)reader.GetInt32(0),
-                (TapeModel)reader.GetInt32(1),
-                reader.GetString(2) switch
-                {
-                    "empty" => DriveState.Empty,
-                    "mounting" => DriveState.Mounting,
-                    "loaded" => DriveState.Loaded,
-                    var other => throw new InvalidDataException($"catalog drive {reader.GetInt32(0):X4} has unknown state '{other}'"),
-                },
-                reader.IsDBNull(3) ? null : ReadSerial(reader.GetString(3)),
-                CatalogTime.Parse(reader.GetString(4))));
-        }
+    /// <summary>This server's drives (every server's in a shared catalog opened without a server), in device number order.</summary>
+    public abstract IReadOnlyList<DriveRecord> ListDrives();
 
-        return drives;
+    /// <summary>
+    /// Makes the catalog agree with <paramref name="configuration"/>, in one transaction: every serial of
+    /// every pool range gets a volume row if it has none (existing volumes keep their pool, status and
+    /// contents); configured drives are added or get their model updated; drives no longer configured are
+    /// removed unless a volume is on them. Idempotent: every server of a shared library runs it at start.
+    /// </summary>
+    public abstract CatalogSyncResult SyncFromConfiguration(LibraryConfiguration configuration);
+
+    // ---- mounts
+
+    /// <summary>Takes the least recently mounted writable scratch volume of <paramref name="pool"/> for drive <paramref name="deviceNumber"/> and starts its mount, atomically.</summary>
+    public abstract MountStart TryAllocateScratch(string pool, ushort deviceNumber);
+
+    /// <summary>Starts the mount of a specific volume on a drive (refused while it is mounted anywhere).</summary>
+    public abstract MountStart BeginMount(VolumeSerial serial, ushort deviceNumber);
+
+    /// <summary>The volume of mount <paramref name="mountId"/> is ready on its drive: counts the mount. False if the mount is not pending.</summary>
+    public abstract bool CompleteMount(long mountId);
+
+    /// <summary>
+    /// Ends mount <paramref name="mountId"/> and frees its drive. The volume becomes private if a scratch
+    /// request took it and the mount completed, or it was written during the mount; otherwise it returns to
+    /// the status it had. False if the mount had already ended.
+    /// </summary>
+    public abstract bool EndMount(long mountId);
+
+    /// <summary>Ends every open mount of this server (after a restart nothing is on its drives). Returns how many.</summary>
+    public abstract int EndAllMounts();
+
+    /// <summary>The open mount on this server's drive <paramref name="deviceNumber"/>, or null.</summary>
+    public abstract MountRecord? OpenMount(ushort deviceNumber);
+
+    /// <summary>Most recent mounts first, of one volume or all; at most <paramref name="limit"/>.</summary>
+    public abstract IReadOnlyList<MountRecord> MountHistory(VolumeSerial? serial = null, int limit = 100);
+
+    /// <summary>Deletes the oldest ended mounts so that at most <paramref name="keep"/> ended ones remain; returns how many went.</summary>
+    public abstract int PruneMountHistory(int keep);
+
+    /// <summary>Mounts not yet ended (requested or loaded), of every server, in device number order.</summary>
+    public abstract IReadOnlyList<MountRecord> OpenMounts();
+
+    // ---- edits and import
+
+    /// <summary>Applies every edit in one transaction, or none when any is refused.</summary>
+    public IReadOnlyList<VolumeEditResult> ApplyEdits(IReadOnlyList<VolumeEdit> edits) => ApplyEdits(edits, [], out _);
+
+    /// <summary>
+    /// As <see cref="ApplyEdits(IReadOnlyList{VolumeEdit})"/>, and in the same transaction adds the volumes
+    /// of <paramref name="additions"/>; an addition that names a volume already in the catalog refuses
+    /// everything (<paramref name="existing"/> says how many were there).
+    /// </summary>
+    public abstract IReadOnlyList<VolumeEditResult> ApplyEdits(IReadOnlyList<VolumeEdit> edits,
+        IReadOnlyList<(VolumeRange Range, NewVolumes Volumes)> additions, out long[] existing);
+
+    /// <summary>
+    /// Puts a prepared image (a complete, validated file in the volumes directory) in place as volume
+    /// <c>import.Serial</c> while the volume is locked, so no mount can start on the old or a half image
+    /// (with a store: uploaded before the catalog names it). Refused while mounted. On a refusal the prepared
+    /// file is left for the caller to delete.
+    /// </summary>
+    public abstract ImportOutcome ImportVolume(VolumeImport import, string preparedImagePath, NewVolumes? newVolume);
+
+    /// <summary>The newest mount of <paramref name="serial"/> (open or ended), or null if it was never mounted.</summary>
+    public abstract long? LatestMountId(VolumeSerial serial);
+
+    // ---- recovery
+
+    /// <summary>Records what a rescan of a volume's image found, with <paramref name="writtenAt"/> as last written.</summary>
+    public abstract VolumeChange RecordScan(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName, DateTimeOffset writtenAt);
+
+    /// <summary>Marks every drive of this server empty. Returns how many drives changed.</summary>
+    public abstract int ResetDrives();
+
+    // ---- reports
+
+    /// <summary>Volumes whose serial starts with <paramref name="serialPrefix"/> ("" = all), in serial order, streamed.</summary>
+    public abstract IEnumerable<VolumeRecord> EnumerateVolumesByPrefix(string serialPrefix);
+
+    /// <summary>The VOLUMES report's rows: volumes whose serial starts with <paramref name="serialPrefix"/>, in serial order, streamed.</summary>
+    public abstract IEnumerable<VolumeListing> EnumerateVolumeListings(string serialPrefix);
+
+    /// <summary>Scratch volumes of the pools whose name starts with <paramref name="poolPrefix"/> ("" = all), by pool then serial, streamed.</summary>
+    public abstract IEnumerable<VolumeRecord> EnumerateScratchVolumes(string poolPrefix);
+
+    /// <summary>Per-pool totals, pools whose name starts with <paramref name="poolPrefix"/>, in name order.</summary>
+    public abstract IReadOnlyList<PoolUsage> PoolUsage(string poolPrefix);
+
+    /// <summary>Mounts newest first, of one drive (of this server) or all, at most <paramref name="limit"/>, streamed.</summary>
+    public abstract IEnumerable<MountRecord> EnumerateMountHistory(ushort? deviceNumber, int limit);
+
+    /// <summary>Mounts that completed (volume ready) at or after <paramref name="since"/>.</summary>
+    public abstract long CountMountsSince(DateTimeOffset since);
+
+    // ---- servers sharing the catalog
+
+    /// <summary>
+    /// Takes or renews this server's lease for <paramref name="lease"/> from now (the catalog's clock).
+    /// False when the lease had run out before it was renewed: other servers may have ended this server's
+    /// mounts, so it must stop writing to them (fence its drives) and start again with
+    /// <see cref="RegisterServer"/>. The embedded catalog has no other servers: always true.
+    /// </summary>
+    public virtual bool RenewLease(TimeSpan lease) => true;
+
+    /// <summary>Registers this server with a fresh lease (at start, and after it lost one).</summary>
+    public virtual void RegisterServer(TimeSpan lease)
+    {
+    }
+
+    /// <summary>Gives up this server's lease (a clean stop, after its mounts ended).</summary>
+    public virtual void UnregisterServer()
+    {
     }
 
     /// <summary>
-    /// Makes the catalog agree with <paramref name="configuration"/>, in one transaction: every
-    /// serial of every pool range gets a volume row if it has none (existing volumes keep their
-    /// pool, status and contents); configured drives are added or get their model updated; drives
-    /// no longer configured are removed unless a volume is on them.
+    /// Ends the open mounts of every server whose lease has run out (it died or was cut off) and drops those
+    /// servers, except volumes it left mounted-dirty (their newest image is only in that server's cache:
+    /// they stay held until it comes back). Returns what was released.
     /// </summary>
-    public CatalogSyncResult SyncFromConfiguration(LibraryConfiguration configuration)
-    {
-        using var connection = OpenConnection();
-        using var transaction = connection.BeginTransaction(deferred: false);
-        long volumesAdded = 0;
-        foreach (var pool in configuration.Pools)
-        {
-            var (added, _) = InsertVolumes(
-                connection,
-                transaction,
-                pool.Volumes,
-                new NewVolumes(pool.Name, pool.Media, pool.Capacity, pool.Labels, pool.Scratch, configuration.Storage.Format.Kind));
-            volumesAdded += added;
-        }
+    public virtual IReadOnlyList<ReleasedLease> ReleaseExpiredLeases() => [];
 
-        var existing = new Dictionary<int, int>();
-        using (var command = connection.CreateCommand())
-        {
-            command.Transaction = transaction;
-            command.CommandText = "SELECT device_number, model FROM drives";
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                existing[reader.GetInt32(0)] = reader.GetInt32(1);
-            }
-        }
-
-        int drivesAdded = 0, drivesUpdated = 0, drivesRemoved = 0;
-        var now = CatalogTime.Format(_time.GetUtcNow());
-        foreach (var drive in configuration.Drives)
-        {
-            if (!existing.TryGetValue(drive.DeviceNumber, out var model))
-            {
-                Execute(
-                    connection,
-                    transaction,
-                    "INSERT INTO drives (device_number, model, state, updated_at) VALUES ($device, $model, 'empty', $now)",
-                    ("$device", (int)drive.DeviceNumber),
-                    ("$model", (int)drive.Model),
-                    ("$now", now));
-                drivesAdded++;
-            }
-            else if (model != (int)drive.Model)
-            {
-                Execute(
-                    connection,
-                    transaction,
-                    "UPDATE drives SET model = $model, updated_at = $now WHERE device_number = $device",
-                    ("$device", (int)drive.DeviceNumber),
-                    ("$model", (int)drive.Model),
-                    ("$now", now));
-                drivesUpdated++;
-            }
-        }
-
-        var configured = configuration.Drives.Select(d => (int)d.DeviceNumber).ToHashSet();
-        foreach (var device in existing.Keys.Where(d => !configured.Contains(d)))
-        {
-            drivesRemoved += Execute(
-                connection,
-                transaction,
-                "DELETE FROM drives WHERE device_number = $device AND state = 'empty'",
-                ("$device", device));
-        }
-
-        transaction.Commit();
-        return new CatalogSyncResult(volumesAdded, drivesAdded, drivesUpdated, drivesRemoved);
-    }
-
-    // ---- helpers
-
-    private static string ConnectionString(StorageLayout layout) => new SqliteConnectionStringBuilder
-    {
-        DataSource = layout.CatalogPath,
-        Mode = SqliteOpenMode.ReadWriteCreate,
-        Pooling = true,
-        DefaultTimeout = 60,
-    }.ToString();
-
-    private SqliteConnection OpenConnection()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        Configure(connection);
-        return connection;
-    }
-
-    // busy_timeout: writers wait for each other instead of failing; NORMAL is durable across a
-    // process crash in WAL mode (only a power loss can lose the last commits).
-    private static void Configure(SqliteConnection connection)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA busy_timeout = 60000; PRAGMA synchronous = NORMAL";
-        command.ExecuteNonQuery();
-    }
-
-    private static int Execute(SqliteConnection connection, SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        return command.ExecuteNonQuery();
-    }
-
-    private static VolumeStatus? VolumeStatusOf(SqliteConnection connection, SqliteTransaction transaction, VolumeSerial serial)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT status FROM volumes WHERE volser = $volser";
-        command.Parameters.AddWithValue("$volser", serial.Value);
-        return command.ExecuteScalar() is string text ? ParseStatus(text) : null;
-    }
-
-    private static VolumeRecord? FindVolume(SqliteConnection connection, SqliteTransaction? transaction, VolumeSerial serial)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"SELECT {VolumeColumns} FROM volumes WHERE volser = $volser";
-        command.Parameters.AddWithValue("$volser", serial.Value);
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? ReadVolume(reader) : null;
-    }
-
-    private static MountRecord? FindMount(SqliteConnection connection, SqliteTransaction transaction, long mountId)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"SELECT {MountColumns} FROM mount_history WHERE id = $id";
-        command.Parameters.AddWithValue("$id", mountId);
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? ReadMount(reader) : null;
-    }
-
-    private static VolumeRecord ReadVolume(SqliteDataReader reader)
-    {
-        var serial = ReadSerial(reader.GetString(0));
-        var imagePath = reader.GetString(13);
-        // The image path is derived from the serial; a row saying anything else was not written by us.
-        if (imagePath != StorageLayout.RelativeImagePath(serial, ImageFileKind.Aws)
-            && imagePath != StorageLayout.RelativeImagePath(serial, ImageFileKind.Het))
-        {
-            throw new InvalidDataException($"catalog volume {serial} has image path '{imagePath}', which is not derived from its serial");
-        }
-
-        return new VolumeRecord(
-            serial,
-            reader.GetString(1),
-            ParseStatus(reader.GetString(2)),
-            MediaTypes.TryParse(reader.GetString(3), out var media) ? media : throw new InvalidDataException($"catalog volume {serial} has unknown media '{reader.GetString(3)}'"),
-            reader.GetInt64(4),
-            reader.GetInt64(5),
-            reader.GetInt64(6),
-            reader.IsDBNull(7) ? null : reader.GetString(7),
-            LabelTypes.TryParse(reader.GetString(8), out var labels) ? labels : throw new InvalidDataException($"catalog volume {serial} has unknown label type '{reader.GetString(8)}'"),
-            CatalogTime.Parse(reader.GetString(9)),
-            reader.IsDBNull(10) ? null : CatalogTime.Parse(reader.GetString(10)),
-            reader.IsDBNull(11) ? null : CatalogTime.Parse(reader.GetString(11)),
-            reader.GetInt32(12),
-            imagePath,
-            reader.GetBoolean(14),
-            reader.IsDBNull(15) ? null : (ushort)reader.GetInt32(15));
-    }
-
-    private static MountRecord ReadMount(SqliteDataReader reader) => new(
-        reader.GetInt64(0),
-        ReadSerial(reader.GetString(1)),
-        (ushort)reader.GetInt32(2),
-        CatalogTime.Parse(reader.GetString(3)),
-        reader.IsDBNull(4) ? null : CatalogTime.Parse(reader.GetString(4)),
-        reader.IsDBNull(5) ? null : CatalogTime.Parse(reader.GetString(5)),
-        reader.GetBoolean(6));
-
-    private static VolumeSerial ReadSerial(string text) =>
-        VolumeSerial.TryParse(text, out var serial, out var error, out _)
-            ? serial
-            : throw new InvalidDataException($"catalog holds an invalid volume serial: {error}");
-
-    private static string StatusText(VolumeStatus status) => status switch
-    {
-        VolumeStatus.Scratch => "scratch",
-        VolumeStatus.Private => "private",
-        VolumeStatus.Mounted => "mounted",
-        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
-    };
-
-    private static VolumeStatus ParseStatus(string text) => text switch
-    {
-        "scratch" => VolumeStatus.Scratch,
-        "private" => VolumeStatus.Private,
-        "mounted" => VolumeStatus.Mounted,
-        _ => throw new InvalidDataException($"catalog holds unknown volume status '{text}'"),
-    };
+    /// <summary>The servers of a shared catalog with their leases (empty for the embedded catalog).</summary>
+    public virtual IReadOnlyList<ServerLease> Servers() => [];
 }
+
+/// <summary>An image as it is kept in the store.</summary>
+/// <param name="Key">Object key (each upload writes a new object; the catalog names the current one).</param>
+/// <param name="ETag">The store's entity tag of the object.</param>
+/// <param name="Size">Bytes.</param>
+/// <param name="Sha256">SHA-256 of the bytes, hex (checked after a recall).</param>
+public sealed record StoredImage(string Key, string ETag, long Size, string Sha256);
+
+/// <summary>A server of a shared catalog.</summary>
+/// <param name="Name">Its name (host and data folder).</param>
+/// <param name="StartedAt">When it registered.</param>
+/// <param name="LeaseUntil">When its lease runs out unless renewed (the catalog's clock).</param>
+/// <param name="Expired">True when the lease has run out.</param>
+public sealed record ServerLease(string Name, DateTimeOffset StartedAt, DateTimeOffset LeaseUntil, bool Expired);
+
+/// <summary>The mounts of a server whose lease ran out, released by another.</summary>
+/// <param name="Server">The server that lost its lease.</param>
+/// <param name="VolumesReleased">Volumes given back.</param>
+/// <param name="VolumesKeptDirty">Volumes left held because the server had not uploaded their newest image.</param>
+public sealed record ReleasedLease(string Server, IReadOnlyList<VolumeSerial> VolumesReleased, IReadOnlyList<VolumeSerial> VolumesKeptDirty);

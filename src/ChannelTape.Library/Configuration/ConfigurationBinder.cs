@@ -152,6 +152,7 @@ internal sealed partial class ConfigurationBinder
     {
         string? root = null;
         ImageFormat? format = null;
+        var shared = SharedStorage.Default;
         var seen = new Dictionary<string, int>();
         foreach (var property in statement.Properties)
         {
@@ -168,11 +169,55 @@ internal sealed partial class ConfigurationBinder
                 case FormatProperty formatProperty:
                     format = BindFormat(file, formatProperty);
                     break;
+                case TextProperty { Name: "catalog" } text:
+                    shared = shared with { Catalog = text.Text.Value };
+                    break;
+                case TextProperty { Name: "store" } text:
+                    if (!Store.S3Location.TryParse(text.Text.Value, out _, out var storeError))
+                    {
+                        Error(file, text.Text.Offset, storeError);
+                    }
+
+                    shared = shared with { Store = text.Text.Value };
+                    break;
+                case TextProperty { Name: "s3-endpoint" } text:
+                    if (!Uri.TryCreate(text.Text.Value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                    {
+                        Error(file, text.Text.Offset, $"'{text.Text.Value}' is not an S3 endpoint: expected http://HOST:PORT or https://HOST");
+                    }
+
+                    shared = shared with { S3Endpoint = text.Text.Value };
+                    break;
+                case TextProperty { Name: "server" } text:
+                    shared = shared with { ServerName = text.Text.Value };
+                    break;
+                case CapacityProperty { Keyword: "cache" } cache:
+                    if (ByteSize.TryParse(cache.Size.Value, out var cacheBytes, out var cacheError) && cacheBytes > 0)
+                    {
+                        shared = shared with { CacheLimit = cacheBytes };
+                    }
+                    else
+                    {
+                        Error(file, cache.Size.Offset, cacheError ?? "cache must be more than 0");
+                    }
+
+                    break;
+                case NumberProperty { Name: "lease" } lease:
+                    if (int.TryParse(lease.Digits.Value, out var seconds) && seconds is >= 3 and <= 3600)
+                    {
+                        shared = shared with { Lease = TimeSpan.FromSeconds(seconds) };
+                    }
+                    else
+                    {
+                        Error(file, lease.Digits.Offset, "lease is 3 to 3600 seconds");
+                    }
+
+                    break;
             }
         }
 
         root ??= Path.GetFullPath(Path.Combine(file.Directory, "ctape-data"));
-        return new StorageConfiguration(root, format ?? ImageFormat.Aws);
+        return new StorageConfiguration(root, format ?? ImageFormat.Aws, shared == SharedStorage.Default ? null : shared);
     }
 
     private string? ResolveDirectory(SourceFile file, Located<string> path)

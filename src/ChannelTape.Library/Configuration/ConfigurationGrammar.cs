@@ -174,9 +174,17 @@ internal static class ConfigurationGrammar
             ? (ImageFileKind.Het, options.Value.Compression, options.Value.Level)
             : (ImageFileKind.Het, HetCompression.None, (Located<string>?)null)));
 
+    // A shared library (docs/scale-out.md): catalog "NPGSQL CONNECTION"; store "s3://BUCKET/PREFIX";
+    // s3-endpoint "URL"; cache SIZE; lease SECONDS; server "NAME";
     private static readonly Parser<char, PropertySyntax> StorageProperty = OneOf(
         Property("root", QuotedString, (offset, path) => new RootProperty(offset, path)),
-        Property("format", Format, (offset, f) => new FormatProperty(offset, f.Kind, f.Compression, f.Level)));
+        Property("format", Format, (offset, f) => new FormatProperty(offset, f.Kind, f.Compression, f.Level)),
+        Property("catalog", QuotedString, (offset, text) => new TextProperty(offset, "catalog", text)),
+        Property("store", QuotedString, (offset, text) => new TextProperty(offset, "store", text)),
+        Property("s3-endpoint", QuotedString, (offset, text) => new TextProperty(offset, "s3-endpoint", text)),
+        Property("server", QuotedString, (offset, text) => new TextProperty(offset, "server", text)),
+        Property("cache", Size, (offset, size) => new CapacityProperty(offset, size) with { Keyword = "cache" }),
+        Property("lease", Number, (offset, n) => new NumberProperty(offset, "lease", n)));
 
     // ---- drive DEVICES { model M; media M; pool NAME; }   or   drive DEVICES;
     private static readonly Parser<char, PropertySyntax> DriveProperty = OneOf(

@@ -67,6 +67,9 @@ internal sealed record HostsProperty(int Offset, IReadOnlyList<Located<string>> 
 
 internal sealed record DrivesProperty(int Offset, IReadOnlyList<DeviceRangeSyntax> Devices) : PropertySyntax(Offset, "drives");
 
+/// <summary>A quoted text property (<c>catalog</c>, <c>store</c>, <c>s3-endpoint</c>, <c>server</c>).</summary>
+internal sealed record TextProperty(int Offset, string Name, Located<string> Text) : PropertySyntax(Offset, Name);
+
 /// <summary>A whole-number property (<c>connections</c>, <c>mount-history</c>).</summary>
 internal sealed record NumberProperty(int Offset, string Name, Located<string> Digits) : PropertySyntax(Offset, Name);
 

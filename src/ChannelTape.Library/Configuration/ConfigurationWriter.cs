@@ -28,6 +28,32 @@ public static class ConfigurationWriter
         writer.WriteLine("storage {");
         writer.WriteLine($"{Indent}root {Quote(configuration.Storage.Root)};");
         writer.WriteLine($"{Indent}format {FormatText(configuration.Storage.Format)};");
+        if (configuration.Storage.Shared is { IsShared: true } shared)
+        {
+            if (shared.Catalog is not null)
+            {
+                writer.WriteLine($"{Indent}catalog {Quote(shared.Catalog)};");
+            }
+
+            if (shared.Store is not null)
+            {
+                writer.WriteLine($"{Indent}store {Quote(shared.Store)};");
+            }
+
+            if (shared.S3Endpoint is not null)
+            {
+                writer.WriteLine($"{Indent}s3-endpoint {Quote(shared.S3Endpoint)};");
+            }
+
+            if (shared.ServerName is not null)
+            {
+                writer.WriteLine($"{Indent}server {Quote(shared.ServerName)};");
+            }
+
+            writer.WriteLine($"{Indent}cache {shared.CacheLimit};");
+            writer.WriteLine($"{Indent}lease {(int)shared.Lease.TotalSeconds};");
+        }
+
         writer.WriteLine("}");
 
         foreach (var group in GroupDrives(configuration.Drives))

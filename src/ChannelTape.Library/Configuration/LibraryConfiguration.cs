@@ -67,7 +67,27 @@ public sealed record ImageFormat(ImageFileKind Kind, HetCompression Compression,
 /// <summary>Storage of the library.</summary>
 /// <param name="Root">Absolute directory holding <c>catalog.db</c> and <c>volumes/</c>.</param>
 /// <param name="Format">Image format of new volumes.</param>
-public sealed record StorageConfiguration(string Root, ImageFormat Format);
+/// <param name="Shared">Catalog and store of a shared library (docs/scale-out.md); the default: the folder's own.</param>
+public sealed record StorageConfiguration(string Root, ImageFormat Format, SharedStorage? Shared = null)
+{
+    /// <summary>The shared library's settings, or the embedded default.</summary>
+    public SharedStorage SharedOrDefault => Shared ?? SharedStorage.Default;
+}
+
+/// <summary>Where a shared library is (docs/scale-out.md): without a catalog and a store the data folder is the library.</summary>
+/// <param name="Catalog">Npgsql connection string of a shared PostgreSQL catalog, or null for the folder's SQLite catalog.</param>
+/// <param name="Store">S3 location of the images (<c>s3://BUCKET[/PREFIX]</c>), or null to keep them in the folder.</param>
+/// <param name="S3Endpoint">S3 endpoint (Ceph RGW, MinIO), or null for AWS.</param>
+/// <param name="CacheLimit">Bytes of images the data folder keeps as the store's cache.</param>
+/// <param name="Lease">How long a server's lease on the shared catalog lasts unless renewed.</param>
+/// <param name="ServerName">This server's name in the shared catalog, or null for host name and data folder.</param>
+public sealed record SharedStorage(string? Catalog, string? Store, string? S3Endpoint, long CacheLimit, TimeSpan Lease, string? ServerName)
+{
+    public static SharedStorage Default { get; } = new(null, null, null, 20L << 30, TimeSpan.FromSeconds(30), null);
+
+    /// <summary>True when anything is shared (a catalog or a store).</summary>
+    public bool IsShared => Catalog is not null || Store is not null;
+}
 
 /// <summary>One tape drive.</summary>
 /// <param name="DeviceNumber">Device number (CUU) the host addresses it by, 0000-FFFF.</param>

@@ -1,21 +1,67 @@
+using System.Collections.Concurrent;
 using ChannelTape.Labels;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
+using ChannelTape.Library.Store;
 using ChannelTape.Media;
 using ChannelTape.Runtime;
+using ChannelTape.Runtime.Events;
 
 namespace ChannelTape.Library.Mounts;
 
 /// <summary>
 /// The catalog's volumes as a <see cref="IVolumeResolver"/>: starts a mount in the catalog (a specific
-/// volume, or any scratch volume of a pool, each in one IMMEDIATE transaction so no volume is handed out
-/// twice), opens the volume's image — creating and labelling it on first use, as <c>hetinit</c> would —
-/// and completes the mount; the lease it returns records what was written and ends the mount.
+/// volume, or any scratch volume of a pool, each atomic in the catalog so no volume is handed out twice),
+/// opens the volume's image — creating and labelling it on first use, as <c>hetinit</c> would — and
+/// completes the mount; the lease it returns records what was written and ends the mount.
+/// With images in a store (<see cref="CachedStoreImages"/>) the image must be current in this server's
+/// cache first: a specific mount whose image is missing or stale starts a recall and is refused as
+/// <see cref="VolumeRefusalReason.Recalling"/> — the mount is in progress, the volume held for the drive —
+/// and completes when the library asks again after <see cref="VolumeRecalled"/>. A scratch mount recalls
+/// nothing (the host writes it from the start: the volume gets fresh labels, as a TS7700 fast-ready
+/// category does). A changed image is uploaded on release before the volume is free for others
+/// (<see cref="StoreUploads"/>).
 /// </summary>
-public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfiguration configuration) : IVolumeResolver
+public sealed class CatalogVolumeResolver : IVolumeResolver
 {
+    private readonly LibraryCatalog _catalog;
+    private readonly LibraryConfiguration _configuration;
+    private readonly TapeEventHub? _events;
+    private readonly CachedStoreImages? _store;
+    private readonly ConcurrentDictionary<ushort, PendingRecall> _recalls = new();
+
+    public CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfiguration configuration, TapeEventHub? events = null)
+    {
+        _catalog = catalog;
+        _configuration = configuration;
+        _events = events;
+        _store = catalog.Images as CachedStoreImages;
+        Uploads = _store is null ? null : new StoreUploads(catalog, _store, events);
+    }
+
+    /// <summary>Uploads of changed images after demounts (null without a store).</summary>
+    public StoreUploads? Uploads { get; }
+
+    /// <summary>True while the server has no lease on the shared catalog: nothing is mounted.</summary>
+    public bool Fenced { get; set; }
+
     public VolumeResolution Resolve(in VolumeRequest request)
     {
+        if (Fenced)
+        {
+            return VolumeResolution.Refused(VolumeRefusalReason.Fenced, "this server lost its lease on the shared catalog; mounts resume when it holds one again");
+        }
+
+        if (_recalls.TryRemove(request.DeviceNumber, out var pending))
+        {
+            if (!request.Scratch && pending.Volume.Serial.Value == request.Serial.Trim())
+            {
+                return ResolveRecalled(pending, request.Options);
+            }
+
+            _catalog.EndMount(pending.MountId); // the host asks for something else now
+        }
+
         MountStart start;
         if (request.Scratch)
         {
@@ -24,7 +70,7 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
                 return VolumeResolution.Refused(VolumeRefusalReason.NoScratchPool, "no scratch pool for this drive");
             }
 
-            start = catalog.TryAllocateScratch(pool, request.DeviceNumber);
+            start = _catalog.TryAllocateScratch(pool, request.DeviceNumber);
         }
         else if (!VolumeSerial.TryParse(request.Serial, out var serial))
         {
@@ -32,7 +78,7 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
         }
         else
         {
-            start = catalog.BeginMount(serial, request.DeviceNumber);
+            start = _catalog.BeginMount(serial, request.DeviceNumber);
         }
 
         if (!start.Started)
@@ -41,20 +87,84 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
         }
 
         var volume = start.Volume!;
-        if (!TryOpenImage(volume, request.Options, out var media, out var error))
+        if (_store is not null)
         {
-            catalog.EndMount(start.MountId);
+            var path = _catalog.Layout.ImagePath(volume);
+            if (request.Scratch)
+            {
+                _store.Discard(path);
+            }
+            else if (!_store.IsCurrent(volume, path))
+            {
+                return StartRecall(new PendingRecall(start.MountId, volume, request.DeviceNumber, _store.BeginRecall(volume, path), DateTimeOffset.UtcNow));
+            }
+        }
+
+        return OpenAndComplete(start.MountId, volume, request.Options);
+    }
+
+    private VolumeResolution StartRecall(PendingRecall pending)
+    {
+        _recalls[pending.DeviceNumber] = pending;
+        pending.Recall.ContinueWith(task =>
+        {
+            if (task.IsFaulted)
+            {
+                _events?.Publish(new VolumeRecallFailed(pending.DeviceNumber, pending.Volume.Serial.Value, task.Exception!.InnerException!.Message));
+            }
+
+            // The library asks again (a failed recall then gives its refusal).
+            _events?.Publish(new VolumeRecalled(pending.DeviceNumber, pending.Volume.Serial.Value, task.IsFaulted ? 0 : pending.Volume.Stored!.Size,
+                DateTimeOffset.UtcNow - pending.Started));
+        }, TaskScheduler.Default);
+        return VolumeResolution.Refused(VolumeRefusalReason.Recalling,
+            $"volume {pending.Volume.Serial.Value} is being recalled from the store ({pending.Volume.Stored!.Size} bytes): mount in progress");
+    }
+
+    private VolumeResolution ResolveRecalled(PendingRecall pending, TapeImageOptions options)
+    {
+        if (!pending.Recall.IsCompleted)
+        {
+            _recalls[pending.DeviceNumber] = pending;
+            return VolumeResolution.Refused(VolumeRefusalReason.Recalling,
+                $"volume {pending.Volume.Serial.Value} is being recalled from the store: mount in progress");
+        }
+
+        if (pending.Recall.IsFaulted)
+        {
+            _catalog.EndMount(pending.MountId);
+            return VolumeResolution.Refused(VolumeRefusalReason.CannotOpen,
+                $"volume {pending.Volume.Serial.Value} cannot be recalled: {pending.Recall.Exception!.InnerException!.Message}");
+        }
+
+        return OpenAndComplete(pending.MountId, pending.Volume, options);
+    }
+
+    private VolumeResolution OpenAndComplete(long mountId, VolumeRecord volume, TapeImageOptions options)
+    {
+        if (!TryOpenImage(volume, options, out var media, out var error))
+        {
+            _catalog.EndMount(mountId);
             return VolumeResolution.Refused(VolumeRefusalReason.CannotOpen, $"volume {volume.Serial.Value} cannot be opened: {error}");
         }
 
-        catalog.CompleteMount(start.MountId);
-        return VolumeResolution.Of(new CatalogLease(catalog, volume, media, start.MountId));
+        if (_store is not null)
+        {
+            var path = _catalog.Layout.ImagePath(volume);
+            _store.Pin(volume.Serial);
+            _store.Touch(path);
+        }
+
+        _catalog.CompleteMount(mountId);
+        return VolumeResolution.Of(new CatalogLease(this, volume, media, mountId));
     }
 
     private static VolumeRefusal Refusal(MountStart start, string serial) => start.Refusal switch
     {
         MountRefusal.UnknownVolume => new(VolumeRefusalReason.UnknownVolume, $"volume {serial} is not in the library"),
-        MountRefusal.VolumeMounted => new(VolumeRefusalReason.VolumeMounted, $"volume {serial} is mounted on drive {start.Volume?.MountedOn:X4}"),
+        MountRefusal.VolumeMounted => new(VolumeRefusalReason.VolumeMounted, start.Volume?.MountedBy is { } server
+            ? $"volume {serial} is mounted on drive {start.Volume.MountedOn:X4} of server {server}"
+            : $"volume {serial} is mounted on drive {start.Volume?.MountedOn:X4}"),
         MountRefusal.NoScratchVolume => new(VolumeRefusalReason.NoScratchVolume, "no scratch volume left in the pool"),
         MountRefusal.DriveBusy => new(VolumeRefusalReason.DriveBusy, "the drive has a mount in progress"),
         MountRefusal.UnknownDrive => new(VolumeRefusalReason.UnknownDrive, "the drive is not in the catalog"),
@@ -67,7 +177,7 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
     /// </summary>
     private bool TryOpenImage(VolumeRecord volume, TapeImageOptions asked, out ITapeMedia media, out string error)
     {
-        string path = catalog.Layout.ImagePath(volume);
+        string path = _catalog.Layout.ImagePath(volume);
         var options = asked with { ReadOnly = asked.ReadOnly || volume.ReadOnly, MaxSize = volume.Capacity };
         if (File.Exists(path))
         {
@@ -78,7 +188,7 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
         var format = path.EndsWith(".het", StringComparison.OrdinalIgnoreCase) ? TapeImageFormat.Het : TapeImageFormat.Aws;
         if (format == TapeImageFormat.Het)
         {
-            var storage = configuration.Storage.Format;
+            var storage = _configuration.Storage.Format;
             options = options with
             {
                 Compress = storage.Compression != Configuration.HetCompression.None,
@@ -113,16 +223,33 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
         return true;
     }
 
-    /// <summary>A catalog volume mounted on a drive: the mount to end, what was written to record.</summary>
-    private sealed class CatalogLease(LibraryCatalog catalog, VolumeRecord volume, ITapeMedia media, long mountId)
+    /// <summary>A mount held for a drive while its image is recalled.</summary>
+    private sealed record PendingRecall(long MountId, VolumeRecord Volume, ushort DeviceNumber, Task Recall, DateTimeOffset Started);
+
+    /// <summary>A catalog volume mounted on a drive: the mount to end, what was written to record, an image to upload.</summary>
+    private sealed class CatalogLease(CatalogVolumeResolver resolver, VolumeRecord volume, ITapeMedia media, long mountId)
         : VolumeLease(volume.Serial.Value, media)
     {
         public override void Release(in VolumeRelease release)
         {
+            var catalog = resolver._catalog;
+            var path = catalog.Layout.ImagePath(volume);
             if (release.BlocksWritten > 0 && catalog.FindVolume(volume.Serial) is { } current)
             {
                 var summary = VolumeScanner.Scan(catalog.Layout.ImagePath(current), current.Labels);
                 catalog.RecordWrite(volume.Serial, summary.ImageSize, summary.DataBlocks, summary.FirstDataSetName);
+            }
+
+            if (resolver._store is { } store)
+            {
+                if (store.ChangedHere(path))
+                {
+                    // The volume stays mounted (held for this server) until its image is in the store.
+                    resolver.Uploads!.Upload(release.DeviceNumber, volume.Serial, path, mountId);
+                    return;
+                }
+
+                store.Unpin(volume.Serial);
             }
 
             catalog.EndMount(mountId);

@@ -50,10 +50,35 @@ public sealed class LibraryManager : IDriveLibrary
             return null;
         }
 
-        // An operator is told at once; unlike a host's request, a refused operator mount does not stay pending.
+        // An operator is told at once; unlike a host's request, a refused operator mount does not stay pending
+        // (but one whose volume is being recalled from the store is in progress: it completes when the image is here).
         var refusal = drive.Volume.PendingRefusal;
-        drive.Volume.StopWaiting();
+        if (refusal?.Reason != VolumeRefusalReason.Recalling)
+        {
+            drive.Volume.StopWaiting();
+        }
+
         return refusal;
+    }
+
+    /// <summary>
+    /// Tries again the request the drive at <paramref name="deviceNumber"/> waits for, after the drive's work in
+    /// progress: its volume was recalled from the store, or an upload freed what it waited for.
+    /// </summary>
+    public void RetryPending(ushort deviceNumber)
+    {
+        if (_view.Drive(deviceNumber) is not { } drive)
+        {
+            return;
+        }
+
+        drive.Executor.Post(() =>
+        {
+            if (drive.Volume.PendingRequest is not null && !drive.Drive.IsLoaded)
+            {
+                TryMountPending(drive, MountSource.LoadDisplay, new Media.TapeImageOptions());
+            }
+        });
     }
 
     public string? UnloadNow(DriveRuntime drive, MountSource source)

@@ -13,6 +13,8 @@ public enum MountSource
     RewindUnload,
     /// <summary>The server shutting down.</summary>
     Shutdown,
+    /// <summary>The server lost its lease on a shared catalog and took its volumes off its drives (docs/scale-out.md).</summary>
+    Fence,
 }
 
 /// <summary>A volume was asked for on a drive: <paramref name="Request"/> is a volume serial, SCRTCH/PRIVAT, or an image path.</summary>

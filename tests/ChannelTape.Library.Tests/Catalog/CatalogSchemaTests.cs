@@ -24,7 +24,7 @@ public class CatalogSchemaTests
 
         var catalog = LibraryCatalog.Open(data);
 
-        Assert.Equal(1, catalog.SchemaVersion);
+        Assert.Equal(2, catalog.SchemaVersion);
         Assert.True(File.Exists(Path.Combine(data, "catalog.db")));
         Assert.Equal("wal", Scalar(catalog.Layout.CatalogPath, "PRAGMA journal_mode"));
         Assert.Equal(1L, Scalar(catalog.Layout.CatalogPath, "SELECT count(*) FROM schema_migrations WHERE version = 1"));
@@ -41,7 +41,7 @@ public class CatalogSchemaTests
         var reopened = LibraryCatalog.Open(directory.Path);
 
         Assert.Equal(10, reopened.ListVolumes().Count);
-        Assert.Equal(1L, Scalar(reopened.Layout.CatalogPath, "SELECT count(*) FROM schema_migrations"));
+        Assert.Equal(2L, Scalar(reopened.Layout.CatalogPath, "SELECT count(*) FROM schema_migrations"));
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public class ConfigurationSyntaxErrorTests
     [InlineData("listen localhost:7490;", "test.conf:1:8: expected listen address (IP:PORT), found 'localhost:7490'")]
     [InlineData("listen 127.0.0.1:7490x;", "test.conf:1:22: expected ';', found 'x'")]
     // storage
-    [InlineData("storage {\n    rot \"x\";\n}", "test.conf:2:5: expected root or format, found 'rot'")]
+    [InlineData("storage {\n    rot \"x\";\n}", "test.conf:2:5: expected root, format, catalog, store, s3-endpoint, server, cache or lease, found 'rot'")]
     [InlineData("storage {\n    root x;\n}", "test.conf:2:10: expected quoted string, found 'x'")]
     [InlineData("storage {\n    format tar;\n}", "test.conf:2:12: expected aws or het, found 'tar'")]
     [InlineData("storage {\n    format het lzma;\n}", "test.conf:2:16: expected ';', found 'lzma'")]

@@ -21,21 +21,14 @@ public sealed record VolumeEdit(VolumeSerial Serial, VolumeEditKind Kind, string
 
 public sealed record VolumeEditResult(VolumeEdit Edit, VolumeChange Outcome);
 
-public sealed partial class LibraryCatalog
+public sealed partial class SqliteCatalog
 {
     /// <summary>
-    /// Applies every edit in one IMMEDIATE transaction, or none: when any edit is refused (unknown
-    /// volume, volume mounted) nothing is changed and the results say which failed
-    /// (issue 5: a command-volume request is applied completely or not at all).
-    /// </summary>
-    public IReadOnlyList<VolumeEditResult> ApplyEdits(IReadOnlyList<VolumeEdit> edits) => ApplyEdits(edits, [], out _);
-
-    /// <summary>
-    /// As <see cref="ApplyEdits(IReadOnlyList{VolumeEdit})"/>, and in the same transaction adds the
+    /// As <see cref="LibraryCatalog.ApplyEdits(IReadOnlyList{VolumeEdit})"/> in one IMMEDIATE transaction, and in the same transaction adds the
     /// volumes of <paramref name="additions"/>; an addition that names a volume already in the
     /// catalog refuses everything (<paramref name="existing"/> says how many were there).
     /// </summary>
-    public IReadOnlyList<VolumeEditResult> ApplyEdits(IReadOnlyList<VolumeEdit> edits,
+    public override IReadOnlyList<VolumeEditResult> ApplyEdits(IReadOnlyList<VolumeEdit> edits,
         IReadOnlyList<(VolumeRange Range, NewVolumes Volumes)> additions, out long[] existing)
     {
         existing = new long[additions.Count];

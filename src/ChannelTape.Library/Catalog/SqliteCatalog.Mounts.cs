@@ -7,7 +7,7 @@ using Microsoft.Data.Sqlite;
 namespace ChannelTape.Library.Catalog;
 
 /// <summary>Mounts: scratch allocation and specific mounts in IMMEDIATE transactions, their completion and end, the mount history.</summary>
-public sealed partial class LibraryCatalog
+public sealed partial class SqliteCatalog
 {
     /// <summary>
     /// Takes the least recently mounted writable scratch volume of <paramref name="pool"/> for the
@@ -15,7 +15,7 @@ public sealed partial class LibraryCatalog
     /// transaction holds the write lock from the first read, so no other connection can take the
     /// same volume.
     /// </summary>
-    public MountStart TryAllocateScratch(string pool, ushort deviceNumber)
+    public override MountStart TryAllocateScratch(string pool, ushort deviceNumber)
     {
         using var connection = OpenConnection();
         using var transaction = connection.BeginTransaction(deferred: false);
@@ -41,7 +41,7 @@ public sealed partial class LibraryCatalog
             return new MountStart(MountRefusal.NoScratchVolume, 0, null);
         }
 
-        var serial = ReadSerial(volser);
+        var serial = CatalogRows.ReadSerial(volser);
         var mountId = StartMount(connection, transaction, serial, deviceNumber, scratchRequest: true, VolumeStatus.Scratch);
         var volume = FindVolume(connection, transaction, serial);
         transaction.Commit();
@@ -49,7 +49,7 @@ public sealed partial class LibraryCatalog
     }
 
     /// <summary>Starts the mount of a specific volume on a drive (a Load Display mount by serial, or an operator mount).</summary>
-    public MountStart BeginMount(VolumeSerial serial, ushort deviceNumber)
+    public override MountStart BeginMount(VolumeSerial serial, ushort deviceNumber)
     {
         using var connection = OpenConnection();
         using var transaction = connection.BeginTransaction(deferred: false);
@@ -83,7 +83,7 @@ public sealed partial class LibraryCatalog
     }
 
     /// <summary>The volume of mount <paramref name="mountId"/> is ready on its drive: counts the mount. False if the mount is not pending.</summary>
-    public bool CompleteMount(long mountId)
+    public override bool CompleteMount(long mountId)
     {
         using var connection = OpenConnection();
         using var transaction = connection.BeginTransaction(deferred: false);
@@ -117,7 +117,7 @@ public sealed partial class LibraryCatalog
     /// scratch request that completed or was written during the mount (the host now owns it);
     /// otherwise it returns to the status it had before. False if the mount had already ended.
     /// </summary>
-    public bool EndMount(long mountId)
+    public override bool EndMount(long mountId)
     {
         using var connection = OpenConnection();
         using var transaction = connection.BeginTransaction(deferred: false);
@@ -127,7 +127,7 @@ public sealed partial class LibraryCatalog
     }
 
     /// <summary>Ends every open mount (after a restart nothing is on any drive). Returns how many.</summary>
-    public int EndAllMounts()
+    public override int EndAllMounts()
     {
         using var connection = OpenConnection();
         using var transaction = connection.BeginTransaction(deferred: false);
@@ -153,18 +153,18 @@ public sealed partial class LibraryCatalog
     }
 
     /// <summary>The open mount on <paramref name="deviceNumber"/>, or null.</summary>
-    public MountRecord? OpenMount(ushort deviceNumber)
+    public override MountRecord? OpenMount(ushort deviceNumber)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {MountColumns} FROM mount_history WHERE device_number = $device AND unmounted_at IS NULL";
         command.Parameters.AddWithValue("$device", (int)deviceNumber);
         using var reader = command.ExecuteReader();
-        return reader.Read() ? ReadMount(reader) : null;
+        return reader.Read() ? CatalogRows.ReadMount(reader) : null;
     }
 
     /// <summary>Most recent mounts first, of one volume or all; at most <paramref name="limit"/>.</summary>
-    public IReadOnlyList<MountRecord> MountHistory(VolumeSerial? serial = null, int limit = 100)
+    public override IReadOnlyList<MountRecord> MountHistory(VolumeSerial? serial = null, int limit = 100)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
@@ -179,14 +179,14 @@ public sealed partial class LibraryCatalog
         var mounts = new List<MountRecord>();
         while (reader.Read())
         {
-            mounts.Add(ReadMount(reader));
+            mounts.Add(CatalogRows.ReadMount(reader));
         }
 
         return mounts;
     }
 
     /// <summary>Deletes the oldest ended mounts so that at most <paramref name="keep"/> ended ones remain; returns how many went.</summary>
-    public int PruneMountHistory(int keep)
+    public override int PruneMountHistory(int keep)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(keep);
         using var connection = OpenConnection();
@@ -214,7 +214,7 @@ public sealed partial class LibraryCatalog
         insert.Parameters.AddWithValue("$device", (int)deviceNumber);
         insert.Parameters.AddWithValue("$now", now);
         insert.Parameters.AddWithValue("$scratch", scratchRequest ? 1 : 0);
-        insert.Parameters.AddWithValue("$previous", StatusText(previous));
+        insert.Parameters.AddWithValue("$previous", CatalogRows.StatusText(previous));
         var id = (long)insert.ExecuteScalar()!;
         Execute(
             connection,

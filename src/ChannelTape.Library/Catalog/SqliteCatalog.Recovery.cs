@@ -2,14 +2,14 @@ using ChannelTape.Labels;
 
 namespace ChannelTape.Library.Catalog;
 
-public sealed partial class LibraryCatalog
+public sealed partial class SqliteCatalog
 {
     /// <summary>
     /// Records what a rescan of a volume's image found: bytes, blocks, first data set name, and
     /// <paramref name="writtenAt"/> (the image file's modification time) as last written, so the
     /// next reconcile sees the image unchanged.
     /// </summary>
-    public VolumeChange RecordScan(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName, DateTimeOffset writtenAt)
+    public override VolumeChange RecordScan(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName, DateTimeOffset writtenAt)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
@@ -30,7 +30,7 @@ public sealed partial class LibraryCatalog
     /// frees the drives of open mounts, this also frees a drive whose state outlived its mount.
     /// Returns how many drives changed.
     /// </summary>
-    public int ResetDrives()
+    public override int ResetDrives()
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();

@@ -1,9 +1,9 @@
 namespace ChannelTape.Library.Catalog;
 
-public sealed partial class LibraryCatalog
+public sealed partial class SqliteCatalog
 {
     /// <summary>Mounts not yet ended (requested or loaded), in device number order.</summary>
-    public IReadOnlyList<MountRecord> OpenMounts()
+    public override IReadOnlyList<MountRecord> OpenMounts()
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
@@ -12,7 +12,7 @@ public sealed partial class LibraryCatalog
         var mounts = new List<MountRecord>();
         while (reader.Read())
         {
-            mounts.Add(ReadMount(reader));
+            mounts.Add(CatalogRows.ReadMount(reader));
         }
 
         return mounts;

@@ -1,5 +1,6 @@
 using ChannelTape.Labels;
 using ChannelTape.Library.Configuration;
+using ChannelTape.Library.Store;
 using Microsoft.Data.Sqlite;
 
 namespace ChannelTape.Library.Catalog;
@@ -26,7 +27,7 @@ public enum ImportOutcome
     Mounted,
 }
 
-public sealed partial class LibraryCatalog
+public sealed partial class SqliteCatalog
 {
     /// <summary>
     /// Puts a prepared image (a complete, validated file in the volumes directory) in place as
@@ -38,7 +39,21 @@ public sealed partial class LibraryCatalog
     /// image is deleted when the format (file extension) changes. On a refusal the prepared file
     /// is left for the caller to delete.
     /// </summary>
-    public ImportOutcome ImportVolume(VolumeImport import, string preparedImagePath, NewVolumes? newVolume)
+    public override ImportOutcome ImportVolume(VolumeImport import, string preparedImagePath, NewVolumes? newVolume)
+    {
+        // With a store the image is uploaded first, to an object of its own: the catalog names it only
+        // if the import commits, and a refused import removes it again.
+        var stored = Images.Upload(import.Serial, preparedImagePath);
+        var outcome = ImportUploaded(import, preparedImagePath, newVolume, stored);
+        if (stored is not null && outcome is ImportOutcome.NotFound or ImportOutcome.Mounted)
+        {
+            Images.Forget(stored);
+        }
+
+        return outcome;
+    }
+
+    private ImportOutcome ImportUploaded(VolumeImport import, string preparedImagePath, NewVolumes? newVolume, StoredImage? stored)
     {
         using var connection = OpenConnection();
         using var transaction = connection.BeginTransaction(deferred: false);
@@ -108,6 +123,16 @@ public sealed partial class LibraryCatalog
             File.Delete(Layout.ImagePath(existing));
         }
 
+        Execute(
+            connection,
+            transaction,
+            "UPDATE volumes SET store_key = $key, store_etag = $etag, store_size = $size, store_sha256 = $sha WHERE volser = $volser",
+            ("$key", (object?)stored?.Key ?? DBNull.Value),
+            ("$etag", (object?)stored?.ETag ?? DBNull.Value),
+            ("$size", (object?)stored?.Size ?? DBNull.Value),
+            ("$sha", (object?)stored?.Sha256 ?? DBNull.Value),
+            ("$volser", import.Serial.Value));
+        Images.Placed(import.Serial, target, stored);
         transaction.Commit();
         return existing is null ? ImportOutcome.Added : ImportOutcome.Replaced;
     }
@@ -117,7 +142,7 @@ public sealed partial class LibraryCatalog
     /// mounted. An export compares it before and after copying: a change means a drive had the
     /// volume meanwhile and the copy may be torn.
     /// </summary>
-    public long? LatestMountId(VolumeSerial serial)
+    public override long? LatestMountId(VolumeSerial serial)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();

@@ -42,7 +42,7 @@ public sealed record VolumeListing(
 /// Queries for the administrative reports (issue 5): each streams from SQLite in serial or pool
 /// order with its filter in SQL, so a report of a million volumes holds one row at a time.
 /// </summary>
-public sealed partial class LibraryCatalog
+public sealed partial class SqliteCatalog
 {
     // Above every volume serial character (A-Z 0-9 # @ $ are all below 0x7F); with BINARY
     // collation 'prefix' <= volser < 'prefix' + DEL is exactly "starts with prefix", on the key.
@@ -52,7 +52,7 @@ public sealed partial class LibraryCatalog
     /// Volumes whose serial starts with <paramref name="serialPrefix"/> ("" = all), in serial
     /// order, streamed over the primary key. The connection stays open until the enumeration ends.
     /// </summary>
-    public IEnumerable<VolumeRecord> EnumerateVolumesByPrefix(string serialPrefix)
+    public override IEnumerable<VolumeRecord> EnumerateVolumesByPrefix(string serialPrefix)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
@@ -66,7 +66,7 @@ public sealed partial class LibraryCatalog
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            yield return ReadVolume(reader);
+            yield return CatalogRows.ReadVolume(reader);
         }
     }
 
@@ -75,7 +75,7 @@ public sealed partial class LibraryCatalog
     /// ("" = all) in serial order, streamed over the primary key, days cut from the stored
     /// timestamps in SQL. The connection stays open until the enumeration ends.
     /// </summary>
-    public IEnumerable<VolumeListing> EnumerateVolumeListings(string serialPrefix)
+    public override IEnumerable<VolumeListing> EnumerateVolumeListings(string serialPrefix)
     {
         // Through the SQLite C API on the connection's handle: column text is read as bytes and a
         // pool, media or label name equal to the previous row's reuses its string, so a row costs
@@ -169,7 +169,7 @@ public sealed partial class LibraryCatalog
     /// Scratch volumes of the pools whose name starts with <paramref name="poolPrefix"/> ("" = all),
     /// by pool then serial, streamed.
     /// </summary>
-    public IEnumerable<VolumeRecord> EnumerateScratchVolumes(string poolPrefix)
+    public override IEnumerable<VolumeRecord> EnumerateScratchVolumes(string poolPrefix)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
@@ -182,12 +182,12 @@ public sealed partial class LibraryCatalog
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            yield return ReadVolume(reader);
+            yield return CatalogRows.ReadVolume(reader);
         }
     }
 
     /// <summary>Per-pool totals computed in SQL, pools whose name starts with <paramref name="poolPrefix"/>, in name order.</summary>
-    public IReadOnlyList<PoolUsage> PoolUsage(string poolPrefix)
+    public override IReadOnlyList<PoolUsage> PoolUsage(string poolPrefix)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
@@ -221,7 +221,7 @@ public sealed partial class LibraryCatalog
     }
 
     /// <summary>Mounts newest first, of one drive or all, at most <paramref name="limit"/>, streamed.</summary>
-    public IEnumerable<MountRecord> EnumerateMountHistory(ushort? deviceNumber, int limit)
+    public override IEnumerable<MountRecord> EnumerateMountHistory(ushort? deviceNumber, int limit)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
@@ -235,12 +235,12 @@ public sealed partial class LibraryCatalog
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            yield return ReadMount(reader);
+            yield return CatalogRows.ReadMount(reader);
         }
     }
 
     /// <summary>Mounts that completed (volume ready) at or after <paramref name="since"/>.</summary>
-    public long CountMountsSince(DateTimeOffset since)
+    public override long CountMountsSince(DateTimeOffset since)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();

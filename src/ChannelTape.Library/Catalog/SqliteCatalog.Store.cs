@@ -1,0 +1,35 @@
+using ChannelTape.Labels;
+
+namespace ChannelTape.Library.Catalog;
+
+/// <summary>The store's version of each image, and mounted-dirty volumes (a library with a store, docs/scale-out.md).</summary>
+public sealed partial class SqliteCatalog
+{
+    public override bool RecordStoredImage(VolumeSerial serial, StoredImage image, long? mountId)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE volumes SET store_key = $key, store_etag = $etag, store_size = $size, store_sha256 = $sha, dirty = 0
+            WHERE volser = $volser
+              AND ($mount IS NULL OR EXISTS (SELECT 1 FROM mount_history WHERE id = $mount AND volser = $volser AND unmounted_at IS NULL))
+            """;
+        command.Parameters.AddWithValue("$key", image.Key);
+        command.Parameters.AddWithValue("$etag", image.ETag);
+        command.Parameters.AddWithValue("$size", image.Size);
+        command.Parameters.AddWithValue("$sha", image.Sha256);
+        command.Parameters.AddWithValue("$volser", serial.Value);
+        command.Parameters.AddWithValue("$mount", (object?)mountId ?? DBNull.Value);
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    public override VolumeChange SetDirty(VolumeSerial serial, bool dirty)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE volumes SET dirty = $dirty WHERE volser = $volser";
+        command.Parameters.AddWithValue("$dirty", dirty ? 1 : 0);
+        command.Parameters.AddWithValue("$volser", serial.Value);
+        return command.ExecuteNonQuery() == 1 ? VolumeChange.Changed : VolumeChange.NotFound;
+    }
+}
