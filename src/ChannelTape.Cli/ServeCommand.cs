@@ -19,11 +19,12 @@ namespace ChannelTape.Cli;
 /// </summary>
 public static class ServeCommand
 {
-    public const string Help = "[--config FILE] [--listen ADDR:PORT] [--data DIR] [--no-write-behind] [--no-read-ahead] [--no-read-by-reference]: serve the drives to Hercules";
+    public const string Help = "[--config FILE] [--listen ADDR:PORT] [--data DIR] [--no-write-behind] [--no-read-ahead] [--no-read-by-reference] [--http ADDR:PORT | --no-http] [--secret-file FILE] [--log-level LEVEL] [--log-format text|json]: serve the drives to Hercules";
 
     public static int Run(string[] args)
     {
-        var arguments = new Arguments(args, valueOptions: ["--config", "--listen", "--data"], flagOptions: ["--no-write-behind", "--no-read-ahead", "--no-read-by-reference"]);
+        var arguments = new Arguments(args, valueOptions: ["--config", "--listen", "--data", "--http", "--secret-file", "--log-level", "--log-format"],
+            flagOptions: ["--no-write-behind", "--no-read-ahead", "--no-read-by-reference", "--no-http"]);
         if (arguments.Positional.Count != 0)
         {
             throw new UsageException($"unexpected '{arguments.Positional[0]}'");
@@ -49,8 +50,15 @@ public static class ServeCommand
             configuration = configuration with { Storage = configuration.Storage with { Root = Path.GetFullPath(data) } };
         }
 
+        // The operations plane (docs/operations.md): management API address, secret, log level and format.
+        if (!ServeOverrides.TryApply(configuration, arguments.Get("--http"), arguments.Has("--no-http"), arguments.Get("--secret-file"),
+                arguments.Get("--log-level"), arguments.Get("--log-format"), out configuration, out var overrideError))
+        {
+            throw new UsageException(overrideError);
+        }
+
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Environment.CurrentDirectory });
-        builder.Logging.AddChannelTapeConsole();
+        builder.Logging.AddChannelTapeConsole(configuration.Log);
         builder.Services.AddChannelTapeServer(configuration, new LibraryHostOptions { Features = Features(arguments) });
         using var host = builder.Build();
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();

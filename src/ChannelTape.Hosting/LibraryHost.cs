@@ -4,6 +4,7 @@ using ChannelTape.Device;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Library.Mounts;
+using ChannelTape.Management;
 using ChannelTape.Protocol;
 using ChannelTape.Runtime;
 using ChannelTape.Runtime.Events;
@@ -28,6 +29,9 @@ public sealed record LibraryHostOptions
     /// from one thread use <see cref="DriveExecution.Inline"/>.
     /// </summary>
     public DriveExecution Execution { get; init; } = DriveExecution.Gated;
+
+    /// <summary>Where the management API's own warnings go (Kestrel's); null for nowhere. Its events go to the hub like every other.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? Loggers { get; init; }
 }
 
 /// <summary>How the drives of a <see cref="LibraryHost"/> run what is done to them.</summary>
@@ -49,9 +53,11 @@ public enum DriveExecution
 /// </summary>
 public sealed class LibraryHost : IAsyncDisposable
 {
-    private LibraryHost(LibraryConfiguration configuration, LibraryCatalog catalog, TapeEventHub events, LibraryHostOptions options)
+    private LibraryHost(LibraryConfiguration configuration, LibraryCatalog catalog, TapeEventHub events, LibraryHostOptions options, string? secret)
     {
         Configuration = configuration;
+        // The operations plane hears every event from here on (mounts, connections) for its counters and feed.
+        Monitor = configuration.Management.Http is null ? null : new OperationsMonitor(events, options.Time);
         Catalog = catalog;
         Events = events;
         var drives = new Dictionary<ushort, DriveRuntime>();
@@ -75,6 +81,14 @@ public sealed class LibraryHost : IAsyncDisposable
             MaxConnections = configuration.Limits.MaxConnections,
             Features = options.Features,
         }, events);
+        if (configuration.Management.Http is { } http)
+        {
+            Management = new ManagementServer(
+                new ManagedLibrary(configuration, View, Server, Statistics, events, options.Time),
+                Monitor!,
+                new ManagementSettings(http, secret, configuration.Management.TransferFolder),
+                options.Loggers);
+        }
     }
 
     public LibraryConfiguration Configuration { get; }
@@ -97,6 +111,12 @@ public sealed class LibraryHost : IAsyncDisposable
 
     public TapeServer Server { get; }
 
+    /// <summary>The management API, metrics, health checks and status page (docs/operations.md); null when turned off (<c>http none</c>).</summary>
+    public ManagementServer? Management { get; }
+
+    /// <summary>What the operations plane learned from the events; null when the management API is off.</summary>
+    public OperationsMonitor? Monitor { get; }
+
     /// <summary>The drives, by device number.</summary>
     public IReadOnlyList<DriveRuntime> Drives => View.Drives;
 
@@ -114,6 +134,11 @@ public sealed class LibraryHost : IAsyncDisposable
     {
         host = null;
         events ??= new TapeEventHub();
+        string? secret = null;
+        if (configuration.Management.SecretFile is { } secretFile && !ManagementSettings.TryReadSecret(secretFile, out secret, out error))
+        {
+            return false;
+        }
 
         LibraryCatalog? catalog = null;
         try
@@ -128,7 +153,7 @@ public sealed class LibraryHost : IAsyncDisposable
                 events.Publish(new CatalogRecovered(recovery));
             }
 
-            host = new LibraryHost(configuration, catalog, events, options);
+            host = new LibraryHost(configuration, catalog, events, options, secret);
             error = null;
             return true;
         }
@@ -160,18 +185,68 @@ public sealed class LibraryHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts listening (a busy address throws <see cref="System.Net.Sockets.SocketException"/>).</summary>
-    public void Start() => Server.Start();
+    /// <summary>
+    /// Starts listening: the tape server (a busy address throws <see cref="System.Net.Sockets.SocketException"/>),
+    /// then the management API (a busy address throws <see cref="ManagementStartException"/>).
+    /// </summary>
+    public void Start()
+    {
+        Server.Start();
+        if (Management is { } management)
+        {
+            try
+            {
+                management.StartAsync().GetAwaiter().GetResult();
+            }
+            catch (IOException e)
+            {
+                throw new ManagementStartException($"cannot listen for the management API on {management.Settings.Http}: {e.Message}", e);
+            }
 
-    /// <summary>Stops the server in order (every CCW finished, every volume closed and given back to the catalog).</summary>
-    public Task StopAsync() => Server.StopAsync();
+            Events.Publish(new ManagementListening(management.Address, management.Settings.Secret is not null,
+                management.Settings.TransferFolder, System.Net.IPAddress.IsLoopback(management.Settings.Http.Address)));
+        }
+    }
+
+    /// <summary>Stops the management API, then the server in order (every CCW finished, every volume closed and given back to the catalog).</summary>
+    public async Task StopAsync()
+    {
+        if (Management is { } management)
+        {
+            await management.StopAsync().ConfigureAwait(false);
+        }
+
+        await Server.StopAsync().ConfigureAwait(false);
+    }
 
     public async ValueTask DisposeAsync()
     {
-        await Server.StopAsync().ConfigureAwait(false);
+        await StopAsync().ConfigureAwait(false);
+        if (Management is { } management)
+        {
+            await management.DisposeAsync().ConfigureAwait(false);
+        }
+
+        Monitor?.Dispose();
         foreach (var drive in Drives)
         {
             drive.Dispose();
         }
     }
+}
+
+/// <summary>The management API could not listen (its address is in use or not this machine's).</summary>
+public sealed class ManagementStartException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>The management API listens at <paramref name="Address"/>.</summary>
+public sealed record ManagementListening(Uri Address, bool Secret, string? TransferFolder, bool Loopback) : TapeEvent
+{
+    /// <summary>An API open to the network without a secret is worth a warning: anyone who reaches it may change the library.</summary>
+    public override Microsoft.Extensions.Logging.LogLevel Level =>
+        Secret || Loopback ? Microsoft.Extensions.Logging.LogLevel.Information : Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    public override string Message =>
+        $"management API, metrics and status page on {Address}"
+        + (Secret ? "; writes need the secret" : Loopback ? "; no secret: writes are open to this machine" : "; NO SECRET: anyone who reaches this address may mount, unload and change volumes")
+        + (TransferFolder is null ? "; HTTP import/export off (no transfer-folder)" : $"; transfer folder {TransferFolder}");
 }
