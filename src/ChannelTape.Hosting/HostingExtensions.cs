@@ -75,6 +75,7 @@ public static class HostingExtensions
         logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         // Kestrel's and ASP.NET Core's own chatter (a line per request) only when something is wrong.
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         return logging;
     }
 }

@@ -81,15 +81,12 @@ public sealed class LibraryHost : IAsyncDisposable
             MaxConnections = configuration.Limits.MaxConnections,
             Features = options.Features,
         }, events);
-        if (configuration.Management.Http is { } http)
-        {
-            Management = new ManagementServer(
-                new ManagedLibrary(configuration, View, Server, Statistics, events, options.Time),
-                Monitor!,
-                new ManagementSettings(http, secret, configuration.Management.TransferFolder),
-                options.Loggers);
-        }
+        _secret = secret;
+        _options = options;
     }
+
+    private readonly string? _secret;
+    private readonly LibraryHostOptions _options;
 
     public LibraryConfiguration Configuration { get; }
 
@@ -111,8 +108,8 @@ public sealed class LibraryHost : IAsyncDisposable
 
     public TapeServer Server { get; }
 
-    /// <summary>The management API, metrics, health checks and status page (docs/operations.md); null when turned off (<c>http none</c>).</summary>
-    public ManagementServer? Management { get; }
+    /// <summary>The management API, metrics, health checks and status page (docs/operations.md) once started; null when turned off (<c>http none</c>).</summary>
+    public ManagementServer? Management { get; private set; }
 
     /// <summary>What the operations plane learned from the events; null when the management API is off.</summary>
     public OperationsMonitor? Monitor { get; }
@@ -192,8 +189,13 @@ public sealed class LibraryHost : IAsyncDisposable
     public void Start()
     {
         Server.Start();
-        if (Management is { } management)
+        if (Configuration.Management.Http is { } http)
         {
+            var management = Management = new ManagementServer(
+                new ManagedLibrary(Configuration, View, Server, Statistics, Events, _options.Time),
+                Monitor!,
+                new ManagementSettings(http, _secret, Configuration.Management.TransferFolder),
+                _options.Loggers);
             try
             {
                 management.StartAsync().GetAwaiter().GetResult();

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -75,6 +76,8 @@ public sealed class ManagementServer : IAsyncDisposable
         });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers ?? NullLoggerFactory.Instance);
+        // The process's signals belong to the outer host (ctape serve's), which stops this one in order.
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, InnerLifetime>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(settings.Http);
@@ -98,7 +101,20 @@ public sealed class ManagementServer : IAsyncDisposable
 
         _app = builder.Build();
         _app.UseExceptionHandler();
-        _app.UseStatusCodePages();
+        // What routing answers on its own (no such path, method or body type) as problem details that say so.
+        _app.UseStatusCodePages(statusContext =>
+        {
+            var http = statusContext.HttpContext;
+            var status = http.Response.StatusCode;
+            var problem = status switch
+            {
+                StatusCodes.Status404NotFound => Problems.NotFound($"no such path {Problems.Shorten(http.Request.Path.Value ?? "")}: the API is described at /openapi/v1.json"),
+                StatusCodes.Status405MethodNotAllowed => Problems.Problem(status, "method not allowed", $"{http.Request.Method} is not allowed on {Problems.Shorten(http.Request.Path.Value ?? "")}"),
+                StatusCodes.Status415UnsupportedMediaType => Problems.Problem(status, "unsupported media type", $"the body must be application/json, not {Problems.Shorten(http.Request.ContentType ?? "nothing")}"),
+                _ => Problems.Problem(status, ReasonPhrases.GetReasonPhrase(status), ReasonPhrases.GetReasonPhrase(status)),
+            };
+            return problem.ExecuteAsync(http);
+        });
         _app.Use(async (http, next) =>
         {
             if (_context.Access.Check(http) is { } refusal)
@@ -154,6 +170,14 @@ public sealed class ManagementServer : IAsyncDisposable
         _metrics.Dispose();
         await _throughput.DisposeAsync().ConfigureAwait(false);
     }
+}
+
+/// <summary>A host lifetime that waits for nothing and listens to no signal: the management API starts and stops when told.</summary>
+internal sealed class InnerLifetime : Microsoft.Extensions.Hosting.IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>The status page at <c>/</c>: one HTML file, its script and style, embedded in this assembly (no CDN).</summary>

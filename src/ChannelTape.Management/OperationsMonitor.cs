@@ -84,39 +84,23 @@ public sealed class OperationsMonitor : IDisposable
         return events;
     }
 
-    /// <summary>Every event from now on, until <paramref name="cancellation"/>; a reader that falls 1000 behind loses the oldest.</summary>
-    public async IAsyncEnumerable<EventInfo> FollowAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation)
+    /// <summary>Every event from now on, until the follower is disposed; a reader that falls 1000 behind loses the oldest.</summary>
+    public EventFollower Follow()
     {
-        var channel = System.Threading.Channels.Channel.CreateBounded<EventInfo>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        var channel = System.Threading.Channels.Channel.CreateBounded<EventInfo>(
+            new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
         lock (_lock)
         {
             _listeners.Add(channel);
         }
 
-        try
-        {
-            while (true)
-            {
-                EventInfo next;
-                try
-                {
-                    next = await channel.Reader.ReadAsync(cancellation).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    yield break;
-                }
-
-                yield return next;
-            }
-        }
-        finally
+        return new EventFollower(channel.Reader, () =>
         {
             lock (_lock)
             {
                 _listeners.Remove(channel);
             }
-        }
+        });
     }
 
     public void Dispose() => _subscription.Dispose();
@@ -199,4 +183,12 @@ public sealed class OperationsMonitor : IDisposable
         LogLevel.Error => "error",
         _ => "critical",
     };
+}
+
+/// <summary>Events as they are published, for one reader (a page's event stream); disposing it stops them.</summary>
+public sealed class EventFollower(ChannelReader<EventInfo> reader, Action stop) : IDisposable
+{
+    public ChannelReader<EventInfo> Reader { get; } = reader;
+
+    public void Dispose() => stop();
 }

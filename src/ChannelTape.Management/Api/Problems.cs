@@ -92,8 +92,10 @@ public static class Problems
 
     public static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "...";
 
-    private sealed class WithBearerChallenge(IResult inner) : IResult
+    private sealed class WithBearerChallenge(IResult inner) : IResult, IStatusCodeHttpResult
     {
+        public int? StatusCode => StatusCodes.Status401Unauthorized;
+
         public Task ExecuteAsync(HttpContext httpContext)
         {
             httpContext.Response.Headers.WWWAuthenticate = "Bearer realm=\"ctape\"";

@@ -104,27 +104,27 @@ internal static class ServerEndpoints
         {
             await response.WriteAsync(": ctape events\n\n", stop.Token).ConfigureAwait(false);
             await response.Body.FlushAsync(stop.Token).ConfigureAwait(false);
-            await using var events = context.Monitor.FollowAsync(stop.Token).GetAsyncEnumerator(stop.Token);
-            var next = events.MoveNextAsync().AsTask();
+            using var follower = context.Monitor.Follow();
             while (true)
             {
-                var done = await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(15), stop.Token)).ConfigureAwait(false);
-                if (done != next)
+                EventInfo next;
+                using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stop.Token))
                 {
-                    await response.WriteAsync(": keep-alive\n\n", stop.Token).ConfigureAwait(false);
-                    await response.Body.FlushAsync(stop.Token).ConfigureAwait(false);
-                    continue;
+                    wait.CancelAfter(TimeSpan.FromSeconds(15));
+                    try
+                    {
+                        next = await follower.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                    {
+                        await response.WriteAsync(": keep-alive\n\n", stop.Token).ConfigureAwait(false);
+                        await response.Body.FlushAsync(stop.Token).ConfigureAwait(false);
+                        continue;
+                    }
                 }
 
-                if (!await next.ConfigureAwait(false))
-                {
-                    return;
-                }
-
-                var e = events.Current;
-                await response.WriteAsync($"id: {e.Id}\nevent: tape\ndata: {JsonSerializer.Serialize(e, context.Json)}\n\n", stop.Token).ConfigureAwait(false);
+                await response.WriteAsync($"id: {next.Id}\nevent: tape\ndata: {JsonSerializer.Serialize(next, context.Json)}\n\n", stop.Token).ConfigureAwait(false);
                 await response.Body.FlushAsync(stop.Token).ConfigureAwait(false);
-                next = events.MoveNextAsync().AsTask();
             }
         }
         catch (OperationCanceledException)

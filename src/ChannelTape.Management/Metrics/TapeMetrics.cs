@@ -24,7 +24,7 @@ public sealed class TapeMetrics : IDisposable
     private readonly Histogram<double> _mountDuration;
     private readonly Lock _poolLock = new();
     private IReadOnlyList<PoolUsage> _pools = [];
-    private long _poolsReadAt = long.MinValue;
+    private long? _poolsReadAt;
 
     public TapeMetrics(ManagedLibrary library, OperationsMonitor monitor)
     {
@@ -102,7 +102,7 @@ public sealed class TapeMetrics : IDisposable
         lock (_poolLock)
         {
             var now = Environment.TickCount64;
-            if (now - _poolsReadAt >= 1000)
+            if (_poolsReadAt is not { } readAt || now - readAt >= 1000)
             {
                 try
                 {
