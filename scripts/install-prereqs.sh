@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Debian packages the tests need: Hercules 3.13 (hercules, with hetinit/hetmap/tapemap/tapecopy/hetget),
-# the s390 assembler the reference runner uses, and a C compiler for the Hercules bridge module.
+# the s390 assembler the reference runner uses, a C compiler for the Hercules bridge module, and
+# Chromium with its WebDriver for the status page tests (StatusPageBrowserTests, tests/bridge/run-ops-e2e.sh).
 set -euo pipefail
 need=()
 command -v hercules >/dev/null 2>&1 || need+=(hercules)
 command -v s390x-linux-gnu-as >/dev/null 2>&1 || need+=(binutils-s390x-linux-gnu)
 command -v gcc >/dev/null 2>&1 || need+=(build-essential)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
     sudo=sudo
