@@ -58,6 +58,7 @@ public sealed class ManagementServer : IAsyncDisposable
     private readonly TapeMetrics _metrics;
     private readonly PrometheusExposition _exposition;
     private bool _started;
+    private int _disposed;
 
     public ManagementServer(ManagedLibrary library, OperationsMonitor monitor, ManagementSettings settings, ILoggerFactory? loggers = null)
     {
@@ -164,6 +165,11 @@ public sealed class ManagementServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         _exposition.Dispose();

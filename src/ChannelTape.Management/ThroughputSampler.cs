@@ -42,10 +42,17 @@ public sealed class ThroughputSampler : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         _stop.Dispose();
     }
+
+    private int _disposed;
 
     private async Task RunAsync()
     {

@@ -46,7 +46,8 @@ public sealed record MountRefused(ushort DeviceNumber, string Request, MountSour
 /// <summary>The drive's volume was taken out (<paramref name="Volume"/>: its serial or path; null when the drive was already empty).</summary>
 public sealed record VolumeUnloaded(ushort DeviceNumber, string? Volume, MountSource Source) : DriveEvent(DeviceNumber)
 {
-    public override LogLevel Level => LogLevel.Information;
+    /// <summary>An unload of an empty drive (the module's attach with <c>*</c>) is chatter; a volume taken out is news.</summary>
+    public override LogLevel Level => Volume is null ? LogLevel.Debug : LogLevel.Information;
 
     public override string Message => $"drive {Drive}: {(Volume is null ? "unloaded" : $"{Volume} unloaded")} ({Source}{OnHost})";
 }
