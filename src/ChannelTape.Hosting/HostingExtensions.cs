@@ -32,6 +32,12 @@ public static class HostingExtensions
         services.AddHostedService(provider => provider.GetRequiredService<TapeServerService>());
         services.Configure<ConsoleLifetimeOptions>(lifetime => lifetime.SuppressStatusMessages = true);
         services.AddSystemd();
+        if (configuration.Log.Format == LogFormat.Json)
+        {
+            // Under systemd, AddSystemd puts the journal's formatter on the console; JSON asked for stays JSON.
+            services.Configure<ConsoleLoggerOptions>(console => console.FormatterName = ConsoleFormatterNames.Json);
+        }
+
         return services;
     }
 
