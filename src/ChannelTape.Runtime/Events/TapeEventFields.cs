@@ -56,11 +56,10 @@ public static class TapeEventFields
             case Exception e:
                 fields.Add(new(key, $"{e.GetType().Name}: {e.Message}"));
                 break;
-            case System.Net.IPEndPoint or System.Net.IPAddress:
-                fields.Add(new(key, value.ToString()));
-                break;
             default:
-                if (nested)
+                // Only ChannelTape's own records (a refusal, streaming counts) are taken apart; anything else
+                // (an address, a URI) is its text.
+                if (nested || value.GetType().Namespace?.StartsWith("ChannelTape", StringComparison.Ordinal) != true)
                 {
                     fields.Add(new(key, value.ToString()));
                     break;
