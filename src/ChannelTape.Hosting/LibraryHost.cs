@@ -206,7 +206,8 @@ public sealed class LibraryHost : IAsyncDisposable
             }
 
             Events.Publish(new ManagementListening(management.Address, management.Settings.Secret is not null,
-                management.Settings.TransferFolder, System.Net.IPAddress.IsLoopback(management.Settings.Http.Address)));
+                management.Settings.TransferFolder, System.Net.IPAddress.IsLoopback(management.Settings.Http.Address),
+                Configuration.Management.SecretFile is { } secretFile && ManagementSettings.IsReadableByOthers(secretFile)));
         }
     }
 
@@ -241,14 +242,18 @@ public sealed class LibraryHost : IAsyncDisposable
 public sealed class ManagementStartException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>The management API listens at <paramref name="Address"/>.</summary>
-public sealed record ManagementListening(Uri Address, bool Secret, string? TransferFolder, bool Loopback) : TapeEvent
+public sealed record ManagementListening(Uri Address, bool Secret, string? TransferFolder, bool Loopback, bool SecretReadableByOthers) : TapeEvent
 {
-    /// <summary>An API open to the network without a secret is worth a warning: anyone who reaches it may change the library.</summary>
+    /// <summary>
+    /// An API open to the network without a secret, or a secret file others may read, is worth a warning:
+    /// anyone who reaches the address (or reads the file) may change the library.
+    /// </summary>
     public override Microsoft.Extensions.Logging.LogLevel Level =>
-        Secret || Loopback ? Microsoft.Extensions.Logging.LogLevel.Information : Microsoft.Extensions.Logging.LogLevel.Warning;
+        (Secret || Loopback) && !SecretReadableByOthers ? Microsoft.Extensions.Logging.LogLevel.Information : Microsoft.Extensions.Logging.LogLevel.Warning;
 
     public override string Message =>
         $"management API, metrics and status page on {Address}"
         + (Secret ? "; writes need the secret" : Loopback ? "; no secret: writes are open to this machine" : "; NO SECRET: anyone who reaches this address may mount, unload and change volumes")
+        + (SecretReadableByOthers ? "; the secret file is readable by every user of this machine: chmod o-r it" : "")
         + (TransferFolder is null ? "; HTTP import/export off (no transfer-folder)" : $"; transfer folder {TransferFolder}");
 }

@@ -42,7 +42,7 @@ public sealed record ManagementSettings(IPEndPoint Http, string? Secret, string?
         }
     }
 
-    /// <summary>True when others than the owner may read <paramref name="path"/> (Unix permissions; false where there are none).</summary>
+    /// <summary>True when every user of the machine may read <paramref name="path"/> (Unix permissions; false where there are none).</summary>
     public static bool IsReadableByOthers(string path)
     {
         if (OperatingSystem.IsWindows())
@@ -53,7 +53,7 @@ public sealed record ManagementSettings(IPEndPoint Http, string? Secret, string?
         try
         {
             var mode = File.GetUnixFileMode(path);
-            return (mode & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0;
+            return (mode & UnixFileMode.OtherRead) != 0;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -38,7 +38,9 @@ public sealed class VolumeTransfers(ManagedLibrary library, string? folder)
             return Problems.BadRequest($"invalid pool name '{Problems.Shorten(poolName)}'");
         }
 
-        var media = MediaType.Eccst;
+        // A new volume takes its pool's media and capacity unless the request says otherwise.
+        var pool = body.Pool is null ? null : library.Configuration.FindPool(body.Pool);
+        var media = pool?.Media ?? MediaType.Eccst;
         if (body.Media is { } mediaText && !MediaTypes.TryParse(mediaText, out media))
         {
             return Problems.BadRequest($"unknown media '{Problems.Shorten(mediaText)}', expected REEL, 3480 (CST) or 3490E (ECCST)");
@@ -100,7 +102,7 @@ public sealed class VolumeTransfers(ManagedLibrary library, string? folder)
             }
 
             var summary = VolumeScanner.Scan(partial, copy.Labels);
-            var capacity = body.Capacity ?? MediaTypes.DefaultCapacity(media);
+            var capacity = body.Capacity ?? (pool is not null && body.Media is null ? pool.Capacity : MediaTypes.DefaultCapacity(media));
             var outcome = Catalog.ImportVolume(
                 new VolumeImport(serial, kind, copy.Labels, summary.ImageSize, summary.DataBlocks, summary.FirstDataSetName),
                 partial,
