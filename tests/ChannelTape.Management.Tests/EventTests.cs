@@ -67,6 +67,61 @@ public sealed class EventTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Passing_the_end_of_tape_marker_is_said_once_per_mount()
+    {
+        var root = Directory.CreateTempSubdirectory("ctape-eot-").FullName;
+        var result = ConfigurationParser.ParseText("""
+            storage { root "data"; }
+            drive 0580 { pool SMALL; }
+            pool SMALL { volumes S00000; capacity 256K; labels NL; }
+            """, "eot.conf", root);
+        await using var server = LibraryServer.Start(result.Configuration!);
+        using var device = RemoteDevice.Connect("127.0.0.1", server.EndPoint.Port, 0x0580, new RemoteDeviceOptions { Reconnect = false });
+        using var session = new DriveSession(device);
+        session.Mount("S00000", EventRecorder.Patience);
+
+        var block = new byte[16_000];
+        int exceptions = 0;
+        for (int i = 0; i < 200 && exceptions < 3; i++)
+        {
+            var write = device.Execute(new CcwRequest(0x01, CcwFlags.None, CcwFlags.None, block.Length, 0, 0), block);
+            if ((write.Status & UnitStatus.UnitException) != 0)
+            {
+                exceptions++;
+            }
+        }
+
+        Assert.Equal(3, exceptions);
+        var eot = server.Recorder.WaitFor<EndOfTapeReached>();
+        Assert.Equal((0x0580, "S00000", (byte)0x01, "127.0.0.1"), (eot.DeviceNumber, eot.Volume, eot.Command, eot.Host));
+        Assert.Single(server.Recorder.All<EndOfTapeReached>());
+        Directory.Delete(root, recursive: true);
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0:8080", false, null, null, null, "0.0.0.0:8080", "Information", "Text", null)]
+    [InlineData(null, true, null, "debug", "json", null, "Debug", "Json", null)]
+    [InlineData("localhost:80", false, null, null, null, null, null, null, "--http wants ADDR:PORT, got 'localhost:80'")]
+    [InlineData("127.0.0.1:1", true, null, null, null, null, null, null, "--http and --no-http contradict each other")]
+    [InlineData(null, false, null, "loud", null, null, null, null, "--log-level wants one of trace, debug, info, warning, error, got 'loud'")]
+    [InlineData(null, false, null, null, "xml", null, null, null, "--log-format wants text or json, got 'xml'")]
+    public void Serve_options_override_the_configuration(string? http, bool noHttp, string? secret, string? level, string? format,
+        string? expectedHttp, string? expectedLevel, string? expectedFormat, string? error)
+    {
+        var configuration = ConfigurationParser.LoadDefault();
+
+        var applied = ServeOverrides.TryApply(configuration, http, noHttp, secret, level, format, out var result, out var message);
+
+        Assert.Equal(error is null, applied);
+        Assert.Equal(error, message);
+        if (applied)
+        {
+            Assert.Equal(expectedHttp, result.Management.Http?.ToString());
+            Assert.Equal((expectedLevel, expectedFormat), (result.Log.Level.ToString(), result.Log.Format.ToString()));
+        }
+    }
+
+    [Fact]
     public void The_JSON_log_carries_the_event_fields_with_device_numbers_as_hex_text()
     {
         var state = new TapeEventLogState(new MountRefused(0x0580, "T00001", MountSource.LoadDisplay,
