@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the tests need: Hercules 3.13 (hercules, with hetinit/hetmap/tapemap/tapecopy/hetget),
-# the s390 assembler the reference runner uses, and a C compiler and make for the Hercules bridge
-# module (its `make check` runs in the test suite).
+# the s390 assembler the reference runner uses, a C compiler and make for the Hercules bridge module
+# (its `make check` runs in the test suite), and Chromium with its WebDriver for the status page tests
+# (StatusPageBrowserTests, tests/bridge/run-ops-e2e.sh).
 set -euo pipefail
 need=()
 command -v hercules >/dev/null 2>&1 || need+=(hercules)
@@ -9,6 +10,8 @@ command -v s390x-linux-gnu-as >/dev/null 2>&1 || need+=(binutils-s390x-linux-gnu
 command -v gcc >/dev/null 2>&1 || need+=(build-essential)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
     sudo=sudo

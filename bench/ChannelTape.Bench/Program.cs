@@ -23,6 +23,11 @@ public static class Program
             return 0;
         }
 
+        if (args.Length > 0 && args[0] == "operations-overhead")
+        {
+            return OperationsOverhead.Run(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "streaming")
         {
             return StreamingDrives.Run(args[1..]);

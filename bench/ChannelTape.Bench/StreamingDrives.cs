@@ -14,12 +14,19 @@ namespace ChannelTape.Bench;
 /// 127.0.0.1; N clients (<see cref="RemoteDevice"/>, one connection per drive) each mount a
 /// scratch volume by Load Display, write BLOCKS blocks, rewind and read them back, all at the same
 /// time. Prints aggregate MB/s and CCWs/s for writing and reading next to one drive alone.
-/// <c>dotnet run -c Release --project bench/ChannelTape.Bench -- streaming [DRIVES] [BLOCKS] [BLOCKSIZE]</c>
+/// <c>dotnet run -c Release --project bench/ChannelTape.Bench -- streaming [DRIVES] [BLOCKS] [BLOCKSIZE] [--metrics]</c>
+/// Without <c>--metrics</c> the management API is off (<c>http none</c>); with it, it listens and a scraper
+/// reads <c>/metrics</c> and <c>/api/drives</c> every second while the drives stream, as Prometheus and an
+/// open status page would: the difference is what the operations plane costs the hot path.
 /// </summary>
 public static class StreamingDrives
 {
+    private static bool s_metrics;
+
     public static int Run(string[] args)
     {
+        s_metrics = args.Contains("--metrics");
+        args = [.. args.Where(a => a != "--metrics")];
         int drives = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 8;
         int blocks = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2000;
         int size = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 32760;
@@ -48,9 +55,13 @@ public static class StreamingDrives
                 throw new InvalidOperationException(string.Join('\n', result.Errors));
             }
 
-            // The server as ctape serve composes it, on a free port.
-            if (!LibraryHost.TryBuild(result.Configuration with { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, new LibraryHostOptions(),
-                    out var host, out string? error))
+            // The server as ctape serve composes it, on a free port; the management API only with --metrics.
+            var configuration = result.Configuration with
+            {
+                Listen = new IPEndPoint(IPAddress.Loopback, 0),
+                Management = result.Configuration.Management with { Http = s_metrics ? new IPEndPoint(IPAddress.Loopback, 0) : null },
+            };
+            if (!LibraryHost.TryBuild(configuration, new LibraryHostOptions(), out var host, out string? error))
             {
                 throw new InvalidOperationException(error);
             }
@@ -67,11 +78,22 @@ public static class StreamingDrives
                 session.Mount("SCRTCH", TimeSpan.FromSeconds(30));
             }
 
+            using var scraping = new CancellationTokenSource();
+            if (host.Management is { } warm)
+            {
+                // Prometheus would have scraped long before: the first request's start-up (JIT) is not timed.
+                using var first = new HttpClient { BaseAddress = warm.Address };
+                _ = first.GetStringAsync("metrics").GetAwaiter().GetResult() + first.GetStringAsync("api/drives").GetAwaiter().GetResult();
+            }
+
+            var scraper = host.Management is { } management ? ScrapeAsync(management.Address, scraping.Token) : Task.FromResult(0);
             var write = Time(devices, blocks, size, 0x01);
             Parallel.ForEach(devices, d => Ccw(d, 0x07, 1, new byte[1], 0));
             var read = Time(devices, blocks, size, 0x02);
+            scraping.Cancel();
+            int scrapes = scraper.GetAwaiter().GetResult();
             double bytes = (double)drives * blocks * size;
-            Console.WriteLine($"| {drives} | {size} | {blocks} | {bytes / write.TotalSeconds / 1e6:F1} | {drives * blocks / write.TotalSeconds:F0} | {bytes / read.TotalSeconds / 1e6:F1} | {drives * blocks / read.TotalSeconds:F0} |");
+            Console.WriteLine($"| {drives} | {size} | {blocks} | {bytes / write.TotalSeconds / 1e6:F1} | {drives * blocks / write.TotalSeconds:F0} | {bytes / read.TotalSeconds / 1e6:F1} | {drives * blocks / read.TotalSeconds:F0} |{(s_metrics ? $" {scrapes} scrapes" : "")}");
             foreach (var device in devices)
             {
                 device.Dispose();
@@ -82,6 +104,37 @@ public static class StreamingDrives
         finally
         {
             Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>Reads /metrics and /api/drives once a second until cancelled; the number of rounds.</summary>
+    private static async Task<int> ScrapeAsync(Uri address, CancellationToken stop)
+    {
+        using var http = new HttpClient { BaseAddress = address };
+        int rounds = 0;
+        if (Environment.GetEnvironmentVariable("CTAPE_BENCH_NO_SCRAPE") == "1")
+        {
+            return 0;
+        }
+
+        try
+        {
+            while (true)
+            {
+                var metrics = await http.GetStringAsync("metrics", stop);
+                var drives = await http.GetStringAsync("api/drives", stop);
+                if (!metrics.Contains("ctape_drive_ccws_total", StringComparison.Ordinal) || drives.Length == 0)
+                {
+                    throw new InvalidOperationException("the scrape did not get the ctape_ series");
+                }
+
+                rounds++;
+                await Task.Delay(1000, stop);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return rounds;
         }
     }
 

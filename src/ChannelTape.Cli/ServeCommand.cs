@@ -19,11 +19,12 @@ namespace ChannelTape.Cli;
 /// </summary>
 public static class ServeCommand
 {
-    public const string Help = "[--config FILE] [--listen ADDR:PORT] [--data DIR] [--catalog CONNECTION] [--store s3://BUCKET[/PREFIX]] [--s3-endpoint URL] [--lease SECONDS] [--no-write-behind] [--no-read-ahead] [--no-read-by-reference]: serve the drives to Hercules";
+    public const string Help = "[--config FILE] [--listen ADDR:PORT] [--data DIR] [--catalog CONNECTION] [--store s3://BUCKET[/PREFIX]] [--s3-endpoint URL] [--lease SECONDS] [--no-write-behind] [--no-read-ahead] [--no-read-by-reference] [--http ADDR:PORT | --no-http] [--secret-file FILE] [--log-level LEVEL] [--log-format text|json]: serve the drives to Hercules";
 
     public static int Run(string[] args)
     {
-        var arguments = new Arguments(args, valueOptions: ["--config", "--listen", "--data", "--catalog", "--store", "--s3-endpoint", "--lease"], flagOptions: ["--no-write-behind", "--no-read-ahead", "--no-read-by-reference"]);
+        var arguments = new Arguments(args, valueOptions: ["--config", "--listen", "--data", "--catalog", "--store", "--s3-endpoint", "--lease", "--http", "--secret-file", "--log-level", "--log-format"],
+            flagOptions: ["--no-write-behind", "--no-read-ahead", "--no-read-by-reference", "--no-http"]);
         if (arguments.Positional.Count != 0)
         {
             throw new UsageException($"unexpected '{arguments.Positional[0]}'");
@@ -50,8 +51,16 @@ public static class ServeCommand
         }
 
         configuration = SharedLibrary(arguments, configuration);
+
+        // The operations plane (docs/operations.md): management API address, secret, log level and format.
+        if (!ServeOverrides.TryApply(configuration, arguments.Get("--http"), arguments.Has("--no-http"), arguments.Get("--secret-file"),
+                arguments.Get("--log-level"), arguments.Get("--log-format"), out configuration, out var overrideError))
+        {
+            throw new UsageException(overrideError);
+        }
+
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Environment.CurrentDirectory });
-        builder.Logging.AddChannelTapeConsole();
+        builder.Logging.AddChannelTapeConsole(configuration.Log);
         builder.Services.AddChannelTapeServer(configuration, new LibraryHostOptions { Features = Features(arguments) });
         using var host = builder.Build();
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();

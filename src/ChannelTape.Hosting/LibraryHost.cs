@@ -5,6 +5,7 @@ using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Library.Mounts;
 using ChannelTape.Library.Store;
+using ChannelTape.Management;
 using ChannelTape.Protocol;
 using ChannelTape.Runtime;
 using ChannelTape.Runtime.Events;
@@ -29,6 +30,9 @@ public sealed record LibraryHostOptions
     /// from one thread use <see cref="DriveExecution.Inline"/>.
     /// </summary>
     public DriveExecution Execution { get; init; } = DriveExecution.Gated;
+
+    /// <summary>Where the management API's own warnings go (Kestrel's); null for nowhere. Its events go to the hub like every other.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? Loggers { get; init; }
 }
 
 /// <summary>How the drives of a <see cref="LibraryHost"/> run what is done to them.</summary>
@@ -53,13 +57,17 @@ public sealed class LibraryHost : IAsyncDisposable
     private readonly DataFolderLock _folderLock;
     private readonly CatalogVolumeResolver _catalogVolumes;
     private readonly ServerLeaseKeeper? _leases;
+    private readonly string? _secret;
+    private readonly LibraryHostOptions _options;
 
     private LibraryHost(LibraryConfiguration configuration, DataFolderLock folderLock, LibraryCatalog catalog, CatalogVolumeResolver catalogVolumes,
-        TapeEventHub events, LibraryHostOptions options)
+        TapeEventHub events, LibraryHostOptions options, string? secret)
     {
         _folderLock = folderLock;
         _catalogVolumes = catalogVolumes;
         Configuration = configuration;
+        // The operations plane hears every event from here on (mounts, connections) for its counters and feed.
+        Monitor = configuration.Management.Http is null ? null : new OperationsMonitor(events, options.Time);
         Catalog = catalog;
         Events = events;
         var drives = new Dictionary<ushort, DriveRuntime>();
@@ -107,6 +115,8 @@ public sealed class LibraryHost : IAsyncDisposable
             MaxConnections = configuration.Limits.MaxConnections,
             Features = options.Features,
         }, events);
+        _secret = secret;
+        _options = options;
     }
 
     public LibraryConfiguration Configuration { get; }
@@ -128,6 +138,12 @@ public sealed class LibraryHost : IAsyncDisposable
     public ServerStatistics Statistics { get; }
 
     public TapeServer Server { get; }
+
+    /// <summary>The management API, metrics, health checks and status page (docs/operations.md) once started; null when turned off (<c>http none</c>).</summary>
+    public ManagementServer? Management { get; private set; }
+
+    /// <summary>What the operations plane learned from the events; null when the management API is off.</summary>
+    public OperationsMonitor? Monitor { get; }
 
     /// <summary>The drives, by device number.</summary>
     public IReadOnlyList<DriveRuntime> Drives => View.Drives;
@@ -151,6 +167,12 @@ public sealed class LibraryHost : IAsyncDisposable
         if (shared.Catalog is not null && shared.Store is null)
         {
             error = "a shared catalog (--catalog) needs a shared store for the images (--store s3://BUCKET): each server's data folder is only its cache";
+            return false;
+        }
+
+        string? secret = null;
+        if (configuration.Management.SecretFile is { } secretFile && !ManagementSettings.TryReadSecret(secretFile, out secret, out error))
+        {
             return false;
         }
 
@@ -181,7 +203,7 @@ public sealed class LibraryHost : IAsyncDisposable
                 events.Publish(new CatalogRecovered(recovery));
             }
 
-            host = new LibraryHost(configuration, folderLock, catalog, catalogVolumes, events, options);
+            host = new LibraryHost(configuration, folderLock, catalog, catalogVolumes, events, options, secret);
             host._leases?.Start();
             error = null;
             return true;
@@ -239,15 +261,55 @@ public sealed class LibraryHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts listening (a busy address throws <see cref="System.Net.Sockets.SocketException"/>).</summary>
-    public void Start() => Server.Start();
+    /// <summary>
+    /// Starts listening: the tape server (a busy address throws <see cref="System.Net.Sockets.SocketException"/>),
+    /// then the management API (a busy address throws <see cref="ManagementStartException"/>).
+    /// </summary>
+    public void Start()
+    {
+        Server.Start();
+        if (Configuration.Management.Http is { } http)
+        {
+            var management = Management = new ManagementServer(
+                new ManagedLibrary(Configuration, View, Server, Statistics, Events, _options.Time),
+                Monitor!,
+                new ManagementSettings(http, _secret, Configuration.Management.TransferFolder),
+                _options.Loggers);
+            try
+            {
+                management.StartAsync().GetAwaiter().GetResult();
+            }
+            catch (IOException e)
+            {
+                throw new ManagementStartException($"cannot listen for the management API on {management.Settings.Http}: {e.Message}", e);
+            }
 
-    /// <summary>Stops the server in order (every CCW finished, every volume closed and given back to the catalog).</summary>
-    public Task StopAsync() => Server.StopAsync();
+            Events.Publish(new ManagementListening(management.Address, management.Settings.Secret is not null,
+                management.Settings.TransferFolder, System.Net.IPAddress.IsLoopback(management.Settings.Http.Address),
+                Configuration.Management.SecretFile is { } secretFile && ManagementSettings.IsReadableByOthers(secretFile)));
+        }
+    }
+
+    /// <summary>Stops the management API, then the server in order (every CCW finished, every volume closed and given back to the catalog).</summary>
+    public async Task StopAsync()
+    {
+        if (Management is { } management)
+        {
+            await management.StopAsync().ConfigureAwait(false);
+        }
+
+        await Server.StopAsync().ConfigureAwait(false);
+    }
 
     public async ValueTask DisposeAsync()
     {
-        await Server.StopAsync().ConfigureAwait(false);
+        await StopAsync().ConfigureAwait(false);
+        if (Management is { } management)
+        {
+            await management.DisposeAsync().ConfigureAwait(false);
+        }
+
+        Monitor?.Dispose();
         foreach (var drive in Drives)
         {
             drive.Dispose();
@@ -275,4 +337,24 @@ public sealed class LibraryHost : IAsyncDisposable
 
     /// <summary>The catalog's volumes (uploads of a store-backed library, fencing).</summary>
     public CatalogVolumeResolver CatalogVolumes => _catalogVolumes;
+}
+
+/// <summary>The management API could not listen (its address is in use or not this machine's).</summary>
+public sealed class ManagementStartException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>The management API listens at <paramref name="Address"/>.</summary>
+public sealed record ManagementListening(Uri Address, bool Secret, string? TransferFolder, bool Loopback, bool SecretReadableByOthers) : TapeEvent
+{
+    /// <summary>
+    /// An API open to the network without a secret, or a secret file others may read, is worth a warning:
+    /// anyone who reaches the address (or reads the file) may change the library.
+    /// </summary>
+    public override Microsoft.Extensions.Logging.LogLevel Level =>
+        (Secret || Loopback) && !SecretReadableByOthers ? Microsoft.Extensions.Logging.LogLevel.Information : Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    public override string Message =>
+        $"management API, metrics and status page on {Address}"
+        + (Secret ? "; writes need the secret" : Loopback ? "; no secret: writes are open to this machine" : "; NO SECRET: anyone who reaches this address may mount, unload and change volumes")
+        + (SecretReadableByOthers ? "; the secret file is readable by every user of this machine: chmod o-r it" : "")
+        + (TransferFolder is null ? "; HTTP import/export off (no transfer-folder)" : $"; transfer folder {TransferFolder}");
 }

@@ -40,7 +40,7 @@ public sealed class DriveRuntime : IDisposable
         Drive = drive ?? throw new ArgumentNullException(nameof(drive));
         Executor = executor ?? throw new ArgumentNullException(nameof(executor));
         Events = events ?? throw new ArgumentNullException(nameof(events));
-        Device = decorate?.Invoke(drive) ?? drive;
+        Device = new OutcomeReporter(this, decorate?.Invoke(drive) ?? drive);
         ChannelDevice = new SerializedDevice(this);
         Device.UnsolicitedStatus += OnUnsolicitedStatus;
     }
@@ -106,6 +106,9 @@ public sealed class DriveRuntime : IDisposable
 
     /// <summary>Unsolicited status of the drive, for whoever else listens (the holder is told first).</summary>
     public event Action<DriveRuntime, UnitStatus>? UnsolicitedStatus;
+
+    /// <summary>Publishes <paramref name="driveEvent"/> with the host that attached the drive last (<see cref="AttachedHost"/>).</summary>
+    public void Publish(DriveEvent driveEvent) => Events.Publish(driveEvent with { Host = AttachedHost });
 
     /// <summary>Puts the drive under <paramref name="library"/> (the library manager calls this once).</summary>
     public void JoinLibrary(IDriveLibrary library)
@@ -214,7 +217,7 @@ public sealed class DriveRuntime : IDisposable
 
                 if (released is null)
                 {
-                    Events.Publish(new VolumeUnloaded(DeviceNumber, wasLoaded ? name : null, source));
+                    Publish(new VolumeUnloaded(DeviceNumber, wasLoaded ? name : null, source));
                 }
 
                 return new MountOutcome(true, "unloaded");
@@ -259,7 +262,7 @@ public sealed class DriveRuntime : IDisposable
         var name = VolumeName;
         if (Library?.UnloadNow(this, MountSource.Shutdown) is null && name is not null)
         {
-            Events.Publish(new VolumeUnloaded(DeviceNumber, name, MountSource.Shutdown));
+            Publish(new VolumeUnloaded(DeviceNumber, name, MountSource.Shutdown));
         }
 
         Drive.Dispose();
@@ -289,13 +292,13 @@ public sealed class DriveRuntime : IDisposable
         }
 
         Drive.Mount(media);
-        Events.Publish(new VolumeMounted(DeviceNumber, image.Path, media.IsReadOnly, source));
+        Publish(new VolumeMounted(DeviceNumber, image.Path, media.IsReadOnly, source));
         return new MountOutcome(true, DeviceListText);
     }
 
     private MountOutcome Refuse(string request, MountSource source, VolumeRefusal refusal)
     {
-        Events.Publish(new MountRefused(DeviceNumber, request, source, refusal, Pending: false));
+        Publish(new MountRefused(DeviceNumber, request, source, refusal, Pending: false));
         return new MountOutcome(false, refusal.Message, refusal);
     }
 
@@ -303,6 +306,48 @@ public sealed class DriveRuntime : IDisposable
     {
         Holder?.OnUnsolicitedStatus(status);
         UnsolicitedStatus?.Invoke(this, status);
+    }
+
+    /// <summary>
+    /// In front of the drive (and its decorators): publishes what a guest's CCW ended with that an operator
+    /// should hear of, a unit check with its sense and the end-of-tape marker passed (once per mount). A CCW
+    /// that ends with neither costs one test of its status.
+    /// </summary>
+    private sealed class OutcomeReporter(DriveRuntime runtime, IChannelDevice inner) : ChannelDeviceDecorator(inner)
+    {
+        private long _endOfTapeSaidFor = -1;
+
+        public override CcwResult Execute(in CcwRequest request, Span<byte> buffer)
+        {
+            var result = Inner.Execute(request, buffer);
+            if ((result.Status & (UnitStatus.UnitCheck | UnitStatus.UnitException)) != 0)
+            {
+                Report(request.Command, result.Status);
+            }
+
+            return result;
+        }
+
+        private void Report(byte command, UnitStatus status)
+        {
+            var volume = runtime.VolumeName;
+            if ((status & UnitStatus.UnitCheck) != 0)
+            {
+                var sense = Inner.Sense;
+                var era = sense.Length > SenseBuilder.EraOffset ? sense[SenseBuilder.EraOffset] : (byte)0;
+                // docs/reference/hercules-tape.md §1.2: every Rewind Unload ends CE+DE+UC with environmental data.
+                if (command != (byte)TapeCommand.RewindUnload || era != SenseBuilder.EraEnvironmentalDataPresent)
+                {
+                    runtime.Publish(new UnitCheckPresented(runtime.DeviceNumber, volume, command, Convert.ToHexString(sense), era));
+                }
+            }
+            else if (command is (byte)TapeCommand.Write or (byte)TapeCommand.WriteTapeMark or (byte)TapeCommand.EraseGap
+                && runtime.Drive.Media is { IsPastEarlyWarning: true } && _endOfTapeSaidFor != runtime.Drive.VolumeGeneration)
+            {
+                _endOfTapeSaidFor = runtime.Drive.VolumeGeneration;
+                runtime.Publish(new EndOfTapeReached(runtime.DeviceNumber, volume, command));
+            }
+        }
     }
 
     /// <summary><see cref="Device"/> with every CCW run under the executor (see <see cref="ChannelDevice"/>).</summary>

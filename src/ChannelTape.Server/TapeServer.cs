@@ -56,6 +56,10 @@ public sealed class TapeServer : IAsyncDisposable
     /// <summary>Sessions currently open.</summary>
     public int ConnectionCount => _sessions.Count;
 
+    /// <summary>What write-behind and read-ahead (docs/protocol.md §5) did on the drive at <paramref name="deviceNumber"/> since the server started; none for a drive not served.</summary>
+    public StreamingCounts StreamingTotals(ushort deviceNumber) =>
+        _drives.TryGetValue(deviceNumber, out var drive) ? drive.Streaming.Totals : default;
+
     /// <summary>Binds, listens and starts accepting. A busy address throws <see cref="SocketException"/>.</summary>
     public void Start()
     {

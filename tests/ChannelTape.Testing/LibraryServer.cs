@@ -22,12 +22,23 @@ public sealed class LibraryServer : IAsyncDisposable
 
     public IPEndPoint EndPoint => Host.Server.LocalEndPoint;
 
-    /// <summary>Builds and starts the library of <paramref name="configuration"/>; throws when it cannot be served.</summary>
-    public static LibraryServer Start(LibraryConfiguration configuration, LibraryHostOptions? options = null)
+    /// <summary>The management API's address (<paramref name="management"/> given to <see cref="Start"/>).</summary>
+    public Uri ManagementAddress => Host.Management?.Address ?? throw new InvalidOperationException("started without the management API");
+
+    /// <summary>
+    /// Builds and starts the library of <paramref name="configuration"/>; throws when it cannot be served. With
+    /// <paramref name="management"/> the management API listens on 127.0.0.1 port 0 too; without, it is off.
+    /// </summary>
+    public static LibraryServer Start(LibraryConfiguration configuration, LibraryHostOptions? options = null, bool management = false)
     {
         var events = new Runtime.Events.TapeEventHub();
         var recorder = new EventRecorder(events);
-        if (!LibraryHost.TryBuild(configuration with { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, options ?? new LibraryHostOptions(),
+        configuration = configuration with
+        {
+            Listen = new IPEndPoint(IPAddress.Loopback, 0),
+            Management = configuration.Management with { Http = management ? new IPEndPoint(IPAddress.Loopback, 0) : null },
+        };
+        if (!LibraryHost.TryBuild(configuration, options ?? new LibraryHostOptions(),
                 out var host, out var error, events))
         {
             recorder.Dispose();

@@ -160,23 +160,5 @@ public sealed class ServerStatistics
         Enum.IsDefined((TapeCommand)opcode) ? $"{(TapeCommand)opcode} ({opcode:X2})" : $"command {opcode:X2}";
 
     /// <summary>Error recovery actions (sense byte 3) as tapedev.h TAPE_ERA_* names them.</summary>
-    private static string EraText(byte era) => era switch
-    {
-        SenseBuilder.EraUnsolicitedSense => "unsolicited sense",
-        SenseBuilder.EraReadDataCheck => "read data check",
-        SenseBuilder.EraWriteDataCheck => "write data check",
-        SenseBuilder.EraCommandReject => "command reject",
-        SenseBuilder.EraEnvironmentalDataPresent => "environmental data present",
-        SenseBuilder.EraPermanentEquipmentCheck => "permanent equipment check",
-        SenseBuilder.EraWriteProtected => "write protected",
-        SenseBuilder.EraTapeVoid => "tape void (end of data)",
-        SenseBuilder.EraLoadFailure => "load failure",
-        SenseBuilder.EraEndOfData => "end of data",
-        SenseBuilder.EraPhysicalEndOfTape => "physical end of tape",
-        SenseBuilder.EraBackwardAtBot => "backward at load point",
-        SenseBuilder.EraDriveNotReady => "intervention required (drive not ready)",
-        SenseBuilder.EraLocateBlockFailed => "locate block failed",
-        SenseBuilder.EraVolumeFenced => "volume fenced",
-        _ => $"ERA {era:X2}",
-    };
+    private static string EraText(byte era) => SenseBuilder.EraDescription(era);
 }

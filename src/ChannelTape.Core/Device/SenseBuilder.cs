@@ -93,6 +93,27 @@ public static class SenseBuilder
     public const byte EraLocateBlockFailed = 0x44;
     public const byte EraVolumeFenced = 0x47;
 
+    /// <summary>An error recovery action (sense byte 3) in words, as tapedev.h's TAPE_ERA_* names it.</summary>
+    public static string EraDescription(byte era) => era switch
+    {
+        EraUnsolicitedSense => "unsolicited sense",
+        EraReadDataCheck => "read data check",
+        EraWriteDataCheck => "write data check",
+        EraCommandReject => "command reject",
+        EraEnvironmentalDataPresent => "environmental data present",
+        EraPermanentEquipmentCheck => "permanent equipment check",
+        EraWriteProtected => "write protected",
+        EraTapeVoid => "tape void (end of data)",
+        EraLoadFailure => "load failure",
+        EraEndOfData => "end of data",
+        EraPhysicalEndOfTape => "physical end of tape",
+        EraBackwardAtBot => "backward at load point",
+        EraDriveNotReady => "intervention required (drive not ready)",
+        EraLocateBlockFailed => "locate block failed",
+        EraVolumeFenced => "volume fenced",
+        _ => $"ERA {era:X2}",
+    };
+
     /// <summary>Sense bytes the model returns: 24 for 3420 and 3480, 32 for 3490 (§1.2 Sense).</summary>
     public static int SenseCount(TapeModel model) => model == TapeModel.Ibm3490 ? 32 : 24;
 

@@ -85,6 +85,12 @@ public abstract class LibraryCatalog
     /// <summary>Volumes in serial order, streamed: memory does not grow with the catalog.</summary>
     public abstract IEnumerable<VolumeRecord> EnumerateVolumes(string? pool = null, VolumeStatus? status = null);
 
+    /// <summary>Volumes that match the filter (the total a page belongs to; the management API's <c>/api/volumes</c>).</summary>
+    public abstract long CountVolumes(string? pool = null, VolumeStatus? status = null);
+
+    /// <summary>At most <paramref name="limit"/> volumes in serial order from the <paramref name="offset"/>-th on, of one pool and/or status.</summary>
+    public abstract IReadOnlyList<VolumeRecord> ListVolumes(string? pool, VolumeStatus? status, int offset, int limit);
+
     /// <summary>Number of volumes per pool and status, pools in name order.</summary>
     public abstract IReadOnlyList<PoolCounts> CountByPool();
 

@@ -63,7 +63,7 @@ internal sealed partial class ConfigurationBinder
                 case ListenStatement listen:
                     if (Single(ref _listenAt, file, listen.Offset, "listen"))
                     {
-                        _listen = BindListen(file, listen.Address);
+                        _listen = BindEndPoint(file, listen.Address, "listen", "127.0.0.1:7490");
                     }
 
                     break;
@@ -95,6 +95,15 @@ internal sealed partial class ConfigurationBinder
                     }
 
                     break;
+                case HttpStatement http:
+                    BindHttp(file, http);
+                    break;
+                case PathStatement path:
+                    BindPathStatement(file, path);
+                    break;
+                case LogStatement log:
+                    BindLog(file, log);
+                    break;
                 case StatementError or IncludeStatement:
                     // Reported (or expanded) by ConfigurationParser.
                     break;
@@ -125,12 +134,16 @@ internal sealed partial class ConfigurationBinder
             new ValueList<DriveConfiguration>(_drives.Values.Select(d => d.Configuration)),
             new ValueList<PoolConfiguration>(_pools.Select(p => p.Configuration)),
             adminConfiguration,
-            _limits ?? LimitsConfiguration.Default);
+            _limits ?? LimitsConfiguration.Default)
+        {
+            Management = FinishManagement(),
+            Log = _log ?? LogConfiguration.Default,
+        };
     }
 
     // ---- listen
 
-    private IPEndPoint? BindListen(SourceFile file, Located<string> address)
+    private IPEndPoint? BindEndPoint(SourceFile file, Located<string> address, string keyword, string example)
     {
         var text = address.Value;
         var hasPort = text.StartsWith('[')
@@ -142,7 +155,7 @@ internal sealed partial class ConfigurationBinder
             return endPoint;
         }
 
-        Error(file, address.Offset, $"invalid listen address '{text}': expected IP:PORT such as 127.0.0.1:7490 or [::1]:7490");
+        Error(file, address.Offset, $"invalid {keyword} address '{text}': expected IP:PORT such as {example} or [::1]:{example[(example.LastIndexOf(':') + 1)..]}");
         return null;
     }
 

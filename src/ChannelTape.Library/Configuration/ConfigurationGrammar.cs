@@ -219,6 +219,19 @@ internal static class ConfigurationGrammar
         Property("connections", Number, (offset, n) => new NumberProperty(offset, "connections", n)),
         Property("mount-history", Number, (offset, n) => new NumberProperty(offset, "mount-history", n)));
 
+    // ---- log { level LEVEL; format text|json; }
+    private static readonly Parser<char, PropertySyntax> LogProperty = OneOf(
+        Property("level", Token(Loc(Run(char.IsAsciiLetter, "log level"))), (offset, level) => new LogLevelProperty(offset, level)),
+        Property(
+            "format",
+            OneOf(Keyword("text").ThenReturn(LogFormat.Text), Keyword("json").ThenReturn(LogFormat.Json)),
+            (offset, format) => new LogFormatProperty(offset, format)));
+
+    // ---- http ADDRESS:PORT; | http none;
+    private static readonly Parser<char, Located<string>?> HttpAddress = OneOf(
+        Keyword("none").ThenReturn((Located<string>?)null),
+        ListenAddress.Select(address => (Located<string>?)address));
+
     // ---- statements
     private static readonly Parser<char, StatementSyntax> Statement = OneOf(
         Map((offset, _, path) => (StatementSyntax)new IncludeStatement(offset, path), CurrentOffset, Keyword("include"), QuotedString).Before(End),
@@ -232,7 +245,11 @@ internal static class ConfigurationGrammar
             OneOf(Block(DriveProperty), End.ThenReturn<IReadOnlyList<PropertySyntax>>([]))),
         Map((offset, _, name, properties) => (StatementSyntax)new PoolStatement(offset, name, properties), CurrentOffset, Keyword("pool"), PoolName, Block(PoolProperty)),
         Map((offset, _, properties) => (StatementSyntax)new AdminStatement(offset, properties), CurrentOffset, Keyword("admin"), Block(AdminProperty)),
-        Map((offset, _, properties) => (StatementSyntax)new LimitsStatement(offset, properties), CurrentOffset, Keyword("limits"), Block(LimitsProperty)));
+        Map((offset, _, properties) => (StatementSyntax)new LimitsStatement(offset, properties), CurrentOffset, Keyword("limits"), Block(LimitsProperty)),
+        Map((offset, _, address) => (StatementSyntax)new HttpStatement(offset, address), CurrentOffset, Keyword("http"), HttpAddress).Before(End),
+        Map((offset, _, path) => (StatementSyntax)new PathStatement(offset, "secret-file", path), CurrentOffset, Keyword("secret-file"), QuotedString).Before(End),
+        Map((offset, _, path) => (StatementSyntax)new PathStatement(offset, "transfer-folder", path), CurrentOffset, Keyword("transfer-folder"), QuotedString).Before(End),
+        Map((offset, _, properties) => (StatementSyntax)new LogStatement(offset, properties), CurrentOffset, Keyword("log"), Block(LogProperty)));
 
     private static readonly Parser<char, IReadOnlyList<StatementSyntax>> File =
         Trivia

@@ -97,6 +97,7 @@ public static class ConfigurationParser
             PoolStatement p => p.Properties,
             AdminStatement a => a.Properties,
             LimitsStatement l => l.Properties,
+            LogStatement l => l.Properties,
             _ => [],
         };
         foreach (var property in properties)

@@ -35,6 +35,14 @@ internal sealed record AdminStatement(int Offset, IReadOnlyList<PropertySyntax> 
 
 internal sealed record LimitsStatement(int Offset, IReadOnlyList<PropertySyntax> Properties) : StatementSyntax(Offset);
 
+/// <summary><c>http ADDRESS:PORT;</c>, or <c>http none;</c> (<paramref name="Address"/> null).</summary>
+internal sealed record HttpStatement(int Offset, Located<string>? Address) : StatementSyntax(Offset);
+
+/// <summary>A top-level statement naming one file or folder: <c>secret-file "FILE";</c>, <c>transfer-folder "DIR";</c>.</summary>
+internal sealed record PathStatement(int Offset, string Keyword, Located<string> Path) : StatementSyntax(Offset);
+
+internal sealed record LogStatement(int Offset, IReadOnlyList<PropertySyntax> Properties) : StatementSyntax(Offset);
+
 /// <summary>A statement that did not parse; the parser skipped to the next statement.</summary>
 internal sealed record StatementError(ParseError<char> Error) : StatementSyntax(Error.ErrorOffset);
 
@@ -72,6 +80,10 @@ internal sealed record TextProperty(int Offset, string Name, Located<string> Tex
 
 /// <summary>A whole-number property (<c>connections</c>, <c>mount-history</c>).</summary>
 internal sealed record NumberProperty(int Offset, string Name, Located<string> Digits) : PropertySyntax(Offset, Name);
+
+internal sealed record LogLevelProperty(int Offset, Located<string> Level) : PropertySyntax(Offset, "level");
+
+internal sealed record LogFormatProperty(int Offset, LogFormat Format) : PropertySyntax(Offset, "format");
 
 /// <summary>A property that did not parse; the parser skipped to the next <c>;</c> or the block's <c>}</c>.</summary>
 internal sealed record PropertyError(ParseError<char> Error) : PropertySyntax(Error.ErrorOffset, "");

@@ -23,6 +23,18 @@ public static class ConfigurationWriter
     public static void Write(LibraryConfiguration configuration, TextWriter writer)
     {
         writer.WriteLine($"listen {configuration.Listen};");
+        var management = configuration.Management;
+        writer.WriteLine($"http {(management.Http is { } http ? http.ToString() : "none")};");
+        if (management.SecretFile is { } secret)
+        {
+            writer.WriteLine($"secret-file {Quote(secret)};");
+        }
+
+        if (management.TransferFolder is { } folder)
+        {
+            writer.WriteLine($"transfer-folder {Quote(folder)};");
+        }
+
         writer.WriteLine();
 
         writer.WriteLine("storage {");
@@ -99,6 +111,12 @@ public static class ConfigurationWriter
         writer.WriteLine("limits {");
         writer.WriteLine($"{Indent}connections {configuration.Limits.MaxConnections};");
         writer.WriteLine($"{Indent}mount-history {configuration.Limits.MountHistory};");
+        writer.WriteLine("}");
+
+        writer.WriteLine();
+        writer.WriteLine("log {");
+        writer.WriteLine($"{Indent}level {LogConfiguration.LevelName(configuration.Log.Level)};");
+        writer.WriteLine($"{Indent}format {(configuration.Log.Format == LogFormat.Json ? "json" : "text")};");
         writer.WriteLine("}");
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using ChannelTape.Device;
 using ChannelTape.Labels;
+using Microsoft.Extensions.Logging;
 
 namespace ChannelTape.Library.Configuration;
 
@@ -24,6 +25,12 @@ public sealed record LibraryConfiguration(
 {
     /// <summary>Default listen address: loopback, port 7490.</summary>
     public static IPEndPoint DefaultListen => new(IPAddress.Loopback, 7490);
+
+    /// <summary>The management API and status page (docs/operations.md): where it listens, the secret, the transfer folder.</summary>
+    public ManagementConfiguration Management { get; init; } = ManagementConfiguration.Default;
+
+    /// <summary>What the server logs and how.</summary>
+    public LogConfiguration Log { get; init; } = LogConfiguration.Default;
 
     /// <summary>The pool called <paramref name="name"/> (case-sensitive), or null.</summary>
     public PoolConfiguration? FindPool(string name) => Pools.FirstOrDefault(p => p.Name == name);
@@ -148,4 +155,67 @@ public sealed record AdminConfiguration(string Prefix, ValueList<IPNetwork> Host
 public sealed record LimitsConfiguration(int MaxConnections, int MountHistory)
 {
     public static LimitsConfiguration Default { get; } = new(64, 10_000);
+}
+
+/// <summary>The management API (HTTP: JSON, metrics, health, the status page; docs/operations.md).</summary>
+/// <param name="Http">Where it listens; null when it is turned off (<c>http none;</c>).</param>
+/// <param name="SecretFile">
+/// Absolute path of the file holding the secret: with one, writes need it as a bearer token, and so do reads
+/// from outside the loopback addresses; null when none is configured.
+/// </param>
+/// <param name="TransferFolder">
+/// Absolute path of the only folder an HTTP import reads images from and an HTTP export writes them to;
+/// null when none is configured (HTTP import and export are refused).
+/// </param>
+public sealed record ManagementConfiguration(IPEndPoint? Http, string? SecretFile, string? TransferFolder)
+{
+    /// <summary>Default management address: loopback, port 7491.</summary>
+    public static IPEndPoint DefaultHttp => new(IPAddress.Loopback, 7491);
+
+    public static ManagementConfiguration Default { get; } = new(DefaultHttp, null, null);
+}
+
+/// <summary>How log lines are written on standard error.</summary>
+public enum LogFormat
+{
+    /// <summary>One line per entry: <c>2026-11-27T15:00:00.000Z info: message</c>.</summary>
+    Text,
+    /// <summary>One JSON object per line, with the event's fields (drive, volser, host, outcome).</summary>
+    Json,
+}
+
+/// <summary>The log: the least level written and the format.</summary>
+public sealed record LogConfiguration(LogLevel Level, LogFormat Format)
+{
+    public static LogConfiguration Default { get; } = new(LogLevel.Information, LogFormat.Text);
+
+    /// <summary>Level names as the configuration and <c>--log-level</c> write them.</summary>
+    public static IReadOnlyList<(string Name, LogLevel Level)> LevelNames { get; } =
+    [
+        ("trace", LogLevel.Trace),
+        ("debug", LogLevel.Debug),
+        ("info", LogLevel.Information),
+        ("warning", LogLevel.Warning),
+        ("error", LogLevel.Error),
+    ];
+
+    /// <summary>The level called <paramref name="name"/> (trace, debug, info, warning, error); false for anything else.</summary>
+    public static bool TryParseLevel(string name, out LogLevel level)
+    {
+        foreach (var (known, value) in LevelNames)
+        {
+            if (known == name)
+            {
+                level = value;
+                return true;
+            }
+        }
+
+        level = LogLevel.None;
+        return false;
+    }
+
+    /// <summary>The name of <paramref name="level"/> as <see cref="TryParseLevel"/> reads it.</summary>
+    public static string LevelName(LogLevel level) =>
+        LevelNames.FirstOrDefault(n => n.Level == level).Name ?? throw new ArgumentOutOfRangeException(nameof(level), level, "no configuration name");
 }

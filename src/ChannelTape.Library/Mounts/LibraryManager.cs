@@ -132,21 +132,26 @@ public sealed class LibraryManager : IDriveLibrary
     {
         var state = drive.Volume;
         var serial = state.PendingRequest!;
-        drive.Events.Publish(new MountRequested(drive.DeviceNumber, serial, source));
+        drive.Publish(new MountRequested(drive.DeviceNumber, serial, source));
         var request = new VolumeRequest(serial, state.PendingScratch, state.PendingScratch ? ScratchPoolOf(drive) : null,
             drive.DeviceNumber, drive.AttachedHost, options);
         var resolution = _resolver.Resolve(request);
         if (!resolution.Resolved)
         {
             state.Refused(resolution.Refusal);
-            drive.Events.Publish(new MountRefused(drive.DeviceNumber, serial, source, resolution.Refusal, Pending: source == MountSource.LoadDisplay));
+            drive.Publish(new MountRefused(drive.DeviceNumber, serial, source, resolution.Refusal, Pending: source == MountSource.LoadDisplay));
             return false;
         }
 
         var lease = resolution.Lease;
+        if (request.Scratch)
+        {
+            drive.Publish(new ScratchAllocated(drive.DeviceNumber, serial, lease.Serial, request.ScratchPool));
+        }
+
         drive.Drive.Mount(lease.Media);
         state.Mounted(lease, _time.GetUtcNow(), WrittenSoFar(drive.Drive));
-        drive.Events.Publish(new VolumeMounted(drive.DeviceNumber, lease.Serial, lease.Media.IsReadOnly, source));
+        drive.Publish(new VolumeMounted(drive.DeviceNumber, lease.Serial, lease.Media.IsReadOnly, source));
         return true;
     }
 
@@ -169,7 +174,7 @@ public sealed class LibraryManager : IDriveLibrary
         }
 
         lease.Release(new VolumeRelease(drive.DeviceNumber, drive.AttachedHost, written));
-        drive.Events.Publish(new VolumeUnloaded(drive.DeviceNumber, lease.Serial, source));
+        drive.Publish(new VolumeUnloaded(drive.DeviceNumber, lease.Serial, source));
 
         // A request that waited for this volume can go now.
         foreach (var other in _view.Drives)

@@ -25,6 +25,15 @@ public abstract record DriveEvent(ushort DeviceNumber) : TapeEvent
 {
     /// <summary>The device number as the log and the operator write it: four hex digits.</summary>
     public string Drive => $"{DeviceNumber:X4}";
+
+    /// <summary>
+    /// The address of the host that attached the drive last (<c>local</c> before any did), stamped by
+    /// <see cref="DriveRuntime.Publish"/>; null on an event published without it.
+    /// </summary>
+    public string? Host { get; init; }
+
+    /// <summary>", host ADDRESS" for the log line, or nothing when <see cref="Host"/> is not known.</summary>
+    protected string OnHost => Host is null ? "" : $", host {Host}";
 }
 
 /// <summary>

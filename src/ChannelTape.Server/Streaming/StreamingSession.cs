@@ -23,6 +23,25 @@ internal sealed class DriveStreamingState
 
     public ReadAheadBatcher ReadAhead { get; } = new();
 
+    /// <summary>What write-behind and read-ahead did on this drive since the server started, over every connection.</summary>
+    public StreamingCounts Totals => new(_bufferedWrites, _readAheadSent, _readAheadReferred, _readAheadReturned);
+
+    // Counted under the drive's executor, read by anyone (metrics): whole longs, never torn on 64-bit.
+    private long _bufferedWrites;
+    private long _readAheadSent;
+    private long _readAheadReferred;
+    private long _readAheadReturned;
+
+    public void CountBufferedWrite() => _bufferedWrites++;
+
+    public void CountReadAhead(int sent, int referred)
+    {
+        _readAheadSent += sent;
+        _readAheadReferred += referred;
+    }
+
+    public void CountReturned(uint blocks) => _readAheadReturned += blocks;
+
     /// <summary>A buffered Write failed and no Ccw has reported it yet: later buffered Writes are dropped.</summary>
     public bool HasDeferredUnitCheck => _deferredSense is not null;
 
@@ -108,6 +127,7 @@ internal sealed class StreamingSession(string connection, ProtocolFeatures featu
     {
         _bufferedWrites++;
         var streaming = served.Streaming;
+        streaming.CountBufferedWrite();
         var runtime = served.Runtime;
         if (streaming.HasDeferredUnitCheck)
         {
@@ -165,6 +185,7 @@ internal sealed class StreamingSession(string connection, ProtocolFeatures featu
         {
             batcher.GiveBack(runtime.Drive, (int)end.UnusedBlocks);
             _readAheadReturned += end.UnusedBlocks;
+            served.Streaming.CountReturned(end.UnusedBlocks);
             if (end.UnusedBlocks > 0)
             {
                 events.Publish(new ReadAheadReturned(connection, runtime.DeviceNumber, end.UnusedBlocks, Known: true));
@@ -216,6 +237,7 @@ internal sealed class StreamingSession(string connection, ProtocolFeatures featu
 
             _readAheadSent += batch.Blocks;
             _readAheadReferred += batch.Referred;
+            served.Streaming.CountReadAhead(batch.Blocks, batch.Referred);
             return (image, batch.Blocks == 0 ? null : outbox.Serialize(new ReadAheadMessage((ushort)batch.Blocks, entries.AsSpan(0, batch.EncodedLength))));
         }
         finally

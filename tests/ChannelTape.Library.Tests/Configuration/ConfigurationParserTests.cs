@@ -175,6 +175,7 @@ public class ConfigurationWriterTests
         Assert.Equal(
             """
             listen 127.0.0.1:7490;
+            http 127.0.0.1:7491;
 
             storage {
                 root "/srv/ctape-data";
@@ -204,6 +205,11 @@ public class ConfigurationWriterTests
             limits {
                 connections 64;
                 mount-history 10000;
+            }
+
+            log {
+                level info;
+                format text;
             }
 
             """.ReplaceLineEndings("\n"),

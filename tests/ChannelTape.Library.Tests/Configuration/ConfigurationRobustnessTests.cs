@@ -7,7 +7,7 @@ public class ConfigurationRobustnessTests
 {
     private static readonly string[] s_pieces =
     [
-        "listen", "storage", "drive", "pool", "admin", "limits", "include", "root", "format", "aws", "het", "zlib",
+        "listen", "http", "secret-file", "transfer-folder", "log", "level", "json", "none", "storage", "drive", "pool", "admin", "limits", "include", "root", "format", "aws", "het", "zlib",
         "model", "media", "volumes", "capacity", "labels", "scratch", "private", "prefix", "hosts", "drives", "none",
         "connections", "mount-history", "3490", "3490E", "SL", "0580", "0580-0587", "T00000-T00099", "\"#00000\"",
         "127.0.0.1:7490", "10.0.0.0/8", "800M", "{", "}", ";", ",", "-", "\"", "\"x\"", "#", "\n", " ", "\t", "\r\n",

@@ -14,9 +14,9 @@ public class ConfigurationSyntaxErrorTests
 
     [Theory]
     // top level
-    [InlineData("frob x;\ndrive 0580;", "test.conf:1:1: expected include, listen, storage, drive, pool, admin or limits, found 'frob'")]
-    [InlineData("drive 0580;\n}", "test.conf:2:1: expected include, listen, storage, drive, pool, admin or limits, found '}'")]
-    [InlineData("drives 0580;", "test.conf:1:1: expected include, listen, storage, drive, pool, admin or limits, found 'drives'")]
+    [InlineData("frob x;\ndrive 0580;", "test.conf:1:1: expected include, listen, storage, drive, pool, admin, limits, http, secret-file, transfer-folder or log, found 'frob'")]
+    [InlineData("drive 0580;\n}", "test.conf:2:1: expected include, listen, storage, drive, pool, admin, limits, http, secret-file, transfer-folder or log, found '}'")]
+    [InlineData("drives 0580;", "test.conf:1:1: expected include, listen, storage, drive, pool, admin, limits, http, secret-file, transfer-folder or log, found 'drives'")]
     // include
     [InlineData("include pools.conf;", "test.conf:1:9: expected quoted string, found 'pools.conf'")]
     [InlineData("include \"pools.conf\"", "test.conf:1:21: expected ';', found end of file")]
