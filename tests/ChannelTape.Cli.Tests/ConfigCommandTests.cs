@@ -7,10 +7,7 @@ public class ConfigCommandTests
 {
     private static (int ExitCode, string Output, string Error) Run(params string[] args)
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = ConfigCommand.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
+        return Ctape.Run(["config", .. args]);
     }
 
     [Fact]
@@ -68,5 +65,5 @@ public class ConfigCommandTests
     [InlineData("check", "a", "b")]
     [InlineData("frob")]
     public void Bad_usage_is_a_usage_error(params string[] args) =>
-        Assert.Throws<UsageException>(() => Run(args));
+        Assert.Equal(2, Run(args).ExitCode);
 }
