@@ -81,7 +81,11 @@ public static class StatusCommand
         }
 
         using var library = ServerLibrary.Open(target, "ctape status");
-        var drives = library.Fetch<DriveStatusRow>(AdminVolumeKind.Drives).Rows.Select(DriveView.Of).ToList();
+        // The drive that reads the report is waiting for it while the report is built: it is shown as it is
+        // for everyone else, empty.
+        var drives = library.Fetch<DriveStatusRow>(AdminVolumeKind.Drives).Rows
+            .Select(row => row.DeviceNumber == library.Drive.DeviceNumber ? DriveView.Of(row) with { State = "empty", Volser = null, Since = null } : DriveView.Of(row))
+            .ToList();
         var pools = library.Fetch<PoolStatusRow>(AdminVolumeKind.Pools).Rows.Select(PoolView.Of).ToList();
         return (drives, pools);
     }
