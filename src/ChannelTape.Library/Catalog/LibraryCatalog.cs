@@ -206,15 +206,20 @@ public sealed partial class LibraryCatalog
         return command.ExecuteNonQuery() == 1 ? VolumeChange.Changed : VolumeChange.NotFound;
     }
 
-    /// <summary>Records what is on a volume after it was written: bytes, blocks, first data set name; last written = now.</summary>
-    public VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName)
+    /// <summary>
+    /// Records what is on a volume after it was written: bytes, blocks, first data set name, and the label type
+    /// its first block now has when <paramref name="labels"/> is given (a host may write any labels); last written = now.
+    /// </summary>
+    public VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName, LabelType? labels = null)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            UPDATE volumes SET bytes_used = $bytes, blocks = $blocks, dataset_name = $dsn, last_written_at = $now
+            UPDATE volumes SET bytes_used = $bytes, blocks = $blocks, dataset_name = $dsn, last_written_at = $now,
+                labels = coalesce($labels, labels)
             WHERE volser = $volser
             """;
+        command.Parameters.AddWithValue("$labels", labels is { } l ? LabelTypes.Name(l) : DBNull.Value);
         command.Parameters.AddWithValue("$bytes", bytesUsed);
         command.Parameters.AddWithValue("$blocks", blocks);
         command.Parameters.AddWithValue("$dsn", (object?)dataSetName ?? DBNull.Value);

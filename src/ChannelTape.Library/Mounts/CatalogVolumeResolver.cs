@@ -121,8 +121,12 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
         {
             if (release.BlocksWritten > 0 && catalog.FindVolume(volume.Serial) is { } current)
             {
-                var summary = VolumeScanner.Scan(catalog.Layout.ImagePath(current), current.Labels);
-                catalog.RecordWrite(volume.Serial, summary.ImageSize, summary.DataBlocks, summary.FirstDataSetName);
+                // What an import records offline, the label type included: a host (or ctape volume import --server)
+                // may have written a volume with other labels than it had.
+                string path = catalog.Layout.ImagePath(current);
+                var labels = VolumeScanner.DetectLabels(path, current.Labels);
+                var summary = VolumeScanner.Scan(path, labels);
+                catalog.RecordWrite(volume.Serial, summary.ImageSize, summary.DataBlocks, summary.FirstDataSetName, labels);
             }
 
             catalog.EndMount(mountId);
