@@ -95,7 +95,7 @@ internal sealed partial class ConfigurationBinder
                     }
 
                     break;
-                case StatementError or IncludeStatement:
+                case StatementError or IncludeStatement or BrokenHeaderStatement:
                     // Reported (or expanded) by ConfigurationParser.
                     break;
                 default:
