@@ -50,6 +50,8 @@ public enum VolumeRefusalReason
     NoLibrary,
     /// <summary>The mount words are not understood (bad options).</summary>
     BadRequest,
+    /// <summary>The volume's media is not one the drive's model takes (a 3490E cartridge on a 3480).</summary>
+    MediaNotSupported,
 }
 
 /// <summary>A refusal the drive reports to whoever asked, with the operator's wording.</summary>

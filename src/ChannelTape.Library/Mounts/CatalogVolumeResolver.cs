@@ -30,6 +30,10 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
         {
             return VolumeResolution.Refused(VolumeRefusalReason.NotAVolumeSerial, $"'{request.Serial}' is not a volume serial");
         }
+        else if (MediaRefusal(serial, request.DeviceNumber) is { } refusal)
+        {
+            return refusal;
+        }
         else
         {
             start = catalog.BeginMount(serial, request.DeviceNumber);
@@ -49,6 +53,22 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
 
         catalog.CompleteMount(start.MountId);
         return VolumeResolution.Of(new CatalogLease(catalog, volume, media, start.MountId));
+    }
+
+    /// <summary>
+    /// A volume whose media the drive cannot take: a 3480 reads and writes Cartridge System Tape only, a 3420
+    /// reels only; a 3490E takes both cartridge kinds (docs/config.md "drive"; <see cref="MediaTypes.IsSupportedBy"/>).
+    /// </summary>
+    private VolumeRefusal? MediaRefusal(VolumeSerial serial, ushort deviceNumber)
+    {
+        if (configuration.FindDrive(deviceNumber) is not { } drive || catalog.FindVolume(serial) is not { } volume
+            || volume.Media.IsSupportedBy(drive.Model))
+        {
+            return null;
+        }
+
+        return new VolumeRefusal(VolumeRefusalReason.MediaNotSupported,
+            $"volume {serial.Value} is {MediaTypes.Name(volume.Media)} media, which drive {deviceNumber:X4} (IBM {(ushort)drive.Model:X4}) does not take");
     }
 
     private static VolumeRefusal Refusal(MountStart start, string serial) => start.Refusal switch
