@@ -31,6 +31,21 @@ public sealed class CommandLineTests
         Assert.All(command.Arguments, a => Assert.False(string.IsNullOrWhiteSpace(a.Description), $"{path} {a.Name} has no description"));
     }
 
+    [Theory]
+    [MemberData(nameof(Commands))]
+    public void Every_option_is_documented_in_docs_cli(string path)
+    {
+        string docs = File.ReadAllText(RepositoryFiles.Path("docs/cli.md")).ReplaceLineEndings("\n");
+        string heading = $"## ctape{(path.Length > 0 ? " " + path : "")}\n";
+        int start = docs.IndexOf(heading, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"docs/cli.md has no section '{heading.Trim()}' (run scripts/cli-doc.sh)");
+        int end = docs.IndexOf("\n## ", start + heading.Length, StringComparison.Ordinal);
+        string section = end < 0 ? docs[start..] : docs[start..end];
+        var command = Find(path);
+        Assert.All(command.Options, o => Assert.Contains(o.Name, section, StringComparison.Ordinal));
+        Assert.All(command.Arguments, a => Assert.Contains($"<{a.Name}>", section, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Version_is_printed_and_exits_0()
     {
