@@ -67,81 +67,81 @@ public static class ServeCommand
     /// <summary>The options of one <c>serve</c> command.</summary>
     private sealed class ServeOptions
     {
-    private readonly Option<string?> _config = new("--config")
-    {
-        Description = "The configuration file (docs/config.md); without it the embedded default ('ctape config show' prints it)",
-        HelpName = "FILE",
-    };
-
-    private readonly Option<IPEndPoint?> _listen = new("--listen")
-    {
-        Description = "Address and port to listen on, instead of the configuration's listen (e.g. 127.0.0.1:7490, [::1]:7490)",
-        HelpName = "ADDR:PORT",
-        CustomParser = result => IPEndPoint.TryParse(CliOptions.Single(result), out var endPoint)
-            && (endPoint.Port != 0 || CliOptions.Single(result).EndsWith(":0", StringComparison.Ordinal))
-                ? endPoint
-                : CliOptions.Fail<IPEndPoint?>(result, $"--listen wants ADDR:PORT, got '{CliOptions.Single(result)}'"),
-    };
-
-    private readonly Option<string?> _data = new("--data")
-    {
-        Description = "Data directory (catalog and volumes), instead of the configuration's storage root",
-        HelpName = "DIR",
-    };
-
-    private readonly Option<bool> _noWriteBehind = new("--no-write-behind") { Description = "Do not grant write-behind to hosts that ask (docs/protocol.md §5.1)" };
-    private readonly Option<bool> _noReadAhead = new("--no-read-ahead") { Description = "Do not grant read-ahead (§5.2)" };
-    private readonly Option<bool> _noReadByReference = new("--no-read-by-reference") { Description = "Do not grant read-ahead by reference (§5.3; only ever granted to a host on a loopback address)" };
-
-    public Command Create(CliContext context)
-    {
-        var command = new Command("serve", "Serve the configured drives and library to Hercules (hercules/hdtctape.so) and any host of docs/protocol.md; SIGINT/SIGTERM stop it in order")
+        private readonly Option<string?> _config = new("--config")
         {
-            _config, _listen, _data, _noWriteBehind, _noReadAhead, _noReadByReference,
+            Description = "The configuration file (docs/config.md); without it the embedded default ('ctape config show' prints it)",
+            HelpName = "FILE",
         };
-        command.SetAction(parse => Run(context, parse));
-        return command;
+
+        private readonly Option<IPEndPoint?> _listen = new("--listen")
+        {
+            Description = "Address and port to listen on, instead of the configuration's listen (e.g. 127.0.0.1:7490, [::1]:7490)",
+            HelpName = "ADDR:PORT",
+            CustomParser = result => IPEndPoint.TryParse(CliOptions.Single(result), out var endPoint)
+                && (endPoint.Port != 0 || CliOptions.Single(result).EndsWith(":0", StringComparison.Ordinal))
+                    ? endPoint
+                    : CliOptions.Fail<IPEndPoint?>(result, $"--listen wants ADDR:PORT, got '{CliOptions.Single(result)}'"),
+        };
+
+        private readonly Option<string?> _data = new("--data")
+        {
+            Description = "Data directory (catalog and volumes), instead of the configuration's storage root",
+            HelpName = "DIR",
+        };
+
+        private readonly Option<bool> _noWriteBehind = new("--no-write-behind") { Description = "Do not grant write-behind to hosts that ask (docs/protocol.md §5.1)" };
+        private readonly Option<bool> _noReadAhead = new("--no-read-ahead") { Description = "Do not grant read-ahead (§5.2)" };
+        private readonly Option<bool> _noReadByReference = new("--no-read-by-reference") { Description = "Do not grant read-ahead by reference (§5.3; only ever granted to a host on a loopback address)" };
+
+        public Command Create(CliContext context)
+        {
+            var command = new Command("serve", "Serve the configured drives and library to Hercules (hercules/hdtctape.so) and any host of docs/protocol.md; SIGINT/SIGTERM stop it in order")
+            {
+                _config, _listen, _data, _noWriteBehind, _noReadAhead, _noReadByReference,
+            };
+            command.SetAction(parse => Run(context, parse));
+            return command;
+        }
+
+        private int Run(CliContext context, ParseResult parse)
+        {
+            if (!TryLoad(parse.GetValue(_config), context.Error, out var configuration))
+            {
+                return ExitCodes.Failure;
+            }
+
+            if (parse.GetValue(_listen) is { } endPoint)
+            {
+                configuration = configuration with { Listen = endPoint };
+            }
+
+            if (parse.GetValue(_data) is { } data)
+            {
+                configuration = configuration with { Storage = configuration.Storage with { Root = Path.GetFullPath(data) } };
+            }
+
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Environment.CurrentDirectory });
+            builder.Logging.AddChannelTapeConsole();
+            builder.Services.AddChannelTapeServer(configuration, new LibraryHostOptions { Features = Features(parse.GetValue(_noWriteBehind), parse.GetValue(_noReadAhead), parse.GetValue(_noReadByReference)) });
+            using var host = builder.Build();
+            var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+            lifetime.ApplicationStarted.Register(() =>
+            {
+                var library = host.Services.GetRequiredService<TapeServerService>().Library!;
+                context.Output.WriteLine($"ctape serve: listening on {library.Server.LocalEndPoint}, data in {configuration.Storage.Root}");
+                context.Output.Flush();
+            });
+            try
+            {
+                host.Run();
+            }
+            catch (LibraryStartException e)
+            {
+                // The catalog could not be opened or the address is in use: said once, without a stack trace.
+                throw new CommandFailedException(e.Message);
+            }
+
+            return ExitCodes.Success;
+        }
     }
-
-    private int Run(CliContext context, ParseResult parse)
-    {
-        if (!TryLoad(parse.GetValue(_config), context.Error, out var configuration))
-        {
-            return ExitCodes.Failure;
-        }
-
-        if (parse.GetValue(_listen) is { } endPoint)
-        {
-            configuration = configuration with { Listen = endPoint };
-        }
-
-        if (parse.GetValue(_data) is { } data)
-        {
-            configuration = configuration with { Storage = configuration.Storage with { Root = Path.GetFullPath(data) } };
-        }
-
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Environment.CurrentDirectory });
-        builder.Logging.AddChannelTapeConsole();
-        builder.Services.AddChannelTapeServer(configuration, new LibraryHostOptions { Features = Features(parse.GetValue(_noWriteBehind), parse.GetValue(_noReadAhead), parse.GetValue(_noReadByReference)) });
-        using var host = builder.Build();
-        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
-        lifetime.ApplicationStarted.Register(() =>
-        {
-            var library = host.Services.GetRequiredService<TapeServerService>().Library!;
-            context.Output.WriteLine($"ctape serve: listening on {library.Server.LocalEndPoint}, data in {configuration.Storage.Root}");
-            context.Output.Flush();
-        });
-        try
-        {
-            host.Run();
-        }
-        catch (LibraryStartException e)
-        {
-            // The catalog could not be opened or the address is in use: said once, without a stack trace.
-            throw new CommandFailedException(e.Message);
-        }
-
-        return ExitCodes.Success;
-    }
-}
 }
