@@ -1,40 +1,32 @@
+using System.CommandLine;
 using ChannelTape.Library.Configuration;
 
 namespace ChannelTape.Cli;
 
 /// <summary>
-/// <c>ctape config check FILE</c>: reports every error as <c>FILE:LINE:COL: message</c> and exits 1,
-/// or prints a summary and exits 0. <c>ctape config show [FILE]</c>: prints the effective
-/// configuration (the embedded default without FILE) in the configuration language.
+/// <c>ctape config check FILE</c>: reports every error as <c>FILE:LINE:COL: message</c> (by line) and exits 1,
+/// or prints a summary and exits 0. <c>ctape config show [FILE]</c>: prints the effective configuration (the
+/// embedded default without FILE) in the configuration language (docs/config.md).
 /// </summary>
 public static class ConfigCommand
 {
-    public const string Help = "check FILE | show [FILE]: check a configuration, print the effective one";
-
-    public static int Run(string[] args) => Run(args, Console.Out, Console.Error);
-
-    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    public static Command Create(CliContext context)
     {
-        var arguments = new Arguments(args, valueOptions: []);
-        var words = arguments.Positional;
-        if (words.Count == 0)
-        {
-            throw new UsageException("expected 'check FILE' or 'show [FILE]'");
-        }
+        var config = new Command("config", "Check a configuration file or print the effective configuration (docs/config.md)");
 
-        switch (words[0])
-        {
-            case "check" when words.Count == 2:
-                return Check(words[1], output, error);
-            case "show" when words.Count <= 2:
-                return Show(words.Count == 2 ? words[1] : null, output, error);
-            case "check":
-                throw new UsageException("usage: ctape config check FILE");
-            case "show":
-                throw new UsageException("usage: ctape config show [FILE]");
-            default:
-                throw new UsageException($"unknown subcommand '{words[0]}', expected check or show");
-        }
+        var check = new Command("check", "Report every error of a configuration as FILE:LINE:COL: message (exit 1), or summarise it");
+        var checkFile = new Argument<string>("FILE") { Description = "The configuration file" };
+        check.Arguments.Add(checkFile);
+        check.SetAction(parse => Check(parse.GetValue(checkFile)!, context.Output, context.Error));
+
+        var show = new Command("show", "Print the effective configuration: FILE's, or the embedded default that 'ctape serve' uses without --config");
+        var showFile = new Argument<string?>("FILE") { Description = "The configuration file (default: the embedded default)", Arity = ArgumentArity.ZeroOrOne };
+        show.Arguments.Add(showFile);
+        show.SetAction(parse => Show(parse.GetValue(showFile), context.Output, context.Error));
+
+        config.Subcommands.Add(check);
+        config.Subcommands.Add(show);
+        return config;
     }
 
     private static int Check(string path, TextWriter output, TextWriter error)
@@ -46,7 +38,8 @@ public static class ConfigCommand
             {
                 error.WriteLine(e);
             }
-            return 1;
+
+            return ExitCodes.Failure;
         }
 
         var configuration = result.Configuration!;
@@ -62,7 +55,7 @@ public static class ConfigCommand
 
         output.WriteLine($"  admin    prefix \"{configuration.Admin.Prefix}\", commands from {configuration.Admin.Hosts.Count} host network(s) on drives {ConfigurationWriter.DeviceRanges(configuration.Admin.Drives)}");
         output.WriteLine($"  limits   {configuration.Limits.MaxConnections} connections, {configuration.Limits.MountHistory} mount history rows");
-        return 0;
+        return ExitCodes.Success;
     }
 
     private static string FormatDetail(ImageFormat format) =>
@@ -70,28 +63,12 @@ public static class ConfigCommand
 
     private static int Show(string? path, TextWriter output, TextWriter error)
     {
-        LibraryConfiguration configuration;
-        if (path is null)
+        if (!ServeCommand.TryLoad(path, error, out var configuration))
         {
-            configuration = ConfigurationParser.LoadDefault();
-        }
-        else
-        {
-            var result = ConfigurationParser.ParseFile(path);
-            if (!result.Success)
-            {
-                foreach (var e in result.Errors)
-                {
-                    error.WriteLine(e);
-                }
-
-                return 1;
-            }
-
-            configuration = result.Configuration!;
+            return ExitCodes.Failure;
         }
 
         ConfigurationWriter.Write(configuration, output);
-        return 0;
+        return ExitCodes.Success;
     }
 }

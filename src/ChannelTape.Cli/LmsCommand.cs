@@ -1,165 +1,128 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using ChannelTape.Admin.Lms;
 using ChannelTape.Admin.Reports;
 using ChannelTape.Admin.Volumes;
-using ChannelTape.Client;
-using ChannelTape.Protocol;
 
 namespace ChannelTape.Cli;
 
 /// <summary>
-/// <c>ctape lms REPORT [SELECTOR] --server HOST:PORT [--drives FIRST-LAST] [--prefix P] [--json]</c> and
-/// <c>ctape lms command 'REQUEST' ... --server HOST:PORT</c>: the host's library management system
-/// over the wire (issue 5, item 4). Takes the first free drive (attachable and empty), asks for the
-/// administrative volume by Load Display, reads it through CCWs, verifies its labels and prints the
-/// records as a table or JSON.
+/// <c>ctape lms REPORT [SELECTOR] --server HOST:PORT [--drives FIRST-LAST] [--prefix P] [--timeout S] [--json]</c> and
+/// <c>ctape lms command REQUEST... --server HOST:PORT</c>: the host's library management system over the
+/// wire. Takes the first free drive (attachable and empty), asks for the administrative volume by Load
+/// Display, reads it through CCWs, verifies its labels and prints the records as a table or JSON.
 /// </summary>
 public static class LmsCommand
 {
-    public const string Help = "REPORT|command ... --server HOST:PORT [--json]: library status through admin volumes";
-
-    private static readonly (string Name, AdminVolumeKind Kind, Func<LibraryManagementClient, string, Report> Fetch)[] s_reports =
+    /// <summary>Every report: its subcommand, the administrative volume, what it shows, and how its rows are read and written.</summary>
+    private static readonly ReportKind[] s_reports =
     [
-        ("drives", AdminVolumeKind.Drives, (c, s) => Report.Of(c.Fetch<DriveStatusRow>(AdminVolumeKind.Drives, s))),
-        ("volumes", AdminVolumeKind.Volumes, (c, s) => Report.Of(c.Fetch<VolumeStatusRow>(AdminVolumeKind.Volumes, s))),
-        ("scratch", AdminVolumeKind.Scratch, (c, s) => Report.Of(c.Fetch<ScratchVolumeRow>(AdminVolumeKind.Scratch, s))),
-        ("pools", AdminVolumeKind.Pools, (c, s) => Report.Of(c.Fetch<PoolStatusRow>(AdminVolumeKind.Pools, s))),
-        ("mounts", AdminVolumeKind.Mounts, (c, s) => Report.Of(c.Fetch<MountStatusRow>(AdminVolumeKind.Mounts, s))),
-        ("stats", AdminVolumeKind.Statistics, (c, s) => Report.Of(c.Fetch<StatisticRow>(AdminVolumeKind.Statistics, s))),
-        ("config", AdminVolumeKind.Configuration, (c, s) => Report.Of(c.Fetch<ConfigurationLineRow>(AdminVolumeKind.Configuration, s))),
-        ("events", AdminVolumeKind.Events, (c, s) => Report.Of(c.Fetch<EventRow>(AdminVolumeKind.Events, s))),
+        ReportKind.Of<DriveStatusRow>("drives", AdminVolumeKind.Drives, "every drive (#DRIVE); SELECTOR: one device number, e.g. 0580", ReportJson.Write),
+        ReportKind.Of<VolumeStatusRow>("volumes", AdminVolumeKind.Volumes, "the catalog's volumes (#VOLS); SELECTOR: a volume serial prefix of 1-4 characters", (j, r) => VolumeView.Of(r).WriteTo(j)),
+        ReportKind.Of<ScratchVolumeRow>("scratch", AdminVolumeKind.Scratch, "scratch volumes (#SCRAT); SELECTOR: a pool name prefix", ReportJson.Write),
+        ReportKind.Of<PoolStatusRow>("pools", AdminVolumeKind.Pools, "counts, capacity and use per pool (#POOLS); SELECTOR: a pool name prefix", ReportJson.Write),
+        ReportKind.Of<MountStatusRow>("mounts", AdminVolumeKind.Mounts, "recent mounts with their timings (#MOUNT); SELECTOR: one device number", ReportJson.Write),
+        ReportKind.Of<StatisticRow>("stats", AdminVolumeKind.Statistics, "throughput, mounts and errors since the server started (#STATS)", ReportJson.Write),
+        ReportKind.Of<ConfigurationLineRow>("config", AdminVolumeKind.Configuration, "the server's effective configuration (#CONF)", ReportJson.Write),
+        ReportKind.Of<EventRow>("events", AdminVolumeKind.Events, "recent unit checks, refused mounts and other events (#EVENT); SELECTOR: one device number", ReportJson.Write),
     ];
 
-    public static int Run(string[] args) => Run(args, Console.Out, Console.Error);
-
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static Command Create(CliContext context)
     {
-        var arguments = new Arguments(args, ["--server", "--drives", "--prefix", "--timeout"], ["--json"]);
-        if (arguments.Positional.Count == 0)
+        var lms = new Command("lms", "Read a running server's status the way a mainframe library management system does: mount an administrative volume (#DRIVE, ...) on a free drive by Load Display and read it with Read CCWs (docs/admin-volumes.md)");
+        foreach (var report in s_reports)
         {
-            throw new UsageException($"which report? {string.Join("|", s_reports.Select(r => r.Name))}|command");
+            lms.Subcommands.Add(CreateReport(context, report));
         }
 
-        var (host, port) = ParseServer(arguments.Get("--server") ?? throw new UsageException("--server HOST:PORT is required"));
-        var (first, last) = ParseDrives(arguments.Get("--drives") ?? "0580-0587");
-        string prefix = arguments.Get("--prefix") ?? AdminVolumeName.DefaultPrefix;
-        var timeout = TimeSpan.FromSeconds(double.Parse(arguments.Get("--timeout") ?? "30", CultureInfo.InvariantCulture));
-        bool json = arguments.Has("--json");
-        string verb = arguments.Positional[0];
-
-        using var drive = AttachFreeDrive(host, port, first, last, error);
-        if (drive is null)
-        {
-            return 1;
-        }
-
-        var client = new LibraryManagementClient(drive, prefix, timeout);
-        try
-        {
-            Report report;
-            if (verb == "command")
-            {
-                var requests = arguments.Positional.Skip(1).ToList();
-                if (requests.Count == 0)
-                {
-                    throw new UsageException("command needs at least one request, e.g. 'SCRATCH T00042'");
-                }
-
-                report = Report.Of(client.RunCommands(requests));
-            }
-            else
-            {
-                var entry = s_reports.FirstOrDefault(r => r.Name == verb);
-                if (entry.Name is null)
-                {
-                    throw new UsageException($"unknown report '{verb}'; one of {string.Join(", ", s_reports.Select(r => r.Name))}, command");
-                }
-
-                string selector = arguments.Positional.Count > 1 ? arguments.Positional[1] : "";
-                if (arguments.Positional.Count > 2)
-                {
-                    throw new UsageException($"unexpected '{arguments.Positional[2]}'");
-                }
-
-                try
-                {
-                    AdminVolumeName.Format(prefix, entry.Kind, selector.ToUpperInvariant());
-                }
-                catch (ArgumentException e)
-                {
-                    throw new UsageException($"selector '{selector}': {e.Message}");
-                }
-
-                report = entry.Fetch(client, selector.ToUpperInvariant());
-            }
-
-            if (json)
-            {
-                output.WriteLine(JsonSerializer.Serialize(new
-                {
-                    volume = report.VolumeSerial,
-                    report = report.Header.ReportName,
-                    created = report.Header.Created,
-                    selector = report.Header.Selector,
-                    rows = report.Rows,
-                }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
-            }
-            else
-            {
-                WriteTable(output, report);
-            }
-
-            return verb == "command" && report.Rows.OfType<CommandResponseRow>().Any(r => r.Result != CommandResponseRow.Done) ? 1 : 0;
-        }
-        catch (Exception e) when (e is DriveOperationException or TimeoutException or InvalidDataException or RemoteDeviceException)
-        {
-            error.WriteLine($"ctape lms: drive {drive.DeviceNumber:X4}: {e.Message}");
-            return 1;
-        }
+        lms.Subcommands.Add(CreateCommandVolume(context));
+        return lms;
     }
 
-    /// <summary>The first drive of the range that this host can attach and that has no volume.</summary>
-    internal static RemoteDevice? AttachFreeDrive(string host, int port, ushort first, ushort last, TextWriter error)
+    private static Command CreateReport(CliContext context, ReportKind report)
     {
-        var reasons = new List<string>();
-        for (int device = first; device <= last; device++)
+        var command = new Command(report.Name, $"Print {report.Description}");
+        var server = new ServerOptions("The library", required: true);
+        var json = CliOptions.Json("the report");
+        var selector = new Argument<string>("SELECTOR") { Description = "Narrows the report (see above)", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "" };
+        if (report.Kind is not (AdminVolumeKind.Statistics or AdminVolumeKind.Configuration))
         {
-            RemoteDevice? remote = null;
+            command.Arguments.Add(selector);
+        }
+
+        server.AddTo(command);
+        command.Options.Add(json);
+        command.SetAction(parse =>
+        {
+            var target = server.Read(parse)!;
+            string text = (parse.GetResult(selector) is null ? "" : parse.GetValue(selector) ?? "").ToUpperInvariant();
             try
             {
-                // Reports, requests and volume copies are bulk Reads and Writes: write-behind and read-ahead
-                // (docs/protocol.md §5) save a round trip for most of them.
-                remote = RemoteDevice.Connect(host, port, (ushort)device, new RemoteDeviceOptions
-                {
-                    HostName = "ctape lms",
-                    Reconnect = false,
-                    Features = ProtocolFeatureRules.All,
-                });
-                if (!remote.Identity.VolumeLoaded)
-                {
-                    return remote;
-                }
-
-                reasons.Add($"{device:X4} has a volume");
+                AdminVolumeName.Format(target.Prefix, report.Kind, text);
             }
-            catch (RemoteDeviceException e)
+            catch (ArgumentException e)
             {
-                reasons.Add($"{device:X4}: {e.Message}");
-                if (e.Result is null)
-                {
-                    break; // the server is not reachable: no other drive will answer either
-                }
+                throw new UsageException($"selector '{text}': {e.Message}");
             }
 
-            remote?.Dispose();
-        }
+            using var library = ServerLibrary.Open(target, "ctape lms");
+            var fetched = report.Fetch(library.Client, text);
+            if (parse.GetValue(json))
+            {
+                WriteJson(context.Output, fetched, report.WriteRow);
+            }
+            else
+            {
+                WriteTable(context.Output, fetched);
+            }
 
-        error.WriteLine($"ctape lms: no free drive at {host}:{port} ({string.Join("; ", reasons)})");
-        return null;
+            return ExitCodes.Success;
+        });
+        return command;
     }
 
-    private static void WriteTable(TextWriter output, Report report)
+    private static Command CreateCommandVolume(CliContext context)
+    {
+        var command = new Command("command", "Change the library through a command volume (#CMD): write the requests, read the server's response. All are applied or none; exit 1 when one was not done");
+        var requests = new Argument<string[]>("REQUEST")
+        {
+            Description = "One request per argument, e.g. 'SCRATCH T00042', 'MOVE T00001 PROD', 'ADD T00100-T00199 SCRATCH', 'READONLY T00002', 'QUERY T00003'",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var server = new ServerOptions("The library", required: true);
+        var json = CliOptions.Json("the response");
+        command.Arguments.Add(requests);
+        server.AddTo(command);
+        command.Options.Add(json);
+        command.SetAction(parse =>
+        {
+            var lines = parse.GetValue(requests)!.Select(r => r.ToUpperInvariant()).ToList();
+            if (lines.FirstOrDefault(r => r.Length > LibraryManagementClient.RequestRecordLength) is { } tooLong)
+            {
+                throw new UsageException($"request '{tooLong}' is longer than {LibraryManagementClient.RequestRecordLength} characters");
+            }
+
+            using var library = ServerLibrary.Open(server.Read(parse)!, "ctape lms");
+            var response = library.Commands(lines);
+            var fetched = new FetchedReport(response.VolumeSerial, response.Header, StatusReports.CommandResponse,
+                response.Rows.Cast<object>().ToList(), row => ((CommandResponseRow)row).ToValues());
+            if (parse.GetValue(json))
+            {
+                WriteJson(context.Output, fetched, (j, row) => ReportJson.Write(j, (CommandResponseRow)row));
+            }
+            else
+            {
+                WriteTable(context.Output, fetched);
+            }
+
+            return response.Rows.Any(r => r.Result != CommandResponseRow.Done) ? ExitCodes.Failure : ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>A report as a table: its header line, the columns, a row count.</summary>
+    internal static void WriteTable(TextWriter output, FetchedReport report)
     {
         output.WriteLine($"{report.Header.ReportName} from {report.VolumeSerial} at {report.Header.Created.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC{(report.Header.Selector.Length > 0 ? ", selector " + report.Header.Selector : "")}");
         var layout = report.Layout;
@@ -174,31 +137,170 @@ public static class LmsCommand
         output.WriteLine($"{values.Count} row(s)");
     }
 
+    /// <summary><c>{"volume", "report", "created", "selector", "rows": [...]}</c> (docs/json.md, lms.schema.json).</summary>
+    private static void WriteJson(TextWriter output, FetchedReport report, Action<Utf8JsonWriter, object> writeRow) =>
+        JsonOutput.Write(output, json =>
+        {
+            json.WriteStartObject();
+            json.WriteString("volume", report.VolumeSerial);
+            json.WriteString("report", report.Header.ReportName);
+            json.TimeOrNull("created", report.Header.Created);
+            json.StringOrNull("selector", report.Header.Selector);
+            json.WriteStartArray("rows");
+            foreach (var row in report.Rows)
+            {
+                writeRow(json, row);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        });
+
     private static string Pad(string text, int width, ColumnAlignment alignment) =>
         alignment == ColumnAlignment.Right ? text.PadLeft(width) : text.PadRight(width);
 
-    /// <summary><c>--server HOST:PORT</c> as every command takes it (<see cref="ReplayScriptCommand.ParseServer"/>), or a usage error.</summary>
-    internal static (string Host, int Port) ParseServer(string text) =>
-        ReplayScriptCommand.ParseServer(text) ?? throw new UsageException($"--server wants HOST:PORT, got '{text}'");
-
-    internal static (ushort First, ushort Last) ParseDrives(string text)
+    /// <summary>One report subcommand.</summary>
+    private sealed record ReportKind(string Name, AdminVolumeKind Kind, string Description,
+        Func<LibraryManagementClient, string, FetchedReport> Fetch, Action<Utf8JsonWriter, object> WriteRow)
     {
-        string[] parts = text.Split('-');
-        if (parts.Length is < 1 or > 2
-            || !ushort.TryParse(parts[0], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ushort first)
-            || !ushort.TryParse(parts[^1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ushort last)
-            || last < first)
-        {
-            throw new UsageException($"--drives wants FIRST-LAST in hex (e.g. 0580-0587), got '{text}'");
-        }
+        public static ReportKind Of<TRow>(string name, AdminVolumeKind kind, string description, Action<Utf8JsonWriter, TRow> write)
+            where TRow : IStatusRow<TRow> =>
+            new(name, kind, description, (client, selector) => FetchedReport.Of(client.Fetch<TRow>(kind, selector)), (json, row) => write(json, (TRow)row));
+    }
+}
 
-        return (first, last);
+/// <summary>A fetched report with its rows as objects (for printing any row type the same way).</summary>
+internal sealed record FetchedReport(string VolumeSerial, StatusHeader Header, ReportLayout Layout, IReadOnlyList<object> Rows, Func<object, IReadOnlyList<string?>> Values)
+{
+    public static FetchedReport Of<TRow>(AdminReport<TRow> report) where TRow : IStatusRow<TRow> =>
+        new(report.VolumeSerial, report.Header, TRow.Layout, report.Rows.Cast<object>().ToList(), row => ((TRow)row).ToValues());
+}
+
+/// <summary>The rows of the administrative reports as JSON objects (docs/json.md): device numbers as hex text, numbers as numbers.</summary>
+internal static class ReportJson
+{
+    public static void Write(Utf8JsonWriter json, DriveStatusRow row)
+    {
+        json.WriteStartObject();
+        json.WriteString("device", JsonOutput.Device(row.DeviceNumber));
+        json.WriteString("model", row.Model);
+        json.WriteString("state", row.State.ToLowerInvariant());
+        json.StringOrNull("volser", row.VolumeSerial);
+        json.WriteBoolean("readOnly", row.ReadOnly);
+        json.WriteNumber("file", row.File);
+        json.WriteNumber("block", row.Block);
+        json.WriteNumber("blocksRead", row.BlocksRead);
+        json.WriteNumber("bytesRead", row.BytesRead);
+        json.WriteNumber("blocksWritten", row.BlocksWritten);
+        json.WriteNumber("bytesWritten", row.BytesWritten);
+        json.StringOrNull("display", row.Display);
+        json.StringOrNull("request", row.Request);
+        json.TimeOrNull("mountedAt", row.Mounted);
+        json.WriteEndObject();
     }
 
-    /// <summary>A fetched report with its rows as objects (for printing any row type the same way).</summary>
-    private sealed record Report(string VolumeSerial, StatusHeader Header, ReportLayout Layout, IReadOnlyList<object> Rows, Func<object, IReadOnlyList<string?>> Values)
+    public static void Write(Utf8JsonWriter json, ScratchVolumeRow row)
     {
-        public static Report Of<TRow>(AdminReport<TRow> report) where TRow : IStatusRow<TRow> =>
-            new(report.VolumeSerial, report.Header, TRow.Layout, report.Rows.Cast<object>().ToList(), row => ((TRow)row).ToValues());
+        json.WriteStartObject();
+        json.WriteString("pool", row.Pool);
+        json.WriteString("volser", row.VolumeSerial);
+        json.WriteString("media", row.Media);
+        json.WriteNumber("capacity", row.Capacity);
+        json.WriteEndObject();
+    }
+
+    public static void Write(Utf8JsonWriter json, PoolStatusRow row)
+    {
+        json.WriteStartObject();
+        json.WriteString("pool", row.Pool);
+        json.WriteString("media", row.Media);
+        json.WriteString("labels", row.Label);
+        json.WriteNumber("volumes", row.Volumes);
+        json.WriteNumber("scratch", row.Scratch);
+        json.WriteNumber("private", row.Private);
+        json.WriteNumber("mounted", row.Mounted);
+        json.WriteNumber("capacity", row.Capacity);
+        json.WriteNumber("bytesUsed", row.Used);
+        json.WriteNumber("percentUsed", row.PercentUsed);
+        json.WriteEndObject();
+    }
+
+    public static void Write(Utf8JsonWriter json, MountStatusRow row)
+    {
+        json.WriteStartObject();
+        json.WriteString("device", JsonOutput.Device(row.DeviceNumber));
+        json.WriteString("volser", row.VolumeSerial);
+        json.WriteString("kind", row.Kind.ToLowerInvariant());
+        json.TimeOrNull("requestedAt", row.Requested);
+        json.TimeOrNull("mountedAt", row.Mounted);
+        json.TimeOrNull("unmountedAt", row.Unmounted);
+        if (row.LatencyMilliseconds is { } latency)
+        {
+            json.WriteNumber("latencyMilliseconds", latency);
+        }
+        else
+        {
+            json.WriteNull("latencyMilliseconds");
+        }
+
+        json.WriteEndObject();
+    }
+
+    /// <summary>A statistic's value as a number; a time (unit UTC) as an ISO 8601 string.</summary>
+    public static void Write(Utf8JsonWriter json, StatisticRow row)
+    {
+        json.WriteStartObject();
+        json.WriteString("name", row.Name);
+        if (long.TryParse(row.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long whole))
+        {
+            json.WriteNumber("value", whole);
+        }
+        else if (double.TryParse(row.Value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double fraction))
+        {
+            json.WriteNumber("value", fraction);
+        }
+        else if (StatusValues.ParseTimestamp(row.Value) is { } time)
+        {
+            json.TimeOrNull("value", time);
+        }
+        else
+        {
+            json.WriteString("value", row.Value);
+        }
+
+        json.WriteString("unit", row.Unit.ToLowerInvariant());
+        json.WriteEndObject();
+    }
+
+    public static void Write(Utf8JsonWriter json, ConfigurationLineRow row)
+    {
+        json.WriteStartObject();
+        json.WriteNumber("line", row.Line);
+        json.WriteString("text", row.Text);
+        json.WriteEndObject();
+    }
+
+    public static void Write(Utf8JsonWriter json, EventRow row)
+    {
+        json.WriteStartObject();
+        json.TimeOrNull("time", row.Time);
+        json.WriteString("device", JsonOutput.Device(row.DeviceNumber));
+        json.StringOrNull("volser", row.VolumeSerial);
+        json.WriteString("kind", row.Kind.ToLowerInvariant());
+        json.StringOrNull("opcode", row.Opcode);
+        json.StringOrNull("sense", row.Sense);
+        json.StringOrNull("era", row.Era);
+        json.WriteString("text", row.Text);
+        json.WriteEndObject();
+    }
+
+    public static void Write(Utf8JsonWriter json, CommandResponseRow row)
+    {
+        json.WriteStartObject();
+        json.WriteNumber("sequence", row.Sequence);
+        json.WriteString("result", row.Result.ToLowerInvariant());
+        json.WriteString("command", row.Command);
+        json.WriteString("message", row.Message);
+        json.WriteEndObject();
     }
 }

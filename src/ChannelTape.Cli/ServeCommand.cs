@@ -1,6 +1,8 @@
+using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
-using ChannelTape.Library.Configuration;
 using ChannelTape.Hosting;
+using ChannelTape.Library.Configuration;
 using ChannelTape.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -8,145 +10,36 @@ using Microsoft.Extensions.Hosting;
 namespace ChannelTape.Cli;
 
 /// <summary>
-/// <c>ctape serve [--config FILE] [--listen ADDR:PORT] [--data DIR] [--no-write-behind] [--no-read-ahead] [--no-read-by-reference]</c>:
-/// runs the server (docs/protocol.md) on the drives of the configuration — the embedded default (drives
-/// 0580-0587, 3490, data under ./ctape-data, 127.0.0.1:7490) without <c>--config</c>. <c>--listen</c> and
-/// <c>--data</c> override the configuration's <c>listen</c> and storage root; the <c>--no-</c> flags keep
-/// the server from granting write-behind, read-ahead or read-ahead by reference (protocol §5; the last
-/// only ever to a host on a loopback address) to hosts that ask. Runs on the generic host: SIGINT or
+/// <c>ctape serve</c>: runs the server (docs/protocol.md) on the drives of the configuration — the embedded
+/// default (drives 0580-0587, 3490, data under ./ctape-data, 127.0.0.1:7490, the management API on
+/// 127.0.0.1:7491) without <c>--config</c>. <c>--listen</c> and <c>--data</c> override the configuration's
+/// <c>listen</c> and storage root; <c>--catalog</c>, <c>--store</c>, <c>--s3-endpoint</c> and <c>--lease</c> its
+/// shared library (docs/scale-out.md); <c>--http</c>, <c>--no-http</c>, <c>--secret-file</c>, <c>--log-level</c>
+/// and <c>--log-format</c> its operations plane (docs/operations.md); the <c>--no-</c> flags keep the server
+/// from granting write-behind, read-ahead or read-ahead by reference (protocol §5; the last only ever to a
+/// host on a loopback address) to hosts that ask. Runs on the generic host: SIGINT or
 /// SIGTERM shuts down in order (the CCW in progress finishes, hosts get Close, every volume is closed), and
 /// under systemd (<c>Type=notify</c>) the service reports when it is ready.
 /// </summary>
 public static class ServeCommand
 {
-    public const string Help = "[--config FILE] [--listen ADDR:PORT] [--data DIR] [--catalog CONNECTION] [--store s3://BUCKET[/PREFIX]] [--s3-endpoint URL] [--lease SECONDS] [--no-write-behind] [--no-read-ahead] [--no-read-by-reference] [--http ADDR:PORT | --no-http] [--secret-file FILE] [--log-level LEVEL] [--log-format text|json]: serve the drives to Hercules";
-
-    public static int Run(string[] args)
-    {
-        var arguments = new Arguments(args, valueOptions: ["--config", "--listen", "--data", "--catalog", "--store", "--s3-endpoint", "--lease", "--http", "--secret-file", "--log-level", "--log-format"],
-            flagOptions: ["--no-write-behind", "--no-read-ahead", "--no-read-by-reference", "--no-http"]);
-        if (arguments.Positional.Count != 0)
-        {
-            throw new UsageException($"unexpected '{arguments.Positional[0]}'");
-        }
-
-        if (!TryLoadConfiguration(arguments.Get("--config"), out var configuration))
-        {
-            return 1;
-        }
-
-        if (arguments.Get("--listen") is { } listen)
-        {
-            if (!IPEndPoint.TryParse(listen, out var endPoint) || endPoint.Port == 0 && !listen.EndsWith(":0", StringComparison.Ordinal))
-            {
-                throw new UsageException($"--listen wants ADDR:PORT, got '{listen}'");
-            }
-
-            configuration = configuration with { Listen = endPoint };
-        }
-
-        if (arguments.Get("--data") is { } data)
-        {
-            configuration = configuration with { Storage = configuration.Storage with { Root = Path.GetFullPath(data) } };
-        }
-
-        configuration = SharedLibrary(arguments, configuration);
-
-        // The operations plane (docs/operations.md): management API address, secret, log level and format.
-        if (!ServeOverrides.TryApply(configuration, arguments.Get("--http"), arguments.Has("--no-http"), arguments.Get("--secret-file"),
-                arguments.Get("--log-level"), arguments.Get("--log-format"), out configuration, out var overrideError))
-        {
-            throw new UsageException(overrideError);
-        }
-
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Environment.CurrentDirectory });
-        builder.Logging.AddChannelTapeConsole(configuration.Log);
-        builder.Services.AddChannelTapeServer(configuration, new LibraryHostOptions { Features = Features(arguments) });
-        using var host = builder.Build();
-        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
-        lifetime.ApplicationStarted.Register(() =>
-        {
-            var library = host.Services.GetRequiredService<TapeServerService>().Library!;
-            Console.Out.WriteLine($"ctape serve: listening on {library.Server.LocalEndPoint}, data in {configuration.Storage.Root}");
-            Console.Out.Flush();
-        });
-        try
-        {
-            host.Run();
-        }
-        catch (LibraryStartException e)
-        {
-            // The catalog could not be opened or the address is in use: said once, without a stack trace.
-            Console.Error.WriteLine($"ctape serve: {e.Message}");
-            return 1;
-        }
-
-        return 0;
-    }
-
-    /// <summary>
-    /// <c>--catalog</c> (an Npgsql connection string), <c>--store s3://BUCKET[/PREFIX]</c>, <c>--s3-endpoint URL</c>
-    /// and <c>--lease SECONDS</c> over the configuration's storage block: a library shared by several servers
-    /// (docs/scale-out.md).
-    /// </summary>
-    public static LibraryConfiguration SharedLibrary(Arguments arguments, LibraryConfiguration configuration)
-    {
-        var shared = configuration.Storage.SharedOrDefault;
-        if (arguments.Get("--catalog") is { } catalog)
-        {
-            shared = shared with { Catalog = catalog };
-        }
-
-        if (arguments.Get("--store") is { } store)
-        {
-            if (!ChannelTape.Library.Store.S3Location.TryParse(store, out _, out var error))
-            {
-                throw new UsageException($"--store: {error}");
-            }
-
-            shared = shared with { Store = store };
-        }
-
-        if (arguments.Get("--s3-endpoint") is { } endpoint)
-        {
-            if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            {
-                throw new UsageException($"--s3-endpoint wants http://HOST:PORT or https://HOST, got '{endpoint}'");
-            }
-
-            shared = shared with { S3Endpoint = endpoint };
-        }
-
-        if (arguments.Get("--lease") is { } lease)
-        {
-            if (!int.TryParse(lease, out var seconds) || seconds is < 3 or > 3600)
-            {
-                throw new UsageException($"--lease wants 3 to 3600 seconds, got '{lease}'");
-            }
-
-            shared = shared with { Lease = TimeSpan.FromSeconds(seconds) };
-        }
-
-        return shared == configuration.Storage.SharedOrDefault
-            ? configuration
-            : configuration with { Storage = configuration.Storage with { Shared = shared } };
-    }
+    public static Command Create(CliContext context) => new ServeOptions().Create(context);
 
     /// <summary>The protocol §5 features granted: all three, less those turned off on the command line.</summary>
-    public static ProtocolFeatures Features(Arguments arguments)
+    public static ProtocolFeatures Features(bool noWriteBehind, bool noReadAhead, bool noReadByReference)
     {
         var features = ProtocolFeatureRules.All;
-        if (arguments.Has("--no-write-behind"))
+        if (noWriteBehind)
         {
             features &= ~ProtocolFeatures.WriteBehind;
         }
 
-        if (arguments.Has("--no-read-ahead"))
+        if (noReadAhead)
         {
             features &= ~ProtocolFeatures.ReadAhead;
         }
 
-        if (arguments.Has("--no-read-by-reference"))
+        if (noReadByReference)
         {
             features &= ~ProtocolFeatures.ReadAheadByReference;
         }
@@ -154,7 +47,8 @@ public static class ServeCommand
         return features;
     }
 
-    private static bool TryLoadConfiguration(string? path, out LibraryConfiguration configuration)
+    /// <summary>The configuration of <paramref name="path"/>, or the embedded default for null; false after writing its errors.</summary>
+    public static bool TryLoad(string? path, TextWriter error, [NotNullWhen(true)] out LibraryConfiguration? configuration)
     {
         if (path is null)
         {
@@ -163,18 +57,191 @@ public static class ServeCommand
         }
 
         var result = ConfigurationParser.ParseFile(path);
-        if (!result.Success)
+        foreach (var e in result.Errors)
         {
-            foreach (var e in result.Errors)
-            {
-                Console.Error.WriteLine(e);
-            }
-
-            configuration = null!;
-            return false;
+            error.WriteLine(e);
         }
 
-        configuration = result.Configuration!;
-        return true;
+        configuration = result.Success ? result.Configuration : null;
+        return configuration is not null;
+    }
+
+    /// <summary>The options of one <c>serve</c> command.</summary>
+    private sealed class ServeOptions
+    {
+        private readonly Option<string?> _config = new("--config")
+        {
+            Description = "The configuration file (docs/config.md); without it the embedded default ('ctape config show' prints it)",
+            HelpName = "FILE",
+        };
+
+        private readonly Option<IPEndPoint?> _listen = new("--listen")
+        {
+            Description = "Address and port to listen on, instead of the configuration's listen (e.g. 127.0.0.1:7490, [::1]:7490)",
+            HelpName = "ADDR:PORT",
+            CustomParser = result => IPEndPoint.TryParse(CliOptions.Single(result), out var endPoint)
+                && (endPoint.Port != 0 || CliOptions.Single(result).EndsWith(":0", StringComparison.Ordinal))
+                    ? endPoint
+                    : CliOptions.Fail<IPEndPoint?>(result, $"--listen wants ADDR:PORT, got '{CliOptions.Single(result)}'"),
+        };
+
+        private readonly Option<string?> _data = new("--data")
+        {
+            Description = "Data directory (catalog and volumes), instead of the configuration's storage root",
+            HelpName = "DIR",
+        };
+
+        private readonly Option<string?> _catalog = new("--catalog")
+        {
+            Description = "A PostgreSQL catalog shared by several servers (an Npgsql connection string; docs/scale-out.md), instead of the data folder's SQLite one",
+            HelpName = "CONNECTION",
+        };
+
+        private readonly Option<string?> _store = new("--store")
+        {
+            Description = "An S3 store for the volume images of a shared library; the data folder is then its cache",
+            HelpName = "s3://BUCKET[/PREFIX]",
+            CustomParser = result => ChannelTape.Library.Store.S3Location.TryParse(CliOptions.Single(result), out _, out var error)
+                ? CliOptions.Single(result)
+                : CliOptions.Fail<string?>(result, $"--store: {error}"),
+        };
+
+        private readonly Option<Uri?> _s3Endpoint = new("--s3-endpoint")
+        {
+            Description = "The S3 endpoint (Ceph RGW, MinIO, AWS) of --store",
+            HelpName = "URL",
+            CustomParser = result => Uri.TryCreate(CliOptions.Single(result), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+                ? uri
+                : CliOptions.Fail<Uri?>(result, $"--s3-endpoint wants http://HOST:PORT or https://HOST, got '{CliOptions.Single(result)}'"),
+        };
+
+        private readonly Option<int?> _lease = new("--lease")
+        {
+            Description = "How long this server's mounts outlive it on a shared catalog, in seconds (3-3600)",
+            HelpName = "SECONDS",
+            CustomParser = result => int.TryParse(CliOptions.Single(result), out var seconds) && seconds is >= 3 and <= 3600
+                ? seconds
+                : CliOptions.Fail<int?>(result, $"--lease wants 3 to 3600 seconds, got '{CliOptions.Single(result)}'"),
+        };
+
+        private readonly Option<string?> _http = new("--http")
+        {
+            Description = "Address and port of the management API, metrics and status page, instead of the configuration's http (docs/operations.md)",
+            HelpName = "ADDR:PORT",
+        };
+
+        private readonly Option<bool> _noHttp = new("--no-http") { Description = "No management API, metrics or status page" };
+
+        private readonly Option<string?> _secretFile = new("--secret-file")
+        {
+            Description = "The secret that protects the management API's writes (a bearer token) and, where configured, the protocol",
+            HelpName = "FILE",
+        };
+
+        private readonly Option<string?> _logLevel = new("--log-level")
+        {
+            Description = "The least level logged: trace, debug, information, warning, error, critical",
+            HelpName = "LEVEL",
+        };
+
+        private readonly Option<string?> _logFormat = new("--log-format")
+        {
+            Description = "text (one line per event) or json (one document per event, with its fields)",
+            HelpName = "text|json",
+        };
+
+        private readonly Option<bool> _noWriteBehind = new("--no-write-behind") { Description = "Do not grant write-behind to hosts that ask (docs/protocol.md §5.1)" };
+        private readonly Option<bool> _noReadAhead = new("--no-read-ahead") { Description = "Do not grant read-ahead (§5.2)" };
+        private readonly Option<bool> _noReadByReference = new("--no-read-by-reference") { Description = "Do not grant read-ahead by reference (§5.3; only ever granted to a host on a loopback address)" };
+
+        public Command Create(CliContext context)
+        {
+            var command = new Command("serve", "Serve the configured drives and library to Hercules (hercules/hdtctape.so) and any host of docs/protocol.md; SIGINT/SIGTERM stop it in order")
+            {
+                _config, _listen, _data, _catalog, _store, _s3Endpoint, _lease, _http, _noHttp, _secretFile, _logLevel, _logFormat,
+                _noWriteBehind, _noReadAhead, _noReadByReference,
+            };
+            command.SetAction(parse => Run(context, parse));
+            return command;
+        }
+
+        private int Run(CliContext context, ParseResult parse)
+        {
+            if (!TryLoad(parse.GetValue(_config), context.Error, out var configuration))
+            {
+                return ExitCodes.Failure;
+            }
+
+            if (parse.GetValue(_listen) is { } endPoint)
+            {
+                configuration = configuration with { Listen = endPoint };
+            }
+
+            if (parse.GetValue(_data) is { } data)
+            {
+                configuration = configuration with { Storage = configuration.Storage with { Root = Path.GetFullPath(data) } };
+            }
+
+            configuration = SharedLibrary(parse, configuration);
+
+            // The operations plane (docs/operations.md): management API address, secret, log level and format.
+            if (!ServeOverrides.TryApply(configuration, parse.GetValue(_http), parse.GetValue(_noHttp), parse.GetValue(_secretFile),
+                    parse.GetValue(_logLevel), parse.GetValue(_logFormat), out configuration, out var overrideError))
+            {
+                throw new UsageException(overrideError);
+            }
+
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Environment.CurrentDirectory });
+            builder.Logging.AddChannelTapeConsole(configuration.Log);
+            builder.Services.AddChannelTapeServer(configuration, new LibraryHostOptions { Features = Features(parse.GetValue(_noWriteBehind), parse.GetValue(_noReadAhead), parse.GetValue(_noReadByReference)) });
+            using var host = builder.Build();
+            var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+            lifetime.ApplicationStarted.Register(() =>
+            {
+                var library = host.Services.GetRequiredService<TapeServerService>().Library!;
+                context.Output.WriteLine($"ctape serve: listening on {library.Server.LocalEndPoint}, data in {configuration.Storage.Root}");
+                context.Output.Flush();
+            });
+            try
+            {
+                host.Run();
+            }
+            catch (LibraryStartException e)
+            {
+                // The catalog could not be opened or the address is in use: said once, without a stack trace.
+                throw new CommandFailedException(e.Message);
+            }
+
+            return ExitCodes.Success;
+        }
+
+        /// <summary>The configuration's storage block with what --catalog, --store, --s3-endpoint and --lease say (a library shared by several servers).</summary>
+        private LibraryConfiguration SharedLibrary(ParseResult parse, LibraryConfiguration configuration)
+        {
+            var shared = configuration.Storage.SharedOrDefault;
+            if (parse.GetValue(_catalog) is { } catalog)
+            {
+                shared = shared with { Catalog = catalog };
+            }
+
+            if (parse.GetValue(_store) is { } store)
+            {
+                shared = shared with { Store = store };
+            }
+
+            if (parse.GetValue(_s3Endpoint) is { } endpoint)
+            {
+                shared = shared with { S3Endpoint = endpoint.OriginalString };
+            }
+
+            if (parse.GetValue(_lease) is { } seconds)
+            {
+                shared = shared with { Lease = TimeSpan.FromSeconds(seconds) };
+            }
+
+            return shared == configuration.Storage.SharedOrDefault
+                ? configuration
+                : configuration with { Storage = configuration.Storage with { Shared = shared } };
+        }
     }
 }

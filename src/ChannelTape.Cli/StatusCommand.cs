@@ -1,83 +1,116 @@
-using System.Buffers;
+using System.CommandLine;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using ChannelTape.Library.Catalog;
+using ChannelTape.Admin.Reports;
+using ChannelTape.Admin.Volumes;
 
 namespace ChannelTape.Cli;
 
 /// <summary>
-/// <c>ctape status [--data DIR] [--json]</c>: drives with their state and volume, open mounts with
-/// their age, and volume counts per pool, as the catalog records them. It reads the catalog
-/// directly, so it works while the server is stopped (then drives show what the last server left;
-/// its next start ends those mounts).
+/// <c>ctape status [--data DIR | --server HOST:PORT] [--json]</c>: drives with their state and volume and the
+/// age of their mount, and volume counts per pool. Offline it reads the catalog directly, so it works while
+/// the server is stopped (then drives show what the last server left; its next start ends those mounts);
+/// with <c>--server</c> it reads the server's DRIVES and POOLS reports. Both print the same table and the
+/// same JSON (docs/json.md, status.schema.json).
 /// </summary>
 public static class StatusCommand
 {
-    public const string Help = "drives, mounts and pools from the catalog (--data DIR) or a running server (--server HOST:PORT), --json";
-
-    public static int Run(string[] args) => Run(args, Console.Out, Console.Error, TimeProvider.System);
-
-    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, TimeProvider time)
+    public static Command Create(CliContext context)
     {
-        if (ServerLibraryCommands.TryRunStatus(args, output, error, out int serverExit))
+        var command = new Command("status", "Show drives (state, volume, since when) and volume counts per pool, from the catalog or from a running server");
+        var data = CliOptions.Data();
+        var server = new ServerOptions("Drives and pools");
+        var json = CliOptions.Json("drives and pools");
+        command.Options.Add(data);
+        server.AddTo(command);
+        command.Options.Add(json);
+        command.SetAction(parse =>
         {
-            return serverExit;
-        }
-
-        var arguments = new Arguments(args, valueOptions: ["--data"], flagOptions: ["--json"]);
-        if (arguments.Positional.Count != 0)
-        {
-            throw new UsageException("takes no operands\nusage: ctape status [--data DIR] [--json]");
-        }
-
-        var data = arguments.Get("--data") ?? VolumeCommand.DefaultDataDirectory;
-        try
-        {
-            if (VolumeCommand.OpenExisting(data, error, "ctape status") is not { } catalog)
+            var (drives, pools) = parse.GetValue(server.Server) is null
+                ? Offline(parse.GetValue(data)!, parse, server)
+                : FromServer(server.Read(parse)!, parse, data);
+            if (parse.GetValue(json))
             {
-                return 1;
+                JsonOutput.Write(context.Output, writer =>
+                {
+                    writer.WriteStartObject();
+                    writer.WriteStartArray("drives");
+                    foreach (var drive in drives)
+                    {
+                        drive.WriteTo(writer);
+                    }
+
+                    writer.WriteEndArray();
+                    writer.WriteStartArray("pools");
+                    foreach (var pool in pools)
+                    {
+                        pool.WriteTo(writer);
+                    }
+
+                    writer.WriteEndArray();
+                    writer.WriteEndObject();
+                });
+            }
+            else
+            {
+                WriteTable(context.Output, drives, pools, context.Time.GetUtcNow());
             }
 
-            var drives = catalog.ListDrives();
-            var mounts = catalog.OpenMounts().ToDictionary(m => m.DeviceNumber);
-            var pools = catalog.CountByPool();
-            var now = time.GetUtcNow();
-            if (arguments.Has("--json"))
-            {
-                output.WriteLine(Json(drives, mounts, pools, now));
-                return 0;
-            }
-
-            output.WriteLine($"{"DRIVE",-5}  {"MODEL",-5}  {"STATE",-8}  {"VOLUME",-6}  {"REQUEST",-8}  {"FOR",9}  SINCE");
-            foreach (var drive in drives)
-            {
-                mounts.TryGetValue(drive.DeviceNumber, out var mount);
-                var since = mount is null ? (DateTimeOffset?)null : mount.MountedAt ?? mount.RequestedAt;
-                output.WriteLine(
-                    $"{drive.DeviceNumber:X4}   {(int)drive.Model:X4}   {StateName(drive.State),-8}  {drive.Volume?.Value ?? "-",-6}  "
-                    + $"{(mount is null ? "-" : mount.ScratchRequest ? "scratch" : "specific"),-8}  {(since is { } s ? Age(now - s) : "-"),9}  {(since is { } t ? Time(t) : "-")}");
-            }
-
-            output.WriteLine();
-            output.WriteLine($"{"POOL",-16}  {"SCRATCH",8}  {"PRIVATE",8}  {"MOUNTED",8}  {"TOTAL",8}");
-            foreach (var pool in pools)
-            {
-                output.WriteLine($"{pool.Pool,-16}  {pool.Scratch,8}  {pool.Private,8}  {pool.Mounted,8}  {pool.Total,8}");
-            }
-
-            var open = mounts.Count;
-            output.WriteLine($"{drives.Count} drive{(drives.Count == 1 ? "" : "s")}, {open} open mount{(open == 1 ? "" : "s")}, {pools.Sum(p => p.Total)} volumes in {pools.Count} pool{(pools.Count == 1 ? "" : "s")}");
-            return 0;
-        }
-        catch (Exception e) when (e is System.Data.Common.DbException or IOException or UnauthorizedAccessException or InvalidDataException or InvalidOperationException)
-        {
-            error.WriteLine($"ctape status: {e.Message}");
-            return 1;
-        }
+            return ExitCodes.Success;
+        });
+        return command;
     }
 
-    private static string StateName(DriveState state) => state.ToString().ToLowerInvariant();
+    private static (IReadOnlyList<DriveView>, IReadOnlyList<PoolView>) Offline(string data, ParseResult parse, ServerOptions server)
+    {
+        if (server.AnyServerOnlyGiven(parse))
+        {
+            throw new UsageException("--drives, --prefix and --timeout go with --server");
+        }
+
+        var catalog = VolumeCommand.OpenExisting(data, "ctape status");
+        var mounts = catalog.OpenMounts().ToDictionary(m => m.DeviceNumber);
+        var drives = catalog.ListDrives().Select(d => DriveView.Of(d, mounts.GetValueOrDefault(d.DeviceNumber))).ToList();
+        return (drives, catalog.CountByPool().Select(PoolView.Of).ToList());
+    }
+
+    private static (IReadOnlyList<DriveView>, IReadOnlyList<PoolView>) FromServer(ServerTarget target, ParseResult parse, Option<string> data)
+    {
+        if (parse.GetResult(data) is { Implicit: false })
+        {
+            throw new UsageException("--data and --server exclude each other: the server has its own data directory");
+        }
+
+        using var library = ServerLibrary.Open(target, "ctape status");
+        // The drive that reads the report is waiting for it while the report is built: it is shown as it is
+        // for everyone else, empty.
+        var drives = library.Fetch<DriveStatusRow>(AdminVolumeKind.Drives).Rows
+            .Select(row => row.DeviceNumber == library.Drive.DeviceNumber ? DriveView.Of(row) with { State = "empty", Volser = null, Since = null } : DriveView.Of(row))
+            .ToList();
+        var pools = library.Fetch<PoolStatusRow>(AdminVolumeKind.Pools).Rows.Select(PoolView.Of).ToList();
+        return (drives, pools);
+    }
+
+    private static void WriteTable(TextWriter output, IReadOnlyList<DriveView> drives, IReadOnlyList<PoolView> pools, DateTimeOffset now)
+    {
+        output.WriteLine($"{"DRIVE",-5}  {"MODEL",-5}  {"STATE",-8}  {"VOLUME",-6}  {"FOR",9}  SINCE");
+        foreach (var drive in drives)
+        {
+            output.WriteLine(
+                $"{drive.Device:X4}   {drive.Model,-5}  {drive.State,-8}  {drive.Volser ?? "-",-6}  {(drive.Since is { } s ? Age(now - s) : "-"),9}  {(drive.Since is { } t ? Time(t) : "-")}");
+        }
+
+        output.WriteLine();
+        output.WriteLine($"{"POOL",-16}  {"SCRATCH",8}  {"PRIVATE",8}  {"MOUNTED",8}  {"TOTAL",8}");
+        foreach (var pool in pools)
+        {
+            output.WriteLine($"{pool.Pool,-16}  {pool.Scratch,8}  {pool.Private,8}  {pool.Mounted,8}  {pool.Volumes,8}");
+        }
+
+        int busy = drives.Count(d => d.Volser is not null);
+        output.WriteLine($"{drives.Count} drive{Plural(drives.Count)}, {busy} with a volume, {pools.Sum(p => p.Volumes)} volumes in {pools.Count} pool{Plural(pools.Count)}");
+    }
+
+    private static string Plural(int count) => count == 1 ? "" : "s";
 
     /// <summary>Age as d+HH:MM:SS, or HH:MM:SS under a day.</summary>
     public static string Age(TimeSpan age)
@@ -93,73 +126,4 @@ public static class StatusCommand
     }
 
     private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-
-    private static string Json(IReadOnlyList<DriveRecord> drives, Dictionary<ushort, MountRecord> mounts, IReadOnlyList<PoolCounts> pools, DateTimeOffset now)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            json.WriteStartObject();
-            json.WriteStartArray("drives");
-            foreach (var drive in drives)
-            {
-                json.WriteStartObject();
-                json.WriteString("device", drive.DeviceNumber.ToString("X4", CultureInfo.InvariantCulture));
-                json.WriteString("model", ((int)drive.Model).ToString("X4", CultureInfo.InvariantCulture));
-                json.WriteString("state", StateName(drive.State));
-                if (drive.Volume is { } volume)
-                {
-                    json.WriteString("volser", volume.Value);
-                }
-                else
-                {
-                    json.WriteNull("volser");
-                }
-
-                if (mounts.TryGetValue(drive.DeviceNumber, out var mount))
-                {
-                    json.WriteStartObject("mount");
-                    json.WriteNumber("id", mount.Id);
-                    json.WriteString("volser", mount.Serial.Value);
-                    json.WriteBoolean("scratchRequest", mount.ScratchRequest);
-                    json.WriteString("requestedAt", mount.RequestedAt);
-                    if (mount.MountedAt is { } mountedAt)
-                    {
-                        json.WriteString("mountedAt", mountedAt);
-                    }
-                    else
-                    {
-                        json.WriteNull("mountedAt");
-                    }
-
-                    json.WriteNumber("ageSeconds", Math.Max(0, (long)(now - (mount.MountedAt ?? mount.RequestedAt)).TotalSeconds));
-                    json.WriteEndObject();
-                }
-                else
-                {
-                    json.WriteNull("mount");
-                }
-
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteStartArray("pools");
-            foreach (var pool in pools)
-            {
-                json.WriteStartObject();
-                json.WriteString("pool", pool.Pool);
-                json.WriteNumber("scratch", pool.Scratch);
-                json.WriteNumber("private", pool.Private);
-                json.WriteNumber("mounted", pool.Mounted);
-                json.WriteNumber("total", pool.Total);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
 }

@@ -1,242 +1,214 @@
-using System.Buffers;
-using System.Data.Common;
+using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
-using System.Text;
 using ChannelTape.Labels;
+using ChannelTape.Library;
 using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
-using ChannelTape.Library;
 
 namespace ChannelTape.Cli;
 
 /// <summary>
-/// <c>ctape volume add|list|show|scratch|unscratch|move|import|export</c>: volume management against the catalog
-/// in the data directory (<c>--data DIR</c>, default <c>./ctape-data</c>) directly.
+/// <c>ctape volume add|list|show|scratch|unscratch|move|import|export</c>: volume management against the
+/// catalog in the data directory (<c>--data DIR</c>, default <c>./ctape-data</c>) directly, or against a
+/// running server (<c>--server HOST:PORT</c>, <see cref="ServerVolumeCommands"/>) with the same options:
+/// an option a server cannot honour is refused with the reason (exit 2), never ignored.
 /// </summary>
 public static class VolumeCommand
 {
-    public const string Help = "add|list|show|scratch|unscratch|move|import|export: manage volumes in the catalog (--data DIR) or through a running server (--server HOST:PORT: list, show, scratch, unscratch, move)";
-
-    public const string DefaultDataDirectory = "ctape-data";
-
-    private const string Usage = """
-        usage: ctape volume add RANGE... --pool POOL [--media REEL|3480|3490E] [--capacity SIZE]
-                                         [--labels SL|AL|NL] [--private] [--format aws|het]
-               ctape volume list [--pool POOL] [--status scratch|private|mounted] [--json]
-               ctape volume show VOLSER [--json]
-               ctape volume scratch VOLSER...
-               ctape volume unscratch VOLSER...
-               ctape volume move VOLSER... --pool POOL
-               ctape volume import VOLSER FILE [--pool POOL [--media M] [--capacity SIZE]] [--format aws|het] [--replace]
-               ctape volume export VOLSER FILE [--format aws|het]
-        every subcommand takes --data DIR (default ./ctape-data)
-        """;
-
-    public static int Run(string[] args) => Run(args, Console.Out, Console.Error, progressBar: !Console.IsErrorRedirected);
-
-    /// <param name="progressBar">Draw a progress bar for import/export on <paramref name="error"/> (a terminal).</param>
-    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, bool progressBar = false)
+    public static Command Create(CliContext context)
     {
-        if (ServerLibraryCommands.TryRunVolume(args, output, error, out int serverExit))
-        {
-            return serverExit;
-        }
-
-        var arguments = new Arguments(
-            args,
-            valueOptions: ["--data", "--pool", "--media", "--capacity", "--labels", "--format", "--status"],
-            flagOptions: ["--json", "--private", "--replace"]);
-        var words = arguments.Positional;
-        if (words.Count == 0)
-        {
-            throw new UsageException("expected a subcommand\n" + Usage);
-        }
-
-        var data = arguments.Get("--data") ?? DefaultDataDirectory;
-        var operands = words.Skip(1).ToList();
-        try
-        {
-            return Dispatch(words[0], arguments, data, operands, output, error, progressBar);
-        }
-        catch (Exception e) when (e is DbException or IOException or UnauthorizedAccessException or InvalidDataException or InvalidOperationException)
-        {
-            // An unreadable, corrupt or too new catalog: say so instead of a stack trace.
-            error.WriteLine($"ctape volume: {e.Message}");
-            return 1;
-        }
+        var volume = new Command("volume", "Manage the library's volumes: in the catalog directly (--data DIR) or through a running server (--server HOST:PORT)");
+        var options = new VolumeOptions();
+        volume.Subcommands.Add(Add(context, options));
+        volume.Subcommands.Add(List(context, options));
+        volume.Subcommands.Add(Show(context, options));
+        volume.Subcommands.Add(Change(context, options, "scratch", "Return private volumes to scratch (their data may be overwritten by the next scratch mount)"));
+        volume.Subcommands.Add(Change(context, options, "unscratch", "Make scratch volumes private"));
+        volume.Subcommands.Add(Move(context, options));
+        volume.Subcommands.Add(VolumeTransfer.CreateImport(context, options));
+        volume.Subcommands.Add(VolumeTransfer.CreateExport(context, options));
+        return volume;
     }
 
-    private static int Dispatch(string subcommand, Arguments arguments, string data, List<string> operands, TextWriter output, TextWriter error, bool progressBar) =>
-        subcommand switch
-        {
-            "add" => Add(arguments, data, operands, output),
-            "list" => List(arguments, data, operands, output, error),
-            "show" => Show(arguments, data, operands, output, error),
-            "scratch" => Change(data, operands, error, (catalog, serial) => catalog.SetScratch(serial, scratch: true)),
-            "unscratch" => Change(data, operands, error, (catalog, serial) => catalog.SetScratch(serial, scratch: false)),
-            "move" => Change(data, operands, error, (catalog, serial) => catalog.MoveToPool(serial, RequiredPool(arguments))),
-            "import" => VolumeTransfer.Import(arguments, data, operands, output, error, progressBar),
-            "export" => VolumeTransfer.Export(arguments, data, operands, output, error, progressBar),
-            _ => throw new UsageException($"unknown subcommand '{subcommand}'\n" + Usage),
-        };
-
-    private static int Add(Arguments arguments, string data, List<string> operands, TextWriter output)
+    private static Command Add(CliContext context, VolumeOptions o)
     {
-        if (operands.Count == 0)
+        var command = new Command("add", "Add new volumes to a pool (offline: with the media, capacity, labels and format given; through a server: with the pool's settings from its configuration)");
+        var ranges = new Argument<VolumeRange[]>("RANGE")
         {
-            throw new UsageException("add needs at least one volume serial or range (T00000-T00099)");
-        }
-
-        var ranges = operands.Select(ParseRange).ToList();
-        var pool = RequiredPool(arguments);
-        var media = MediaType.Eccst;
-        if (arguments.Get("--media") is { } mediaText && !MediaTypes.TryParse(mediaText, out media))
-        {
-            throw new UsageException($"unknown media '{mediaText}', expected REEL, 3480 (CST) or 3490E (ECCST)");
-        }
-
-        var capacity = MediaTypes.DefaultCapacity(media);
-        if (arguments.Get("--capacity") is { } capacityText
-            && (!ByteSize.TryParse(capacityText, out capacity, out var sizeError) || capacity == 0))
-        {
-            throw new UsageException(sizeError ?? "capacity must be more than 0");
-        }
-
-        var labels = LabelType.Standard;
-        if (arguments.Get("--labels") is { } labelText && !LabelTypes.TryParse(labelText, out labels))
-        {
-            throw new UsageException($"unknown label type '{labelText}', expected SL, AL or NL");
-        }
-
-        var format = arguments.Get("--format") switch
-        {
-            null or "aws" => ImageFileKind.Aws,
-            "het" => ImageFileKind.Het,
-            var other => throw new UsageException($"unknown image format '{other}', expected aws or het"),
+            Description = "A volume serial or a range FIRST-LAST (T00000-T00099)",
+            Arity = ArgumentArity.OneOrMore,
+            CustomParser = result => result.Tokens.Select(t => VolumeRange.TryParse(t.Value, out var range, out var error)
+                ? range! : CliOptions.Fail<VolumeRange>(result, error!)).ToArray(),
         };
-
-        var catalog = LibraryCatalog.Open(data);
-        var (added, existing) = catalog.AddVolumes(ranges, new NewVolumes(pool, media, capacity, labels, !arguments.Has("--private"), format));
-        output.WriteLine($"added {added} volume{Plural(added)} to pool {pool}" + (existing > 0 ? $", {existing} already in the catalog (unchanged)" : ""));
-        return 0;
-    }
-
-    private static int List(Arguments arguments, string data, List<string> operands, TextWriter output, TextWriter error)
-    {
-        if (operands.Count != 0)
+        var pool = o.Pool("The pool the volumes join", required: true);
+        o.AddCommon(command, ranges, pool, o.Media, o.Capacity, o.Labels, o.Private, o.Format);
+        command.SetAction(parse =>
         {
-            throw new UsageException("list takes no operands");
-        }
-
-        VolumeStatus? status = arguments.Get("--status") switch
-        {
-            null => null,
-            "scratch" => VolumeStatus.Scratch,
-            "private" => VolumeStatus.Private,
-            "mounted" => VolumeStatus.Mounted,
-            var other => throw new UsageException($"unknown status '{other}', expected scratch, private or mounted"),
-        };
-        if (OpenExisting(data, error) is not { } catalog)
-        {
-            return 1;
-        }
-
-        var volumes = catalog.EnumerateVolumes(arguments.Get("--pool"), status);
-        if (arguments.Has("--json"))
-        {
-            output.Write('[');
-            var first = true;
-            foreach (var volume in volumes)
+            if (o.Target(parse) is { } target)
             {
-                output.Write(first ? "\n  " : ",\n  ");
-                output.Write(Json(volume));
-                first = false;
+                o.RefuseWithServer(parse, "volumes added through a server take their pool's media, capacity, labels and format from its configuration", o.Media, o.Capacity, o.Labels, o.Private, o.Format);
+                return ServerVolumeCommands.Add(context, target, parse.GetValue(ranges)!, parse.GetValue(pool)!);
             }
 
-            output.WriteLine(first ? "]" : "\n]");
-            return 0;
-        }
-
-        output.WriteLine($"{"VOLSER",-6}  {"POOL",-16}  {"STATUS",-7}  {"MEDIA",-5}  {"CAPACITY",8}  {"USED",8}  {"BLOCKS",8}  {"MOUNTS",6}  {"LAST MOUNTED",-20}  DATA SET");
-        long count = 0;
-        foreach (var v in volumes)
-        {
-            var state = v.Status == VolumeStatus.Mounted ? $"on {v.MountedOn:X4}" : StatusName(v.Status);
-            output.WriteLine(
-                $"{v.Serial,-6}  {v.Pool,-16}  {state,-7}  {MediaTypes.Name(v.Media),-5}  {ByteSize.Format(v.Capacity),8}  {Human(v.BytesUsed),8}  {v.Blocks,8}  {v.MountCount,6}  {Time(v.LastMountedAt),-20}  {v.DataSetName ?? "-"}{(v.ReadOnly ? "  (read-only)" : "")}");
-            count++;
-        }
-
-        output.WriteLine($"{count} volume{Plural(count)}");
-        return 0;
+            var media = parse.GetValue(o.Media) ?? MediaType.Eccst;
+            var volumes = new NewVolumes(parse.GetValue(pool)!, media, parse.GetValue(o.Capacity) ?? MediaTypes.DefaultCapacity(media),
+                parse.GetValue(o.Labels) ?? LabelType.Standard, !parse.GetValue(o.Private), parse.GetValue(o.Format) ?? ImageFileKind.Aws);
+            var catalog = LibraryCatalog.Open(parse.GetValue(o.Data)!);
+            var (added, existing) = catalog.AddVolumes(parse.GetValue(ranges)!, volumes);
+            context.Output.WriteLine($"added {added} volume{Plural(added)} to pool {volumes.Pool}" + (existing > 0 ? $", {existing} already in the catalog (unchanged)" : ""));
+            return ExitCodes.Success;
+        });
+        return command;
     }
 
-    private static int Show(Arguments arguments, string data, List<string> operands, TextWriter output, TextWriter error)
+    private static Command List(CliContext context, VolumeOptions o)
     {
-        if (operands.Count != 1)
+        var command = new Command("list", "List volumes, optionally of one pool or status");
+        var pool = o.Pool("Only the volumes of this pool");
+        var status = new Option<VolumeStatus?>("--status")
         {
-            throw new UsageException("show takes one volume serial");
-        }
-
-        var serial = ParseSerial(operands[0]);
-        if (OpenExisting(data, error) is not { } catalog)
+            Description = "Only the volumes with this status",
+            HelpName = "scratch|private|mounted",
+            CustomParser = result => Enum.TryParse<VolumeStatus>(CliOptions.Single(result), ignoreCase: true, out var s) && Enum.IsDefined(s)
+                ? s : CliOptions.Fail<VolumeStatus?>(result, $"--status wants scratch, private or mounted, got '{CliOptions.Single(result)}'"),
+        };
+        status.CompletionSources.Clear(); // the words --status takes, not the enum's names
+        status.CompletionSources.Add("scratch", "private", "mounted");
+        var json = CliOptions.Json("the volumes (an array)");
+        o.AddCommon(command, pool, status, json);
+        command.SetAction(parse =>
         {
-            return 1;
-        }
-
-        if (catalog.FindVolume(serial) is not { } v)
-        {
-            error.WriteLine($"ctape volume: {serial}: no such volume");
-            return 1;
-        }
-
-        if (arguments.Has("--json"))
-        {
-            output.WriteLine(Json(v));
-            return 0;
-        }
-
-        output.WriteLine($"volume        {v.Serial}");
-        output.WriteLine($"pool          {v.Pool}");
-        output.WriteLine($"status        {StatusName(v.Status)}{(v.MountedOn is { } device ? $" on {device:X4}" : "")}");
-        output.WriteLine($"read-only     {(v.ReadOnly ? "yes" : "no")}");
-        output.WriteLine($"media         {MediaTypes.Name(v.Media)}");
-        output.WriteLine($"labels        {LabelTypes.Name(v.Labels)}");
-        output.WriteLine($"capacity      {ByteSize.Format(v.Capacity)} ({v.Capacity} bytes)");
-        output.WriteLine($"used          {v.BytesUsed} bytes, {v.Blocks} blocks");
-        output.WriteLine($"data set      {v.DataSetName ?? "-"}");
-        output.WriteLine($"created       {Time(v.CreatedAt)}");
-        output.WriteLine($"last mounted  {Time(v.LastMountedAt)}");
-        output.WriteLine($"last written  {Time(v.LastWrittenAt)}");
-        output.WriteLine($"mounts        {v.MountCount}");
-        output.WriteLine($"image         {catalog.Layout.ImagePath(v)}");
-        var history = catalog.MountHistory(serial, limit: 10);
-        if (history.Count > 0)
-        {
-            output.WriteLine("recent mounts (newest first):");
-            foreach (var m in history)
+            string? poolName = parse.GetValue(pool);
+            var wanted = parse.GetValue(status);
+            IEnumerable<VolumeView> volumes = o.Target(parse) is { } target
+                ? ServerVolumeCommands.List(target, poolName, wanted)
+                : OpenExisting(parse.GetValue(o.Data)!).EnumerateVolumes(poolName, wanted).Select(VolumeView.Of);
+            if (parse.GetValue(json))
             {
-                output.WriteLine($"  {m.DeviceNumber:X4}  requested {Time(m.RequestedAt)}  mounted {Time(m.MountedAt)}  unmounted {Time(m.UnmountedAt)}{(m.ScratchRequest ? "  (scratch request)" : "")}");
-            }
-        }
+                JsonOutput.Write(context.Output, writer =>
+                {
+                    writer.WriteStartArray();
+                    foreach (var volume in volumes)
+                    {
+                        volume.WriteTo(writer);
+                    }
 
-        return 0;
+                    writer.WriteEndArray();
+                });
+                return ExitCodes.Success;
+            }
+
+            context.Output.WriteLine($"{"VOLSER",-6}  {"POOL",-16}  {"STATUS",-7}  {"MEDIA",-5}  {"LABELS",-6}  {"CAPACITY",8}  {"USED",8}  {"BLOCKS",8}  {"MOUNTS",6}  {"LAST MOUNTED",-12}  DATA SET");
+            long count = 0;
+            foreach (var v in volumes)
+            {
+                context.Output.WriteLine(
+                    $"{v.Volser,-6}  {v.Pool,-16}  {v.Status,-7}  {v.Media,-5}  {v.Labels,-6}  {ByteSize.Format(v.Capacity),8}  {Human(v.BytesUsed),8}  {v.Blocks,8}  {v.MountCount,6}  {Day(v.LastMountedOn),-12}  {v.DataSetName ?? "-"}{(v.ReadOnly ? "  (read-only)" : "")}");
+                count++;
+            }
+
+            context.Output.WriteLine($"{count} volume{Plural(count)}");
+            return ExitCodes.Success;
+        });
+        return command;
     }
 
-    private static int Change(string data, List<string> operands, TextWriter error, Func<LibraryCatalog, VolumeSerial, VolumeChange> change)
+    private static Command Show(CliContext context, VolumeOptions o)
     {
-        if (operands.Count == 0)
+        var command = new Command("show", "Show one volume (offline also its image file and recent mounts)");
+        var serial = VolumeOptions.Serial();
+        var json = CliOptions.Json("the volume");
+        o.AddCommon(command, serial, json);
+        command.SetAction(parse =>
         {
-            throw new UsageException("expected one or more volume serials");
+            var volser = parse.GetValue(serial);
+            VolumeRecord? record = null;
+            LibraryCatalog? catalog = null;
+            VolumeView view;
+            if (o.Target(parse) is { } target)
+            {
+                view = ServerVolumeCommands.Find(target, volser) ?? throw new CommandFailedException($"{volser}: no such volume");
+            }
+            else
+            {
+                catalog = OpenExisting(parse.GetValue(o.Data)!);
+                record = catalog.FindVolume(volser) ?? throw new CommandFailedException($"{volser}: no such volume");
+                view = VolumeView.Of(record);
+            }
+
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(context.Output, view.WriteTo);
+                return ExitCodes.Success;
+            }
+
+            var output = context.Output;
+            output.WriteLine($"volume        {view.Volser}");
+            output.WriteLine($"pool          {view.Pool}");
+            output.WriteLine($"status        {view.Status}{(record?.MountedOn is { } device ? $" on {device:X4}" : "")}");
+            output.WriteLine($"read-only     {(view.ReadOnly ? "yes" : "no")}");
+            output.WriteLine($"media         {view.Media}");
+            output.WriteLine($"labels        {view.Labels}");
+            output.WriteLine($"capacity      {ByteSize.Format(view.Capacity)} ({view.Capacity} bytes)");
+            output.WriteLine($"used          {view.BytesUsed} bytes, {view.Blocks} blocks");
+            output.WriteLine($"data set      {view.DataSetName ?? "-"}");
+            output.WriteLine($"created       {(record is null ? Day(view.CreatedOn) : Time(record.CreatedAt))}");
+            output.WriteLine($"last mounted  {(record is null ? Day(view.LastMountedOn) : Time(record.LastMountedAt))}");
+            output.WriteLine($"mounts        {view.MountCount}");
+            if (record is not null && catalog is not null)
+            {
+                output.WriteLine($"last written  {Time(record.LastWrittenAt)}");
+                output.WriteLine($"image         {catalog.Layout.ImagePath(record)}");
+                var history = catalog.MountHistory(volser, limit: 10);
+                if (history.Count > 0)
+                {
+                    output.WriteLine("recent mounts (newest first):");
+                    foreach (var m in history)
+                    {
+                        output.WriteLine($"  {m.DeviceNumber:X4}  requested {Time(m.RequestedAt)}  mounted {Time(m.MountedAt)}  unmounted {Time(m.UnmountedAt)}{(m.ScratchRequest ? "  (scratch request)" : "")}");
+                    }
+                }
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Change(CliContext context, VolumeOptions o, string name, string description)
+    {
+        var command = new Command(name, description);
+        var serials = VolumeOptions.Serials();
+        o.AddCommon(command, serials);
+        command.SetAction(parse => Apply(context, o, parse, parse.GetValue(serials)!, name, (catalog, serial) => catalog.SetScratch(serial, scratch: name == "scratch"),
+            serial => $"{name.ToUpperInvariant()} {serial}"));
+        return command;
+    }
+
+    private static Command Move(CliContext context, VolumeOptions o)
+    {
+        var command = new Command("move", "Move volumes to another pool");
+        var serials = VolumeOptions.Serials();
+        var pool = o.Pool("The pool the volumes go to", required: true);
+        o.AddCommon(command, serials, pool);
+        command.SetAction(parse =>
+        {
+            string target = parse.GetValue(pool)!;
+            return Apply(context, o, parse, parse.GetValue(serials)!, "move", (catalog, serial) => catalog.MoveToPool(serial, target), serial => $"MOVE {serial} {target}");
+        });
+        return command;
+    }
+
+    /// <summary>A change to each volume: offline one by one (exit 1 when one is missing or mounted, the others still changed), through a server all or nothing.</summary>
+    private static int Apply(CliContext context, VolumeOptions o, ParseResult parse, VolumeSerial[] serials, string verb,
+        Func<LibraryCatalog, VolumeSerial, VolumeChange> change, Func<string, string> request)
+    {
+        if (o.Target(parse) is { } target)
+        {
+            return ServerVolumeCommands.Run(context, target, serials.Select(s => request(s.Value)).ToList());
         }
 
-        var serials = operands.Select(ParseSerial).ToList();
-        if (OpenExisting(data, error) is not { } catalog)
-        {
-            return 1;
-        }
-
+        var catalog = OpenExisting(parse.GetValue(o.Data)!);
         var failed = 0;
         foreach (var serial in serials)
         {
@@ -245,105 +217,158 @@ public static class VolumeCommand
                 case VolumeChange.Changed:
                     break;
                 case VolumeChange.NotFound:
-                    error.WriteLine($"ctape volume: {serial}: no such volume");
+                    context.Error.WriteLine($"ctape volume {verb}: {serial}: no such volume");
                     failed++;
                     break;
                 case VolumeChange.Mounted:
-                    error.WriteLine($"ctape volume: {serial}: mounted, unchanged");
+                    context.Error.WriteLine($"ctape volume {verb}: {serial}: mounted, unchanged");
                     failed++;
                     break;
             }
         }
 
-        return failed == 0 ? 0 : 1;
+        return failed == 0 ? ExitCodes.Success : ExitCodes.Failure;
     }
 
-    internal static LibraryCatalog? OpenExisting(string data, TextWriter error, string command = "ctape volume")
+    /// <summary>The catalog in <paramref name="data"/>; a failure when there is none (nothing is created by a command that only reads or changes).</summary>
+    internal static LibraryCatalog OpenExisting(string data, string command = "ctape volume")
     {
         var layout = new StorageLayout(data);
         if (!LibraryCatalog.ExistsIn(data))
         {
-            error.WriteLine($"{command}: no catalog in {layout.DataDirectory} (add volumes first, or give --data DIR)");
-            return null;
+            throw new CommandFailedException($"no catalog in {layout.DataDirectory} (add volumes first, or give --data DIR)");
         }
 
         return LibraryCatalog.Open(data);
     }
 
-    internal static string RequiredPool(Arguments arguments)
-    {
-        var pool = arguments.Get("--pool") ?? throw new UsageException("--pool POOL is required");
-        return PoolNames.IsValid(pool) ? pool : throw new UsageException($"invalid pool name '{pool}': 1-{PoolNames.MaxLength} of A-Z a-z 0-9 _ -");
-    }
+    internal static string Plural(long count) => count == 1 ? "" : "s";
 
-    internal static VolumeSerial ParseSerial(string text) =>
-        VolumeSerial.TryParse(text, out var serial, out var message, out _) ? serial : throw new UsageException(message!);
-
-    private static VolumeRange ParseRange(string text) =>
-        VolumeRange.TryParse(text, out var range, out var message) ? range! : throw new UsageException(message!);
-
-    private static string StatusName(VolumeStatus status) => status.ToString().ToLowerInvariant();
-
-    private static string Plural(long count) => count == 1 ? "" : "s";
-
-    private static string Time(DateTimeOffset? time) =>
+    internal static string Time(DateTimeOffset? time) =>
         time is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) : "-";
 
+    private static string Day(DateOnly? day) => day is { } d ? d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "-";
+
     private static string Human(long bytes) => bytes < 1024 ? bytes.ToString(CultureInfo.InvariantCulture)
-        : bytes < 1024 * 1024 ? $"{bytes / 1024.0:0.#}K"
-        : bytes < 1024L * 1024 * 1024 ? $"{bytes / (1024.0 * 1024):0.#}M"
-        : $"{bytes / (1024.0 * 1024 * 1024):0.#}G";
+        : bytes < 1024 * 1024 ? string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.#}K")
+        : bytes < 1024L * 1024 * 1024 ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.#}M")
+        : string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024 * 1024):0.#}G");
+}
 
-    /// <summary>One volume as a JSON object (timestamps ISO 8601 UTC, device numbers as 4 hex digits).</summary>
-    private static string Json(VolumeRecord v)
+/// <summary>The options of the <c>volume</c> subcommands, typed, with the messages their parsers give.</summary>
+public sealed class VolumeOptions
+{
+    public Option<string> Data { get; } = CliOptions.Data();
+
+    public ServerOptions Server { get; } = new("The library");
+
+    public Option<MediaType?> Media { get; } = Choice<MediaType?>("--media", "Media of new volumes (default 3490E)", "REEL|3480|3490E",
+        text => MediaTypes.TryParse(text, out var m) ? m : null, "REEL, 3480 (CST) or 3490E (ECCST)", "REEL", "3480", "3490E");
+
+    public Option<long?> Capacity { get; } = new("--capacity")
     {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var json = new Utf8JsonWriter(buffer))
+        Description = "Capacity of new volumes: bytes, or a number with K, M or G (default: the media's)",
+        HelpName = "SIZE",
+        CustomParser = result => ByteSize.TryParse(CliOptions.Single(result), out long bytes, out string? error) && bytes > 0
+            ? bytes : CliOptions.Fail<long?>(result, $"--capacity: {error ?? "must be more than 0"}"),
+    };
+
+    public Option<LabelType?> Labels { get; } = Choice<LabelType?>("--labels", "Labels of new volumes (default SL)", "SL|AL|NL",
+        text => LabelTypes.TryParse(text, out var l) ? l : null, "SL, AL or NL", "SL", "AL", "NL");
+
+    public Option<bool> Private { get; } = new("--private") { Description = "Add the volumes private instead of scratch" };
+
+    public Option<ImageFileKind?> Format { get; } = Choice<ImageFileKind?>("--format", "Image format: aws or het", "aws|het",
+        text => text switch { "aws" => ImageFileKind.Aws, "het" => ImageFileKind.Het, _ => null }, "aws or het", "aws", "het");
+
+    public Option<bool> Replace { get; } = new("--replace") { Description = "Overwrite a volume that already holds data" };
+
+    /// <summary>A <c>--pool</c> option checked against the pool-name rule.</summary>
+    public Option<string> Pool(string description, bool required = false) => new("--pool")
+    {
+        Description = description,
+        HelpName = "POOL",
+        Required = required,
+        CustomParser = result => PoolNames.IsValid(CliOptions.Single(result))
+            ? CliOptions.Single(result)
+            : CliOptions.Fail<string>(result, $"invalid pool name '{CliOptions.Single(result)}': 1-{PoolNames.MaxLength} of A-Z a-z 0-9 _ -"),
+    };
+
+    public static Argument<VolumeSerial> Serial() => new("VOLSER")
+    {
+        Description = "Volume serial (1-6 characters A-Z 0-9 # @ $)",
+        CustomParser = result => VolumeSerial.TryParse(CliOptions.Single(result), out var serial, out string? message, out _)
+            ? serial : CliOptions.Fail<VolumeSerial>(result, message!),
+    };
+
+    public static Argument<VolumeSerial[]> Serials() => new("VOLSER")
+    {
+        Description = "Volume serials",
+        Arity = ArgumentArity.OneOrMore,
+        CustomParser = result => result.Tokens.Select(t => VolumeSerial.TryParse(t.Value, out var serial, out string? message, out _)
+            ? serial : CliOptions.Fail<VolumeSerial>(result, message!)).ToArray(),
+    };
+
+    /// <summary>Adds the arguments and options, then <c>--data</c> and the server options.</summary>
+    public void AddCommon(Command command, params Symbol[] symbols)
+    {
+        foreach (var symbol in symbols)
         {
-            json.WriteStartObject();
-            json.WriteString("volser", v.Serial.Value);
-            json.WriteString("pool", v.Pool);
-            json.WriteString("status", StatusName(v.Status));
-            json.WriteString("media", MediaTypes.Name(v.Media));
-            json.WriteNumber("capacity", v.Capacity);
-            json.WriteNumber("bytesUsed", v.BytesUsed);
-            json.WriteNumber("blocks", v.Blocks);
-            WriteNullable(json, "dataSetName", v.DataSetName);
-            json.WriteString("labels", LabelTypes.Name(v.Labels));
-            json.WriteString("createdAt", v.CreatedAt);
-            WriteNullable(json, "lastMountedAt", v.LastMountedAt);
-            WriteNullable(json, "lastWrittenAt", v.LastWrittenAt);
-            json.WriteNumber("mountCount", v.MountCount);
-            json.WriteString("imagePath", v.ImagePath);
-            json.WriteBoolean("readOnly", v.ReadOnly);
-            WriteNullable(json, "mountedOn", v.MountedOn is { } device ? device.ToString("X4", CultureInfo.InvariantCulture) : null);
-            json.WriteEndObject();
+            switch (symbol)
+            {
+                case Argument argument:
+                    command.Arguments.Add(argument);
+                    break;
+                case Option option:
+                    command.Options.Add(option);
+                    break;
+            }
         }
 
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        command.Options.Add(Data);
+        Server.AddTo(command);
     }
 
-    private static void WriteNullable(Utf8JsonWriter json, string name, string? value)
+    /// <summary>The server asked for (then <c>--data</c> is a usage error), or null offline (then the server-only options are).</summary>
+    public ServerTarget? Target(ParseResult parse)
     {
-        if (value is null)
+        var target = Server.Read(parse);
+        if (target is not null && parse.GetResult(Data) is { Implicit: false })
         {
-            json.WriteNull(name);
+            throw new UsageException("--data and --server exclude each other: the server has its own data directory");
         }
-        else
+
+        if (target is null && Server.AnyServerOnlyGiven(parse))
         {
-            json.WriteString(name, value);
+            throw new UsageException("--drives, --prefix and --timeout go with --server");
+        }
+
+        return target;
+    }
+
+    /// <summary>A usage error naming the first of <paramref name="options"/> given, with why a server cannot honour it.</summary>
+    public void RefuseWithServer(ParseResult parse, string why, params Option[] options)
+    {
+        foreach (var option in options)
+        {
+            if (parse.GetResult(option) is { Implicit: false })
+            {
+                throw new UsageException($"{option.Name} is not available with --server: {why}");
+            }
         }
     }
 
-    private static void WriteNullable(Utf8JsonWriter json, string name, DateTimeOffset? value)
+    private static Option<T> Choice<T>(string name, string description, string helpName, Func<string, T?> parse, string expected, params string[] values)
     {
-        if (value is { } time)
+        var option = new Option<T>(name)
         {
-            json.WriteString(name, time);
-        }
-        else
-        {
-            json.WriteNull(name);
-        }
+            Description = description,
+            HelpName = helpName,
+            CustomParser = result => parse(CliOptions.Single(result)) is { } value
+                ? value : CliOptions.Fail<T>(result, $"{name} wants {expected}, got '{CliOptions.Single(result)}'"),
+        };
+        option.CompletionSources.Clear(); // the words the option takes, not the enum's names
+        option.CompletionSources.Add(values);
+        return option;
     }
 }

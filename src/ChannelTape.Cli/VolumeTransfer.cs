@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using ChannelTape.Labels;
 using ChannelTape.Library.Catalog;
@@ -11,49 +12,76 @@ namespace ChannelTape.Cli;
 
 /// <summary>
 /// <c>ctape volume import|export</c>: copies a Hercules AWS/HET/FakeTape image into the library as
-/// a volume, and a volume's image out again, checking every block on the way
-/// (<see cref="VolumeImageCopy"/>). Both work on the catalog directly and refuse a mounted volume.
+/// a volume, and a volume's image out again, checking every block on the way. Offline both work on the
+/// catalog directly (<see cref="VolumeImageCopy"/>) and refuse a mounted volume; with <c>--server</c>
+/// the volume is written or read block by block on a free drive of the server
+/// (<see cref="ServerVolumeCommands"/>).
 /// </summary>
 internal static class VolumeTransfer
 {
+    public static Command CreateImport(CliContext context, VolumeOptions o)
+    {
+        var command = new Command("import", "Copy an AWS, HET or FakeTape image into the library as volume VOLSER (checked block by block; nothing is left behind when it is refused or stopped)");
+        var serial = VolumeOptions.Serial();
+        var file = new Argument<string>("FILE") { Description = "The image to import" };
+        var pool = o.Pool("Add VOLSER to this pool when it is not in the catalog yet (offline only)");
+        o.AddCommon(command, serial, file, pool, o.Media, o.Capacity, o.Format, o.Replace);
+        command.SetAction(async (parse, cancel) =>
+        {
+            var request = new ImportRequest(parse.GetValue(serial), parse.GetValue(file)!, parse.GetValue(pool), parse.GetValue(o.Format),
+                parse.GetValue(o.Media), parse.GetValue(o.Capacity), parse.GetValue(o.Replace));
+            if (o.Target(parse) is { } target)
+            {
+                o.RefuseWithServer(parse, "through a server a volume must be in the library already and keeps its pool, media, capacity and format (add it with 'ctape volume add --server' first)", pool, o.Media, o.Capacity, o.Format);
+                return await Task.Run(() => ServerVolumeCommands.Import(context, target, request, cancel), CancellationToken.None);
+            }
+
+            return Import(request, parse.GetValue(o.Data)!, context.Output, context.Error, context.ProgressBar);
+        });
+        return command;
+    }
+
+    public static Command CreateExport(CliContext context, VolumeOptions o)
+    {
+        var command = new Command("export", "Copy volume VOLSER out to a new image file (FILE must not exist; it appears only complete)");
+        var serial = VolumeOptions.Serial();
+        var file = new Argument<string>("FILE") { Description = "The image to write; its format is --format, else its extension (.aws, .het), else the volume's" };
+        o.AddCommon(command, serial, file, o.Format);
+        command.SetAction(async (parse, cancel) =>
+        {
+            var format = parse.GetValue(o.Format);
+            string path = parse.GetValue(file)!;
+            if (o.Target(parse) is { } target)
+            {
+                return await Task.Run(() => ServerVolumeCommands.Export(context, target, parse.GetValue(serial), path, format, cancel), CancellationToken.None);
+            }
+
+            return Export(parse.GetValue(serial), path, format, parse.GetValue(o.Data)!, context.Output, context.Error, context.ProgressBar);
+        });
+        return command;
+    }
+
     /// <summary>
     /// <c>import VOLSER FILE [--pool POOL [--media M] [--capacity SIZE]] [--format aws|het] [--replace]</c>.
     /// The image is built beside the volumes (<c>volumes/.VOLSER.*.partial.*</c>), checked, and
     /// renamed into place inside the catalog's write lock; a refused import leaves nothing.
     /// </summary>
-    public static int Import(Arguments arguments, string data, List<string> operands, TextWriter output, TextWriter error, bool progressBar)
+    private static int Import(ImportRequest request, string data, TextWriter output, TextWriter error, bool progressBar)
     {
-        if (operands.Count != 2)
-        {
-            throw new UsageException("import takes a volume serial and an image file");
-        }
-
-        var serial = VolumeCommand.ParseSerial(operands[0]);
-        var file = operands[1];
-        var pool = arguments.Get("--pool") is null ? null : VolumeCommand.RequiredPool(arguments);
-        var format = ParseFormat(arguments.Get("--format"));
-        var media = MediaType.Eccst;
-        if (arguments.Get("--media") is { } mediaText && !MediaTypes.TryParse(mediaText, out media))
-        {
-            throw new UsageException($"unknown media '{mediaText}', expected REEL, 3480 (CST) or 3490E (ECCST)");
-        }
-
+        var (serial, file, pool, format, mediaGiven, capacityGiven, replace) = request;
+        var media = mediaGiven ?? MediaType.Eccst;
         if (!File.Exists(file))
         {
-            error.WriteLine($"ctape volume: {file}: no such file");
+            error.WriteLine($"ctape volume import: {file}: no such file");
             return 1;
         }
 
-        var catalog = pool is null ? VolumeCommand.OpenExisting(data, error) : LibraryCatalog.Open(data);
-        if (catalog is null)
-        {
-            return 1;
-        }
+        var catalog = pool is null ? VolumeCommand.OpenExisting(data) : LibraryCatalog.Open(data);
 
         var existing = catalog.FindVolume(serial);
         if (existing is null && pool is null)
         {
-            error.WriteLine($"ctape volume: {serial}: no such volume (give --pool POOL to add it)");
+            error.WriteLine($"ctape volume import: {serial}: no such volume (give --pool POOL to add it)");
             return 1;
         }
 
@@ -61,26 +89,26 @@ internal static class VolumeTransfer
         {
             if (pool is not null && pool != existing.Pool)
             {
-                error.WriteLine($"ctape volume: {serial} is in pool {existing.Pool}; --pool only names the pool of a new volume (use ctape volume move)");
+                error.WriteLine($"ctape volume import: {serial} is in pool {existing.Pool}; --pool only names the pool of a new volume (use ctape volume move)");
                 return 1;
             }
 
-            if (arguments.Has("--media") || arguments.Has("--capacity"))
+            if (mediaGiven is not null || capacityGiven is not null)
             {
-                error.WriteLine($"ctape volume: {serial} is already in the catalog; --media and --capacity only apply to a new volume");
+                error.WriteLine($"ctape volume import: {serial} is already in the catalog; --media and --capacity only apply to a new volume");
                 return 1;
             }
 
             if (existing.Status == VolumeStatus.Mounted)
             {
-                error.WriteLine($"ctape volume: {serial}: mounted on {existing.MountedOn:X4}, not imported");
+                error.WriteLine($"ctape volume import: {serial}: mounted on {existing.MountedOn:X4}, not imported");
                 return 1;
             }
 
             var current = new FileInfo(catalog.Layout.ImagePath(existing));
-            if (current.Exists && current.Length > 0 && !arguments.Has("--replace"))
+            if (current.Exists && current.Length > 0 && !replace)
             {
-                error.WriteLine($"ctape volume: {serial} already has an image ({current.Length} bytes); give --replace to overwrite it");
+                error.WriteLine($"ctape volume import: {serial} already has an image ({current.Length} bytes); give --replace to overwrite it");
                 return 1;
             }
         }
@@ -91,12 +119,7 @@ internal static class VolumeTransfer
             ?? (sourceFormat == TapeImageFormat.Het ? ImageFileKind.Het
                 : sourceFormat == TapeImageFormat.Aws ? ImageFileKind.Aws
                 : existing?.ImagePath.EndsWith(".het", StringComparison.Ordinal) == true ? ImageFileKind.Het : ImageFileKind.Aws);
-        var capacity = MediaTypes.DefaultCapacity(media);
-        if (arguments.Get("--capacity") is { } capacityText
-            && (!ByteSize.TryParse(capacityText, out capacity, out var sizeError) || capacity == 0))
-        {
-            throw new UsageException(sizeError ?? "capacity must be more than 0");
-        }
+        var capacity = capacityGiven ?? MediaTypes.DefaultCapacity(media);
 
         Directory.CreateDirectory(catalog.Layout.VolumesDirectory);
         var partial = LibraryRecovery.PartialImagePath(catalog.Layout, serial, kind);
@@ -107,13 +130,13 @@ internal static class VolumeTransfer
             progress.Finish();
             if (!copy.Succeeded)
             {
-                error.WriteLine($"ctape volume: {copy.Error}; nothing imported");
+                error.WriteLine($"ctape volume import: {copy.Error}; nothing imported");
                 return 1;
             }
 
             if (copy.Vol1Serial is { } labelled && labelled != serial.Value)
             {
-                error.WriteLine($"ctape volume: {file}: its VOL1 label names volume {labelled}, not {serial} (a host would refuse it); nothing imported");
+                error.WriteLine($"ctape volume import: {file}: its VOL1 label names volume {labelled}, not {serial} (a host would refuse it); nothing imported");
                 return 1;
             }
 
@@ -126,10 +149,10 @@ internal static class VolumeTransfer
             switch (outcome)
             {
                 case ImportOutcome.Mounted:
-                    error.WriteLine($"ctape volume: {serial}: was mounted meanwhile, not imported");
+                    error.WriteLine($"ctape volume import: {serial}: was mounted meanwhile, not imported");
                     return 1;
                 case ImportOutcome.NotFound:
-                    error.WriteLine($"ctape volume: {serial}: was deleted meanwhile, not imported");
+                    error.WriteLine($"ctape volume import: {serial}: was deleted meanwhile, not imported");
                     return 1;
             }
 
@@ -150,36 +173,25 @@ internal static class VolumeTransfer
     /// extension (.aws, .het), else the volume's own. FILE must not exist; it appears only
     /// complete. A mount during the copy makes the export fail rather than hand out a torn copy.
     /// </summary>
-    public static int Export(Arguments arguments, string data, List<string> operands, TextWriter output, TextWriter error, bool progressBar)
+    private static int Export(VolumeSerial serial, string file, ImageFileKind? formatGiven, string data, TextWriter output, TextWriter error, bool progressBar)
     {
-        if (operands.Count != 2)
-        {
-            throw new UsageException("export takes a volume serial and an image file");
-        }
-
-        var serial = VolumeCommand.ParseSerial(operands[0]);
-        var file = operands[1];
-        var format = ParseFormat(arguments.Get("--format"))
+        var format = formatGiven
             ?? Path.GetExtension(file).ToLowerInvariant() switch
             {
                 ".aws" => ImageFileKind.Aws,
                 ".het" => ImageFileKind.Het,
                 _ => (ImageFileKind?)null,
             };
-        if (VolumeCommand.OpenExisting(data, error) is not { } catalog)
-        {
-            return 1;
-        }
-
+        var catalog = VolumeCommand.OpenExisting(data);
         if (catalog.FindVolume(serial) is not { } volume)
         {
-            error.WriteLine($"ctape volume: {serial}: no such volume");
+            error.WriteLine($"ctape volume export: {serial}: no such volume");
             return 1;
         }
 
         if (volume.Status == VolumeStatus.Mounted)
         {
-            error.WriteLine($"ctape volume: {serial}: mounted on {volume.MountedOn:X4}, not exported");
+            error.WriteLine($"ctape volume export: {serial}: mounted on {volume.MountedOn:X4}, not exported");
             return 1;
         }
 
@@ -193,20 +205,20 @@ internal static class VolumeTransfer
 
         if (!File.Exists(image))
         {
-            error.WriteLine($"ctape volume: {serial} has no image yet (it is created when the volume is first mounted)");
+            error.WriteLine($"ctape volume export: {serial} has no image yet (it is created when the volume is first mounted)");
             return 1;
         }
 
         if (File.Exists(file) || Directory.Exists(file))
         {
-            error.WriteLine($"ctape volume: {file}: already exists, not overwritten");
+            error.WriteLine($"ctape volume export: {file}: already exists, not overwritten");
             return 1;
         }
 
         var directory = Path.GetDirectoryName(Path.GetFullPath(file))!;
         if (!Directory.Exists(directory))
         {
-            error.WriteLine($"ctape volume: {directory}: no such directory");
+            error.WriteLine($"ctape volume export: {directory}: no such directory");
             return 1;
         }
 
@@ -219,13 +231,13 @@ internal static class VolumeTransfer
             progress.Finish();
             if (!copy.Succeeded)
             {
-                error.WriteLine($"ctape volume: {copy.Error}; nothing exported");
+                error.WriteLine($"ctape volume export: {copy.Error}; nothing exported");
                 return 1;
             }
 
             if (catalog.LatestMountId(serial) != mountBefore || catalog.FindVolume(serial)?.Status == VolumeStatus.Mounted)
             {
-                error.WriteLine($"ctape volume: {serial} was mounted while it was copied; nothing exported, try again");
+                error.WriteLine($"ctape volume export: {serial} was mounted while it was copied; nothing exported, try again");
                 return 1;
             }
 
@@ -241,14 +253,6 @@ internal static class VolumeTransfer
         }
     }
 
-    private static ImageFileKind? ParseFormat(string? text) => text switch
-    {
-        null => null,
-        "aws" => ImageFileKind.Aws,
-        "het" => ImageFileKind.Het,
-        _ => throw new UsageException($"unknown image format '{text}', expected aws or het"),
-    };
-
     private static TapeImageFormat ToMediaFormat(ImageFileKind kind) => kind == ImageFileKind.Het ? TapeImageFormat.Het : TapeImageFormat.Aws;
 
     private static string Name(TapeImageFormat format) => format switch
@@ -262,3 +266,6 @@ internal static class VolumeTransfer
 
     private static string Seconds(TimeSpan elapsed) => string.Create(CultureInfo.InvariantCulture, $"{elapsed.TotalSeconds:0.0} s");
 }
+
+/// <summary>What <c>ctape volume import</c> was asked to do.</summary>
+internal sealed record ImportRequest(VolumeSerial Serial, string File, string? Pool, ImageFileKind? Format, MediaType? Media, long? Capacity, bool Replace);

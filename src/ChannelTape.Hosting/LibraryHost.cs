@@ -77,8 +77,10 @@ public sealed class LibraryHost : IAsyncDisposable
             IDriveExecutor executor = options.Execution == DriveExecution.Inline
                 ? new InlineDriveExecutor()
                 : new GatedDriveExecutor(e => events.Publish(new DriveWorkFailed(config.DeviceNumber, e)));
-            drives.Add(config.DeviceNumber, new DriveRuntime(new TapeDrive(config.Model, config.DeviceNumber), executor, events,
-                device => new StatisticsRecordingDevice(device, Statistics)));
+            DriveRuntime? drive = null;
+            drive = new DriveRuntime(new TapeDrive(config.Model, config.DeviceNumber), executor, events,
+                device => new StatisticsRecordingDevice(device, Statistics, () => drive!.Volume.IsAdministrative));
+            drives.Add(config.DeviceNumber, drive);
         }
 
         View = new LibraryView(configuration, catalog, drives.Values);

@@ -54,6 +54,8 @@ public enum VolumeRefusalReason
     Recalling,
     /// <summary>The server lost its lease on the shared catalog and mounts nothing until it holds one again.</summary>
     Fenced,
+    /// <summary>The volume's media is not one the drive's model takes (a 3490E cartridge on a 3480).</summary>
+    MediaNotSupported,
 }
 
 /// <summary>A refusal the drive reports to whoever asked, with the operator's wording.</summary>

@@ -20,7 +20,7 @@ public sealed class ReportLayoutTests
     public void Columns_are_separated_by_one_blank_after_the_record_type()
     {
         var layout = StatusReports.Scratch;
-        Assert.Equal([2, 11, 18, 27], layout.Offsets);
+        Assert.Equal([2, 11, 18, 27, 41], layout.Offsets);
     }
 
     [Fact]
@@ -32,7 +32,24 @@ public sealed class ReportLayoutTests
         string text = new(record);
         Assert.Equal("D SCRATCH  T00042 3490E        800000000", text[..40]);
         Assert.Equal(ReportLayout.RecordLength, text.Length);
-        Assert.Equal(new string(' ', 120), text[40..]);
+        Assert.Equal(" SCRATCH" + new string(' ', 112), text[40..]); // POOLNAME (layout 02)
+    }
+
+    [Fact]
+    public void A_pool_name_longer_than_POOL_is_whole_in_POOLNAME_and_read_back_whole()
+    {
+        var row = new PoolStatusRow("PRODUCTION", "3490E", "SL", 3, 0, 3, 0, 30, 0);
+        var record = new char[ReportLayout.RecordLength];
+        StatusReports.Pools.FormatData(row.ToValues(), record);
+        string text = new(record);
+        Assert.Equal("PRODUCTI ", text[2..11]); // POOL keeps 8 characters for layout 01 readers
+        Assert.Equal(row, PoolStatusRow.FromValues(StatusReports.Pools.ParseData(text)));
+        var volume = new VolumeStatusRow("P00001", "PRODUCTION", "PRIVATE", "3490E", "SL", false, 10, 1, 0, 0, null, null, "");
+        StatusReports.Volumes.FormatData(volume.ToValues(), record);
+        Assert.Equal("PRODUCTION", VolumeStatusRow.FromValues(StatusReports.Volumes.ParseData(new string(record))).Pool);
+        var scratch = new ScratchVolumeRow("PRODUCTION", "P00002", "3490E", 10);
+        StatusReports.Scratch.FormatData(scratch.ToValues(), record);
+        Assert.Equal(scratch, ScratchVolumeRow.FromValues(StatusReports.Scratch.ParseData(new string(record))));
     }
 
     [Fact]

@@ -7,10 +7,7 @@ public class ConfigCommandTests
 {
     private static (int ExitCode, string Output, string Error) Run(params string[] args)
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = ConfigCommand.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
+        return Ctape.Run(["config", .. args]);
     }
 
     [Fact]
@@ -26,8 +23,27 @@ public class ConfigCommandTests
         Assert.Equal(
             [
                 $"{path}:1:20: expected 3420, 3480 or 3490, found '3590'",
-                $"{path}:3:8: expected listen address (IP:PORT), found 'x'",
                 $"{path}:2:18: volume serial 'T0000' has 5 characters, expected 6",
+                $"{path}:3:8: expected listen address (IP:PORT), found 'x'",
+            ],
+            error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void An_error_in_a_block_header_does_not_hide_the_errors_inside_the_block()
+    {
+        using var directory = new TempDirectory();
+        var path = directory.Write("header.conf", "drive 05X0 { model 3590; }\npool bad/name { volumes T00000; media DAT; }\ndrive 0580;\n");
+
+        var (code, _, error) = Run("check", path);
+
+        Assert.Equal(1, code);
+        Assert.Equal(
+            [
+                $"{path}:1:7: expected device number, found '05X0'",
+                $"{path}:1:20: expected 3420, 3480 or 3490, found '3590'",
+                $"{path}:2:9: expected '{{', found '/name'",
+                $"{path}:2:39: expected REEL, 3480, CST, 3490E or ECCST, found 'DAT'",
             ],
             error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
@@ -68,5 +84,5 @@ public class ConfigCommandTests
     [InlineData("check", "a", "b")]
     [InlineData("frob")]
     public void Bad_usage_is_a_usage_error(params string[] args) =>
-        Assert.Throws<UsageException>(() => Run(args));
+        Assert.Equal(2, Run(args).ExitCode);
 }

@@ -21,7 +21,7 @@ public sealed class ReplayCommandTests : IDisposable
     {
         var output = Path.Combine(_work, "result.json");
         Directory.CreateDirectory(_work);
-        var exit = Program.Main(["replay", "--json", RepositoryFiles.Path("tests/golden/samples/03_write_read.json"), "--out", output, "--workdir", Path.Combine(_work, "w")]);
+        var exit = Ctape.Run("replay", "--json", RepositoryFiles.Path("tests/golden/samples/03_write_read.json"), "--out", output, "--workdir", Path.Combine(_work, "w")).ExitCode;
 
         Assert.Equal(0, exit);
         var actual = JsonNode.Parse(File.ReadAllText(output))!;
@@ -45,7 +45,7 @@ public sealed class ReplayCommandTests : IDisposable
     [InlineData("replay --json")]
     [InlineData("replay a.json b.json")]
     [InlineData("replay --bogus a.json")]
-    public void Bad_arguments_are_a_usage_error(string commandLine) => Assert.Equal(2, Program.Main(commandLine.Split(' ')));
+    public void Bad_arguments_are_a_usage_error(string commandLine) => Assert.Equal(2, Ctape.Run(commandLine.Split(' ')).ExitCode);
 
     [Fact]
     public void A_malformed_test_is_reported_not_thrown()
@@ -53,7 +53,7 @@ public sealed class ReplayCommandTests : IDisposable
         Directory.CreateDirectory(_work);
         var test = Path.Combine(_work, "bad.json");
         File.WriteAllText(test, """{"programs": [{"ccws": [{"op": "01", "fill": "GG"}]}]}""");
-        Assert.Equal(2, Program.Main(["replay", "--json", test, "--workdir", Path.Combine(_work, "w")]));
-        Assert.Equal(2, Program.Main(["replay", "--json", Path.Combine(_work, "missing.json")]));
+        Assert.Equal(2, Ctape.Run("replay", "--json", test, "--workdir", Path.Combine(_work, "w")).ExitCode);
+        Assert.Equal(2, Ctape.Run("replay", "--json", Path.Combine(_work, "missing.json")).ExitCode);
     }
 }

@@ -17,7 +17,7 @@ public sealed class ReplayScriptCommandTests : IDisposable
         File.WriteAllText(path, source);
         var output = new StringWriter();
         var errors = new StringWriter();
-        var code = ReplayScriptCommand.RunOne(path, Path.Combine(_directory, "work"), verbose: false, output, errors);
+        var code = ReplayCommand.RunScript(path, Path.Combine(_directory, "work"), verbose: false, output, errors);
         return (code, output.ToString(), errors.ToString());
     }
 
@@ -105,7 +105,7 @@ public sealed class ReplayScriptCommandTests : IDisposable
     [InlineData("tapes.example:1", "tapes.example", 1)]
     [InlineData("[::1]:7490", "::1", 7490)]
     public void ServerAddressesAreHostColonPort(string text, string host, int port) =>
-        Assert.Equal((host, port), ReplayScriptCommand.ParseServer(text));
+        Assert.Equal(new ServerAddress(host, port), ServerAddress.TryParse(text));
 
     [Theory]
     [InlineData("127.0.0.1")]
@@ -113,7 +113,13 @@ public sealed class ReplayScriptCommandTests : IDisposable
     [InlineData("host:0")]
     [InlineData("host:65536")]
     [InlineData("host:x")]
-    public void BadServerAddressesAreRefused(string text) => Assert.Null(ReplayScriptCommand.ParseServer(text));
+    public void BadServerAddressesAreRefused(string text)
+    {
+        Assert.Null(ServerAddress.TryParse(text));
+        var (code, _, error) = Ctape.Run("replay", "a.ccw", "--server", text);
+        Assert.Equal(2, code);
+        Assert.Contains($"--server wants HOST:PORT (e.g. 127.0.0.1:7490), got '{text}'", error, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void AnUnreachableServerIsReportedNotThrown()
@@ -125,7 +131,7 @@ public sealed class ReplayScriptCommandTests : IDisposable
         var path = Path.Combine(_directory, "t.ccw");
         File.WriteAllText(path, "NOP\n");
         var errors = new StringWriter();
-        var code = ReplayScriptCommand.RunOne(path, Path.Combine(_directory, "work"), false, new StringWriter(), errors, ("127.0.0.1", port));
+        var code = ReplayCommand.RunScript(path, Path.Combine(_directory, "work"), false, new StringWriter(), errors, new ServerAddress("127.0.0.1", port));
         Assert.Equal(2, code);
         Assert.Contains($"127.0.0.1:{port}", errors.ToString());
     }
@@ -133,8 +139,25 @@ public sealed class ReplayScriptCommandTests : IDisposable
     [Fact]
     public void TheCommandDecidesScriptsByTheirExtension()
     {
-        Assert.True(ReplayScriptCommand.Handles(["a.ccw", "--verbose"]));
-        Assert.False(ReplayScriptCommand.Handles(["--json", "a.json"]));
-        Assert.False(ReplayScriptCommand.Handles(["a.json"]));
+        var script = Path.Combine(_directory, "ok.ccw");
+        File.WriteAllText(script, "tape none\nNOP SLI\nexpect status UC\n");
+        Assert.Equal(0, Ctape.Run("replay", script).ExitCode);
+        Assert.Equal(2, Ctape.Run("replay", script, "--full-data").ExitCode); // a reference-runner option
+        Assert.Equal(2, Ctape.Run("replay", "--json", script, script).ExitCode); // one test at a time
+        Assert.Equal(2, Ctape.Run("replay", Path.Combine(_directory, "x.txt")).ExitCode);
+    }
+
+    [Fact]
+    public void EachRunWorksInAPrivateFolderThatIsRemovedAfterwards()
+    {
+        var script = Path.Combine(_directory, "w.ccw");
+        File.WriteAllText(script, "tape empty\nWRITE E'X'\nexpect status CE DE\n");
+        var before = Directory.GetDirectories(Path.GetTempPath(), "ctape-replay-*").ToHashSet();
+        Assert.Equal(0, Ctape.Run("replay", script).ExitCode);
+        Assert.DoesNotContain(Directory.GetDirectories(Path.GetTempPath(), "ctape-replay-*"), d => !before.Contains(d));
+
+        var kept = Path.Combine(_directory, "kept");
+        Assert.Equal(0, Ctape.Run("replay", script, "--workdir", kept).ExitCode);
+        Assert.NotEmpty(Directory.GetFiles(kept, "*", SearchOption.AllDirectories));
     }
 }

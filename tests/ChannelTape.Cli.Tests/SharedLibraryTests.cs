@@ -79,13 +79,7 @@ public sealed class SharedLibraryTests : IDisposable
         return path;
     }
 
-    private static (int Exit, string Output, string Error) Volume(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = VolumeCommand.Run(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Output, string Error) Volume(params string[] args) => Ctape.Run(["volume", .. args]);
 
     [SharedLibraryFact]
     public async Task A_volume_imported_through_one_server_is_exported_block_for_block_through_the_other()

@@ -15,10 +15,7 @@ public sealed class StatusCommandTests : IDisposable
 
     private (int ExitCode, string Output, string Error) Run(params string[] args)
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = StatusCommand.Run([.. args, "--data", _directory.Path], output, error, _time);
-        return (code, output.ToString(), error.ToString());
+        return Ctape.Run(_time, ["status", .. args, "--data", _directory.Path]);
     }
 
     private LibraryCatalog Prepare()
@@ -43,14 +40,14 @@ public sealed class StatusCommandTests : IDisposable
 
         Assert.Equal((0, ""), (code, error));
         var lines = output.Split('\n');
-        Assert.Equal("DRIVE  MODEL  STATE     VOLUME  REQUEST         FOR  SINCE", lines[0]);
-        Assert.Equal("0580   3490   empty     -       -                 -  -", lines[1]);
-        Assert.Equal("0581   3490   loaded    P00001  specific   00:05:00  2026-11-27 12:00:02Z", lines[2]);
-        Assert.Equal("0586   3490   mounting  T00000  scratch    00:05:00  2026-11-27 12:00:02Z", lines[7]);
+        Assert.Equal("DRIVE  MODEL  STATE     VOLUME        FOR  SINCE", lines[0]);
+        Assert.Equal("0580   3490   empty     -               -  -", lines[1]);
+        Assert.Equal("0581   3490   loaded    P00001   00:05:00  2026-11-27 12:00:02Z", lines[2]);
+        Assert.Equal("0586   3490   mounting  T00000   00:05:00  2026-11-27 12:00:02Z", lines[7]);
         Assert.Equal(9, lines.TakeWhile(l => l.Length > 0).Count()); // header + 8 drives
         Assert.Contains("PRIV                     0         2         1         3", output, StringComparison.Ordinal);
         Assert.Contains("SCRATCH                  9         0         1        10", output, StringComparison.Ordinal);
-        Assert.EndsWith("8 drives, 2 open mounts, 13 volumes in 2 pools\n", output, StringComparison.Ordinal);
+        Assert.EndsWith("8 drives, 2 with a volume, 13 volumes in 2 pools\n", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -66,13 +63,13 @@ public sealed class StatusCommandTests : IDisposable
         Assert.Equal(8, drives.Count);
         var loaded = drives.Single(d => d.GetProperty("device").GetString() == "0581");
         Assert.Equal(("loaded", "P00001"), (loaded.GetProperty("state").GetString(), loaded.GetProperty("volser").GetString()));
-        Assert.Equal(300, loaded.GetProperty("mount").GetProperty("ageSeconds").GetInt64());
-        Assert.False(loaded.GetProperty("mount").GetProperty("scratchRequest").GetBoolean());
-        var mounting = drives.Single(d => d.GetProperty("device").GetString() == "0586").GetProperty("mount");
-        Assert.Equal(JsonValueKind.Null, mounting.GetProperty("mountedAt").ValueKind);
-        Assert.Equal(JsonValueKind.Null, drives[0].GetProperty("mount").ValueKind);
+        Assert.Equal("2026-11-27T12:00:02Z", loaded.GetProperty("since").GetString());
+        var mounting = drives.Single(d => d.GetProperty("device").GetString() == "0586");
+        Assert.Equal(("mounting", "T00000"), (mounting.GetProperty("state").GetString(), mounting.GetProperty("volser").GetString()));
+        Assert.Equal(JsonValueKind.Null, drives[0].GetProperty("since").ValueKind);
+        Assert.Equal(JsonValueKind.Null, drives[0].GetProperty("volser").ValueKind);
         var pools = json.RootElement.GetProperty("pools").EnumerateArray()
-            .Select(p => (p.GetProperty("pool").GetString(), p.GetProperty("scratch").GetInt64(), p.GetProperty("mounted").GetInt64(), p.GetProperty("total").GetInt64()));
+            .Select(p => (p.GetProperty("pool").GetString(), p.GetProperty("scratch").GetInt64(), p.GetProperty("mounted").GetInt64(), p.GetProperty("volumes").GetInt64()));
         Assert.Equal([("PRIV", 0L, 1L, 3L), ("SCRATCH", 9L, 1L, 10L)], pools);
     }
 
@@ -80,10 +77,9 @@ public sealed class StatusCommandTests : IDisposable
     public void Without_a_catalog_it_says_so()
     {
         var missing = Path.Combine(_directory.Path, "none");
-        var output = new StringWriter();
-        var error = new StringWriter();
+        var (code, _, error) = Ctape.Run(_time, "status", "--data", missing);
 
-        Assert.Equal(1, StatusCommand.Run(["--data", missing], output, error, _time));
-        Assert.Equal($"ctape status: no catalog in {missing} (add volumes first, or give --data DIR)\n", error.ToString());
+        Assert.Equal(1, code);
+        Assert.Equal($"ctape status: no catalog in {missing} (add volumes first, or give --data DIR)\n", error);
     }
 }

@@ -10,10 +10,7 @@ public class VolumeCommandTests
 {
     private static (int ExitCode, string Output, string Error) Run(string data, params string[] args)
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = VolumeCommand.Run([.. args, "--data", data], output, error);
-        return (code, output.ToString(), error.ToString());
+        return Ctape.Run(["volume", .. args, "--data", data]);
     }
 
     [Fact]
@@ -62,7 +59,7 @@ public class VolumeCommandTests
         Assert.Equal(["T00000", "T00001"], volumes.Select(v => v.GetProperty("volser").GetString()));
         Assert.Equal("scratch", volumes[0].GetProperty("status").GetString());
         Assert.Equal(800L * 1024 * 1024, volumes[0].GetProperty("capacity").GetInt64());
-        Assert.Equal("volumes/T00000.aws", volumes[0].GetProperty("imagePath").GetString());
+        Assert.Equal("3490E", volumes[0].GetProperty("media").GetString());
         Assert.Equal(JsonValueKind.Null, volumes[0].GetProperty("mountedOn").ValueKind);
         Assert.Equal("[]\n", Run(directory.Path, "list", "--pool", "NONE", "--json").Output);
     }
@@ -96,7 +93,7 @@ public class VolumeCommandTests
         Assert.Equal(2, LibraryCatalog.Open(directory.Path).ListVolumes(status: VolumeStatus.Private).Count);
         Assert.Equal((0, "", ""), Run(directory.Path, "scratch", "T00001"));
         Assert.Equal(
-            (1, "", "ctape volume: X00000: no such volume\n"),
+            (1, "", "ctape volume move: X00000: no such volume\n"),
             Run(directory.Path, "move", "T00000", "X00000", "--pool", "B"));
         Assert.Equal("B", LibraryCatalog.Open(directory.Path).FindVolume(VolumeSerial.Parse("T00000"))!.Pool);
     }
@@ -110,7 +107,7 @@ public class VolumeCommandTests
         var (code, _, error) = Run(missing, "list");
 
         Assert.Equal(1, code);
-        Assert.Equal($"ctape volume: no catalog in {missing} (add volumes first, or give --data DIR)\n", error);
+        Assert.Equal($"ctape volume list: no catalog in {missing} (add volumes first, or give --data DIR)\n", error);
         Assert.False(Directory.Exists(missing));
     }
 
@@ -131,7 +128,11 @@ public class VolumeCommandTests
         using var directory = new TempDirectory();
         var data = Path.Combine(directory.Path, "data");
 
-        Assert.Throws<UsageException>(() => Run(data, args));
+        var (code, output, error) = Run(data, args);
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.StartsWith("ctape volume", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal); // never a stack trace
         Assert.False(Directory.Exists(data));
     }
 }
@@ -143,12 +144,10 @@ public class VolumeCommandCatalogErrorTests
     {
         using var directory = new TempDirectory();
         directory.Write("catalog.db", "this is not an SQLite database, just text that is long enough to have a header........");
-        var error = new StringWriter();
-
-        var code = VolumeCommand.Run(["list", "--data", directory.Path], new StringWriter(), error);
+        var (code, _, error) = Ctape.Run("volume", "list", "--data", directory.Path);
 
         Assert.Equal(1, code);
-        Assert.StartsWith("ctape volume: ", error.ToString(), StringComparison.Ordinal);
-        Assert.Contains("not a database", error.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("ctape volume list: ", error, StringComparison.Ordinal);
+        Assert.Contains("not a database", error, StringComparison.Ordinal);
     }
 }

@@ -18,10 +18,7 @@ public sealed class VolumeTransferTests : IDisposable
 
     private (int ExitCode, string Output, string Error) Run(params string[] args)
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = VolumeCommand.Run([.. args, "--data", Data], output, error);
-        return (code, output.ToString(), error.ToString());
+        return Ctape.Run(["volume", .. args, "--data", Data]);
     }
 
     private LibraryCatalog Catalog => LibraryCatalog.Open(Data);
@@ -139,7 +136,7 @@ public sealed class VolumeTransferTests : IDisposable
 
         Assert.Equal(1, code);
         Assert.Equal("", output);
-        Assert.StartsWith($"ctape volume: {path}: ", error, StringComparison.Ordinal);
+        Assert.StartsWith($"ctape volume import: {path}: ", error, StringComparison.Ordinal);
         Assert.EndsWith("; nothing imported\n", error, StringComparison.Ordinal);
         Assert.Empty(VolumeFiles());
         var volume = Catalog.FindVolume(VolumeSerial.Parse("BAD001"))!;
@@ -156,7 +153,7 @@ public sealed class VolumeTransferTests : IDisposable
         var (code, _, error) = Run("import", "CUT001", path, "--pool", "P");
 
         Assert.Equal(1, code);
-        Assert.Equal($"ctape volume: {path}: not a valid AWS image: block cut off by the end of the file at block 10 (byte offset {bytes.Length - 6}); nothing imported\n", error);
+        Assert.Equal($"ctape volume import: {path}: not a valid AWS image: block cut off by the end of the file at block 10 (byte offset {bytes.Length - 6}); nothing imported\n", error);
         Assert.Null(Catalog.FindVolume(VolumeSerial.Parse("CUT001")));
     }
 
@@ -168,7 +165,7 @@ public sealed class VolumeTransferTests : IDisposable
         var (code, _, error) = Run("import", "MINE01", path, "--pool", "P");
 
         Assert.Equal(1, code);
-        Assert.Equal($"ctape volume: {path}: its VOL1 label names volume OTHER1, not MINE01 (a host would refuse it); nothing imported\n", error);
+        Assert.Equal($"ctape volume import: {path}: its VOL1 label names volume OTHER1, not MINE01 (a host would refuse it); nothing imported\n", error);
         Assert.Empty(VolumeFiles());
         Assert.Null(Catalog.FindVolume(VolumeSerial.Parse("MINE01")));
     }
@@ -183,8 +180,8 @@ public sealed class VolumeTransferTests : IDisposable
         var mount = catalog.BeginMount(VolumeSerial.Parse("T00000"), 0x0580);
         catalog.CompleteMount(mount.MountId);
 
-        Assert.Equal((1, "", "ctape volume: T00000: mounted on 0580, not imported\n"), Run("import", "T00000", path, "--replace"));
-        Assert.Equal((1, "", "ctape volume: T00000: mounted on 0580, not exported\n"), Run("export", "T00000", File("x.aws")));
+        Assert.Equal((1, "", "ctape volume import: T00000: mounted on 0580, not imported\n"), Run("import", "T00000", path, "--replace"));
+        Assert.Equal((1, "", "ctape volume export: T00000: mounted on 0580, not exported\n"), Run("export", "T00000", File("x.aws")));
         Assert.False(System.IO.File.Exists(File("x.aws")));
 
         catalog.EndMount(mount.MountId);
@@ -204,7 +201,7 @@ public sealed class VolumeTransferTests : IDisposable
         Assert.Contains("already has an image", refused.Error, StringComparison.Ordinal);
         Assert.Equal(1, Run("import", "REP001", second, "--pool", "Q", "--replace").ExitCode); // --pool names a new volume's pool only
         Assert.Equal(
-            (1, "", "ctape volume: REP001 is already in the catalog; --media and --capacity only apply to a new volume\n"),
+            (1, "", "ctape volume import: REP001 is already in the catalog; --media and --capacity only apply to a new volume\n"),
             Run("import", "REP001", second, "--capacity", "1G", "--replace"));
 
         Assert.Equal(0, Run("import", "REP001", second, "--replace").ExitCode);
@@ -219,11 +216,11 @@ public sealed class VolumeTransferTests : IDisposable
         var path = TestImages.WriteLabelled(File("u.aws"), TapeImageFormat.Aws, "UNK001", "U", 1);
         Run("add", "T00000", "--pool", "P");
 
-        Assert.Equal((1, "", "ctape volume: UNK001: no such volume (give --pool POOL to add it)\n"), Run("import", "UNK001", path));
+        Assert.Equal((1, "", "ctape volume import: UNK001: no such volume (give --pool POOL to add it)\n"), Run("import", "UNK001", path));
         Assert.Equal(0, Run("import", "UNK001", path, "--pool", "P").ExitCode);
-        Assert.Equal((1, "", $"ctape volume: {path}: already exists, not overwritten\n"), Run("export", "UNK001", path));
-        Assert.Equal((1, "", "ctape volume: T00000 has no image yet (it is created when the volume is first mounted)\n"), Run("export", "T00000", File("t.aws")));
-        Assert.Equal((1, "", $"ctape volume: {File("nodir")}: no such directory\n"), Run("export", "UNK001", Path.Combine(File("nodir"), "t.aws")));
+        Assert.Equal((1, "", $"ctape volume export: {path}: already exists, not overwritten\n"), Run("export", "UNK001", path));
+        Assert.Equal((1, "", "ctape volume export: T00000 has no image yet (it is created when the volume is first mounted)\n"), Run("export", "T00000", File("t.aws")));
+        Assert.Equal((1, "", $"ctape volume export: {File("nodir")}: no such directory\n"), Run("export", "UNK001", Path.Combine(File("nodir"), "t.aws")));
     }
 
     [Fact]
@@ -233,7 +230,8 @@ public sealed class VolumeTransferTests : IDisposable
         var output = new StringWriter();
         var error = new StringWriter();
 
-        Assert.Equal(0, VolumeCommand.Run(["import", "PRG001", path, "--pool", "P", "--data", Data], output, error, progressBar: true));
+        Assert.Equal(0, CtapeCommandLine.Run(["volume", "import", "PRG001", path, "--pool", "P", "--data", Data],
+            new CliContext(output, error, TimeProvider.System, ProgressBar: true)));
 
         var drawn = error.ToString();
         Assert.StartsWith("\rimporting PRG001 [", drawn, StringComparison.Ordinal);

@@ -149,46 +149,55 @@ public sealed class WireEndToEndTests : IAsyncLifetime
     [Fact]
     public void Status_and_volume_commands_work_against_a_running_server()
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        Assert.Equal(0, StatusCommand.Run(["--server", _endPoint, "--drives", "0580-0583"], output, error, TimeProvider.System));
-        Assert.Contains("DRIVES from #DRIVE", output.ToString(), StringComparison.Ordinal);
-        Assert.Contains("POOLS from #POOLS", output.ToString(), StringComparison.Ordinal);
+        var (exit, output, error) = Ctape.Run("status", "--server", _endPoint, "--drives", "0580-0583");
+        Assert.True(exit == 0, error);
+        Assert.StartsWith("DRIVE  MODEL  STATE", output, StringComparison.Ordinal);
+        Assert.Contains("0583   3490   empty", output, StringComparison.Ordinal);
+        Assert.Contains("SCRATCH                 20         0         0        20", output, StringComparison.Ordinal);
 
-        output = new StringWriter();
-        Assert.Equal(0, VolumeCommand.Run(["unscratch", "T00001", "T00002", "--server", _endPoint, "--drives", "0580-0583"], output, error));
+        Assert.Equal(0, Volume("unscratch", "T00001", "T00002").Exit);
         Assert.Equal(ChannelTape.Library.Catalog.VolumeStatus.Private, _served.Host.Catalog.FindVolume(VolumeSerial.Parse("T00002"))!.Status);
 
-        output = new StringWriter();
-        Assert.Equal(0, VolumeCommand.Run(["list", "T000", "--server", _endPoint, "--drives", "0580-0583", "--json"], output, error));
-        using var json = JsonDocument.Parse(output.ToString());
-        var rows = json.RootElement.GetProperty("rows").EnumerateArray().ToList();
-        Assert.Equal(20, rows.Count); // T00000-T00019 start with T000; P00000-P00004 do not
-        Assert.Equal("PRIVATE", rows.Single(r => r.GetProperty("volumeSerial").GetString() == "T00001").GetProperty("status").GetString());
-        output = new StringWriter();
-        Assert.Equal(0, VolumeCommand.Run(["add", "P00005-P00009", "--pool", "PRIV", "--server", _endPoint, "--drives", "0580-0583"], output, error));
+        (exit, output, error) = Volume("list", "--pool", "SCRATCH", "--json");
+        Assert.True(exit == 0, error);
+        using var json = JsonDocument.Parse(output);
+        var rows = json.RootElement.EnumerateArray().ToList();
+        Assert.Equal(20, rows.Count); // T00000-T00019; P00000-P00004 are in PRIV
+        Assert.Equal("private", rows.Single(r => r.GetProperty("volser").GetString() == "T00001").GetProperty("status").GetString());
+        Assert.Equal(18, JsonDocument.Parse(Volume("list", "--pool", "SCRATCH", "--status", "scratch", "--json").Output).RootElement.GetArrayLength());
+        Assert.Equal(0, JsonDocument.Parse(Volume("list", "--pool", "NOSUCH", "--json").Output).RootElement.GetArrayLength());
+
+        Assert.Equal(0, Volume("add", "P00005-P00009", "--pool", "PRIV").Exit);
         Assert.Equal("PRIV", _served.Host.Catalog.FindVolume(VolumeSerial.Parse("P00009"))!.Pool);
-        Assert.Equal(1, VolumeCommand.Run(["add", "P00009-P00010", "--pool", "PRIV", "--server", _endPoint, "--drives", "0580-0583"], output, error));
-        Assert.Contains("already in the catalog", output.ToString(), StringComparison.Ordinal);
+        (exit, _, error) = Volume("add", "P00009-P00010", "--pool", "PRIV");
+        Assert.Equal(1, exit);
+        Assert.Contains("already in the catalog", error, StringComparison.Ordinal);
         Assert.Null(_served.Host.Catalog.FindVolume(VolumeSerial.Parse("P00010"))); // all or nothing
-        Assert.Throws<UsageException>(() => VolumeCommand.Run(["list", "T00001", "--server", _endPoint], output, error)); // selector: 4 characters at most
+
+        Assert.Equal(0, Volume("move", "T00002", "--pool", "PRIV").Exit); // the same --pool as offline
+        Assert.Equal("PRIV", _served.Host.Catalog.FindVolume(VolumeSerial.Parse("T00002"))!.Pool);
+        Assert.Equal(2, Volume("list", "T00001").Exit); // no operands
+        (exit, _, error) = Volume("add", "P00011", "--pool", "PRIV", "--media", "3480");
+        Assert.Equal(2, exit); // an option a server cannot honour is refused, not ignored
+        Assert.Contains("--media is not available with --server", error, StringComparison.Ordinal);
+        Assert.Equal(2, Ctape.Run("volume", "list", "--server", _endPoint, "--data", _root).ExitCode);
     }
 
     [Fact]
     public void Operator_mount_and_unload_reach_a_free_drive_and_are_refused_on_a_host_attached_one()
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        Assert.Equal(0, MountCommand.Run(["0583", "P00004", "--server", _endPoint], unload: false, output, error));
+        var (exit, output, error) = Ctape.Run("mount", "0583", "P00004", "--server", _endPoint);
+        Assert.True(exit == 0, error);
         Assert.Equal("P00004", _served.Host.View.State(0x0583)!.VolumeSerial);
-        Assert.StartsWith("0583: P00004 [1:00000000] IBM 3490 R/W", output.ToString(), StringComparison.Ordinal);
-        Assert.Equal(0, MountCommand.Run(["0583", "--server", _endPoint], unload: true, output, error));
+        Assert.StartsWith("0583: P00004 [1:00000000] IBM 3490 R/W", output, StringComparison.Ordinal);
+        Assert.Equal(0, Ctape.Run("unload", "0583", "--server", _endPoint).ExitCode);
         Assert.Null(_served.Host.View.State(0x0583)!.VolumeSerial);
-        Assert.Equal(1, MountCommand.Run(["0583", "NOSUCH", "--server", _endPoint], unload: false, output, error));
-        Assert.Contains("not in the library", error.ToString(), StringComparison.Ordinal);
+        (exit, _, error) = Ctape.Run("mount", "0583", "NOSUCH", "--server", _endPoint);
+        Assert.Equal(1, exit);
+        Assert.Equal("ctape mount: drive 0583: volume NOSUCH is not in the library\n", error);
 
         using var host = Connect(0x0582);
-        Assert.Equal(1, MountCommand.Run(["0582", "P00004", "--server", _endPoint], unload: false, output, error));
+        Assert.Equal(1, Ctape.Run("mount", "0582", "P00004", "--server", _endPoint).ExitCode);
     }
 
     [Fact]
@@ -204,10 +213,9 @@ public sealed class WireEndToEndTests : IAsyncLifetime
             }
         }
 
-        var output = new StringWriter();
-        var error = new StringWriter();
-        Assert.Equal(0, VolumeCommand.Run(["import", "P00002", hetinitImage, "--server", _endPoint, "--drives", "0580-0583"], output, error));
-        Assert.Contains("4 blocks, 3 tape marks, 30161 bytes", output.ToString(), StringComparison.Ordinal);
+        var (exit, output, error) = Volume("import", "P00002", hetinitImage);
+        Assert.True(exit == 0, error);
+        Assert.Contains("4 blocks, 3 tape marks, 30161 bytes", output, StringComparison.Ordinal);
         // The copy went through write-behind (docs/protocol.md §5.1): the drive's connection says so when it ends.
         _served.Recorder.WaitFor<DriveDetached>(e => e.Streaming.BufferedWrites > 0);
         // The library records what was written when the drive's unload reaches its scheduler, just after
@@ -217,14 +225,18 @@ public sealed class WireEndToEndTests : IAsyncLifetime
         Assert.Equal(expectedBytes, _served.Host.Catalog.FindVolume(VolumeSerial.Parse("P00002"))!.BytesUsed);
 
         string exported = Path.Combine(_root, "out.aws");
-        Assert.Equal(0, VolumeCommand.Run(["export", "P00002", exported, "--server", _endPoint, "--drives", "0580-0583"], output, error));
+        Assert.Equal(0, Volume("export", "P00002", exported).Exit);
         Assert.Equal(File.ReadAllBytes(hetinitImage), File.ReadAllBytes(exported));
         _served.Recorder.WaitFor<DriveDetached>(e => e.Streaming.ReadAheadSent > 0);
 
         string corrupt = Path.Combine(_root, "corrupt.aws");
         File.WriteAllBytes(corrupt, [0x50, 0x00, 0x00, 0x00, 0xA0, 0x00, 0x01, 0x02]); // 80-byte block cut after 2 bytes
-        Assert.Equal(1, VolumeCommand.Run(["import", "P00002", corrupt, "--server", _endPoint, "--drives", "0580-0583"], output, error));
-        Assert.Contains("nothing was written", error.ToString(), StringComparison.Ordinal);
+        (exit, _, error) = Volume("import", "P00002", corrupt);
+        Assert.Equal(1, exit);
+        Assert.Contains("P00002 holds 2 data blocks; give --replace to overwrite them", error, StringComparison.Ordinal);
+        (exit, _, error) = Volume("import", "P00002", corrupt, "--replace");
+        Assert.Equal(1, exit);
+        Assert.Contains("nothing was written", error, StringComparison.Ordinal);
         Assert.Equal(File.ReadAllBytes(hetinitImage), File.ReadAllBytes(_served.Host.Catalog.Layout.ImagePath(_served.Host.Catalog.FindVolume(VolumeSerial.Parse("P00002"))!)));
     }
 
@@ -249,8 +261,13 @@ public sealed class WireEndToEndTests : IAsyncLifetime
         var remote = new ChannelTape.Scripts.Replay.ReplayRunner(
                 new ChannelTape.Scripts.Replay.RemoteReplayFactory(_endPoint[..colon], int.Parse(_endPoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture)))
             .Run(test, new(Path.Combine(_root, "run")));
-        local.Remove("test");
-        remote.Remove("test");
+        Assert.Equal($"ChannelTape server at {_endPoint}", remote["emulator"]!.GetValue<string>()); // names the server it ran on
+        foreach (var field in new[] { "test", "emulator" })
+        {
+            local.Remove(field);
+            remote.Remove(field);
+        }
+
         Assert.Equal(local.ToJsonString(), remote.ToJsonString());
     }
 
@@ -260,11 +277,9 @@ public sealed class WireEndToEndTests : IAsyncLifetime
         return RemoteDevice.Connect(_endPoint[..colon], int.Parse(_endPoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture), device);
     }
 
-    private (int Exit, string Output, string Error) Lms(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = LmsCommand.Run([.. args, "--server", _endPoint, "--drives", "0580-0583", "--timeout", "10"], output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private (int Exit, string Output, string Error) Lms(params string[] args) =>
+        Ctape.Run(["lms", .. args, "--server", _endPoint, "--drives", "0580-0583", "--timeout", "10"]);
+
+    private (int Exit, string Output, string Error) Volume(params string[] args) =>
+        Ctape.Run(["volume", .. args, "--server", _endPoint, "--drives", "0580-0583"]);
 }

@@ -34,13 +34,23 @@ public sealed class DriveSession : ITapeBlockSource, IDisposable
     /// <summary>Function 010 (message 1 until loaded) with the blink bit, as MVS shows a mount (§4.1, §4.3).</summary>
     private const byte MountFormatControl = 0x48;
 
+    /// <summary>How long a mount the library has already done may take to present its device end.</summary>
+    private static readonly TimeSpan s_operatorMountDeviceEnd = TimeSpan.FromSeconds(10);
+
     private readonly IChannelDevice _drive;
+    private readonly IDriveOperator? _operator;
     private readonly SemaphoreSlim _deviceEnd = new(0);
     private readonly byte[] _buffer;
 
-    public DriveSession(IChannelDevice drive)
+    /// <param name="drive">The drive.</param>
+    /// <param name="driveOperator">
+    /// The operator's controls of the drive where the client has them: a mount the library refuses at once
+    /// (<see cref="MountNow"/>), and the withdrawal of a Load Display request that timed out. Null in process.
+    /// </param>
+    public DriveSession(IChannelDevice drive, IDriveOperator? driveOperator = null)
     {
         _drive = drive;
+        _operator = driveOperator;
         // A CCW's count is 16 bits on a real channel; a remote device may announce a larger frame limit.
         _buffer = new byte[Math.Min(drive.MaxTransfer, TapeDrive.MaxCcwCount)];
         _drive.UnsolicitedStatus += OnUnsolicitedStatus;
@@ -67,7 +77,42 @@ public sealed class DriveSession : ITapeBlockSource, IDisposable
 
         if (!_deviceEnd.Wait(timeout))
         {
-            throw new TimeoutException($"volume {volumeSerial} was not mounted within {timeout.TotalSeconds:0.#} s");
+            // The library keeps a request it cannot satisfy pending (as for a host); this one's asker gives up,
+            // so take the request back: a volume given back weeks later must not be mounted here by itself.
+            string withdrawn = _operator is not null && _operator.Mount("*") is null ? " (request withdrawn)" : "";
+            throw new TimeoutException($"volume {volumeSerial} was not mounted within {timeout.TotalSeconds:0.#} s{withdrawn}");
+        }
+    }
+
+    /// <summary>
+    /// Mounts <paramref name="volumeSerial"/> as an operator does (the library answers at once: an unknown
+    /// volume or one mounted elsewhere is a <see cref="VolumeRefusedException"/>, and nothing stays pending),
+    /// then waits for the drive's device end. Without the operator's controls, a Load Display mount
+    /// (<see cref="Mount"/>).
+    /// </summary>
+    public void MountNow(string volumeSerial, TimeSpan timeout)
+    {
+        if (_operator is null)
+        {
+            Mount(volumeSerial, timeout);
+            return;
+        }
+
+        while (_deviceEnd.Wait(0))
+        {
+            // forget device ends presented before this request
+        }
+
+        if (_operator.Mount(volumeSerial) is { } refusal)
+        {
+            throw new VolumeRefusedException(volumeSerial, refusal);
+        }
+
+        var wait = timeout < s_operatorMountDeviceEnd ? timeout : s_operatorMountDeviceEnd;
+        if (!_deviceEnd.Wait(wait))
+        {
+            _operator.Mount("*");
+            throw new TimeoutException($"volume {volumeSerial} was mounted but the drive presented no device end within {wait.TotalSeconds:0.#} s (unloaded again)");
         }
     }
 

@@ -16,7 +16,12 @@ public sealed record AdminReport<TRow>(string VolumeSerial, StatusHeader Header,
 /// the labels and records, Rewind Unload. Commands: mount the command volume, write the request
 /// data set after its VOL1 as MVS would, unload, mount it again and read the response.
 /// </summary>
-public sealed class LibraryManagementClient(IChannelDevice drive, string prefix = AdminVolumeName.DefaultPrefix, TimeSpan? mountTimeout = null)
+/// <param name="drive">The drive the client uses.</param>
+/// <param name="prefix">The administrative prefix of the server's configuration.</param>
+/// <param name="mountTimeout">How long a mount may take (30 s when null).</param>
+/// <param name="driveOperator">The operator's controls of the drive, where the client has them: a request that timed out is withdrawn.</param>
+public sealed class LibraryManagementClient(IChannelDevice drive, string prefix = AdminVolumeName.DefaultPrefix, TimeSpan? mountTimeout = null,
+    IDriveOperator? driveOperator = null)
 {
     /// <summary>Record length of request records (card images).</summary>
     public const int RequestRecordLength = 80;
@@ -38,7 +43,7 @@ public sealed class LibraryManagementClient(IChannelDevice drive, string prefix 
     public (string VolumeSerial, StatusHeader Header) Read<TRow>(AdminVolumeKind kind, string selector, Action<TRow> row) where TRow : IStatusRow<TRow>
     {
         string serial = AdminVolumeName.Format(prefix, kind, selector);
-        using var session = new DriveSession(drive);
+        using var session = new DriveSession(drive, driveOperator);
         session.Mount(serial, _mountTimeout);
         try
         {
@@ -65,7 +70,7 @@ public sealed class LibraryManagementClient(IChannelDevice drive, string prefix 
     public AdminReport<CommandResponseRow> RunCommands(IReadOnlyList<string> requests, string suffix = "")
     {
         string serial = prefix + "CMD" + suffix;
-        using (var session = new DriveSession(drive))
+        using (var session = new DriveSession(drive, driveOperator))
         {
             session.Mount(serial, _mountTimeout);
             try
@@ -78,7 +83,7 @@ public sealed class LibraryManagementClient(IChannelDevice drive, string prefix 
             }
         }
 
-        using var answer = new DriveSession(drive);
+        using var answer = new DriveSession(drive, driveOperator);
         answer.Mount(serial, _mountTimeout);
         try
         {

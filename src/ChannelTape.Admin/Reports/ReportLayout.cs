@@ -40,8 +40,12 @@ public sealed class ReportLayout
 
     public const int BlockSize = RecordLength * RecordsPerBlock;
 
-    /// <summary>Version of the layouts, in the header record; raised when a column is appended.</summary>
-    public const string LayoutVersion = "01";
+    /// <summary>
+    /// Version of the layouts, in the header record; raised when a column is appended. 02: POOLNAME appended to
+    /// VOLUMES, SCRATCH and POOLS (pool names have up to 16 characters; POOL shows 8), VOLUMES' DSN narrowed
+    /// from 44 to the 17 characters a label holds to make room.
+    /// </summary>
+    public const string LayoutVersion = "02";
 
     private readonly FrozenDictionary<string, int> _indexByName;
 

@@ -30,7 +30,7 @@ public static class StatusReports
     public static readonly ReportLayout Volumes = new("VOLUMES", "CTAPE.STATUS.VOLUMES",
     [
         new("VOLSER", 6, L, "volume serial"),
-        new("POOL", 8, L, "pool name"),
+        new("POOL", 8, L, "pool name, its first 8 characters (POOLNAME has all 16)"),
         new("STATUS", 8, L, "SCRATCH, PRIVATE or MOUNTED"),
         new("MEDIA", 8, L, "media type"),
         new("LABEL", 2, L, "SL, AL or NL"),
@@ -41,20 +41,22 @@ public static class StatusReports
         new("MOUNTS", 8, R, "times mounted"),
         new("CREATED", 10, L, "yyyy-MM-dd"),
         new("LASTMNT", 10, L, "last mounted, yyyy-MM-dd, blank if never"),
-        new("DSN", 44, L, "data set name from the first HDR1 (17 characters at most, as labels keep it)"),
+        new("DSN", 17, L, "data set name from the first HDR1 (the 17 characters labels keep; layout 01: 44 wide)"),
+        new("POOLNAME", 16, L, "pool name, whole (layout 02; POOL keeps its first 8 characters)"),
     ]);
 
     public static readonly ReportLayout Scratch = new("SCRATCH", "CTAPE.STATUS.SCRATCH",
     [
-        new("POOL", 8, L, "pool name"),
+        new("POOL", 8, L, "pool name, its first 8 characters (POOLNAME has all 16)"),
         new("VOLSER", 6, L, "scratch volume serial"),
         new("MEDIA", 8, L, "media type"),
         new("CAPACITY", 13, R, "capacity in bytes"),
+        new("POOLNAME", 16, L, "pool name, whole (layout 02; POOL keeps its first 8 characters)"),
     ]);
 
     public static readonly ReportLayout Pools = new("POOLS", "CTAPE.STATUS.POOLS",
     [
-        new("POOL", 8, L, "pool name"),
+        new("POOL", 8, L, "pool name, its first 8 characters (POOLNAME has all 16)"),
         new("MEDIA", 8, L, "media type"),
         new("LABEL", 2, L, "SL, AL or NL"),
         new("VOLUMES", 10, R, "volumes in the pool"),
@@ -64,6 +66,7 @@ public static class StatusReports
         new("CAPACITY", 16, R, "sum of capacities, bytes"),
         new("USED", 16, R, "sum of bytes used"),
         new("PCTUSED", 5, R, "used as a percentage of capacity, one decimal"),
+        new("POOLNAME", 16, L, "pool name, whole (layout 02; POOL keeps its first 8 characters)"),
     ]);
 
     public static readonly ReportLayout Mounts = new("MOUNTS", "CTAPE.STATUS.MOUNTS",

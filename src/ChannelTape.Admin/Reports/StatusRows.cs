@@ -47,6 +47,10 @@ public static class StatusValues
     public static string Date(DateTimeOffset? value) =>
         value is { } v ? string.Create(DateFormat.Length, v.UtcDateTime, static (text, time) => WriteDate(text, time)) : string.Empty;
 
+    /// <summary>The whole pool name: column POOLNAME (layout 02) when the record has it, else the 8 characters of POOL.</summary>
+    public static string WholePool(IReadOnlyList<string> values, int poolName, int pool) =>
+        values.Count > poolName && values[poolName].Length > 0 ? values[poolName] : values[pool];
+
     public static long ParseNumber(string text) =>
         long.Parse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
 
@@ -164,11 +168,11 @@ public sealed record VolumeStatusRow(
     [
         VolumeSerial, Pool, Status, Media, Label, StatusValues.Flag(ReadOnly), StatusValues.Number(Capacity),
         StatusValues.Number(Used), StatusValues.Number(Blocks), StatusValues.Number(Mounts), StatusValues.Date(Created),
-        StatusValues.Date(LastMounted), DataSetName,
+        StatusValues.Date(LastMounted), DataSetName, Pool,
     ];
 
     public static VolumeStatusRow FromValues(IReadOnlyList<string> v) => new(
-        v[0], v[1], v[2], v[3], v[4], StatusValues.ParseFlag(v[5]), StatusValues.ParseNumber(v[6]), StatusValues.ParseNumber(v[7]),
+        v[0], StatusValues.WholePool(v, 13, 1), v[2], v[3], v[4], StatusValues.ParseFlag(v[5]), StatusValues.ParseNumber(v[6]), StatusValues.ParseNumber(v[7]),
         StatusValues.ParseNumber(v[8]), StatusValues.ParseNumber(v[9]), StatusValues.ParseDate(v[10]), StatusValues.ParseDate(v[11]), v[12]);
 }
 
@@ -177,9 +181,9 @@ public sealed record ScratchVolumeRow(string Pool, string VolumeSerial, string M
 {
     public static ReportLayout Layout => StatusReports.Scratch;
 
-    public IReadOnlyList<string?> ToValues() => [Pool, VolumeSerial, Media, StatusValues.Number(Capacity)];
+    public IReadOnlyList<string?> ToValues() => [Pool, VolumeSerial, Media, StatusValues.Number(Capacity), Pool];
 
-    public static ScratchVolumeRow FromValues(IReadOnlyList<string> v) => new(v[0], v[1], v[2], StatusValues.ParseNumber(v[3]));
+    public static ScratchVolumeRow FromValues(IReadOnlyList<string> v) => new(StatusValues.WholePool(v, 4, 0), v[1], v[2], StatusValues.ParseNumber(v[3]));
 }
 
 /// <summary>One pool (report POOLS).</summary>
@@ -196,11 +200,11 @@ public sealed record PoolStatusRow(
     [
         Pool, Media, Label, StatusValues.Number(Volumes), StatusValues.Number(Scratch), StatusValues.Number(Private),
         StatusValues.Number(Mounted), StatusValues.Number(Capacity), StatusValues.Number(Used),
-        PercentUsed.ToString("0.0", CultureInfo.InvariantCulture),
+        PercentUsed.ToString("0.0", CultureInfo.InvariantCulture), Pool,
     ];
 
     public static PoolStatusRow FromValues(IReadOnlyList<string> v) => new(
-        v[0], v[1], v[2], StatusValues.ParseNumber(v[3]), StatusValues.ParseNumber(v[4]), StatusValues.ParseNumber(v[5]),
+        StatusValues.WholePool(v, 10, 0), v[1], v[2], StatusValues.ParseNumber(v[3]), StatusValues.ParseNumber(v[4]), StatusValues.ParseNumber(v[5]),
         StatusValues.ParseNumber(v[6]), StatusValues.ParseNumber(v[7]), StatusValues.ParseNumber(v[8]));
 }
 

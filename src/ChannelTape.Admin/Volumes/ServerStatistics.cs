@@ -18,6 +18,8 @@ namespace ChannelTape.Admin.Volumes;
 /// commands that do not read or space over tape marks (end of tape while writing). A unit
 /// exception on Read, Read Backward, Forward/Backspace Block is a tape mark, the normal end of a
 /// data set: it is counted, not journaled, or every status data set read would flood the journal.
+/// CCWs on administrative and command volumes are not recorded at all (<see cref="StatisticsRecordingDevice"/>):
+/// the totals are the hosts' traffic, not that of whoever reads them.
 /// </remarks>
 public sealed class ServerStatistics
 {

@@ -103,8 +103,11 @@ public abstract class LibraryCatalog
     /// <summary>Sets or clears the read-only flag (allowed while mounted; it applies to the next mount).</summary>
     public abstract VolumeChange SetReadOnly(VolumeSerial serial, bool readOnly);
 
-    /// <summary>Records what is on a volume after it was written: bytes, blocks, first data set name; last written = now.</summary>
-    public abstract VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName);
+    /// <summary>
+    /// Records what is on a volume after it was written: bytes, blocks, first data set name, and the label type
+    /// its first block now has when <paramref name="labels"/> is given (a host may write any labels); last written = now.
+    /// </summary>
+    public abstract VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName, LabelType? labels = null);
 
     /// <summary>
     /// Records that the image of <paramref name="serial"/> is now <paramref name="image"/> in the store, if

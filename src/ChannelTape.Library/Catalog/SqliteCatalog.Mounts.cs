@@ -113,9 +113,11 @@ public sealed partial class SqliteCatalog
 
     /// <summary>
     /// Ends mount <paramref name="mountId"/> (unload, demount, or a mount that failed before the
-    /// volume was ready) and frees its drive. The volume becomes private if it was taken by a
-    /// scratch request that completed or was written during the mount (the host now owns it);
-    /// otherwise it returns to the status it had before. False if the mount had already ended.
+    /// volume was ready) and frees its drive. The volume becomes private if it was written during the
+    /// mount (the host's data is on it now: a data set's labels are written when it is opened for
+    /// output); otherwise it returns to the status it had before, so a scratch volume a host was handed
+    /// and gave back unwritten (a cancelled job, a Load Display of a test) is scratch again. False if the
+    /// mount had already ended.
     /// </summary>
     public override bool EndMount(long mountId)
     {
@@ -231,7 +233,6 @@ public sealed partial class SqliteCatalog
         string volser;
         int device;
         string requestedAt;
-        bool completed, scratchRequest;
         string previous;
         using (var command = connection.CreateCommand())
         {
@@ -250,8 +251,6 @@ public sealed partial class SqliteCatalog
             volser = reader.GetString(0);
             device = reader.GetInt32(1);
             requestedAt = reader.GetString(2);
-            completed = reader.GetBoolean(3);
-            scratchRequest = reader.GetBoolean(4);
             previous = reader.GetString(5);
         }
 
@@ -262,12 +261,10 @@ public sealed partial class SqliteCatalog
             transaction,
             """
             UPDATE volumes SET mounted_on = NULL,
-                status = CASE WHEN ($handedOut AND $completed) OR (last_written_at IS NOT NULL AND last_written_at >= $requested)
+                status = CASE WHEN last_written_at IS NOT NULL AND last_written_at >= $requested
                               THEN 'private' ELSE $previous END
             WHERE volser = $volser
             """,
-            ("$handedOut", scratchRequest ? 1 : 0),
-            ("$completed", completed ? 1 : 0),
             ("$requested", requestedAt),
             ("$previous", previous),
             ("$volser", volser));

@@ -199,14 +199,16 @@ public sealed partial class SqliteCatalog : LibraryCatalog
     }
 
     /// <summary>Records what is on a volume after it was written: bytes, blocks, first data set name; last written = now.</summary>
-    public override VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName)
+    public override VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName, LabelType? labels = null)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            UPDATE volumes SET bytes_used = $bytes, blocks = $blocks, dataset_name = $dsn, last_written_at = $now
+            UPDATE volumes SET bytes_used = $bytes, blocks = $blocks, dataset_name = $dsn, last_written_at = $now,
+                labels = coalesce($labels, labels)
             WHERE volser = $volser
             """;
+        command.Parameters.AddWithValue("$labels", labels is { } l ? LabelTypes.Name(l) : DBNull.Value);
         command.Parameters.AddWithValue("$bytes", bytesUsed);
         command.Parameters.AddWithValue("$blocks", blocks);
         command.Parameters.AddWithValue("$dsn", (object?)dataSetName ?? DBNull.Value);

@@ -104,7 +104,7 @@ internal sealed partial class ConfigurationBinder
                 case LogStatement log:
                     BindLog(file, log);
                     break;
-                case StatementError or IncludeStatement:
+                case StatementError or IncludeStatement or BrokenHeaderStatement:
                     // Reported (or expanded) by ConfigurationParser.
                     break;
                 default:

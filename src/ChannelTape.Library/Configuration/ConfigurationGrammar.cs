@@ -143,6 +143,15 @@ internal static class ConfigurationGrammar
             .Then(OneOf(Char(';').IgnoreResult(), Char('}').IgnoreResult(), SkipBalancedBlock).Optional())
             .Then(Trivia);
 
+    /// <summary>A broken statement header: up to its block's '{' (or a ';' or '}'), which is left for the statement's parser.</summary>
+    private static readonly Parser<char, Unit> SkipToBlock =
+        OneOf(SkipString, Comment, AnyCharExcept(';', '{', '}', '"', '#').IgnoreResult()).SkipMany();
+
+    /// <summary><paramref name="header"/>, or on its failure the error, the header skipped up to the block (which still parses).</summary>
+    private static Parser<char, (T Value, ParseError<char>? Error)> Header<T>(Parser<char, T> header, T broken) =>
+        header.Select(value => (value, (ParseError<char>?)null))
+            .RecoverWith(error => SkipToBlock.ThenReturn((broken, (ParseError<char>?)error)));
+
     private static readonly Parser<char, Unit> BlockEndOrEof = OneOf(Char('}').IgnoreResult(), Parser<char>.End);
 
     private static Parser<char, IReadOnlyList<PropertySyntax>> Block(Parser<char, PropertySyntax> property) =>
@@ -238,12 +247,21 @@ internal static class ConfigurationGrammar
         Map((offset, _, address) => (StatementSyntax)new ListenStatement(offset, address), CurrentOffset, Keyword("listen"), ListenAddress).Before(End),
         Map((offset, _, properties) => (StatementSyntax)new StorageStatement(offset, properties), CurrentOffset, Keyword("storage"), Block(StorageProperty)),
         Map(
-            (offset, _, devices, properties) => (StatementSyntax)new DriveStatement(offset, devices.ToList(), properties),
+            (offset, _, devices, properties) => devices.Error is { } error
+                ? new BrokenHeaderStatement(offset, error, properties)
+                : (StatementSyntax)new DriveStatement(offset, devices.Value.ToList(), properties),
             CurrentOffset,
             Keyword("drive"),
-            DeviceList,
+            Header(DeviceList.Before(Lookahead(OneOf(Sym('{'), Sym(';')))), []),
             OneOf(Block(DriveProperty), End.ThenReturn<IReadOnlyList<PropertySyntax>>([]))),
-        Map((offset, _, name, properties) => (StatementSyntax)new PoolStatement(offset, name, properties), CurrentOffset, Keyword("pool"), PoolName, Block(PoolProperty)),
+        Map(
+            (offset, _, name, properties) => name.Error is { } error
+                ? new BrokenHeaderStatement(offset, error, properties)
+                : (StatementSyntax)new PoolStatement(offset, name.Value, properties),
+            CurrentOffset,
+            Keyword("pool"),
+            Header(PoolName.Before(Lookahead(Sym('{'))), default(Located<string>)),
+            Block(PoolProperty)),
         Map((offset, _, properties) => (StatementSyntax)new AdminStatement(offset, properties), CurrentOffset, Keyword("admin"), Block(AdminProperty)),
         Map((offset, _, properties) => (StatementSyntax)new LimitsStatement(offset, properties), CurrentOffset, Keyword("limits"), Block(LimitsProperty)),
         Map((offset, _, address) => (StatementSyntax)new HttpStatement(offset, address), CurrentOffset, Keyword("http"), HttpAddress).Before(End),

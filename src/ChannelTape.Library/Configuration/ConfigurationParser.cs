@@ -62,7 +62,10 @@ public static class ConfigurationParser
         var chain = new List<string>();
         Load(main, statements, errors, chain);
         var configuration = ConfigurationBinder.Bind(statements, main, errors);
-        return new ConfigurationResult(configuration, errors);
+        // Reported by file (in the order the files were read) and line, whichever pass found them.
+        var fileOrder = errors.Select(e => e.File).Distinct().Select((file, index) => (file, index)).ToDictionary(p => p.file, p => p.index);
+        var sorted = errors.OrderBy(e => fileOrder[e.File]).ThenBy(e => e.Line).ThenBy(e => e.Column).ToList();
+        return new ConfigurationResult(configuration, sorted);
     }
 
     private static void Load(SourceFile file, List<(SourceFile, StatementSyntax)> statements, List<ConfigurationError> errors, List<string> chain)
@@ -74,6 +77,11 @@ public static class ConfigurationParser
             {
                 case StatementError error:
                     errors.Add(SyntaxError(file, error.Error));
+                    break;
+                case BrokenHeaderStatement broken:
+                    // The header's error, and the block's own errors: not bound, as a statement skipped.
+                    errors.Add(SyntaxError(file, broken.Error));
+                    ReportPropertyErrors(file, broken, errors);
                     break;
                 case IncludeStatement include:
                     Include(file, include, statements, errors, chain);
@@ -98,6 +106,7 @@ public static class ConfigurationParser
             AdminStatement a => a.Properties,
             LimitsStatement l => l.Properties,
             LogStatement l => l.Properties,
+            BrokenHeaderStatement b => b.Properties,
             _ => [],
         };
         foreach (var property in properties)

@@ -46,6 +46,12 @@ internal sealed record LogStatement(int Offset, IReadOnlyList<PropertySyntax> Pr
 /// <summary>A statement that did not parse; the parser skipped to the next statement.</summary>
 internal sealed record StatementError(ParseError<char> Error) : StatementSyntax(Error.ErrorOffset);
 
+/// <summary>
+/// A drive or pool statement whose header (device list, pool name) does not parse, with the block after it
+/// parsed all the same, so the block's own syntax errors are reported beside the header's. Not bound.
+/// </summary>
+internal sealed record BrokenHeaderStatement(int Offset, ParseError<char> Error, IReadOnlyList<PropertySyntax> Properties) : StatementSyntax(Offset);
+
 /// <summary>One <c>keyword value;</c> line inside a block.</summary>
 internal abstract record PropertySyntax(int Offset, string Keyword);
 

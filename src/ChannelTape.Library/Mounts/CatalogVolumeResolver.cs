@@ -76,6 +76,10 @@ public sealed class CatalogVolumeResolver : IVolumeResolver
         {
             return VolumeResolution.Refused(VolumeRefusalReason.NotAVolumeSerial, $"'{request.Serial}' is not a volume serial");
         }
+        else if (MediaRefusal(serial, request.DeviceNumber) is { } refusal)
+        {
+            return refusal;
+        }
         else
         {
             start = _catalog.BeginMount(serial, request.DeviceNumber);
@@ -159,6 +163,22 @@ public sealed class CatalogVolumeResolver : IVolumeResolver
         return VolumeResolution.Of(new CatalogLease(this, volume, media, mountId));
     }
 
+    /// <summary>
+    /// A volume whose media the drive cannot take: a 3480 reads and writes Cartridge System Tape only, a 3420
+    /// reels only; a 3490E takes both cartridge kinds (docs/config.md "drive"; <see cref="MediaTypes.IsSupportedBy"/>).
+    /// </summary>
+    private VolumeRefusal? MediaRefusal(VolumeSerial serial, ushort deviceNumber)
+    {
+        if (_configuration.FindDrive(deviceNumber) is not { } drive || _catalog.FindVolume(serial) is not { } volume
+            || volume.Media.IsSupportedBy(drive.Model))
+        {
+            return null;
+        }
+
+        return new VolumeRefusal(VolumeRefusalReason.MediaNotSupported,
+            $"volume {serial.Value} is {MediaTypes.Name(volume.Media)} media, which drive {deviceNumber:X4} (IBM {(ushort)drive.Model:X4}) does not take");
+    }
+
     private static VolumeRefusal Refusal(MountStart start, string serial) => start.Refusal switch
     {
         MountRefusal.UnknownVolume => new(VolumeRefusalReason.UnknownVolume, $"volume {serial} is not in the library"),
@@ -236,8 +256,11 @@ public sealed class CatalogVolumeResolver : IVolumeResolver
             var path = catalog.Layout.ImagePath(volume);
             if (release.BlocksWritten > 0 && catalog.FindVolume(volume.Serial) is { } current)
             {
-                var summary = VolumeScanner.Scan(catalog.Layout.ImagePath(current), current.Labels);
-                catalog.RecordWrite(volume.Serial, summary.ImageSize, summary.DataBlocks, summary.FirstDataSetName);
+                // What an import records offline, the label type included: a host (or ctape volume import --server)
+                // may have written a volume with other labels than it had.
+                var labels = VolumeScanner.DetectLabels(path, current.Labels);
+                var summary = VolumeScanner.Scan(path, labels);
+                catalog.RecordWrite(volume.Serial, summary.ImageSize, summary.DataBlocks, summary.FirstDataSetName, labels);
             }
 
             if (resolver._store is { } store)

@@ -53,6 +53,31 @@ public static class VolumeScanner
         }
     }
 
+    /// <summary>
+    /// The label type the image's first block says (VOL1 in EBCDIC: SL, in ASCII: AL, anything else: NL, as
+    /// an import identifies it), or <paramref name="fallback"/> when the image cannot be read.
+    /// </summary>
+    public static LabelType DetectLabels(string path, LabelType fallback)
+    {
+        if (!TapeImage.TryOpen(path, new TapeImageOptions { ReadOnly = true }, out var media, out _))
+        {
+            return fallback;
+        }
+
+        using (media)
+        {
+            var buffer = new byte[media!.MaxBlockSize];
+            if (media.ReadForward(buffer, out int length) != MediaStatus.Ok)
+            {
+                return LabelType.None;
+            }
+
+            return Vol1Label.TryParse(buffer.AsSpan(0, length), LabelEncoding.Ebcdic, out _) ? LabelType.Standard
+                : Vol1Label.TryParse(buffer.AsSpan(0, length), LabelEncoding.Ascii, out _) ? LabelType.Ansi
+                : LabelType.None;
+        }
+    }
+
     public static VolumeSummary Scan(string path, LabelType labels)
     {
         if (!TapeImage.TryOpen(path, new TapeImageOptions { ReadOnly = true }, out var media, out _))

@@ -13,7 +13,8 @@ public static class RemoteScriptDrive
     /// <summary>
     /// Attaches the script's drive on the server through <see cref="RemoteDevice"/> and loads the
     /// script's initial volume there. Image files are prepared in <paramref name="workDirectory"/> and
-    /// mounted by path, so the server must see this machine's files (a server on the same host).
+    /// mounted by path, so the server must see this machine's files (a server on the same host). Disposing the
+    /// drive unloads it (library volumes go back, pending requests are withdrawn) and detaches.
     /// </summary>
     /// <param name="script">The script (device and tape statements).</param>
     /// <param name="host">Server host.</param>
@@ -53,7 +54,14 @@ public static class RemoteScriptDrive
             return device.MountOrRefusal(string.Join(' ', volume.Options.Prepend(path!)));
         }
 
-        drive = new ChannelScriptDrive(device, Mount, () => device.MountOrRefusal("*"), device.Dispose);
+        // At the end the drive is unloaded: a volume the library mounted for one of the script's Load Displays
+        // goes back (unwritten, a scratch volume is scratch again) and a request still pending is withdrawn,
+        // so a conformance run leaves a live library as it found it.
+        drive = new ChannelScriptDrive(device, Mount, () => device.MountOrRefusal("*"), () =>
+        {
+            device.MountOrRefusal("*");
+            device.Dispose();
+        });
         if (script.Tape.Kind == VolumeKind.None && !device.Identity.VolumeLoaded)
         {
             // Already as the script wants it: no unload, which would leave Hercules' zeroed pending

@@ -23,4 +23,7 @@ public interface IReplayDrive : IDisposable
 public interface IReplayDeviceFactory
 {
     IReplayDrive Create(string deviceType, ushort deviceNumber);
+
+    /// <summary>What ran the test, for the result's <c>emulator</c> field.</summary>
+    string Emulator => "ChannelTape in-process replay";
 }

@@ -27,6 +27,9 @@ public sealed class RemoteReplayFactory(string host, int port, ProtocolFeatures 
     /// <summary>How long a mount's or unload's device end is waited for (it may arrive after the MountReply).</summary>
     private static readonly TimeSpan s_deviceEnd = TimeSpan.FromSeconds(2);
 
+    /// <summary>The server the test ran on, e.g. <c>ChannelTape server at 127.0.0.1:7490</c>.</summary>
+    public string Emulator => $"ChannelTape server at {(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}";
+
     public IReplayDrive Create(string deviceType, ushort deviceNumber)
     {
         ushort model = deviceType switch

@@ -52,7 +52,7 @@ public sealed partial class ReplayRunner(IReplayDeviceFactory factory)
                 _ => "generated",
             },
             ["device_options"] = new JsonArray([.. test.DeviceOptions.Select(o => (JsonNode)o)]),
-            ["emulator"] = "ChannelTape in-process replay",
+            ["emulator"] = factory.Emulator,
         };
         var startupLog = new JsonArray();
         var programs = new JsonArray();

@@ -84,6 +84,7 @@ public class CatalogMountTests
             Assert.True(allocation.Started, allocation.Refusal.ToString());
             order.Add(allocation.Volume!.Serial.Value);
             catalog.CompleteMount(allocation.MountId);
+            catalog.RecordWrite(allocation.Volume.Serial, 4096, 1, "A.B"); // the host wrote its data set
             catalog.EndMount(allocation.MountId);
             Assert.Equal(VolumeStatus.Private, catalog.FindVolume(allocation.Volume.Serial)!.Status);
         }
@@ -107,6 +108,21 @@ public class CatalogMountTests
         Assert.Equal((VolumeStatus.Scratch, 0), (volume.Status, volume.MountCount));
         Assert.Null(Assert.Single(catalog.MountHistory()).MountedAt);
         Assert.True(catalog.TryAllocateScratch("SCRATCH", 0x581).Started);
+    }
+
+    [Fact]
+    public void A_scratch_volume_handed_out_and_given_back_unwritten_is_scratch_again()
+    {
+        using var directory = new TempDirectory();
+        var catalog = OpenWithDrives(directory.Path);
+        catalog.AddVolumes([Range("T00000")], Scratch());
+
+        var allocation = catalog.TryAllocateScratch("SCRATCH", 0x580);
+        catalog.CompleteMount(allocation.MountId);
+        Assert.True(catalog.EndMount(allocation.MountId));
+
+        var volume = catalog.FindVolume(Serial("T00000"))!;
+        Assert.Equal((VolumeStatus.Scratch, 1), (volume.Status, volume.MountCount));
     }
 
     [Fact]
@@ -134,6 +150,7 @@ public class CatalogMountTests
         catalog.AddVolumes([Range("T00000-T00009")], Scratch());
         var first = catalog.TryAllocateScratch("SCRATCH", 0x580);
         catalog.CompleteMount(first.MountId);
+        catalog.RecordWrite(first.Volume!.Serial, 4096, 1, "A.B");
         catalog.TryAllocateScratch("SCRATCH", 0x581);
 
         Assert.Equal(2, catalog.EndAllMounts());
@@ -196,6 +213,7 @@ public class CatalogMountTests
 
                 handedOut.Add(allocation.Volume.Serial.Value);
                 catalog.CompleteMount(allocation.MountId);
+                catalog.RecordWrite(allocation.Volume.Serial, 4096, 1, "A.B"); // the host wrote it: private from now on
                 catalog.EndMount(allocation.MountId);
             }
         })).ToList();

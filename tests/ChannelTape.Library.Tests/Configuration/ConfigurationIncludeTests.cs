@@ -31,8 +31,8 @@ public class ConfigurationIncludeTests
         var included = Path.Combine(directory.Path, "pools.conf");
         Assert.Equal(
             [
-                $"{included}:3:15: expected REEL, 3480, CST, 3490E or ECCST, found ';'",
                 $"{included}:2:18: volume serial 'T0000' has 5 characters, expected 6",
+                $"{included}:3:15: expected REEL, 3480, CST, 3490E or ECCST, found ';'",
             ],
             errors);
     }

@@ -89,8 +89,8 @@ public class ConfigurationSemanticErrorTests
                 "test.conf:2:7: device 0587 is already defined at test.conf:1:7",
                 "test.conf:4:28: invalid character 't' in volume serial 't00100': allowed are A-Z, 0-9, #, @ and $",
                 "test.conf:5:14: capacity must be more than 0",
-                "test.conf:8:22: connections 0 is out of range, expected 1 to 65535",
                 "test.conf:7:22: volumes T00050 overlap T00000-T00099 of pool SCRATCH at test.conf:4:13",
+                "test.conf:8:22: connections 0 is out of range, expected 1 to 65535",
             ],
             errors);
     }

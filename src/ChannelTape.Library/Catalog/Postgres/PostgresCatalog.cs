@@ -227,10 +227,15 @@ public sealed partial class PostgresCatalog : LibraryCatalog, IDisposable
         Execute("UPDATE volumes SET read_only = @value WHERE volser = @volser", ("value", readOnly), ("volser", serial.Value)) == 1
             ? VolumeChange.Changed : VolumeChange.NotFound;
 
-    public override VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName) =>
+    public override VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName, LabelType? labels = null) =>
         Execute(
-            "UPDATE volumes SET bytes_used = @bytes, blocks = @blocks, dataset_name = @dsn, last_written_at = @now WHERE volser = @volser",
-            ("bytes", bytesUsed), ("blocks", blocks), ("dsn", dataSetName), ("now", CatalogTime.Format(_time.GetUtcNow())), ("volser", serial.Value)) == 1
+            """
+            UPDATE volumes SET bytes_used = @bytes, blocks = @blocks, dataset_name = @dsn, last_written_at = @now,
+                labels = coalesce(@labels::text, labels)
+            WHERE volser = @volser
+            """,
+            ("bytes", bytesUsed), ("blocks", blocks), ("dsn", dataSetName), ("now", CatalogTime.Format(_time.GetUtcNow())), ("volser", serial.Value),
+            ("labels", labels is { } l ? LabelTypes.Name(l) : null)) == 1
             ? VolumeChange.Changed : VolumeChange.NotFound;
 
     public override bool RecordStoredImage(VolumeSerial serial, StoredImage image, long? mountId) =>
