@@ -34,7 +34,7 @@ echo "== Hercules 3.13 native 3490"
 python3 "$oracle/bench.py" --runs "$runs" --workdir "$work/native" --json "$out/native.json"
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$ctape" serve --listen "127.0.0.1:$port" --data "$work/data" >"$work/server.log" 2>&1 &
+"$ctape" serve --listen "127.0.0.1:$port" --no-http --data "$work/data" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/server.log" 2>/dev/null && break; sleep 0.1; done
 

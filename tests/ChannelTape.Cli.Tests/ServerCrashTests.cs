@@ -101,7 +101,7 @@ public sealed class ServerCrashTests : IDisposable
             UseShellExecute = false,
             WorkingDirectory = _root,
         };
-        foreach (string argument in new[] { "serve", "--config", config, "--listen", "127.0.0.1:0" })
+        foreach (string argument in new[] { "serve", "--config", config, "--listen", "127.0.0.1:0", "--no-http" })
         {
             start.ArgumentList.Add(argument);
         }

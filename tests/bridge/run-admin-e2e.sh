@@ -24,7 +24,7 @@ make -s -C "$repo/hercules" HERC_SRC="$herc_src" HERC_FLAVOR=313 >"$work/make.lo
     || { cat "$work/make.log"; echo "run-admin-e2e: module build failed"; exit 2; }
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$ctape" serve --listen "127.0.0.1:$port" --data "$work/data" >"$work/server.log" 2>&1 &
+"$ctape" serve --listen "127.0.0.1:$port" --no-http --data "$work/data" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
     grep -q "listening on" "$work/server.log" 2>/dev/null && break
