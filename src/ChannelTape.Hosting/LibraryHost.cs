@@ -28,6 +28,12 @@ public sealed record LibraryHostOptions
     /// from one thread use <see cref="DriveExecution.Inline"/>.
     /// </summary>
     public DriveExecution Execution { get; init; } = DriveExecution.Gated;
+
+    /// <summary>The server's shared secret file (<c>ctape serve --secret-file</c>); replaces the configuration's <c>security { secret-file }</c>.</summary>
+    public string? SecretFile { get; init; }
+
+    /// <summary>Listening beyond loopback without a secret is wanted (<c>ctape serve --insecure</c>); a warning is logged.</summary>
+    public bool Insecure { get; init; }
 }
 
 /// <summary>How the drives of a <see cref="LibraryHost"/> run what is done to them.</summary>
@@ -51,7 +57,8 @@ public sealed class LibraryHost : IAsyncDisposable
 {
     private readonly DataFolderLock _folderLock;
 
-    private LibraryHost(LibraryConfiguration configuration, DataFolderLock folderLock, LibraryCatalog catalog, TapeEventHub events, LibraryHostOptions options)
+    private LibraryHost(LibraryConfiguration configuration, DataFolderLock folderLock, LibraryCatalog catalog, TapeEventHub events, LibraryHostOptions options,
+        Server.Security.ServerSecurity security)
     {
         _folderLock = folderLock;
         Configuration = configuration;
@@ -68,15 +75,25 @@ public sealed class LibraryHost : IAsyncDisposable
                 device => new StatisticsRecordingDevice(device, Statistics)));
         }
 
+        // docs/security.md: library volumes by name; images by path only inside the image folders, never in the storage root.
+        var confinement = ImageConfinement.Folders(configuration.ImageFolders, [configuration.Storage.Root]);
+        foreach (var drive in drives.Values)
+        {
+            drive.Confine(confinement);
+        }
+
         View = new LibraryView(configuration, catalog, drives.Values);
-        AdminVolumes = AdminVolumeResolver.Create(View, new CatalogVolumeResolver(catalog, configuration), Statistics, options.Time);
+        AdminVolumes = AdminVolumeResolver.Create(View, new CatalogVolumeResolver(catalog, configuration), Statistics, options.Time, events);
         Manager = new LibraryManager(View, AdminVolumes, options.Time);
         events.Subscribe(tapeEvent => Journal(Statistics, tapeEvent));
         Server = new TapeServer(View.Drives, options.Server with
         {
             Listen = configuration.Listen,
             MaxConnections = configuration.Limits.MaxConnections,
+            MaxConnectionsPerAddress = configuration.Limits.MaxConnectionsPerAddress,
+            HandshakeTimeout = TimeSpan.FromSeconds(configuration.Limits.HandshakeSeconds),
             Features = options.Features,
+            Security = security,
         }, events);
     }
 
@@ -118,9 +135,19 @@ public sealed class LibraryHost : IAsyncDisposable
     {
         host = null;
         events ??= new TapeEventHub();
+        if (!HostSecurity.TryBuild(configuration, options.SecretFile, options.Insecure, out var security, out var warning, out error))
+        {
+            return false;
+        }
+
         if (!DataFolderLock.TryTake(configuration.Storage.Root, out var folderLock, out error))
         {
             return false;
+        }
+
+        if (warning is not null)
+        {
+            events.Publish(warning);
         }
 
         try
@@ -135,7 +162,7 @@ public sealed class LibraryHost : IAsyncDisposable
                 events.Publish(new CatalogRecovered(recovery));
             }
 
-            host = new LibraryHost(configuration, folderLock, catalog, events, options);
+            host = new LibraryHost(configuration, folderLock, catalog, events, options, security);
             error = null;
             return true;
         }

@@ -23,7 +23,7 @@ public sealed class HostSecret
     private HostSecret(byte[] key) => _key = key;
 
     /// <summary>A secret from its bytes; false with the reason when it is too short or too long.</summary>
-    public static bool TryCreate(ReadOnlySpan<byte> key, out HostSecret? secret, out string? error)
+    public static bool TryCreate(ReadOnlySpan<byte> key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HostSecret? secret, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
     {
         secret = null;
         if (key.Length < MinimumLength || key.Length > MaximumLength)
@@ -42,7 +42,7 @@ public sealed class HostSecret
     /// <c>openssl rand -hex 32 &gt; FILE</c> makes one). Reading the file (a regular file only, at most
     /// <see cref="MaximumLength"/> bytes) is the caller's.
     /// </summary>
-    public static bool TryFromFileContents(ReadOnlySpan<byte> contents, out HostSecret? secret, out string? error)
+    public static bool TryFromFileContents(ReadOnlySpan<byte> contents, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HostSecret? secret, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
     {
         var length = contents.Length;
         while (length > 0 && contents[length - 1] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')

@@ -159,6 +159,54 @@ public readonly record struct FileIdentity(FileKind Kind, long Size, uint LinkCo
         return info.Exists ? new FileIdentity(FileKind.Regular, info.Length, 1, 0, 0) : new FileIdentity(FileKind.Missing, 0, 0, 0, 0);
     }
 
+    /// <summary>
+    /// The canonical absolute path of <paramref name="path"/>: every <c>..</c> and every symbolic link on
+    /// the way resolved (POSIX <c>realpath</c>); null when it does not exist. Elsewhere than on Linux the
+    /// full path with the last link resolved.
+    /// </summary>
+    public static string? RealPath(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                var resolved = RealPathNative(path, IntPtr.Zero);
+                if (resolved == IntPtr.Zero)
+                {
+                    return null;
+                }
+
+                try
+                {
+                    return Marshal.PtrToStringUTF8(resolved);
+                }
+                finally
+                {
+                    Free(resolved);
+                }
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                // Fall through to the managed approximation.
+            }
+        }
+
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full) && !Directory.Exists(full))
+        {
+            return null;
+        }
+
+        return new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
+    }
+
+    [DllImport("libc", EntryPoint = "realpath", SetLastError = true)]
+    private static extern IntPtr RealPathNative([MarshalAs(UnmanagedType.LPUTF8Str)] string path, IntPtr resolved);
+
+    [DllImport("libc", EntryPoint = "free")]
+    private static extern void Free(IntPtr pointer);
+
     [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
     private static extern unsafe int Statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte* buffer);
 }

@@ -33,6 +33,7 @@ internal sealed partial class ConfigurationBinder
     private readonly SortedDictionary<ushort, DriveDraft> _drives = [];
     private bool _sawDriveStatement;
     private readonly List<PoolDraft> _pools = [];
+    private readonly Dictionary<string, PoolDraft> _poolsByName = new(StringComparer.Ordinal);
     private readonly List<(VolumeRange Range, PoolDraft Pool, SourceFile File, int Offset)> _ranges = [];
 
     private ConfigurationBinder(List<ConfigurationError> errors, bool checkReferences)
@@ -95,6 +96,19 @@ internal sealed partial class ConfigurationBinder
                     }
 
                     break;
+                case ImageFolderStatement folder:
+                    BindImageFolder(file, folder);
+                    break;
+                case SecurityStatement security:
+                    if (Single(ref _securityAt, file, security.Offset, "security"))
+                    {
+                        _security = BindSecurity(file, security);
+                    }
+
+                    break;
+                case HostStatement host:
+                    BindHost(file, host);
+                    break;
                 case StatementError or IncludeStatement:
                     // Reported (or expanded) by ConfigurationParser.
                     break;
@@ -108,6 +122,7 @@ internal sealed partial class ConfigurationBinder
         if (_checkReferences)
         {
             CheckReferences();
+            CheckHostReferences();
             if (!_sawDriveStatement)
             {
                 _errors.Add(mainFile.Error(0, "no drive statement: a library needs at least one drive"));
@@ -125,7 +140,12 @@ internal sealed partial class ConfigurationBinder
             new ValueList<DriveConfiguration>(_drives.Values.Select(d => d.Configuration)),
             new ValueList<PoolConfiguration>(_pools.Select(p => p.Configuration)),
             adminConfiguration,
-            _limits ?? LimitsConfiguration.Default);
+            _limits ?? LimitsConfiguration.Default)
+        {
+            ImageFolders = new ValueList<string>(_imageFolders.Distinct(StringComparer.Ordinal)),
+            Security = _security ?? SecurityConfiguration.Default,
+            Hosts = new ValueList<HostConfiguration>(_hosts.Select(h => h.Host)),
+        };
     }
 
     // ---- listen
@@ -329,6 +349,8 @@ internal sealed partial class ConfigurationBinder
     {
         var connections = LimitsConfiguration.Default.MaxConnections;
         var history = LimitsConfiguration.Default.MountHistory;
+        var perAddress = LimitsConfiguration.DefaultConnectionsPerAddress;
+        var handshake = LimitsConfiguration.DefaultHandshakeSeconds;
         var seen = new Dictionary<string, int>();
         foreach (var property in statement.Properties)
         {
@@ -337,7 +359,12 @@ internal sealed partial class ConfigurationBinder
                 continue;
             }
 
-            var (minimum, maximum) = number.Name == "connections" ? (1, MaxConnections) : (0, MaxMountHistory);
+            var (minimum, maximum) = number.Name switch
+            {
+                "connections" or "connections-per-address" => (1, MaxConnections),
+                "handshake-timeout" => (1, 3600),
+                _ => (0, MaxMountHistory),
+            };
             if (!int.TryParse(number.Digits.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
                 || value < minimum || value > maximum)
             {
@@ -345,17 +372,24 @@ internal sealed partial class ConfigurationBinder
                 continue;
             }
 
-            if (number.Name == "connections")
+            switch (number.Name)
             {
-                connections = value;
-            }
-            else
-            {
-                history = value;
+                case "connections":
+                    connections = value;
+                    break;
+                case "connections-per-address":
+                    perAddress = value;
+                    break;
+                case "handshake-timeout":
+                    handshake = value;
+                    break;
+                default:
+                    history = value;
+                    break;
             }
         }
 
-        return new LimitsConfiguration(connections, history);
+        return new LimitsConfiguration(connections, history) { MaxConnectionsPerAddress = perAddress, HandshakeSeconds = handshake };
     }
 
     // ---- references between statements
@@ -372,7 +406,7 @@ internal sealed partial class ConfigurationBinder
                 continue;
             }
 
-            var pool = _pools.FirstOrDefault(p => p.Configuration.Name == poolName);
+            var pool = _poolsByName.GetValueOrDefault(poolName);
             if (pool is null)
             {
                 if (reported.Add((drive.File, drive.PoolOffset)))

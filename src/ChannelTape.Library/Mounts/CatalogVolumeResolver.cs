@@ -24,11 +24,20 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
                 return VolumeResolution.Refused(VolumeRefusalReason.NoScratchPool, "no scratch pool for this drive");
             }
 
+            if (!request.Authority.MayUsePool(pool))
+            {
+                return VolumeResolution.Refused(VolumeRefusalReason.NotAuthorised, $"host {request.Authority} may not take scratch volumes from pool {pool}");
+            }
+
             start = catalog.TryAllocateScratch(pool, request.DeviceNumber);
         }
         else if (!VolumeSerial.TryParse(request.Serial, out var serial))
         {
             return VolumeResolution.Refused(VolumeRefusalReason.NotAVolumeSerial, $"'{request.Serial}' is not a volume serial");
+        }
+        else if (PoolRefusal(catalog.FindVolume(serial), request) is { } refused)
+        {
+            return refused;
         }
         else
         {
@@ -41,6 +50,12 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
         }
 
         var volume = start.Volume!;
+        if (PoolRefusal(volume, request) is { } moved)
+        {
+            // Moved to another pool between the look and the mount.
+            catalog.EndMount(start.MountId);
+            return moved;
+        }
         if (!TryOpenImage(volume, request.Options, out var media, out var error))
         {
             catalog.EndMount(start.MountId);
@@ -50,6 +65,16 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
         catalog.CompleteMount(start.MountId);
         return VolumeResolution.Of(new CatalogLease(catalog, volume, media, start.MountId));
     }
+
+    /// <summary>
+    /// A volume belongs to its pool and the pool to the hosts that list it (docs/security.md): a host
+    /// mounts only volumes of its own pools, so another host's private volume is refused here, before the
+    /// catalog is touched.
+    /// </summary>
+    private static VolumeRefusal? PoolRefusal(VolumeRecord? volume, in VolumeRequest request) =>
+        volume is not null && !request.Authority.MayUsePool(volume.Pool)
+            ? new VolumeRefusal(VolumeRefusalReason.NotAuthorised, $"volume {volume.Serial.Value} belongs to pool {volume.Pool}, which host {request.Authority} may not use")
+            : null;
 
     private static VolumeRefusal Refusal(MountStart start, string serial) => start.Refusal switch
     {
