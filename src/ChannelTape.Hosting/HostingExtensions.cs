@@ -60,6 +60,7 @@ public static class HostingExtensions
 public sealed class TapeServerService(LibraryConfiguration configuration, LibraryHostOptions options, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     private readonly ILogger _log = loggers.CreateLogger(HostingExtensions.EventCategory);
+    private readonly EventRateLimiter _limiter = new();
 
     /// <summary>The library served, once started.</summary>
     public LibraryHost? Library { get; private set; }
@@ -96,13 +97,28 @@ public sealed class TapeServerService(LibraryConfiguration configuration, Librar
         }
     }
 
-    /// <summary>One event, one log line; the event itself is the state, so structured sinks see its fields.</summary>
+    /// <summary>
+    /// One event, one bounded line (peer text escaped, <see cref="LogLine"/>), at most so many of a kind per
+    /// window (<see cref="EventRateLimiter"/>); the event itself is the state, so structured sinks see its fields.
+    /// </summary>
     private void Log(TapeEvent tapeEvent)
     {
-        if (_log.IsEnabled(tapeEvent.Level))
+        if (!_log.IsEnabled(tapeEvent.Level))
         {
-            _log.Log(tapeEvent.Level, new EventId(0, tapeEvent.GetType().Name), tapeEvent, null, static (e, _) => e.Message);
+            return;
         }
+
+        if (!_limiter.Admit(tapeEvent, out var summary))
+        {
+            return;
+        }
+
+        if (summary is not null)
+        {
+            _log.Log(LogLevel.Warning, new EventId(0, "EventsSuppressed"), summary);
+        }
+
+        _log.Log(tapeEvent.Level, new EventId(0, tapeEvent.GetType().Name), tapeEvent, null, static (e, _) => LogLine.Of(e));
     }
 }
 

@@ -56,6 +56,7 @@ public enum DriveExecution
 public sealed class LibraryHost : IAsyncDisposable
 {
     private readonly DataFolderLock _folderLock;
+    private AuditLog? _audit;
 
     private LibraryHost(LibraryConfiguration configuration, DataFolderLock folderLock, LibraryCatalog catalog, TapeEventHub events, LibraryHostOptions options,
         Server.Security.ServerSecurity security)
@@ -163,6 +164,12 @@ public sealed class LibraryHost : IAsyncDisposable
             }
 
             host = new LibraryHost(configuration, folderLock, catalog, events, options, security);
+            if (configuration.Security.AuditLog is { } auditPath)
+            {
+                var audit = new AuditLog(auditPath);
+                events.Subscribe(audit.Write);
+                host._audit = audit;
+            }
             error = null;
             return true;
         }
@@ -209,6 +216,7 @@ public sealed class LibraryHost : IAsyncDisposable
             drive.Dispose();
         }
 
+        _audit?.Dispose();
         _folderLock.Dispose();
     }
 }

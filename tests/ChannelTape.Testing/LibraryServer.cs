@@ -22,11 +22,21 @@ public sealed class LibraryServer : IAsyncDisposable
 
     public IPEndPoint EndPoint => Host.Server.LocalEndPoint;
 
-    /// <summary>Builds and starts the library of <paramref name="configuration"/>; throws when it cannot be served.</summary>
-    public static LibraryServer Start(LibraryConfiguration configuration, LibraryHostOptions? options = null)
+    /// <summary>
+    /// Builds and starts the library of <paramref name="configuration"/>; throws when it cannot be served. A
+    /// configuration that names no image folder gets the system's temporary folder, where the tests keep the
+    /// images they mount by path (docs/security.md: a server mounts images by path only inside image folders);
+    /// <paramref name="tempImageFolder"/> false leaves it without.
+    /// </summary>
+    public static LibraryServer Start(LibraryConfiguration configuration, LibraryHostOptions? options = null, bool tempImageFolder = true)
     {
         var events = new Runtime.Events.TapeEventHub();
         var recorder = new EventRecorder(events);
+        if (tempImageFolder && configuration.ImageFolders.Count == 0)
+        {
+            configuration = configuration with { ImageFolders = new ValueList<string>([Path.GetTempPath()]) };
+        }
+
         if (!LibraryHost.TryBuild(configuration with { Listen = new IPEndPoint(IPAddress.Loopback, 0) }, options ?? new LibraryHostOptions(),
                 out var host, out var error, events))
         {

@@ -69,23 +69,10 @@ public static class ConfigurationWriter
         }
 
         var security = configuration.Security;
-        writer.WriteLine();
-        writer.WriteLine("security {");
-        WritePath(writer, "secret-file", security.SecretFile);
-        WritePath(writer, "certificate", security.Certificate);
-        WritePath(writer, "key", security.Key);
-        WritePath(writer, "audit-log", security.AuditLog);
-        if (security.RequireTls)
+        if (security != SecurityConfiguration.Default)
         {
-            writer.WriteLine($"{Indent}require-tls;");
+            WriteSecurity(writer, security);
         }
-
-        if (security.Insecure)
-        {
-            writer.WriteLine($"{Indent}insecure;");
-        }
-
-        writer.WriteLine("}");
 
         foreach (var host in configuration.Hosts)
         {
@@ -121,6 +108,27 @@ public static class ConfigurationWriter
         writer.WriteLine($"{Indent}connections-per-address {configuration.Limits.MaxConnectionsPerAddress};");
         writer.WriteLine($"{Indent}handshake-timeout {configuration.Limits.HandshakeSeconds};");
         writer.WriteLine($"{Indent}mount-history {configuration.Limits.MountHistory};");
+        writer.WriteLine("}");
+    }
+
+    private static void WriteSecurity(TextWriter writer, SecurityConfiguration security)
+    {
+        writer.WriteLine();
+        writer.WriteLine("security {");
+        WritePath(writer, "secret-file", security.SecretFile);
+        WritePath(writer, "certificate", security.Certificate);
+        WritePath(writer, "key", security.Key);
+        WritePath(writer, "audit-log", security.AuditLog);
+        if (security.RequireTls)
+        {
+            writer.WriteLine($"{Indent}require-tls;");
+        }
+
+        if (security.Insecure)
+        {
+            writer.WriteLine($"{Indent}insecure;");
+        }
+
         writer.WriteLine("}");
     }
 

@@ -193,6 +193,7 @@ public class ConfigurationWriterTests
                 capacity 800M;
                 labels SL;
                 scratch;
+                sync tape-mark;
             }
 
             admin {
@@ -203,6 +204,8 @@ public class ConfigurationWriterTests
 
             limits {
                 connections 64;
+                connections-per-address 16;
+                handshake-timeout 10;
                 mount-history 10000;
             }
 
