@@ -27,7 +27,7 @@ public sealed class WireEndToEndTests : IAsyncLifetime
     public Task InitializeAsync()
     {
         var result = ConfigurationParser.ParseText($$"""
-            storage { root "{{_root}}"; format aws; }
+            storage { root "{{Path.Combine(_root, "data")}}"; format aws; }
             drive 0580-0583 { model 3490; media 3490E; pool SCRATCH; }
             pool SCRATCH { volumes T00000-T00019; media 3490E; capacity 10M; labels SL; scratch; }
             pool PRIV { volumes P00000-P00004; media 3490E; capacity 10M; labels SL; }
