@@ -62,12 +62,12 @@ public sealed record ConnectionEvicted(string Connection, string For) : Connecti
 }
 
 /// <summary>A host proved its secret (docs/protocol.md §2.1); <paramref name="Authority"/> the host entry it is, null when none matches.</summary>
-public sealed record HostAuthenticated(string Connection, string Identity, string? Authority) : ConnectionEvent(Connection), IAuditEvent
+public sealed record HostAuthenticated(string Connection, string Identity, string? Authority, bool Tls = false) : ConnectionEvent(Connection), IAuditEvent
 {
     public override LogLevel Level => LogLevel.Information;
 
     public override string Message =>
-        $"{Connection}: authenticated with {(Identity.Length == 0 ? "the shared secret" : $"the secret of '{PeerText.Escape(Identity, 64)}'")}"
+        $"{Connection}: authenticated{(Tls ? " over TLS" : "")} with {(Identity.Length == 0 ? "the shared secret" : $"the secret of '{PeerText.Escape(Identity, 64)}'")}"
         + (Authority is null ? "; no host entry matches it" : $" as host {Authority}");
 }
 

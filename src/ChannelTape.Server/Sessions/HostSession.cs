@@ -327,7 +327,7 @@ internal sealed partial class HostSession : IDriveHolder
         }
 
         _authority = security.Hosts.Find(Peer.IpAddress, identity.Length == 0 ? null : identity, authenticated: true);
-        Events.Publish(new HostAuthenticated(Name, identity, _authority?.ToString()));
+        Events.Publish(new HostAuthenticated(Name, identity, _authority?.ToString(), Peer.Tls));
         _outbox.Send(new AuthenticateReplyMessage(secret.ServerProof(_serverNonce!, authenticate.HostNonce, identity)));
         FinishHello();
     }
