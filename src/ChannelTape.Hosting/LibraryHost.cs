@@ -36,6 +36,34 @@ public sealed record LibraryHostOptions
     public bool Insecure { get; init; }
 }
 
+/// <summary>The disk of the library is full: the catalog gave up its space reserve to record an unload (docs/security.md).</summary>
+public sealed record CatalogReserveUsed(string Path) : TapeEvent
+{
+    public override Microsoft.Extensions.Logging.LogLevel Level => Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    public override string Message => $"the library's disk is full: the catalog used its space reserve ({Path}) to record an unload; free some space";
+}
+
+/// <summary>Catalog rows that could not be read were set aside at start (the table <c>quarantine</c> keeps them whole); the rest serves.</summary>
+public sealed record CatalogRowsQuarantined(IReadOnlyList<QuarantinedRow> Rows) : TapeEvent
+{
+    public override Microsoft.Extensions.Logging.LogLevel Level => Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    public override string Message =>
+        $"catalog: {Rows.Count} row(s) could not be read and were quarantined: "
+        + string.Join("; ", Rows.Take(20).Select(r => $"{r.Table} {PeerText.Escape(r.Key, 32)}: {PeerText.Escape(r.Reason, 160)}"))
+        + (Rows.Count > 20 ? $"; and {Rows.Count - 20} more (table quarantine)" : "");
+}
+
+/// <summary>A newer ctape recorded schema versions this build does not know; the tables and columns it uses are all there, so it serves.</summary>
+public sealed record CatalogSchemaNewer(IReadOnlyList<int> Versions, int Known) : TapeEvent
+{
+    public override Microsoft.Extensions.Logging.LogLevel Level => Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    public override string Message =>
+        $"catalog: schema version(s) {string.Join(", ", Versions)} were recorded by a newer ctape; this one knows up to {Known} and serves with what it knows";
+}
+
 /// <summary>How the drives of a <see cref="LibraryHost"/> run what is done to them.</summary>
 public enum DriveExecution
 {
@@ -84,7 +112,7 @@ public sealed class LibraryHost : IAsyncDisposable
         }
 
         View = new LibraryView(configuration, catalog, drives.Values);
-        AdminVolumes = AdminVolumeResolver.Create(View, new CatalogVolumeResolver(catalog, configuration), Statistics, options.Time, events);
+        AdminVolumes = AdminVolumeResolver.Create(View, new CatalogVolumeResolver(catalog, configuration, events), Statistics, options.Time, events);
         Manager = new LibraryManager(View, AdminVolumes, options.Time);
         events.Subscribe(tapeEvent => Journal(Statistics, tapeEvent));
         Server = new TapeServer(View.Drives, options.Server with
@@ -154,7 +182,21 @@ public sealed class LibraryHost : IAsyncDisposable
         try
         {
             var catalog = LibraryCatalog.Open(configuration.Storage.Root);
+            if (catalog.NewerSchemaVersions.Count > 0)
+            {
+                events.Publish(new CatalogSchemaNewer(catalog.NewerSchemaVersions, catalog.SchemaVersion));
+            }
+
+            // Rows that cannot be read are set aside before anything else reads the catalog; the rest serves.
+            if (catalog.QuarantineBadRows() is { Count: > 0 } quarantined)
+            {
+                events.Publish(new CatalogRowsQuarantined(quarantined));
+            }
+
             catalog.SyncFromConfiguration(configuration);
+            // Room for the commits that must happen on a full disk (an unload recorded).
+            catalog.EnsureReserve();
+            catalog.ReserveUsed += () => events.Publish(new CatalogReserveUsed(catalog.Layout.ReservePath));
             // After a crash (kill -9) the images may hold more than the catalog recorded: rescan
             // them, then end the mounts left open (no volume is on a drive after a restart).
             var recovery = LibraryRecovery.Reconcile(catalog, configuration);

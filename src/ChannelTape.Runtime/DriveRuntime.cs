@@ -394,7 +394,8 @@ public sealed class DriveRuntime : IDisposable
             return Refuse(image.Path, source, new VolumeRefusal(VolumeRefusalReason.CannotOpen, error));
         }
 
-        Drive.Mount(media);
+        // A server's images are written as its library volumes are: a tape mark and the unload are synchronisation points.
+        Drive.Mount(Confinement.IsConfined && !media.IsReadOnly ? new SynchronizingMedia(media, SyncPoints.TapeMark | SyncPoints.Close) : media);
         Events.Publish(new VolumeMounted(DeviceNumber, image.Path, media.IsReadOnly, source));
         return new MountOutcome(true, DeviceListText);
     }

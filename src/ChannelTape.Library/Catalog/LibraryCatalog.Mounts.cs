@@ -117,14 +117,22 @@ public sealed partial class LibraryCatalog
     /// scratch request that completed or was written during the mount (the host now owns it);
     /// otherwise it returns to the status it had before. False if the mount had already ended.
     /// </summary>
-    public bool EndMount(long mountId)
+    public bool EndMount(long mountId) => EndMount(mountId, durable: false);
+
+
+    /// <summary>
+    /// As <see cref="EndMount(long)"/>; <paramref name="durable"/>: committed with full synchronisation (a
+    /// Rewind Unload is a synchronisation point, docs/performance.md). On a full disk the catalog's space
+    /// reserve is given up for it (<see cref="StorageLayout.ReservePath"/>): an unload is always recorded.
+    /// </summary>
+    public bool EndMount(long mountId, bool durable) => WithReserve(true, () =>
     {
-        using var connection = OpenConnection();
+        using var connection = OpenConnection(durable);
         using var transaction = connection.BeginTransaction(deferred: false);
         var ended = EndMount(connection, transaction, mountId);
         transaction.Commit();
         return ended;
-    }
+    });
 
     /// <summary>Ends every open mount (after a restart nothing is on any drive). Returns how many.</summary>
     public int EndAllMounts()

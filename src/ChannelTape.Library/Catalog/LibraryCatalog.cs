@@ -24,13 +24,17 @@ public sealed partial class LibraryCatalog
     private readonly string _connectionString;
     private readonly TimeProvider _time;
 
-    private LibraryCatalog(StorageLayout layout, TimeProvider time, int schemaVersion)
+    private LibraryCatalog(StorageLayout layout, TimeProvider time, int schemaVersion, IReadOnlyList<int> newerVersions)
     {
         Layout = layout;
         _time = time;
         SchemaVersion = schemaVersion;
+        NewerSchemaVersions = newerVersions;
         _connectionString = ConnectionString(layout);
     }
+
+    /// <summary>Schema versions a newer ctape recorded, which this build serves without (their tables and columns are left alone).</summary>
+    public IReadOnlyList<int> NewerSchemaVersions { get; }
 
     /// <summary>Files of the data directory.</summary>
     public StorageLayout Layout { get; }
@@ -58,8 +62,8 @@ public sealed partial class LibraryCatalog
             wal.ExecuteNonQuery();
         }
 
-        var version = CatalogMigrations.Apply(connection, time);
-        return new LibraryCatalog(layout, time, version);
+        var version = CatalogMigrations.Apply(connection, time, out var newer);
+        return new LibraryCatalog(layout, time, version, newer);
     }
 
     // ---- volumes
@@ -92,9 +96,11 @@ public sealed partial class LibraryCatalog
     {
         using var insert = connection.CreateCommand();
         insert.Transaction = transaction;
+        // A serial whose row was quarantined is not made again: its image may hold another host's data.
         insert.CommandText = """
             INSERT OR IGNORE INTO volumes (volser, pool, status, media, capacity, labels, created_at, image_path)
-            VALUES ($volser, $pool, $status, $media, $capacity, $labels, $created, $image)
+            SELECT $volser, $pool, $status, $media, $capacity, $labels, $created, $image
+            WHERE NOT EXISTS (SELECT 1 FROM quarantine WHERE table_name = 'volumes' AND row_key = $volser)
             """;
         var volser = insert.Parameters.Add("$volser", SqliteType.Text);
         var image = insert.Parameters.Add("$image", SqliteType.Text);
@@ -207,9 +213,13 @@ public sealed partial class LibraryCatalog
     }
 
     /// <summary>Records what is on a volume after it was written: bytes, blocks, first data set name; last written = now.</summary>
-    public VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName)
+    public VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName) =>
+        RecordWrite(serial, bytesUsed, blocks, dataSetName, durable: false);
+
+    /// <summary>As <see cref="RecordWrite(VolumeSerial, long, long, string?)"/>, committed with full synchronisation when <paramref name="durable"/>.</summary>
+    public VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName, bool durable) => WithReserve(true, () =>
     {
-        using var connection = OpenConnection();
+        using var connection = OpenConnection(durable);
         using var command = connection.CreateCommand();
         command.CommandText = """
             UPDATE volumes SET bytes_used = $bytes, blocks = $blocks, dataset_name = $dsn, last_written_at = $now
@@ -221,7 +231,7 @@ public sealed partial class LibraryCatalog
         command.Parameters.AddWithValue("$now", CatalogTime.Format(_time.GetUtcNow()));
         command.Parameters.AddWithValue("$volser", serial.Value);
         return command.ExecuteNonQuery() == 1 ? VolumeChange.Changed : VolumeChange.NotFound;
-    }
+    });
 
     private VolumeChange ChangeUnmountedVolume(VolumeSerial serial, string assignment, string value)
     {
@@ -362,12 +372,85 @@ public sealed partial class LibraryCatalog
         DefaultTimeout = 60,
     }.ToString();
 
-    private SqliteConnection OpenConnection()
+    private SqliteConnection OpenConnection() => OpenConnection(durable: false);
+
+    /// <summary>A connection; <paramref name="durable"/>: its commits wait for the disk (<c>synchronous = FULL</c>).</summary>
+    private SqliteConnection OpenConnection(bool durable)
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         Configure(connection);
+        if (durable)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA synchronous = FULL";
+            command.ExecuteNonQuery();
+        }
+
         return connection;
+    }
+
+    /// <summary>SQLite's SQLITE_FULL: the disk (or the database's limit) is full.</summary>
+    public static bool IsDiskFull(Exception e) =>
+        e is SqliteException { SqliteErrorCode: 13 } || e is IOException io && (io.HResult & 0xFFFF) == 28;
+
+    /// <summary>
+    /// Keeps <see cref="StorageLayout.ReservePath"/> (a few MiB the catalog may give up) in place; false when the
+    /// disk has no room for it. Called at start and after a mount, so the next unload on a full disk can commit.
+    /// </summary>
+    public bool EnsureReserve()
+    {
+        var path = Layout.ReservePath;
+        try
+        {
+            if (File.Exists(path) && new FileInfo(path).Length == StorageLayout.ReserveBytes)
+            {
+                return true;
+            }
+
+            using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
+            file.Write(new byte[StorageLayout.ReserveBytes]);
+            file.Flush(flushToDisk: true);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(path);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Runs a commit that must happen (an unload recorded): on a full disk gives up the space reserve and
+    /// tries once more, so the catalog still matches the drives; the reserve is made again when there is room.
+    /// </summary>
+    private T WithReserve<T>(bool useReserve, Func<T> commit)
+    {
+        try
+        {
+            return commit();
+        }
+        catch (Exception e) when (useReserve && IsDiskFull(e) && File.Exists(Layout.ReservePath))
+        {
+            TryDelete(Layout.ReservePath);
+            ReserveUsed?.Invoke();
+            return commit();
+        }
+    }
+
+    /// <summary>Raised when a commit on a full disk used up the space reserve (the library reports it).</summary>
+    public event Action? ReserveUsed;
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Nothing more to give.
+        }
     }
 
     // busy_timeout: writers wait for each other instead of failing; NORMAL is durable across a

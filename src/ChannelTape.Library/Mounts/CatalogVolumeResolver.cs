@@ -3,6 +3,7 @@ using ChannelTape.Library.Catalog;
 using ChannelTape.Library.Configuration;
 using ChannelTape.Media;
 using ChannelTape.Runtime;
+using ChannelTape.Runtime.Events;
 
 namespace ChannelTape.Library.Mounts;
 
@@ -12,9 +13,25 @@ namespace ChannelTape.Library.Mounts;
 /// twice), opens the volume's image — creating and labelling it on first use, as <c>hetinit</c> would —
 /// and completes the mount; the lease it returns records what was written and ends the mount.
 /// </summary>
-public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfiguration configuration) : IVolumeResolver
+public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfiguration configuration, TapeEventHub? events = null) : IVolumeResolver
 {
     public VolumeResolution Resolve(in VolumeRequest request)
+    {
+        try
+        {
+            return ResolveCore(request);
+        }
+        catch (Exception e) when (LibraryCatalog.IsDiskFull(e) || e is Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            // A full disk (or a catalog that cannot be written) refuses the mount; the connection stays.
+            return VolumeResolution.Refused(LibraryCatalog.IsDiskFull(e) || StorageIsFull() ? VolumeRefusalReason.DiskFull : VolumeRefusalReason.CannotOpen,
+                LibraryCatalog.IsDiskFull(e) || StorageIsFull()
+                    ? $"the disk holding the library ({catalog.Layout.DataDirectory}) is full: volume {request.Serial} cannot be mounted until there is room"
+                    : $"the catalog cannot be written: {e.Message}");
+        }
+    }
+
+    private VolumeResolution ResolveCore(in VolumeRequest request)
     {
         MountStart start;
         if (request.Scratch)
@@ -56,14 +73,49 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
             catalog.EndMount(start.MountId);
             return moved;
         }
+
         if (!TryOpenImage(volume, request.Options, out var media, out var error))
         {
-            catalog.EndMount(start.MountId);
-            return VolumeResolution.Refused(VolumeRefusalReason.CannotOpen, $"volume {volume.Serial.Value} cannot be opened: {error}");
+            catalog.EndMount(start.MountId, durable: true);
+            return StorageIsFull()
+                ? VolumeResolution.Refused(VolumeRefusalReason.DiskFull,
+                    $"the disk holding the library ({catalog.Layout.DataDirectory}) is full: volume {volume.Serial.Value} cannot be created ({error})")
+                : VolumeResolution.Refused(VolumeRefusalReason.CannotOpen, $"volume {volume.Serial.Value} cannot be opened: {error}");
         }
 
-        catalog.CompleteMount(start.MountId);
-        return VolumeResolution.Of(new CatalogLease(catalog, volume, media, start.MountId));
+        try
+        {
+            catalog.CompleteMount(start.MountId);
+        }
+        catch (Exception e) when (LibraryCatalog.IsDiskFull(e))
+        {
+            media.Dispose();
+            catalog.EndMount(start.MountId, durable: true);
+            throw;
+        }
+
+        // docs/performance.md: a pool's sync points; the default makes Write Tape Mark and the unload durable.
+        var sync = configuration.FindPool(volume.Pool)?.Sync ?? SyncPoint.TapeMark;
+        if (sync != SyncPoint.None && !media.IsReadOnly)
+        {
+            media = new SynchronizingMedia(media, sync == SyncPoint.TapeMark ? SyncPoints.TapeMark | SyncPoints.Close : SyncPoints.Close);
+        }
+
+        catalog.EnsureReserve();
+        return VolumeResolution.Of(new CatalogLease(catalog, volume, media, start.MountId, sync != SyncPoint.None, events));
+    }
+
+    /// <summary>Less than a block's worth of room left where the library keeps its images.</summary>
+    private bool StorageIsFull()
+    {
+        try
+        {
+            return new DriveInfo(catalog.Layout.DataDirectory).AvailableFreeSpace < 64 * 1024;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
@@ -76,8 +128,10 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
             ? new VolumeRefusal(VolumeRefusalReason.NotAuthorised, $"volume {volume.Serial.Value} belongs to pool {volume.Pool}, which host {request.Authority} may not use")
             : null;
 
-    private static VolumeRefusal Refusal(MountStart start, string serial) => start.Refusal switch
+    private VolumeRefusal Refusal(MountStart start, string serial) => start.Refusal switch
     {
+        MountRefusal.UnknownVolume when catalog.QuarantineReason(serial) is { } reason =>
+            new(VolumeRefusalReason.Quarantined, $"volume {serial}'s catalog row was quarantined at start ({reason}); an operator must repair it"),
         MountRefusal.UnknownVolume => new(VolumeRefusalReason.UnknownVolume, $"volume {serial} is not in the library"),
         MountRefusal.VolumeMounted => new(VolumeRefusalReason.VolumeMounted, $"volume {serial} is mounted on drive {start.Volume?.MountedOn:X4}"),
         MountRefusal.NoScratchVolume => new(VolumeRefusalReason.NoScratchVolume, "no scratch volume left in the pool"),
@@ -114,6 +168,7 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
 
         if (!TapeImage.TryCreate(path, format, options with { ReadOnly = false }, out media!, out error!))
         {
+            DeleteUnfinished(path);
             return false;
         }
 
@@ -123,12 +178,20 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
         }
         catch (LabelWriteException e)
         {
+            // A disk too full for the labels: no half-made image is left to be taken for a volume later.
             media.Dispose();
+            DeleteUnfinished(path);
             error = $"labels could not be written: {e.Message}";
             return false;
         }
 
-        media.Synchronize();
+        if (media.Synchronize() != MediaStatus.Ok)
+        {
+            media.Dispose();
+            DeleteUnfinished(path);
+            error = "the new image could not be written to disk";
+            return false;
+        }
         if (options.ReadOnly)
         {
             media.Dispose();
@@ -138,19 +201,54 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
         return true;
     }
 
-    /// <summary>A catalog volume mounted on a drive: the mount to end, what was written to record.</summary>
-    private sealed class CatalogLease(LibraryCatalog catalog, VolumeRecord volume, ITapeMedia media, long mountId)
+    private static void DeleteUnfinished(string path)
+    {
+        try
+        {
+            if (File.Exists(path) && new FileInfo(path).Length < 64 * 1024)
+            {
+                File.Delete(path);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left for recovery: an image without labels is rescanned at the next start.
+        }
+    }
+
+    /// <summary>
+    /// A catalog volume mounted on a drive: the mount to end, what was written to record. With the pool's sync
+    /// points on, the unload is committed with full synchronisation, and on a full disk with the catalog's
+    /// space reserve, so the catalog still matches the drives.
+    /// </summary>
+    private sealed class CatalogLease(LibraryCatalog catalog, VolumeRecord volume, ITapeMedia media, long mountId, bool durable, TapeEventHub? events)
         : VolumeLease(volume.Serial.Value, media)
     {
         public override void Release(in VolumeRelease release)
         {
-            if (release.BlocksWritten > 0 && catalog.FindVolume(volume.Serial) is { } current)
+            try
             {
-                var summary = VolumeScanner.Scan(catalog.Layout.ImagePath(current), current.Labels);
-                catalog.RecordWrite(volume.Serial, summary.ImageSize, summary.DataBlocks, summary.FirstDataSetName);
+                if (release.BlocksWritten > 0 && catalog.FindVolume(volume.Serial) is { } current)
+                {
+                    var summary = VolumeScanner.Scan(catalog.Layout.ImagePath(current), current.Labels);
+                    catalog.RecordWrite(volume.Serial, summary.ImageSize, summary.DataBlocks, summary.FirstDataSetName, durable);
+                }
+            }
+            catch (Exception e) when (LibraryCatalog.IsDiskFull(e) || e is Microsoft.Data.Sqlite.SqliteException or IOException)
+            {
+                // What was written is in the image; the next start's recovery rescans it. The mount must still end.
+                events?.Publish(new CatalogWriteFailed(release.DeviceNumber, volume.Serial.Value, "the blocks written could not be recorded", e.Message));
             }
 
-            catalog.EndMount(mountId);
+            catalog.EndMount(mountId, durable);
         }
     }
+}
+
+/// <summary>The catalog could not record something about a volume (a full disk); what happened to the image stays true and recovery rescans it.</summary>
+public sealed record CatalogWriteFailed(ushort DeviceNumber, string Volume, string What, string Reason) : DriveEvent(DeviceNumber)
+{
+    public override Microsoft.Extensions.Logging.LogLevel Level => Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    public override string Message => $"drive {Drive}: volume {Volume}: {What}: {Reason}";
 }

@@ -143,7 +143,16 @@ public sealed class LibraryManager : IDriveLibrary
             return null;
         }
 
-        lease.Release(new VolumeRelease(drive.DeviceNumber, drive.AttachedHost, written, drive.AttachedBy));
+        try
+        {
+            lease.Release(new VolumeRelease(drive.DeviceNumber, drive.AttachedHost, written, drive.AttachedBy));
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+        {
+            // The drive is empty all the same; recovery ends the mount at the next start (the image is the truth).
+            drive.Events.Publish(new CatalogWriteFailed(drive.DeviceNumber, lease.Serial, "the unload could not be recorded", e.Message));
+        }
+
         drive.Events.Publish(new VolumeUnloaded(drive.DeviceNumber, lease.Serial, source));
 
         // A request that waited for this volume can go now.
