@@ -12,6 +12,8 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 # the module's secrets and TLS (hercules/ctsec.c) and the bridge's TLS check (tests/bridge/secure-e2e.sh)
 [ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# the sync point test watches ctape serve's fsync calls (tests/ChannelTape.Cli.Tests/SyncPointTests.cs)
+command -v strace >/dev/null 2>&1 || need+=(strace)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
     sudo=sudo
