@@ -135,6 +135,17 @@ public sealed class WireEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Lms_command_with_a_request_over_80_characters_is_an_error_and_nothing_is_written()
+    {
+        var (exit, output, error) = Lms("command", "SCRATCH T00007 " + new string('X', 80));
+
+        Assert.Equal(1, exit);
+        Assert.Contains("a request record holds 80", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled", error + output, StringComparison.Ordinal);
+        Assert.All(_served.Host.Drives, d => Assert.False(d.Drive.IsLoaded));
+    }
+
+    [Fact]
     public void Lms_takes_a_free_drive_when_others_are_busy()
     {
         using var busy = Connect(0x0580);

@@ -28,7 +28,7 @@ public static class ConfigurationParser
     public const int MaxFileBytes = 4 * 1024 * 1024;
 
     /// <summary>Most bytes of a configuration with all its includes.</summary>
-    public const int MaxTotalBytes = 16 * 1024 * 1024;
+    public const int MaxTotalBytes = 8 * 1024 * 1024;
 
     private const string DefaultResourceName = "ChannelTape.Library.Configuration.DefaultConfiguration.conf";
 
