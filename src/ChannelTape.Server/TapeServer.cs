@@ -192,6 +192,8 @@ public sealed class TapeServer : IAsyncDisposable
             if (Volatile.Read(ref _open) >= Options.MaxConnections && !EvictUnattached($"{socket.RemoteEndPoint}"))
             {
                 Events.Publish(new ConnectionRefused($"{socket.RemoteEndPoint}", Volatile.Read(ref _open), Options.MaxConnections));
+                Refuse(socket, Protocol.ProtocolErrorCode.NotAllowedNow,
+                    $"the server is full: {Options.MaxConnections} connections; try again later");
                 socket.Dispose();
                 continue;
             }
@@ -201,6 +203,8 @@ public sealed class TapeServer : IAsyncDisposable
             {
                 Release(address);
                 Events.Publish(new ConnectionRefused($"{socket.RemoteEndPoint}", fromAddress - 1, Options.MaxConnectionsPerAddress, PerAddress: true));
+                Refuse(socket, Protocol.ProtocolErrorCode.NotAllowedNow,
+                    $"this address already has {Options.MaxConnectionsPerAddress} connections to the server; try again later");
                 socket.Dispose();
                 continue;
             }
@@ -247,7 +251,8 @@ public sealed class TapeServer : IAsyncDisposable
                     else if (security.RequireTls && !transport.Peer.IsLoopback)
                     {
                         Events.Publish(new PlainConnectionRefused(transport.Peer.EndPoint, "this server wants TLS from peers on other machines"));
-                        RefusePlain(transport.Socket);
+                        Refuse(transport.Socket, Protocol.ProtocolErrorCode.AuthenticationRequired,
+                            "this server accepts only TLS connections from other machines (docs/protocol.md §1.1)");
                         return;
                     }
                 }
@@ -266,14 +271,13 @@ public sealed class TapeServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Tells a plain peer why it is closed: an Error frame (code 6) before the socket goes.</summary>
-    private static void RefusePlain(Socket socket)
+    /// <summary>Tells a refused peer why before its socket goes: one Error frame, sent without waiting (it may not be read).</summary>
+    private static void Refuse(Socket socket, Protocol.ProtocolErrorCode code, string text)
     {
         try
         {
-            var frame = Protocol.FrameWriter.ToArray(new Protocol.Messages.ErrorMessage(Protocol.ProtocolErrorCode.AuthenticationRequired,
-                "this server accepts only TLS connections from other machines (docs/protocol.md §1.1)"));
-            socket.Send(frame);
+            socket.Blocking = false;
+            socket.Send(Protocol.FrameWriter.ToArray(new Protocol.Messages.ErrorMessage(code, text)));
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

@@ -86,8 +86,25 @@ public sealed class SyncPointTests : IDisposable
             lines = reader.ReadToEnd().Split('\n');
         }
 
-        foreach (var line in lines)
+        // With several threads strace splits a call it sees interrupted by another:
+        // "PID fsync(27 <unfinished ...>" and later "PID <... fsync resumed>) = 0"; join them again.
+        var pending = new Dictionary<string, string>();
+        foreach (var raw in lines)
         {
+            var line = raw;
+            var unfinished = Regex.Match(line, @"^(\d+)\s+(.*) <unfinished \.\.\.>$");
+            if (unfinished.Success)
+            {
+                pending[unfinished.Groups[1].Value] = unfinished.Groups[2].Value;
+                continue;
+            }
+
+            var resumed = Regex.Match(line, @"^(\d+)\s+<\.\.\. \w+ resumed>(.*)$");
+            if (resumed.Success && pending.Remove(resumed.Groups[1].Value, out var start))
+            {
+                line = $"{resumed.Groups[1].Value} {start}{resumed.Groups[2].Value}";
+            }
+
             var open = Regex.Match(line, @"^(\d+)\s+openat\(AT_FDCWD, ""([^""]+)"".*\)\s+=\s+(\d+)");
             if (open.Success)
             {

@@ -407,6 +407,23 @@ public sealed class SecurityTests : IDisposable
         served.Recorder.WaitFor<ConnectionRefused>(e => e.PerAddress);
         SpinWait.SpinUntil(() => served.Recorder.All<ConnectionRefused>().Count == 2, TimeSpan.FromSeconds(10));
         Assert.Equal(2, served.Recorder.All<ConnectionRefused>().Count);
+
+        // A refused peer is told why: an Error frame before the socket closes.
+        var said = new byte[512];
+        var received = 0;
+        foreach (var peer in peers.Skip(3))
+        {
+            peer.ReceiveTimeout = 5000;
+            received = peer.Receive(said);
+            if (received > 0)
+            {
+                break;
+            }
+        }
+
+        Assert.True(received > Frame.HeaderSize);
+        Assert.Equal((byte)MessageType.Error, said[Frame.TypeOffset]);
+        Assert.Contains("already has 3 connections", ErrorMessage.Parse(said.AsSpan(Frame.HeaderSize, received - Frame.HeaderSize)).Text, StringComparison.Ordinal);
         peers.ForEach(p => p.Dispose());
     }
 
