@@ -53,7 +53,7 @@ public sealed class EventRateLimiter(TimeProvider? time = null)
 public static class LogLine
 {
     public static string Of(TapeEvent tapeEvent) =>
-        PeerText.Escape(tapeEvent.Message, tapeEvent.Level >= Microsoft.Extensions.Logging.LogLevel.Error ? 16_000 : PeerText.LineLimit);
+        PeerText.Escape(tapeEvent.Message, tapeEvent.Level >= Microsoft.Extensions.Logging.LogLevel.Error ? 16_000 : PeerText.LineLimit, escapeBackslash: false);
 }
 
 /// <summary>

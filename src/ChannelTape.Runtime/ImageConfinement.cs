@@ -8,8 +8,8 @@ namespace ChannelTape.Runtime;
 /// library volumes by name; an image by its path only when it lies, after every <c>..</c> and symbolic
 /// link is resolved, inside one of the image folders the configuration names, is a regular file with
 /// one link (a hard link could bring in any file of the file system), is not inside the storage root
-/// (the catalog, the lock file, the library's own images and administrative volumes) and looks like a
-/// tape image (empty, or starting with an AWS/HET or FakeTape header). An image is mounted on one drive
+/// (the catalog, the lock file, the library's own images and administrative volumes) and is a tape
+/// image (named as one, empty, or starting with an AWS/HET or FakeTape header). An image is mounted on one drive
 /// at a time. One instance is shared by the drives of a server; <see cref="Unconfined"/> is for drives of
 /// tools and tests that mount whatever path they are given.
 /// </summary>
@@ -129,12 +129,23 @@ public sealed class ImageConfinement
         }
     }
 
+    /// <summary>The names Hercules takes for tape images by their extension (tapedev.c gettapetype).</summary>
+    private static readonly string[] ImageExtensions = [".aws", ".het", ".fkt"];
+
     /// <summary>
-    /// Empty (a new tape), or starting with a first block header: AWS/HET (previous length 0, start of
-    /// record or tape mark flag, no unknown flag bits) or FakeTape (twelve hex digits, previous length 0000).
+    /// A tape image: named as one (<c>.aws</c>, <c>.het</c>, <c>.fkt</c>; a damaged image is still an image, and
+    /// the drive reports its damage as Hercules does), or empty (a new tape), or starting with a first block
+    /// header: AWS/HET (previous length 0, start of record or tape mark flag, no unknown flag bits) or
+    /// FakeTape (twelve hex digits, previous length 0000). A shell script, a database or a text file is none.
     /// </summary>
     public static bool LooksLikeTapeImage(string path, out string why)
     {
+        if (ImageExtensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
+        {
+            why = "";
+            return true;
+        }
+
         Span<byte> start = stackalloc byte[12];
         int read;
         try
@@ -164,7 +175,7 @@ public sealed class ImageConfinement
             return true;
         }
 
-        why = $"it starts with {Convert.ToHexString(start[..Math.Min(read, 6)])}"
+        why = $"it is not named .aws, .het or .fkt and starts with {Convert.ToHexString(start[..Math.Min(read, 6)])}"
             + $" ('{Printable(start[..Math.Min(read, 6)])}'), not with the header of a first block";
         return false;
     }

@@ -15,14 +15,20 @@ public static class PeerText
     /// <summary>Most characters of a whole log line.</summary>
     public const int LineLimit = 2000;
 
-    public static string Escape(string? text, int limit = DefaultLimit)
+    public static string Escape(string? text, int limit = DefaultLimit) => Escape(text, limit, escapeBackslash: true);
+
+    /// <summary>
+    /// As <see cref="Escape(string?, int)"/>; <paramref name="escapeBackslash"/> false for a whole log line whose
+    /// peer text was escaped already (its backslashes are escapes, not to be doubled again).
+    /// </summary>
+    public static string Escape(string? text, int limit, bool escapeBackslash)
     {
         if (string.IsNullOrEmpty(text))
         {
             return "";
         }
 
-        if (text.Length <= limit && !NeedsEscaping(text))
+        if (text.Length <= limit && !NeedsEscaping(text, escapeBackslash))
         {
             return text;
         }
@@ -41,7 +47,7 @@ public static class PeerText
             {
                 builder.Append($"\\x{rune.Value:X2}");
             }
-            else if (rune.Value == '\\')
+            else if (rune.Value == '\\' && escapeBackslash)
             {
                 builder.Append("\\\\");
             }
@@ -65,11 +71,11 @@ public static class PeerText
         return builder.ToString();
     }
 
-    private static bool NeedsEscaping(string text)
+    private static bool NeedsEscaping(string text, bool escapeBackslash)
     {
         foreach (var c in text)
         {
-            if (c < 0x20 || c == 0x7F || c == '\\' || char.IsSurrogate(c) || c > 0x7E && char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Control
+            if (c < 0x20 || c == 0x7F || (c == '\\' && escapeBackslash) || char.IsSurrogate(c) || c > 0x7E && char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Control
                     or System.Globalization.UnicodeCategory.Format or System.Globalization.UnicodeCategory.LineSeparator
                     or System.Globalization.UnicodeCategory.ParagraphSeparator or System.Globalization.UnicodeCategory.OtherNotAssigned)
             {
