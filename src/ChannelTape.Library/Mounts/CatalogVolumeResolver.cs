@@ -74,10 +74,11 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
             return moved;
         }
 
-        if (!TryOpenImage(volume, request.Options, out var media, out var error))
+        if (!TryOpenImage(volume, request.Options, out var media, out var error, out var diskFull))
         {
             catalog.EndMount(start.MountId, durable: true);
-            return StorageIsFull()
+            // Whether the disk was full is looked at where the image failed, before its remains were deleted.
+            return diskFull
                 ? VolumeResolution.Refused(VolumeRefusalReason.DiskFull,
                     $"the disk holding the library ({catalog.Layout.DataDirectory}) is full: volume {volume.Serial.Value} cannot be created ({error})")
                 : VolumeResolution.Refused(VolumeRefusalReason.CannotOpen, $"volume {volume.Serial.Value} cannot be opened: {error}");
@@ -105,12 +106,12 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
         return VolumeResolution.Of(new CatalogLease(catalog, volume, media, start.MountId, sync != SyncPoint.None, events));
     }
 
-    /// <summary>Less than a block's worth of room left where the library keeps its images.</summary>
+    /// <summary>Less than a megabyte left where the library keeps its images: a new image failing there failed for room.</summary>
     private bool StorageIsFull()
     {
         try
         {
-            return new DriveInfo(catalog.Layout.DataDirectory).AvailableFreeSpace < 64 * 1024;
+            return new DriveInfo(catalog.Layout.DataDirectory).AvailableFreeSpace < 1024 * 1024;
         }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
         {
@@ -144,8 +145,9 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
     /// Opens a catalog volume's image, creating and labelling it on first use. The volume's own settings win
     /// over what the mount asked for: read-only if either says so, the volume's capacity.
     /// </summary>
-    private bool TryOpenImage(VolumeRecord volume, TapeImageOptions asked, out ITapeMedia media, out string error)
+    private bool TryOpenImage(VolumeRecord volume, TapeImageOptions asked, out ITapeMedia media, out string error, out bool diskFull)
     {
+        diskFull = false;
         string path = catalog.Layout.ImagePath(volume);
         var options = asked with { ReadOnly = asked.ReadOnly || volume.ReadOnly, MaxSize = volume.Capacity };
         if (File.Exists(path))
@@ -168,6 +170,7 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
 
         if (!TapeImage.TryCreate(path, format, options with { ReadOnly = false }, out media!, out error!))
         {
+            diskFull = StorageIsFull();
             DeleteUnfinished(path);
             return false;
         }
@@ -180,6 +183,7 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
         {
             // A disk too full for the labels: no half-made image is left to be taken for a volume later.
             media.Dispose();
+            diskFull = StorageIsFull();
             DeleteUnfinished(path);
             error = $"labels could not be written: {e.Message}";
             return false;
@@ -188,6 +192,7 @@ public sealed class CatalogVolumeResolver(LibraryCatalog catalog, LibraryConfigu
         if (media.Synchronize() != MediaStatus.Ok)
         {
             media.Dispose();
+            diskFull = StorageIsFull();
             DeleteUnfinished(path);
             error = "the new image could not be written to disk";
             return false;
