@@ -99,13 +99,25 @@ int ct_message_known(uint8_t type) { return ct_message_name(type) != NULL; }
 /* ---- host -> server ------------------------------------------------------------------- */
 size_t ct_encode_hello(uint8_t *b, uint32_t max_frame, const char *host_name, uint32_t features)
 {
+    return ct_encode_hello_version(b, CT_PROTOCOL_VERSION, max_frame, host_name, features);
+}
+
+size_t ct_encode_hello_version(uint8_t *b, uint16_t version, uint32_t max_frame, const char *host_name, uint32_t features)
+{
     size_t n;
     ct_put32(b + CT_HELLO_MAGIC_OFFSET, CT_MAGIC);
-    ct_put16(b + CT_HELLO_VERSION_OFFSET, CT_PROTOCOL_VERSION);
+    ct_put16(b + CT_HELLO_VERSION_OFFSET, version);
     ct_put32(b + CT_HELLO_MAX_FRAME_LENGTH_OFFSET, max_frame);
     n = CT_HELLO_HOST_NAME_OFFSET + ct_put_string(b + CT_HELLO_HOST_NAME_OFFSET, host_name);
     ct_put32(b + n, features);          /* the optional features field (§5), always sent */
     return n + CT_FEATURE_FIELD_SIZE;
+}
+
+size_t ct_encode_authenticate(uint8_t *b, const uint8_t *host_nonce, const uint8_t *proof, const char *identity)
+{
+    memcpy(b + CT_AUTHENTICATE_HOST_NONCE_OFFSET, host_nonce, CT_AUTHENTICATION_NONCE_SIZE);
+    memcpy(b + CT_AUTHENTICATE_PROOF_OFFSET, proof, CT_AUTHENTICATION_PROOF_SIZE);
+    return CT_AUTHENTICATE_IDENTITY_OFFSET + ct_put_string(b + CT_AUTHENTICATE_IDENTITY_OFFSET, identity);
 }
 
 size_t ct_encode_attach(uint8_t *b, uint16_t devnum, uint16_t model, uint8_t flags, const char *words)
@@ -281,6 +293,21 @@ int ct_decode_unsolicited(const uint8_t *b, uint32_t len, uint8_t *status)
 {
     if (len < CT_UNSOLICITED_FIXED_SIZE) return MALFORMED;
     *status = b[CT_UNSOLICITED_STATUS_OFFSET];
+    return 0;
+}
+
+int ct_decode_challenge(const uint8_t *b, uint32_t len, uint8_t *method, const uint8_t **nonce)
+{
+    if (len < CT_CHALLENGE_FIXED_SIZE) return MALFORMED;
+    *method = b[CT_CHALLENGE_METHOD_OFFSET];
+    *nonce = b + CT_CHALLENGE_NONCE_OFFSET;
+    return 0;
+}
+
+int ct_decode_authenticate_reply(const uint8_t *b, uint32_t len, const uint8_t **proof)
+{
+    if (len < CT_AUTHENTICATE_REPLY_FIXED_SIZE) return MALFORMED;
+    *proof = b + CT_AUTHENTICATE_REPLY_PROOF_OFFSET;
     return 0;
 }
 

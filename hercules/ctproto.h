@@ -1,4 +1,4 @@
-/* ctproto.h - frames and messages of the ChannelTape wire protocol (docs/protocol.md, version 1)
+/* ctproto.h - frames and messages of the ChannelTape wire protocol (docs/protocol.md, versions 1 and 2)
  * for a host: it encodes what a host sends and decodes what a server sends. The numbers come from
  * ctproto_defs.h, generated from protocol/wire.json. No Hercules types or headers: the module
  * (hdtctape.c) and the check binary (make check, tests/ctcheck.c) both build it.
@@ -53,7 +53,7 @@ void ct_frame_header(uint8_t *hdr, uint8_t type, uint32_t body_len);
 /* A header's length (type + body): 0, CT_PROTOCOL_ERROR_MALFORMED_FRAME (0) or
    CT_PROTOCOL_ERROR_FRAME_TOO_LONG (above max_frame). */
 int ct_frame_check_length(uint32_t length, uint32_t max_frame);
-/* 1 when type is a message type of version 1 (§3). */
+/* 1 when type is a message type of versions 1 and 2 (§2.1, §3). */
 int ct_message_known(uint8_t type);
 /* The message's name (docs/protocol.md §3), or NULL for an unknown type. */
 const char *ct_message_name(uint8_t type);
@@ -63,6 +63,10 @@ int ct_message_direction(uint8_t type);
 /* ---- host -> server (and either) ------------------------------------------------------ */
 /* Hello: magic, version 1, largest frame the host accepts (0 = default), name, features. */
 size_t ct_encode_hello(uint8_t *b, uint32_t max_frame, const char *host_name, uint32_t features);
+/* The same with another version: CT_PROTOCOL_VERSION_AUTHENTICATED for a host with a secret (§2.1). */
+size_t ct_encode_hello_version(uint8_t *b, uint16_t version, uint32_t max_frame, const char *host_name, uint32_t features);
+/* Authenticate (§2.1): the host's nonce and proof (CT_AUTHENTICATION_*_SIZE bytes each), identity ("" = shared secret). */
+size_t ct_encode_authenticate(uint8_t *b, const uint8_t *host_nonce, const uint8_t *proof, const char *identity);
 size_t ct_encode_attach(uint8_t *b, uint16_t devnum, uint16_t model, uint8_t flags, const char *words);
 
 /* Ccw and BufferedCcw: the fixed part; the output data (count bytes, or none) follows it. */
@@ -138,6 +142,9 @@ uint32_t ct_read_ahead_entry(const uint8_t *b, uint32_t off, CT_RA_ENTRY *e);
 /* ReadAheadImage (§5.3): an absolute path. A path that is not absolute is malformed, with
    *path set (the host can still name it in a log). */
 int ct_decode_read_ahead_image(const uint8_t *b, uint32_t len, CT_STRING *path);
+/* Challenge and AuthenticateReply (§2.1): *nonce and *proof point at CT_AUTHENTICATION_*_SIZE bytes in the body. */
+int ct_decode_challenge(const uint8_t *b, uint32_t len, uint8_t *method, const uint8_t **nonce);
+int ct_decode_authenticate_reply(const uint8_t *b, uint32_t len, const uint8_t **proof);
 int ct_decode_unsolicited(const uint8_t *b, uint32_t len, uint8_t *status);
 int ct_decode_mount_reply(const uint8_t *b, uint32_t len, uint8_t *result, CT_STRING *message);
 int ct_decode_query_reply(const uint8_t *b, uint32_t len, CT_STRING *text);

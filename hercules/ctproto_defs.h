@@ -7,6 +7,7 @@
 
 /* ---- constants ---- */
 #define CT_PROTOCOL_VERSION                         1            /* the version Hello asks for and HelloReply speaks (§3 Hello) */
+#define CT_PROTOCOL_VERSION_AUTHENTICATED           2            /* the version a host that authenticates asks for: the server answers its Hello with Challenge when it wants a proof (§2.1) */
 #define CT_MAGIC                                    0x43544150   /* Hello magic, ASCII CTAP (§3 Hello) */
 #define CT_DEFAULT_MAX_FRAME_LENGTH                 2097408      /* default and largest frame length: 2 MiB of CCW data + 256 (§1) */
 #define CT_MINIMUM_MAX_FRAME_LENGTH                 65792        /* smallest maximum frame length a peer may announce: 64 KiB + 256 (§3 Hello) */
@@ -31,6 +32,11 @@
 #define CT_COMMAND_SENSE_ID                         0xE4         /* the command a host answers from the last identity when the server is away (§4) */
 #define CT_SENSE0_INTERVENTION_REQUIRED             0x40         /* sense byte 0 of a host that cannot reach the server (§4) */
 #define CT_SENSE0_DEFERRED_UNIT_CHECK               0x02         /* sense byte 0 bit of a deferred unit check (§5.1) */
+#define CT_AUTHENTICATION_NONCE_SIZE                32           /* bytes of the server's and of the host's nonce (§2.1) */
+#define CT_AUTHENTICATION_PROOF_SIZE                32           /* bytes of an HMAC-SHA256 proof (§2.1) */
+#define CT_SECRET_MINIMUM_LENGTH                    16           /* fewest bytes of a shared secret (§2.1) */
+#define CT_SECRET_MAXIMUM_LENGTH                    4096         /* most bytes of a shared secret, and of a secret file (§2.1) */
+#define CT_TLS_RECORD_HANDSHAKE                     0x16         /* the first byte of a TLS ClientHello; a frame starts with 00, so one port serves both (§1.1) */
 
 /* ---- enumerations and flags ---- */
 /* ProtocolErrorCode: code of an Error frame (§3 Error) */
@@ -39,6 +45,10 @@
 #define CT_PROTOCOL_ERROR_NOT_ALLOWED_NOW                0x0003   /* a message not allowed in the current state */
 #define CT_PROTOCOL_ERROR_FRAME_TOO_LONG                 0x0004   /* frame length above the agreed maximum */
 #define CT_PROTOCOL_ERROR_UNKNOWN_TYPE                   0x0005   /* unknown message type */
+#define CT_PROTOCOL_ERROR_AUTHENTICATION_REQUIRED        0x0006   /* the server wants a proof of the host's secret (§2.1) and the host offered none (a version 1 Hello) */
+#define CT_PROTOCOL_ERROR_AUTHENTICATION_FAILED          0x0007   /* the proof was wrong, or the identity has no secret on the server (§2.1) */
+/* AuthenticationMethod: how a Challenge wants the secret proved (§2.1) */
+#define CT_AUTH_METHOD_HMAC_SHA256                       0x01   /* HMAC-SHA256 keyed with the secret over both nonces and the identity */
 /* AttachFlags: Attach flags (§3 Attach), bits */
 #define CT_ATTACH_FLAG_TAKE_OVER                         0x01   /* close the connection that has the drive attached and attach here */
 /* AttachResult: AttachReply result (§3 AttachReply) */
@@ -47,6 +57,7 @@
 #define CT_ATTACH_RESULT_MODEL_MISMATCH                  0x02
 #define CT_ATTACH_RESULT_ATTACHED_ELSEWHERE              0x03   /* the drive is attached by another connection */
 #define CT_ATTACH_RESULT_VOLUME_REFUSED                  0x04   /* the volume or options were refused (the message says why) */
+#define CT_ATTACH_RESULT_NOT_AUTHORISED                  0x05   /* this host may not attach the drive, take it over, or mount what the words ask for (§2.2; the message says why) */
 /* CcwReplyFlags: CcwReply flags (§3 CcwReply), bits */
 #define CT_CCW_REPLY_FLAG_MORE                           0x01   /* the device had more data than the CCW's count */
 #define CT_CCW_REPLY_FLAG_WRITE_CREDIT                   0x02   /* a u32 write credit follows the sense bytes (§5.1) */
@@ -60,6 +71,7 @@
 /* MountResult: MountReply result (§3 MountReply) */
 #define CT_MOUNT_RESULT_DONE                             0x00
 #define CT_MOUNT_RESULT_REFUSED                          0x04
+#define CT_MOUNT_RESULT_NOT_AUTHORISED                   0x05   /* this host may not mount that (§2.2; the message says why) */
 /* CloseReason: Close reason (§3 Close) */
 #define CT_CLOSE_REASON_NORMAL                           0x00
 #define CT_CLOSE_REASON_SHUTTING_DOWN                    0x01
@@ -91,6 +103,9 @@
 #define CT_DIRECTION_EITHER               3
 #define CT_MSG_HELLO                          0x01   /* host-to-server */
 #define CT_MSG_HELLO_REPLY                    0x02   /* server-to-host */
+#define CT_MSG_CHALLENGE                      0x03   /* server-to-host */
+#define CT_MSG_AUTHENTICATE                   0x04   /* host-to-server */
+#define CT_MSG_AUTHENTICATE_REPLY             0x05   /* server-to-host */
 #define CT_MSG_ATTACH                         0x10   /* host-to-server */
 #define CT_MSG_ATTACH_REPLY                   0x11   /* server-to-host */
 #define CT_MSG_CCW                            0x20   /* host-to-server */
@@ -112,6 +127,9 @@
 #define CT_FOR_EACH_MESSAGE(X) \
     X(0x01, "Hello", CT_DIRECTION_HOST_TO_SERVER) \
     X(0x02, "HelloReply", CT_DIRECTION_SERVER_TO_HOST) \
+    X(0x03, "Challenge", CT_DIRECTION_SERVER_TO_HOST) \
+    X(0x04, "Authenticate", CT_DIRECTION_HOST_TO_SERVER) \
+    X(0x05, "AuthenticateReply", CT_DIRECTION_SERVER_TO_HOST) \
     X(0x10, "Attach", CT_DIRECTION_HOST_TO_SERVER) \
     X(0x11, "AttachReply", CT_DIRECTION_SERVER_TO_HOST) \
     X(0x20, "Ccw", CT_DIRECTION_HOST_TO_SERVER) \
@@ -143,6 +161,22 @@
 #define CT_HELLO_REPLY_MAX_FRAME_LENGTH_OFFSET              2
 #define CT_HELLO_REPLY_SERVER_NAME_OFFSET                   6
 #define CT_HELLO_REPLY_FIXED_SIZE                           8
+/* Challenge (03), server-to-host (§2.1: the server wants the host to prove its secret) */
+#define CT_CHALLENGE_METHOD_OFFSET                          0
+#define CT_CHALLENGE_NONCE_OFFSET                           1
+#define CT_CHALLENGE_NONCE_SIZE                             32
+#define CT_CHALLENGE_FIXED_SIZE                             33
+/* Authenticate (04), host-to-server (§2.1: the host's proof) */
+#define CT_AUTHENTICATE_HOST_NONCE_OFFSET                   0
+#define CT_AUTHENTICATE_HOST_NONCE_SIZE                     32
+#define CT_AUTHENTICATE_PROOF_OFFSET                        32
+#define CT_AUTHENTICATE_PROOF_SIZE                          32
+#define CT_AUTHENTICATE_IDENTITY_OFFSET                     64
+#define CT_AUTHENTICATE_FIXED_SIZE                          66
+/* AuthenticateReply (05), server-to-host (§2.1: the server's proof, sent right before HelloReply) */
+#define CT_AUTHENTICATE_REPLY_PROOF_OFFSET                  0
+#define CT_AUTHENTICATE_REPLY_PROOF_SIZE                    32
+#define CT_AUTHENTICATE_REPLY_FIXED_SIZE                    32
 /* Attach (10), host-to-server */
 #define CT_ATTACH_DEVICE_NUMBER_OFFSET                      0
 #define CT_ATTACH_MODEL_OFFSET                              2

@@ -12,6 +12,12 @@
  * `make check` tests them with plain gcc.
  *
  * Config statement:   CUU CTAPE host:port [image|volser|*] [options...]
+ *   with the module's own options anywhere after host:port (not sent to the server):
+ *     secret=FILE     prove the shared secret in FILE (protocol version 2, docs/protocol.md §2.1);
+ *                     the module then goes on only with a server that proves it back
+ *     identity=NAME   the server's host entry the secret belongs to (default: the shared secret)
+ *     tls             talk TLS on the same port (§1.1), trusting the system's authorities
+ *     tlsca=FILE      ... trusting the PEM certificate(s) in FILE instead (implies tls)
  *
  * Threads and locks (why it is safe with Hercules' locking):
  *   - exec/init/query/close/halt run on Hercules threads. A request (one at a time per
@@ -67,6 +73,7 @@
 
 #include "ctproto.h"
 #include "cthost.h"
+#include "ctsec.h"
 
 #if defined(HDL_NAME_HERCULES)          /* SDL Hyperion 4.x: version.h */
   #define CT_HERC4 1
@@ -132,6 +139,13 @@ struct CTAPE
     char            host[256];
     char            port[16];
     char            words[1024];        /* mount words for the first Attach         */
+    char            identity[64];       /* identity=: the host entry of the secret   */
+    char            tlsca[512];         /* tlsca=: trusted certificates (PEM)        */
+    int             use_tls;            /* tls / tlsca=                              */
+    CTSEC_KEY       key;                /* secret=: the shared secret (len 0: none)  */
+    void           *tls;                /* the connection's TLS (ctsec.h), or NULL   */
+    pthread_mutex_t tls_mu;             /* one SSL_read or SSL_write at a time       */
+    BYTE            reply_type;         /* type of the reply request_data returned   */
     int             attached_once;      /* the server has accepted an Attach        */
     int             placeholder_fd;     /* /dev/null in dev->fd: close() gets called */
     long            reply_timeout_ms;   /* HDTCTAPE_TIMEOUT, read once at init        */
@@ -245,6 +259,8 @@ static void ct_free(CTAPE *ct)
     cthost_release(&ct->rules);
     pthread_mutex_destroy(&ct->mu);
     pthread_mutex_destroy(&ct->send_mu);
+    pthread_mutex_destroy(&ct->tls_mu);
+    memset(&ct->key, 0, sizeof(ct->key));
     pthread_cond_destroy(&ct->cv);
     free(ct);
 }
@@ -267,11 +283,20 @@ static void ct_unregister_locked(CTAPE *ct)   /* g_mu held */
 /* ---- socket I/O ----------------------------------------------------------------------- */
 /* Header and body with one sendmsg: a frame goes out as one segment (TCP_NODELAY is set), so
    the server sees it whole instead of waking once for the 5-byte header and again for the body. */
-static int send_frame_iov(int fd, BYTE *hdr, const BYTE *body, U32 len, const BYTE *data, U32 dlen)
+static int send_frame_iov(CTAPE *ct, int fd, BYTE *hdr, const BYTE *body, U32 len, const BYTE *data, U32 dlen)
 {
     struct iovec iov[3];
     struct msghdr m;
     int niov = 1, i = 0;
+    if (ct->tls) {                      /* §1.1: the same frames inside TLS */
+        int rc;
+        pthread_mutex_lock(&ct->tls_mu);
+        rc = ctsec_tls_write(ct->tls, hdr, CT_FRAME_HEADER_SIZE);
+        if (rc == 0 && len) rc = ctsec_tls_write(ct->tls, body, len);
+        if (rc == 0 && dlen) rc = ctsec_tls_write(ct->tls, data, dlen);
+        pthread_mutex_unlock(&ct->tls_mu);
+        return rc;
+    }
     iov[0].iov_base = hdr;
     iov[0].iov_len = CT_FRAME_HEADER_SIZE;
     if (len) { iov[niov].iov_base = (void *)body; iov[niov].iov_len = len; niov++; }
@@ -308,7 +333,7 @@ static int send_frame_data(CTAPE *ct, BYTE type, const BYTE *body, U32 len, cons
     fd = ct->lost ? -1 : ct->sock;
     pthread_mutex_unlock(&ct->mu);
     if (fd >= 0 && len + dlen + 1 <= ct->max_frame)
-        rc = send_frame_iov(fd, hdr, body, len, data, dlen);
+        rc = send_frame_iov(ct, fd, hdr, body, len, data, dlen);
     if (rc == 0) {
         pthread_mutex_lock(&ct->mu);
         now_ts(&ct->last_send);
@@ -389,11 +414,28 @@ static int wait_readable(int fd, const struct timespec *deadline)
    arrived costs one recv, not a poll and a recv. Returns 0 done, -2 the deadline passed before
    the first byte (the stream is still in step), -1 connection unusable (closed, error, or cut
    off by the deadline part-way). */
-static int recv_deadline(int fd, BYTE *p, size_t n, const struct timespec *deadline)
+static int recv_deadline(CTAPE *ct, int fd, BYTE *p, size_t n, const struct timespec *deadline)
 {
     size_t want = n;
     while (n > 0) {
-        ssize_t r = recv(fd, p, n, MSG_DONTWAIT);
+        ssize_t r;
+        if (ct->tls) {
+            /* decrypted bytes may wait in the handle; else wait on the socket, then read a
+               record (SO_RCVTIMEO bounds a record cut off half-way) */
+            int w;
+            if (!ctsec_tls_pending(ct->tls)) {
+                w = wait_readable(fd, deadline);
+                if (w == 0 && n == want) return -2;
+                if (w != 1) return -1;
+            }
+            pthread_mutex_lock(&ct->tls_mu);
+            r = ctsec_tls_read(ct->tls, p, n);
+            pthread_mutex_unlock(&ct->tls_mu);
+            if (r <= 0) return -1;
+            p += r; n -= (size_t)r;
+            continue;
+        }
+        r = recv(fd, p, n, MSG_DONTWAIT);
         if (r == 0) return -1;
         if (r < 0) {
             int w;
@@ -417,7 +459,7 @@ static int read_frame(CTAPE *ct, int fd, const struct timespec *deadline,
 {
     BYTE hdr[CT_FRAME_HEADER_SIZE];
     U32 len;
-    int rc = recv_deadline(fd, hdr, CT_FRAME_HEADER_SIZE, deadline);
+    int rc = recv_deadline(ct, fd, hdr, CT_FRAME_HEADER_SIZE, deadline);
     if (rc != 0) return rc;
     len = ct_get32(hdr + CT_FRAME_LENGTH_OFFSET);
     if (ct_frame_check_length(len, ct->max_frame) != 0) {
@@ -429,7 +471,7 @@ static int read_frame(CTAPE *ct, int fd, const struct timespec *deadline,
     *blen = len - 1;
     *body = malloc(*blen ? *blen : 1);
     if (!*body) return -1;
-    if (*blen && recv_deadline(fd, *body, *blen, deadline) != 0) {
+    if (*blen && recv_deadline(ct, fd, *body, *blen, deadline) != 0) {
         free(*body);
         return -1;
     }
@@ -485,7 +527,8 @@ static int dispatch_frame(CTAPE *ct, BYTE type, BYTE *body, U32 blen, BYTE want)
         return FRAME_HANDLED;
     }
     pthread_mutex_unlock(&ct->mu);
-    if (want && type == want) return FRAME_REPLY;
+    /* §2.1: a Hello is answered by HelloReply, or by Challenge when the server wants the secret */
+    if (want && (type == want || (want == CT_MSG_HELLO_REPLY && type == CT_MSG_CHALLENGE))) return FRAME_REPLY;
     /* ReadAheadImage, and ReadAhead before a Read's CcwReply: the host rules' (§5.2, §5.3) */
     d = cthost_frame(&ct->rules, type, body, blen, want);
     if (d == CTHOST_FRAME_HANDLED) return FRAME_HANDLED;
@@ -515,7 +558,7 @@ static void read_idle_connection(CTAPE *ct)
             return;
         }
         p.fd = fd; p.events = POLLIN; p.revents = 0;
-        if (poll(&p, 1, 0) <= 0) { pthread_mutex_unlock(&ct->mu); return; }
+        if (!(ct->tls && ctsec_tls_pending(ct->tls)) && poll(&p, 1, 0) <= 0) { pthread_mutex_unlock(&ct->mu); return; }
         ct->idle_reading = 1;
         pthread_mutex_unlock(&ct->mu);
 
@@ -558,6 +601,10 @@ static void disconnect(CTAPE *ct)
     if (fd >= 0) {
         pthread_mutex_lock(&ct->send_mu);
         close(fd);
+        pthread_mutex_lock(&ct->tls_mu);
+        ctsec_tls_free(ct->tls);        /* the socket is gone: no close alert, nothing to wait for */
+        ct->tls = NULL;
+        pthread_mutex_unlock(&ct->tls_mu);
         pthread_mutex_unlock(&ct->send_mu);
     }
 }
@@ -642,7 +689,7 @@ static int request_data(CTAPE *ct, BYTE type, const BYTE *body, U32 len, const B
     ct->ccw_outstanding = (type == CT_MSG_CCW);
     pthread_mutex_unlock(&ct->mu);
 
-    if (send_frame_data(ct, type, body, len, data, dlen) != 0) rc = -1;
+    if (type != 0 && send_frame_data(ct, type, body, len, data, dlen) != 0) rc = -1;   /* 0: only receive */
     while (rc == 0) {
         BYTE rtype, *rbody;
         U32 rlen;
@@ -650,7 +697,7 @@ static int request_data(CTAPE *ct, BYTE type, const BYTE *body, U32 len, const B
         rc = read_frame(ct, fd, &deadline, &rtype, &rbody, &rlen);
         if (rc != 0) break;
         d = dispatch_frame(ct, rtype, rbody, rlen, want);
-        if (d == FRAME_REPLY) { *reply = rbody; *reply_len = rlen; break; }
+        if (d == FRAME_REPLY) { *reply = rbody; *reply_len = rlen; ct->reply_type = rtype; break; }
         if (d == FRAME_END) rc = -1;
     }
 
@@ -684,9 +731,9 @@ static int apply_attach_reply(CTAPE *ct, DEVBLK *dev, const BYTE *r, U32 len, ch
     ct_string_copy(a.message, msg, sizeof(msg));
     if (a.result != CT_ATTACH_RESULT_ATTACHED) {
         static const char *const reasons[] = { "attached", "no such drive", "model mismatch",
-            "drive attached by another connection", "volume or options refused" };
+            "drive attached by another connection", "volume or options refused", "not authorised" };
         snprintf(why, whylen, "attach refused (%u %s): %s", a.result,
-                 a.result < 5 ? reasons[a.result] : "unknown result", msg);
+                 a.result < 6 ? reasons[a.result] : "unknown result", msg);
         return -1;
     }
     n = a.senseid_len;
@@ -703,6 +750,64 @@ static int apply_attach_reply(CTAPE *ct, DEVBLK *dev, const BYTE *r, U32 len, ch
         ct->immed[i] = ((a.immediate[i / 8] >> (7 - (i % 8))) & 1) ? &ct_immed_marker : NULL;
     strlcpy(ct->status_text, msg, sizeof(ct->status_text));
     now_ts(&ct->last_query);
+    return 0;
+}
+
+/* §2.1: *r is the server's answer to Hello. A Challenge gets the host's proof; the server's
+   AuthenticateReply must carry its proof of the same secret; then the HelloReply comes, which
+   replaces *r. A host with a secret that got a HelloReply straight away does not go on (that
+   server cannot prove the secret). Returns 0, or -1 with why. */
+static int authenticate(CTAPE *ct, BYTE **r, U32 *rlen, char *why, size_t whylen)
+{
+    uint8_t method, host_nonce[CT_AUTHENTICATION_NONCE_SIZE], server_nonce[CT_AUTHENTICATION_NONCE_SIZE];
+    uint8_t proof[CT_AUTHENTICATION_PROOF_SIZE], expected[CT_AUTHENTICATION_PROOF_SIZE];
+    BYTE body[CT_AUTHENTICATE_FIXED_SIZE + sizeof(ct->identity)], *reply = NULL;
+    const uint8_t *nonce, *server_proof;
+    U32 len = 0;
+    size_t blen;
+    int rc;
+
+    if (ct->reply_type != CT_MSG_CHALLENGE) {
+        snprintf(why, whylen, "%s:%s did not ask for the shared secret: it cannot prove it has it, "
+                 "so this device does not go on", ct->host, ct->port);
+        return -1;
+    }
+    if (!ct->key.len) {
+        snprintf(why, whylen, "%s:%s wants hosts to prove a shared secret: give the device statement secret=FILE",
+                 ct->host, ct->port);
+        return -1;
+    }
+    if (ct_decode_challenge(*r, *rlen, &method, &nonce) != 0 || method != CT_AUTH_METHOD_HMAC_SHA256) {
+        snprintf(why, whylen, "a Challenge this module cannot answer (method %u)", (unsigned)method);
+        return -1;
+    }
+    memcpy(server_nonce, nonce, sizeof(server_nonce));
+    free(*r);
+    *r = NULL;
+    if (ctsec_nonce(host_nonce) != 0) { snprintf(why, whylen, "no random bytes for a nonce"); return -1; }
+    ctsec_proof(&ct->key, 0, server_nonce, host_nonce, ct->identity, proof);
+    blen = ct_encode_authenticate(body, host_nonce, proof, ct->identity);
+    rc = request(ct, CT_MSG_AUTHENTICATE, body, (U32)blen, CT_MSG_AUTHENTICATE_REPLY, CT_SHORT_TIMEOUT_MS, 0, &reply, &len);
+    if (rc != 0) {
+        snprintf(why, whylen, "%s:%s did not accept the proof (%s; its reason is in the log above)", ct->host, ct->port,
+                 rc == -2 ? "timeout" : "connection closed");
+        return -1;
+    }
+    ctsec_proof(&ct->key, 1, server_nonce, host_nonce, ct->identity, expected);
+    if (ct_decode_authenticate_reply(reply, len, &server_proof) != 0
+        || !ctsec_equal(server_proof, expected, sizeof(expected))) {
+        free(reply);
+        snprintf(why, whylen, "%s:%s did not prove the shared secret: it is not the server this secret belongs to",
+                 ct->host, ct->port);
+        return -1;
+    }
+    free(reply);
+    /* the HelloReply follows the AuthenticateReply: receive it without sending anything */
+    rc = request(ct, 0, NULL, 0, CT_MSG_HELLO_REPLY, CT_SHORT_TIMEOUT_MS, 0, r, rlen);
+    if (rc != 0) {
+        snprintf(why, whylen, "no HelloReply after authenticating (%s)", rc == -2 ? "timeout" : "connection closed");
+        return -1;
+    }
     return 0;
 }
 
@@ -731,9 +836,25 @@ static int connect_and_attach(CTAPE *ct, DEVBLK *dev, int takeover, const char *
     ct->max_frame = CT_DEFAULT_MAX_FRAME_LENGTH;
     pthread_mutex_unlock(&ct->mu);
 
-    /* Hello: magic, version, largest frame we accept (0 = default), host name, features */
+    if (ct->use_tls) {
+        /* §1.1: TLS on the same port; a record cut off half-way must not hang a read */
+        struct timeval tv;
+        void *tls;
+        tv.tv_sec = env_seconds("HDTCTAPE_TIMEOUT", CT_REPLY_TIMEOUT_S_DEFAULT);
+        tv.tv_usec = 0;
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        tls = ctsec_tls_connect(fd, ct->host, ct->tlsca[0] ? ct->tlsca : NULL, why, whylen);
+        if (!tls) { disconnect(ct); return -1; }
+        pthread_mutex_lock(&ct->tls_mu);
+        ct->tls = tls;
+        pthread_mutex_unlock(&ct->tls_mu);
+    }
+
+    /* Hello: magic, version (2 with a secret, §2.1), largest frame we accept (0 = default),
+       host name, features */
     snprintf(name, sizeof(name), "hdtctape %s", CT_FLAVOR);
-    hlen = (U32)ct_encode_hello(hello, 0, name, wanted_features());
+    hlen = (U32)ct_encode_hello_version(hello, ct->key.len ? CT_PROTOCOL_VERSION_AUTHENTICATED : CT_PROTOCOL_VERSION,
+                                        0, name, wanted_features());
     rc = request(ct, CT_MSG_HELLO, hello, hlen, CT_MSG_HELLO_REPLY, CT_SHORT_TIMEOUT_MS, 0, &r, &rlen);
     if (rc != 0) {
         snprintf(why, whylen, "no HelloReply from %s:%s (%s)", ct->host, ct->port,
@@ -741,11 +862,21 @@ static int connect_and_attach(CTAPE *ct, DEVBLK *dev, int takeover, const char *
         disconnect(ct);
         return -1;
     }
-    if (ct_decode_hello_reply(r, rlen, &hr) != 0 || hr.version != CT_PROTOCOL_VERSION) {
+    if (ct->reply_type == CT_MSG_CHALLENGE || ct->key.len) {
+        rc = authenticate(ct, &r, &rlen, why, whylen);
+        if (rc != 0) {
+            free(r);
+            disconnect(ct);
+            return -1;
+        }
+    }
+    if (ct_decode_hello_reply(r, rlen, &hr) != 0
+        || hr.version != (ct->key.len ? CT_PROTOCOL_VERSION_AUTHENTICATED : CT_PROTOCOL_VERSION)) {
         if (ct_decode_hello_reply(r, rlen, &hr) != 0)
             snprintf(why, whylen, "malformed HelloReply (%u bytes)", (unsigned)rlen);
         else
-            snprintf(why, whylen, "server speaks protocol version %u, not %u", hr.version, CT_PROTOCOL_VERSION);
+            snprintf(why, whylen, "server speaks protocol version %u, not %u", hr.version,
+                     ct->key.len ? CT_PROTOCOL_VERSION_AUTHENTICATED : CT_PROTOCOL_VERSION);
         free(r);
         disconnect(ct);
         return -1;
@@ -998,12 +1129,25 @@ static int parse_hostport(const char *arg, char *host, size_t hostlen, char *por
     return 1;
 }
 
-static void join_words(int argc, char *argv[], int from, char *out, size_t outlen)
+/* The module's own options (secret=, identity=, tls, tlsca=): 1 when arg is one (stored in opt). */
+typedef struct CT_OPTIONS { char secret[512]; char identity[64]; char tlsca[512]; int tls; } CT_OPTIONS;
+
+static int module_option(const char *arg, CT_OPTIONS *opt)
+{
+    if (!strncmp(arg, "secret=", 7)) { strlcpy(opt->secret, arg + 7, sizeof(opt->secret)); return 1; }
+    if (!strncmp(arg, "identity=", 9)) { strlcpy(opt->identity, arg + 9, sizeof(opt->identity)); return 1; }
+    if (!strcmp(arg, "tls")) { opt->tls = 1; return 1; }
+    if (!strncmp(arg, "tlsca=", 6)) { strlcpy(opt->tlsca, arg + 6, sizeof(opt->tlsca)); opt->tls = 1; return 1; }
+    return 0;
+}
+
+/* The mount words (everything after host:port but the module's own options, which it keeps). */
+static void join_words(int argc, char *argv[], int from, char *out, size_t outlen, CT_OPTIONS *opt)
 {
     int i;
     out[0] = '\0';
     for (i = from; i < argc; i++) {
-        if (!argv[i]) continue;
+        if (!argv[i] || module_option(argv[i], opt)) continue;
         if (out[0]) strlcat(out, " ", outlen);
         strlcat(out, argv[i], outlen);
     }
@@ -1098,10 +1242,12 @@ static int ctape_init(DEVBLK *dev, int argc, char *argv[])
     CTAPE *ct, *old = NULL;
     char host[256], port[16], words[1024], why[256];
     int have_addr, reinit;
+    CT_OPTIONS opt;
 
     module_init_once();                 /* before any use of g_cv (housekeeper, attention) */
+    memset(&opt, 0, sizeof(opt));
     have_addr = argc >= 1 && argv[0] && parse_hostport(argv[0], host, sizeof(host), port, sizeof(port));
-    join_words(argc, argv, have_addr ? 1 : 0, words, sizeof(words));
+    join_words(argc, argv, have_addr ? 1 : 0, words, sizeof(words), &opt);
 
     /* an existing state for this device: 4.x devinit (dev->reinit), or 3.13 devinit, whose
        close() parked the connection just before this init */
@@ -1160,14 +1306,23 @@ static int ctape_init(DEVBLK *dev, int argc, char *argv[])
     strlcpy(ct->host, host, sizeof(ct->host));
     strlcpy(ct->port, port, sizeof(ct->port));
     strlcpy(ct->words, words, sizeof(ct->words));
+    strlcpy(ct->identity, opt.identity, sizeof(ct->identity));
+    strlcpy(ct->tlsca, opt.tlsca, sizeof(ct->tlsca));
+    ct->use_tls = opt.tls;
     pthread_mutex_init(&ct->mu, NULL);
     pthread_mutex_init(&ct->send_mu, NULL);
+    pthread_mutex_init(&ct->tls_mu, NULL);
     cond_init_monotonic(&ct->cv);
     now_ts(&ct->last_send);
     ct->placeholder_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     cthost_init(&ct->rules, &ct_host_ops, ct, ct->devnum, 0x3490);
     ct->reply_timeout_ms = env_seconds("HDTCTAPE_TIMEOUT", CT_REPLY_TIMEOUT_S_DEFAULT) * 1000;
     if (ct->placeholder_fd < 0) { ct_free(ct); return -1; }
+    if (opt.secret[0] && ctsec_load_secret(opt.secret, &ct->key, why, sizeof(why)) != 0) {
+        logmsg("CTAPE006E %4.4X: %s\n", dev->devnum, why);
+        ct_free(ct);
+        return -1;
+    }
 
     use_fallback_identity(ct, dev);
     /* the protocol's Ccw carries a write or control data chain as one merged buffer */

@@ -6,7 +6,8 @@ namespace ChannelTape.Bench;
 /// Runs the benchmarks: <c>dotnet run -c Release --project bench/ChannelTape.Bench -- --filter '*'</c>;
 /// <c>-- mount-latency [VOLUMES] [CYCLES]</c> runs the library mount latency measurement
 /// (<see cref="MountLatency"/>). Results are summarised in docs/performance.md.
-/// <c>-- admin-volumes COUNT</c> runs <see cref="AdminReportMeasurement"/>; <c>-- protocol-latency</c> the loopback round trips.
+/// <c>-- admin-volumes COUNT</c> runs <see cref="AdminReportMeasurement"/>; <c>-- protocol-latency</c> the loopback round trips;
+/// <c>-- sync-points [DIRECTORY]</c> what Write Tape Mark and unload synchronisation cost (<see cref="SyncPointCost"/>).
 /// </summary>
 public static class Program
 {
@@ -31,6 +32,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "streaming")
         {
             return StreamingDrives.Run(args[1..]);
+        }
+
+        if (args is ["sync-points", ..])
+        {
+            return SyncPointCost.Run(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "admin-volumes")

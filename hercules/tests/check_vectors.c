@@ -253,6 +253,20 @@ static int decode(uint8_t type, const uint8_t *b, uint32_t len, VECTOR *v)
         expect_string(v, "Path", p);
         return 0;
     }
+    case CT_MSG_CHALLENGE: {
+        uint8_t method;
+        const uint8_t *nonce;
+        if ((rc = ct_decode_challenge(b, len, &method, &nonce)) != 0 || !v) return rc;
+        expect_num(v, "Method", method);
+        expect_bytes(v, "Nonce", nonce, CT_AUTHENTICATION_NONCE_SIZE);
+        return 0;
+    }
+    case CT_MSG_AUTHENTICATE_REPLY: {
+        const uint8_t *proof;
+        if ((rc = ct_decode_authenticate_reply(b, len, &proof)) != 0 || !v) return rc;
+        expect_bytes(v, "Proof", proof, CT_AUTHENTICATION_PROOF_SIZE);
+        return 0;
+    }
     case CT_MSG_UNSOLICITED: {
         uint8_t status;
         if ((rc = ct_decode_unsolicited(b, len, &status)) != 0 || !v) return rc;
@@ -309,11 +323,22 @@ static size_t encode(uint8_t type, VECTOR *v, uint8_t *b)
     switch (type) {
     case CT_MSG_HELLO:
         CHECK_EQ(CT_MAGIC, num(v, "Magic"));
-        CHECK_EQ(CT_PROTOCOL_VERSION, num(v, "Version"));
         s = cstring(v, "HostName");
-        n = ct_encode_hello(b, (uint32_t)num(v, "MaxFrameLength"), s, (uint32_t)num(v, "Features"));
+        n = ct_encode_hello_version(b, (uint16_t)num(v, "Version"), (uint32_t)num(v, "MaxFrameLength"), s, (uint32_t)num(v, "Features"));
         free(s);
         return n;
+    case CT_MSG_AUTHENTICATE: {
+        size_t nl, pl;
+        uint8_t *nonce = bytes(v, "HostNonce", &nl), *proof = bytes(v, "Proof", &pl);
+        CHECK_EQ(CT_AUTHENTICATION_NONCE_SIZE, nl);
+        CHECK_EQ(CT_AUTHENTICATION_PROOF_SIZE, pl);
+        s = cstring(v, "Identity");
+        n = ct_encode_authenticate(b, nonce, proof, s);
+        free(s);
+        free(nonce);
+        free(proof);
+        return n;
+    }
     case CT_MSG_ATTACH:
         s = cstring(v, "DeviceArguments");
         n = ct_encode_attach(b, (uint16_t)num(v, "DeviceNumber"), (uint16_t)num(v, "Model"), (uint8_t)num(v, "Flags"), s);
@@ -367,6 +392,8 @@ static int error_code(const char *name)
         { "NotAllowedNow", CT_PROTOCOL_ERROR_NOT_ALLOWED_NOW },
         { "FrameTooLong", CT_PROTOCOL_ERROR_FRAME_TOO_LONG },
         { "UnknownType", CT_PROTOCOL_ERROR_UNKNOWN_TYPE },
+        { "AuthenticationRequired", CT_PROTOCOL_ERROR_AUTHENTICATION_REQUIRED },
+        { "AuthenticationFailed", CT_PROTOCOL_ERROR_AUTHENTICATION_FAILED },
     };
     size_t i;
     for (i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)

@@ -134,8 +134,13 @@ public static class ServeCommand
 
         private readonly Option<string?> _secretFile = new("--secret-file")
         {
-            Description = "The secret that protects the management API's writes (a bearer token) and, where configured, the protocol",
+            Description = "The server's shared secret: every host proves it (docs/security.md) and the management API's writes need it as a bearer token",
             HelpName = "FILE",
+        };
+
+        private readonly Option<bool> _insecure = new("--insecure")
+        {
+            Description = "Listen on an address beyond this machine without a secret (a warning is logged; docs/security.md)",
         };
 
         private readonly Option<string?> _logLevel = new("--log-level")
@@ -158,7 +163,7 @@ public static class ServeCommand
         {
             var command = new Command("serve", "Serve the configured drives and library to Hercules (hercules/hdtctape.so) and any host of docs/protocol.md; SIGINT/SIGTERM stop it in order")
             {
-                _config, _listen, _data, _catalog, _store, _s3Endpoint, _lease, _http, _noHttp, _secretFile, _logLevel, _logFormat,
+                _config, _listen, _data, _catalog, _store, _s3Endpoint, _lease, _http, _noHttp, _secretFile, _insecure, _logLevel, _logFormat,
                 _noWriteBehind, _noReadAhead, _noReadByReference,
             };
             command.SetAction(parse => Run(context, parse));
@@ -189,6 +194,11 @@ public static class ServeCommand
                     parse.GetValue(_logLevel), parse.GetValue(_logFormat), out configuration, out var overrideError))
             {
                 throw new UsageException(overrideError);
+            }
+
+            if (parse.GetValue(_insecure))
+            {
+                configuration = configuration with { Security = configuration.Security with { Insecure = true } };
             }
 
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Environment.CurrentDirectory });

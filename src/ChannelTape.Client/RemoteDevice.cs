@@ -492,7 +492,7 @@ public sealed partial class RemoteDevice : IChannelDevice, IDisposable
     private void Open(bool takeOver, string deviceArguments)
     {
         _link?.Dispose();
-        var link = ServerLink.Connect(_host, _port, _options.Timeout);
+        var link = ServerLink.Connect(_host, _port, _options.Timeout, _options);
         link.Unsolicited += status =>
         {
             OnUnsolicitedStreaming(status);
@@ -501,23 +501,9 @@ public sealed partial class RemoteDevice : IChannelDevice, IDisposable
         _link = link;
         try
         {
-            if (!link.TryRequest(new HelloMessage((uint)_options.MaxFrameLength, _options.HostName, _options.Features), MessageType.HelloReply,
-                    _options.Timeout, out var helloFrame))
-            {
-                throw new RemoteDeviceException($"no HelloReply from {_host}:{_port}: {link.Failure}");
-            }
-
-            HelloReplyMessage hello;
-            try
-            {
-                hello = HelloReplyMessage.Parse(helloFrame.Body.Span);
-            }
-            finally
-            {
-                link.ReleaseReply();
-            }
-
-            if (hello.Version != HelloMessage.CurrentVersion || hello.MaxFrameLength < Frame.MinimumMaxLength)
+            // §2, §2.1: Hello, and the proof of the secret when the options name one.
+            var hello = ClientHandshake.Run(link, _options, $"{_host}:{_port}");
+            if (hello.Version is not (HelloMessage.CurrentVersion or HelloMessage.AuthenticatedVersion) || hello.MaxFrameLength < Frame.MinimumMaxLength)
             {
                 throw new RemoteDeviceException(
                     $"server {hello.ServerName} speaks version {hello.Version} with frames up to {hello.MaxFrameLength}");

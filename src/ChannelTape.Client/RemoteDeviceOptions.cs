@@ -39,4 +39,35 @@ public sealed record RemoteDeviceOptions
     /// from the volume image, for a server on this machine; only with read-ahead). None = §1-§4 only.
     /// </summary>
     public ProtocolFeatures Features { get; init; } = ProtocolFeatures.None;
+
+    /// <summary>Environment variable naming the secret file when <see cref="SecretFile"/> is not given.</summary>
+    public const string SecretFileVariable = "CTAPE_SECRET_FILE";
+
+    /// <summary>Environment variable naming the host entry to authenticate as (<see cref="Identity"/>).</summary>
+    public const string IdentityVariable = "CTAPE_IDENTITY";
+
+    /// <summary>Environment variable naming a PEM certificate to trust for TLS (<see cref="TlsTrustFile"/>); set, it turns TLS on.</summary>
+    public const string TlsTrustVariable = "CTAPE_TLS_CA";
+
+    /// <summary>
+    /// The file holding this host's shared secret (docs/protocol.md §2.1; every <c>--server</c> command's
+    /// <c>--secret-file</c>); <c>$CTAPE_SECRET_FILE</c> by default. With a secret the host speaks protocol
+    /// version 2, proves the secret, and goes on only with a server that proves it back.
+    /// </summary>
+    public string? SecretFile { get; init; } = Environment.GetEnvironmentVariable(SecretFileVariable) is { Length: > 0 } file ? file : null;
+
+    /// <summary>The host entry whose secret <see cref="SecretFile"/> holds; empty = the server's shared secret. <c>$CTAPE_IDENTITY</c> by default.</summary>
+    public string Identity { get; init; } = Environment.GetEnvironmentVariable(IdentityVariable) ?? "";
+
+    /// <summary>Talk to the server inside TLS (docs/protocol.md §1.1).</summary>
+    public bool Tls { get; init; } = Environment.GetEnvironmentVariable(TlsTrustVariable) is { Length: > 0 };
+
+    /// <summary>
+    /// A PEM certificate (the server's own, or the authority that signed it) the server's certificate must
+    /// chain to; null = the system's trusted authorities. <c>$CTAPE_TLS_CA</c> by default.
+    /// </summary>
+    public string? TlsTrustFile { get; init; } = Environment.GetEnvironmentVariable(TlsTrustVariable) is { Length: > 0 } trust ? trust : null;
+
+    /// <summary>The name the server's certificate must carry; null = the host name connected to.</summary>
+    public string? TlsServerName { get; init; }
 }

@@ -1,5 +1,8 @@
 using System.IO.Pipelines;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using ChannelTape.Channel;
 using ChannelTape.Protocol;
 using ChannelTape.Protocol.Messages;
@@ -16,6 +19,7 @@ namespace ChannelTape.Client;
 internal sealed class ServerLink : IDisposable
 {
     private readonly Socket _socket;
+    private readonly Stream _stream;
     private readonly PipeReader _pipe;
     private readonly FrameReader _frames;
     private readonly Lock _sendLock = new();
@@ -28,12 +32,16 @@ internal sealed class ServerLink : IDisposable
     private int _failed;
     private long _lastSent = Environment.TickCount64;
 
-    private ServerLink(Socket socket)
+    private ServerLink(Socket socket, Stream stream)
     {
         _socket = socket;
-        _pipe = PipeReader.Create(new NetworkStream(socket, ownsSocket: false), Frame.ReaderOptions);
+        _stream = stream;
+        _pipe = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 256 * 1024, minimumReadSize: 64 * 1024, leaveOpen: true));
         _frames = new FrameReader(_pipe);
     }
+
+    /// <summary>The connection runs inside TLS.</summary>
+    public bool IsTls => _stream is SslStream;
 
     /// <summary>Unit status the drive presented on its own.</summary>
     public event Action<UnitStatus>? Unsolicited;
@@ -61,23 +69,67 @@ internal sealed class ServerLink : IDisposable
 
     public long LastSent => Volatile.Read(ref _lastSent);
 
-    public static ServerLink Connect(string host, int port, TimeSpan timeout)
+    public static ServerLink Connect(string host, int port, TimeSpan timeout) => Connect(host, port, timeout, new RemoteDeviceOptions { Tls = false });
+
+    /// <summary>Connects, inside TLS when <paramref name="options"/> ask for it (docs/protocol.md §1.1).</summary>
+    public static ServerLink Connect(string host, int port, TimeSpan timeout, RemoteDeviceOptions options)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Stream stream;
         try
         {
             using var cancel = new CancellationTokenSource(timeout);
             socket.ConnectAsync(host, port, cancel.Token).AsTask().GetAwaiter().GetResult();
+            stream = new NetworkStream(socket, ownsSocket: false);
+            if (options.Tls)
+            {
+                stream = StartTls(stream, host, options, cancel.Token);
+            }
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        catch (Exception e) when (e is SocketException or OperationCanceledException or IOException or AuthenticationException)
         {
             socket.Dispose();
-            throw new RemoteDeviceException($"cannot connect to {host}:{port}: {e.Message}", inner: e);
+            throw new RemoteDeviceException($"cannot connect to {host}:{port}{(options.Tls ? " with TLS" : "")}: {e.Message}", inner: e);
         }
 
-        var link = new ServerLink(socket);
+        var link = new ServerLink(socket, stream);
         _ = Task.Run(link.ReceiveLoopAsync);
         return link;
+    }
+
+    private static SslStream StartTls(Stream inner, string host, RemoteDeviceOptions options, CancellationToken cancel)
+    {
+        X509Certificate2Collection? trusted = null;
+        if (options.TlsTrustFile is { } trustFile)
+        {
+            trusted = [];
+            trusted.ImportFromPemFile(trustFile);
+        }
+
+        var tls = new SslStream(inner, leaveInnerStreamOpen: false);
+        tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = options.TlsServerName ?? host,
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            RemoteCertificateValidationCallback = trusted is null ? null : (_, certificate, _, errors) => Trusts(trusted, certificate, errors),
+        }, cancel).GetAwaiter().GetResult();
+        return tls;
+    }
+
+    /// <summary>The server's certificate chains to one of <paramref name="trusted"/> (or is one) and names the host.</summary>
+    private static bool Trusts(X509Certificate2Collection trusted, X509Certificate? certificate, SslPolicyErrors errors)
+    {
+        if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
     }
 
     /// <summary>Sends one frame; false (and the link failed) if the socket is gone.</summary>
@@ -100,13 +152,9 @@ internal sealed class ServerLink : IDisposable
             FrameWriter.Write(_sendBuffer.AsSpan(), message, MaxFrameLength);
             try
             {
-                var sent = 0;
-                while (sent < size)
-                {
-                    sent += _socket.Send(_sendBuffer.AsSpan(sent, size - sent), SocketFlags.None);
-                }
+                _stream.Write(_sendBuffer, 0, size);
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
             {
                 Fail($"send failed: {e.Message}");
                 return false;
@@ -147,6 +195,31 @@ internal sealed class ServerLink : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// While holding a reply: waits for the next frame of type <paramref name="replyType"/> without sending
+    /// anything (HelloReply after AuthenticateReply, docs/protocol.md §2.1), releasing the held one.
+    /// </summary>
+    public bool TryReceiveNext(MessageType replyType, TimeSpan timeout, out Frame reply)
+    {
+        reply = default;
+        _replyReady.Reset();
+        Volatile.Write(ref _expected, (int)replyType);
+        ReleaseReply();
+        if (!_replyReady.Wait(timeout))
+        {
+            Fail($"no {replyType} within {timeout.TotalSeconds:0.###} s");
+            return false;
+        }
+
+        if (!_replyAvailable)
+        {
+            return false;
+        }
+
+        reply = _reply;
+        return true;
+    }
+
     /// <summary>Lets the receive loop read on after the caller is done with a reply.</summary>
     public void ReleaseReply()
     {
@@ -164,6 +237,14 @@ internal sealed class ServerLink : IDisposable
 
         Failure = reason;
         _socket.Dispose();
+        try
+        {
+            _stream.Dispose();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
+        {
+            // The connection is gone anyway.
+        }
         _replyReady.Set();
 
         // A reply that arrived after its request gave up must not keep the receive loop waiting.
@@ -220,9 +301,12 @@ internal sealed class ServerLink : IDisposable
                     case MessageType.ReadAheadImage when (Features & ProtocolFeatures.ReadAheadByReference) != 0:
                         ReadAheadFrame?.Invoke(frame.Type, frame.Body.Span);
                         break;
-                    case MessageType.HelloReply or MessageType.AttachReply or MessageType.CcwReply
+                    case MessageType.HelloReply or MessageType.Challenge or MessageType.AuthenticateReply
+                        or MessageType.AttachReply or MessageType.CcwReply
                         or MessageType.MountReply or MessageType.QueryReply or MessageType.Pong:
-                        if ((int)frame.Type != Interlocked.Exchange(ref _expected, 0))
+                        var expected = (MessageType)Interlocked.Exchange(ref _expected, 0);
+                        // §2.1: a Hello is answered by HelloReply, or by Challenge when the server wants a proof.
+                        if (frame.Type != expected && !(expected == MessageType.HelloReply && frame.Type == MessageType.Challenge))
                         {
                             Fail($"the server sent an unexpected {frame.Type}");
                             return;

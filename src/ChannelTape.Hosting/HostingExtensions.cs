@@ -93,6 +93,7 @@ public static class HostingExtensions
 public sealed class TapeServerService(LibraryConfiguration configuration, LibraryHostOptions options, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     private readonly ILogger _log = loggers.CreateLogger(HostingExtensions.EventCategory);
+    private readonly EventRateLimiter _limiter = new();
 
     /// <summary>The library served, once started.</summary>
     public LibraryHost? Library { get; private set; }
@@ -133,13 +134,28 @@ public sealed class TapeServerService(LibraryConfiguration configuration, Librar
         }
     }
 
-    /// <summary>One event, one log line; the event itself is the state, so structured sinks see its fields.</summary>
+    /// <summary>
+    /// One event, one bounded line (peer text escaped, <see cref="LogLine"/>), at most so many of a kind per
+    /// window (<see cref="EventRateLimiter"/>); the event itself is the state, so structured sinks see its fields.
+    /// </summary>
     private void Log(TapeEvent tapeEvent)
     {
-        if (_log.IsEnabled(tapeEvent.Level))
+        if (!_log.IsEnabled(tapeEvent.Level))
         {
-            _log.Log(tapeEvent.Level, new EventId(0, tapeEvent.GetType().Name), new TapeEventLogState(tapeEvent), null, static (state, _) => state.Event.Message);
+            return;
         }
+
+        if (!_limiter.Admit(tapeEvent, out var summary))
+        {
+            return;
+        }
+
+        if (summary is not null)
+        {
+            _log.Log(LogLevel.Warning, new EventId(0, "EventsSuppressed"), summary);
+        }
+
+        _log.Log(tapeEvent.Level, new EventId(0, tapeEvent.GetType().Name), new TapeEventLogState(tapeEvent), null, static (state, _) => LogLine.Of(state.Event));
     }
 }
 
@@ -171,7 +187,7 @@ public sealed class TapeEventLogState(TapeEvent tapeEvent) : IReadOnlyList<KeyVa
 
 /// <summary>
 /// What <c>ctape serve</c>'s command line changes in the configuration for the operations plane:
-/// <c>--http ADDR:PORT</c>, <c>--no-http</c>, <c>--secret-file FILE</c>, <c>--log-level LEVEL</c>,
+/// <c>--http ADDR:PORT</c>, <c>--no-http</c>, <c>--secret-file FILE</c> (the server's shared secret), <c>--log-level LEVEL</c>,
 /// <c>--log-format text|json</c>. The command (whatever parses its arguments) hands the values here.
 /// </summary>
 public static class ServeOverrides
@@ -205,9 +221,11 @@ public static class ServeOverrides
             management = management with { Http = null };
         }
 
+        var security = configuration.Security;
         if (secretFile is not null)
         {
-            management = management with { SecretFile = Path.GetFullPath(secretFile) };
+            // The server's shared secret: hosts prove it (docs/security.md) and the management API asks for it as a bearer token.
+            security = security with { SecretFile = Path.GetFullPath(secretFile) };
         }
 
         var log = configuration.Log;
@@ -237,7 +255,7 @@ public static class ServeOverrides
             }
         }
 
-        result = configuration with { Management = management, Log = log };
+        result = configuration with { Management = management, Security = security, Log = log };
         return true;
     }
 }

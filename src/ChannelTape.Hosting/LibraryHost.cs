@@ -33,6 +33,40 @@ public sealed record LibraryHostOptions
 
     /// <summary>Where the management API's own warnings go (Kestrel's); null for nowhere. Its events go to the hub like every other.</summary>
     public Microsoft.Extensions.Logging.ILoggerFactory? Loggers { get; init; }
+
+    /// <summary>The server's shared secret file (<c>ctape serve --secret-file</c>); replaces the configuration's <c>security { secret-file }</c>.</summary>
+    public string? SecretFile { get; init; }
+
+    /// <summary>Listening beyond loopback without a secret is wanted (<c>ctape serve --insecure</c>); a warning is logged.</summary>
+    public bool Insecure { get; init; }
+}
+
+/// <summary>The disk of the library is full: the catalog gave up its space reserve to record an unload (docs/security.md).</summary>
+public sealed record CatalogReserveUsed(string Path) : TapeEvent
+{
+    public override Microsoft.Extensions.Logging.LogLevel Level => Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    public override string Message => $"the library's disk is full: the catalog used its space reserve ({Path}) to record an unload; free some space";
+}
+
+/// <summary>Catalog rows that could not be read were set aside at start (the table <c>quarantine</c> keeps them whole); the rest serves.</summary>
+public sealed record CatalogRowsQuarantined(IReadOnlyList<QuarantinedRow> Rows) : TapeEvent
+{
+    public override Microsoft.Extensions.Logging.LogLevel Level => Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    public override string Message =>
+        $"catalog: {Rows.Count} row(s) could not be read and were quarantined: "
+        + string.Join("; ", Rows.Take(20).Select(r => $"{r.Table} {PeerText.Escape(r.Key, 32)}: {PeerText.Escape(r.Reason, 160)}"))
+        + (Rows.Count > 20 ? $"; and {Rows.Count - 20} more (table quarantine)" : "");
+}
+
+/// <summary>A newer ctape recorded schema versions this build does not know; the tables and columns it uses are all there, so it serves.</summary>
+public sealed record CatalogSchemaNewer(IReadOnlyList<int> Versions, int Known) : TapeEvent
+{
+    public override Microsoft.Extensions.Logging.LogLevel Level => Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    public override string Message =>
+        $"catalog: schema version(s) {string.Join(", ", Versions)} were recorded by a newer ctape; this one knows up to {Known} and serves with what it knows";
 }
 
 /// <summary>How the drives of a <see cref="LibraryHost"/> run what is done to them.</summary>
@@ -57,11 +91,12 @@ public sealed class LibraryHost : IAsyncDisposable
     private readonly DataFolderLock _folderLock;
     private readonly CatalogVolumeResolver _catalogVolumes;
     private readonly ServerLeaseKeeper? _leases;
-    private readonly string? _secret;
+    private readonly string? _managementSecret;
     private readonly LibraryHostOptions _options;
+    private AuditLog? _audit;
 
     private LibraryHost(LibraryConfiguration configuration, DataFolderLock folderLock, LibraryCatalog catalog, CatalogVolumeResolver catalogVolumes,
-        TapeEventHub events, LibraryHostOptions options, string? secret)
+        TapeEventHub events, LibraryHostOptions options, Server.Security.ServerSecurity security, string? managementSecret)
     {
         _folderLock = folderLock;
         _catalogVolumes = catalogVolumes;
@@ -83,8 +118,15 @@ public sealed class LibraryHost : IAsyncDisposable
             drives.Add(config.DeviceNumber, drive);
         }
 
+        // docs/security.md: library volumes by name; images by path only inside the image folders, never in the storage root.
+        var confinement = ImageConfinement.Folders(configuration.ImageFolders, [configuration.Storage.Root]);
+        foreach (var drive in drives.Values)
+        {
+            drive.Confine(confinement);
+        }
+
         View = new LibraryView(configuration, catalog, drives.Values);
-        AdminVolumes = AdminVolumeResolver.Create(View, catalogVolumes, Statistics, options.Time);
+        AdminVolumes = AdminVolumeResolver.Create(View, catalogVolumes, Statistics, options.Time, events);
         Manager = new LibraryManager(View, AdminVolumes, options.Time);
         events.Subscribe(tapeEvent => Journal(Statistics, tapeEvent));
         // A recalled image completes the mount waiting for it; an upload that ended a mount frees the volume
@@ -115,9 +157,12 @@ public sealed class LibraryHost : IAsyncDisposable
         {
             Listen = configuration.Listen,
             MaxConnections = configuration.Limits.MaxConnections,
+            MaxConnectionsPerAddress = configuration.Limits.MaxConnectionsPerAddress,
+            HandshakeTimeout = TimeSpan.FromSeconds(configuration.Limits.HandshakeSeconds),
             Features = options.Features,
+            Security = security,
         }, events);
-        _secret = secret;
+        _managementSecret = managementSecret;
         _options = options;
     }
 
@@ -172,8 +217,14 @@ public sealed class LibraryHost : IAsyncDisposable
             return false;
         }
 
-        string? secret = null;
-        if (configuration.Management.SecretFile is { } secretFile && !ManagementSettings.TryReadSecret(secretFile, out secret, out error))
+        if (!HostSecurity.TryBuild(configuration, options.SecretFile, options.Insecure, out var security, out var warning, out error))
+        {
+            return false;
+        }
+
+        // The management API's bearer token: its own secret file, else the server's shared secret (docs/operations.md).
+        string? managementSecret = null;
+        if (ManagementSecretFile(configuration, options) is { } secretFile && !ManagementSettings.TryReadSecret(secretFile, out managementSecret, out error))
         {
             return false;
         }
@@ -183,10 +234,26 @@ public sealed class LibraryHost : IAsyncDisposable
             return false;
         }
 
+        if (warning is not null)
+        {
+            events.Publish(warning);
+        }
+
         LibraryCatalog? catalog = null;
         try
         {
             catalog = OpenCatalog(configuration, options.Time);
+            if (catalog.NewerSchemaVersions.Count > 0)
+            {
+                events.Publish(new CatalogSchemaNewer(catalog.NewerSchemaVersions, catalog.SchemaVersion));
+            }
+
+            // Rows that cannot be read are set aside before anything else reads the catalog; the rest serves.
+            if (catalog.QuarantineBadRows() is { Count: > 0 } quarantined)
+            {
+                events.Publish(new CatalogRowsQuarantined(quarantined));
+            }
+
             if (catalog.IsShared)
             {
                 // Registered before anything is mounted, so the servers' reapers see this one alive.
@@ -194,6 +261,10 @@ public sealed class LibraryHost : IAsyncDisposable
             }
 
             catalog.SyncFromConfiguration(configuration);
+            // Room for the commits that must happen on a full disk (an unload recorded).
+            catalog.EnsureReserve();
+            var reserveHolder = catalog;
+            catalog.ReserveUsed += () => events.Publish(new CatalogReserveUsed(reserveHolder.Layout.ReservePath));
             var catalogVolumes = new CatalogVolumeResolver(catalog, configuration, events);
             // After a crash (kill -9) the images may hold more than the catalog recorded: rescan them (with a
             // store: upload what this server's own open mounts wrote), then end the mounts left open.
@@ -205,7 +276,14 @@ public sealed class LibraryHost : IAsyncDisposable
                 events.Publish(new CatalogRecovered(recovery));
             }
 
-            host = new LibraryHost(configuration, folderLock, catalog, catalogVolumes, events, options, secret);
+            host = new LibraryHost(configuration, folderLock, catalog, catalogVolumes, events, options, security, managementSecret);
+            if (configuration.Security.AuditLog is { } auditPath)
+            {
+                var audit = new AuditLog(auditPath);
+                events.Subscribe(audit.Write);
+                host._audit = audit;
+            }
+
             host._leases?.Start();
             error = null;
             return true;
@@ -221,6 +299,13 @@ public sealed class LibraryHost : IAsyncDisposable
             return false;
         }
     }
+
+    /// <summary>
+    /// The file whose secret the management API asks for as a bearer token: the top-level <c>secret-file</c>, else
+    /// the server's shared secret (<c>ctape serve --secret-file</c>, <c>security { secret-file }</c>); null for none.
+    /// </summary>
+    private static string? ManagementSecretFile(LibraryConfiguration configuration, LibraryHostOptions options) =>
+        configuration.Management.SecretFile ?? options.SecretFile ?? configuration.Security.SecretFile;
 
     /// <summary>
     /// The configuration's library: a shared one (its binding written into the data folder, so that
@@ -275,7 +360,7 @@ public sealed class LibraryHost : IAsyncDisposable
             var management = Management = new ManagementServer(
                 new ManagedLibrary(Configuration, View, Server, Statistics, Events, _options.Time),
                 Monitor!,
-                new ManagementSettings(http, _secret, Configuration.Management.TransferFolder),
+                new ManagementSettings(http, _managementSecret, Configuration.Management.TransferFolder),
                 _options.Loggers);
             try
             {
@@ -288,7 +373,7 @@ public sealed class LibraryHost : IAsyncDisposable
 
             Events.Publish(new ManagementListening(management.Address, management.Settings.Secret is not null,
                 management.Settings.TransferFolder, System.Net.IPAddress.IsLoopback(management.Settings.Http.Address),
-                Configuration.Management.SecretFile is { } secretFile && ManagementSettings.IsReadableByOthers(secretFile)));
+                ManagementSecretFile(Configuration, _options) is { } secretFile && ManagementSettings.IsReadableByOthers(secretFile)));
         }
     }
 
@@ -331,6 +416,7 @@ public sealed class LibraryHost : IAsyncDisposable
 
         (Catalog.Images as IDisposable)?.Dispose();
         (Catalog as IDisposable)?.Dispose();
+        _audit?.Dispose();
         _folderLock.Dispose();
     }
 

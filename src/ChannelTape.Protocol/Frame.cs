@@ -21,6 +21,11 @@ public readonly struct Frame(MessageType type, ReadOnlyMemory<byte> body)
     public const int DefaultMaxLength = 2_097_408;
     /// <summary>Smallest maximum frame length a host may announce in Hello (64 KiB + 256).</summary>
     public const int MinimumMaxLength = 65_792;
+    /// <summary>
+    /// The first byte of a TLS record that starts a handshake (a ClientHello): a frame's first byte is
+    /// always 00 (its length is below 2^24), so one port serves both (docs/protocol.md §1.1).
+    /// </summary>
+    public const byte TlsHandshakeByte = 0x16;
 
     /// <summary>
     /// Pipe options for reading frames from a socket: a 64 KiB block arrives in one or two reads

@@ -5,6 +5,9 @@ public enum MessageType : byte
 {
     Hello = 0x01,
     HelloReply = 0x02,
+    Challenge = 0x03,
+    Authenticate = 0x04,
+    AuthenticateReply = 0x05,
     Attach = 0x10,
     AttachReply = 0x11,
     Ccw = 0x20,
@@ -38,6 +41,17 @@ public enum ProtocolErrorCode : ushort
     FrameTooLong = 0x0004,
     /// <summary>Unknown message type.</summary>
     UnknownType = 0x0005,
+    /// <summary>The server wants a proof of the host's secret (protocol version 2, §2.1) and the host offered none.</summary>
+    AuthenticationRequired = 0x0006,
+    /// <summary>The proof was wrong, or the identity has no secret on the server (§2.1).</summary>
+    AuthenticationFailed = 0x0007,
+}
+
+/// <summary>How a <see cref="MessageType.Challenge"/> wants the secret proved (docs/protocol.md §2.1).</summary>
+public enum AuthenticationMethod : byte
+{
+    /// <summary>HMAC-SHA256 keyed with the secret over both nonces and the identity.</summary>
+    HmacSha256 = 0x01,
 }
 
 /// <summary>Result byte of <see cref="MessageType.AttachReply"/>.</summary>
@@ -48,6 +62,8 @@ public enum AttachResult : byte
     ModelMismatch = 0x02,
     AttachedElsewhere = 0x03,
     VolumeRefused = 0x04,
+    /// <summary>This host may not attach the drive, take it over, or mount what the words ask for (§2.2).</summary>
+    NotAuthorised = 0x05,
 }
 
 /// <summary>Flags byte of <see cref="MessageType.Attach"/>.</summary>
@@ -116,6 +132,8 @@ public enum MountResult : byte
 {
     Done = 0x00,
     Refused = 0x04,
+    /// <summary>This host may not mount that (§2.2).</summary>
+    NotAuthorised = 0x05,
 }
 
 /// <summary>Reason byte of <see cref="MessageType.Close"/>.</summary>
@@ -130,10 +148,11 @@ public enum CloseReason : byte
 /// <summary>Helpers for <see cref="MessageType"/>.</summary>
 public static class MessageTypes
 {
-    /// <summary>True for a type byte defined by protocol version 1 (§5's types included).</summary>
+    /// <summary>True for a type byte defined by protocol versions 1 and 2 (§2.1's and §5's types included).</summary>
     public static bool IsKnown(byte type) => (MessageType)type switch
     {
-        MessageType.Hello or MessageType.HelloReply or MessageType.Attach or MessageType.AttachReply
+        MessageType.Hello or MessageType.HelloReply or MessageType.Challenge or MessageType.Authenticate
+            or MessageType.AuthenticateReply or MessageType.Attach or MessageType.AttachReply
             or MessageType.Ccw or MessageType.CcwReply or MessageType.Halt or MessageType.BufferedCcw
             or MessageType.ReadAhead or MessageType.ReadAheadEnd or MessageType.ReadAheadImage
             or MessageType.Unsolicited

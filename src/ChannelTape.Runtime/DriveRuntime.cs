@@ -18,6 +18,16 @@ public interface IDriveHolder
     void OnUnsolicitedStatus(UnitStatus status);
 }
 
+/// <summary>What an attach found: attached, or why not.</summary>
+public enum DriveAttach
+{
+    Attached,
+    /// <summary>Another holder has the drive and take-over was not asked for.</summary>
+    AttachedElsewhere,
+    /// <summary>Another host holds the drive and this one may not take drives over.</summary>
+    TakeOverNotAllowed,
+}
+
 /// <summary>
 /// One drive, everything about it in one place (AGENTS.md, "Layers": the drive runtime): the
 /// <see cref="TapeDrive"/> and the <see cref="Device"/> CCWs run on (the drive, or a decorator such as the
@@ -87,7 +97,19 @@ public sealed class DriveRuntime : IDisposable
     public IDriveLibrary? Library { get; private set; }
 
     /// <summary>The address of the host that attached the drive last (command-volume authorisation); "local" before.</summary>
-    public string AttachedHost { get; private set; } = "local";
+    public string AttachedHost => AttachedBy.Address;
+
+    /// <summary>Who attached the drive last and what it may do; <see cref="HostAuthority.Local"/> before any host did.</summary>
+    public HostAuthority AttachedBy { get; private set; } = HostAuthority.Local;
+
+    /// <summary>
+    /// Where images may be mounted by path: <see cref="ImageConfinement.Unconfined"/> for a drive of a tool or
+    /// a test; a server's drives share the configuration's (<see cref="Confine"/>).
+    /// </summary>
+    public ImageConfinement Confinement { get; private set; } = ImageConfinement.Unconfined;
+
+    /// <summary>Puts the drive under <paramref name="confinement"/> (the composition root, once, before serving).</summary>
+    public void Confine(ImageConfinement confinement) => Confinement = confinement ?? throw new ArgumentNullException(nameof(confinement));
 
     /// <summary>Who holds the drive now; null when no host is attached.</summary>
     public IDriveHolder? Holder
@@ -135,19 +157,65 @@ public sealed class DriveRuntime : IDisposable
     /// Attaches <paramref name="holder"/> for the host at <paramref name="host"/>. Fails when another holder has
     /// the drive and <paramref name="takeOver"/> is not set; with it, returns that holder in <paramref name="previous"/>.
     /// </summary>
-    public bool TryAttach(IDriveHolder holder, string host, bool takeOver, out IDriveHolder? previous)
+    public bool TryAttach(IDriveHolder holder, string host, bool takeOver, out IDriveHolder? previous) =>
+        TryAttach(holder, HostAuthority.Local with { Name = host, Address = host }, takeOver, out previous);
+
+    /// <summary>
+    /// Attaches <paramref name="holder"/> for <paramref name="authority"/>. Fails when another holder has the drive
+    /// and <paramref name="takeOver"/> is not set; with it, returns that holder in <paramref name="previous"/>.
+    /// </summary>
+    public bool TryAttach(IDriveHolder holder, HostAuthority authority, bool takeOver, out IDriveHolder? previous) =>
+        Attach(holder, authority, takeOver, out previous, checkOnly: false) == DriveAttach.Attached;
+
+    /// <summary>
+    /// Whether <paramref name="holder"/> of <paramref name="authority"/> may attach now (nothing changes): the drive
+    /// is free or already its; or <paramref name="takeOver"/> is asked and the host holding it is the same host
+    /// (a reconnect) or <paramref name="authority"/> may take drives over (docs/security.md).
+    /// </summary>
+    public DriveAttach CanAttach(IDriveHolder holder, HostAuthority authority, bool takeOver) =>
+        Attach(holder, authority, takeOver, out _, checkOnly: true);
+
+    /// <summary>As <see cref="CanAttach"/>, and attaches when it may; the holder taken over in <paramref name="previous"/>.</summary>
+    public DriveAttach Attach(IDriveHolder holder, HostAuthority authority, bool takeOver, out IDriveHolder? previous) =>
+        Attach(holder, authority, takeOver, out previous, checkOnly: false);
+
+    private DriveAttach Attach(IDriveHolder holder, HostAuthority authority, bool takeOver, out IDriveHolder? previous, bool checkOnly)
     {
         lock (_holderLock)
         {
             previous = _holder;
-            if (_holder is not null && _holder != holder && !takeOver)
+            if (_holder is not null && _holder != holder)
             {
-                return false;
+                if (!takeOver)
+                {
+                    return DriveAttach.AttachedElsewhere;
+                }
+
+                if (!authority.IsSameHost(AttachedBy) && !authority.May(HostPermissions.TakeOver))
+                {
+                    return DriveAttach.TakeOverNotAllowed;
+                }
             }
 
-            _holder = holder;
-            AttachedHost = host;
-            return true;
+            if (!checkOnly)
+            {
+                _holder = holder;
+                AttachedBy = authority;
+            }
+
+            return DriveAttach.Attached;
+        }
+    }
+
+    /// <summary>The authority of the host that holds the drive now; null when no host holds it.</summary>
+    public HostAuthority? HolderAuthority
+    {
+        get
+        {
+            lock (_holderLock)
+            {
+                return _holder is null ? null : AttachedBy;
+            }
         }
     }
 
@@ -197,11 +265,25 @@ public sealed class DriveRuntime : IDisposable
     /// Mounts what <paramref name="words"/> ask for, as Hercules' <c>devinit</c> does (see <see cref="MountRequest"/>);
     /// a mount or unload that is done presents device end through the unsolicited status. Under <see cref="Executor"/>.
     /// </summary>
-    public MountOutcome Mount(string words, MountSource source) =>
-        MountRequest.TryParse(words, out var request, out var refusal) ? Mount(request, source) : Refuse(words, source, refusal);
+    public MountOutcome Mount(string words, MountSource source) => Mount(words, source, null);
+
+    /// <summary>
+    /// Mounts what <paramref name="words"/> ask for on behalf of <paramref name="requester"/> (null = an in-process
+    /// caller): an operator mount of a library volume needs <see cref="HostPermissions.OperatorMounts"/> and one of
+    /// the host's pools, an image by path <see cref="HostPermissions.MountByPath"/> and the drive's
+    /// <see cref="Confinement"/>. On a drive of a library a six-character volume serial always names a library
+    /// volume, never a file of that name. Under <see cref="Executor"/>.
+    /// </summary>
+    public MountOutcome Mount(string words, MountSource source, HostAuthority? requester) =>
+        MountRequest.TryParse(words, out var request, out var refusal, volumesFirst: Library is not null || Confinement.IsConfined)
+            ? Mount(request, source, requester)
+            : Refuse(words, source, refusal);
 
     /// <inheritdoc cref="Mount(string, MountSource)"/>
-    public MountOutcome Mount(MountRequest request, MountSource source)
+    public MountOutcome Mount(MountRequest request, MountSource source) => Mount(request, source, null);
+
+    /// <inheritdoc cref="Mount(string, MountSource, HostAuthority?)"/>
+    public MountOutcome Mount(MountRequest request, MountSource source, HostAuthority? requester)
     {
         switch (request)
         {
@@ -214,6 +296,7 @@ public sealed class DriveRuntime : IDisposable
                     // An image mounted by path, or an empty drive: devinit * presents device end all the same.
                     Drive.Unload();
                 }
+
 
                 if (released is null)
                 {
@@ -229,10 +312,22 @@ public sealed class DriveRuntime : IDisposable
                         new VolumeRefusal(VolumeRefusalReason.NoLibrary, $"drive {DeviceNumber:X4} has no library: mount an image by its path"));
                 }
 
-                var refusal = Library.MountNow(this, new VolumeSerialRequest(volume.Serial.Value, volume.Options));
+                if (requester is not null && !requester.May(HostPermissions.OperatorMounts))
+                {
+                    return Refuse(volume.Serial.Value, source, new VolumeRefusal(VolumeRefusalReason.NotAuthorised,
+                        $"host {requester} may not mount volumes as an operator"));
+                }
+
+                var refusal = Library.MountNow(this, new VolumeSerialRequest(volume.Serial.Value, volume.Options, requester));
                 return refusal is null ? new MountOutcome(true, DeviceListText) : new MountOutcome(false, refusal.Message, refusal);
 
             case MountRequest.Image image:
+                if (requester is not null && !requester.May(HostPermissions.MountByPath))
+                {
+                    return Refuse(image.Path, source, new VolumeRefusal(VolumeRefusalReason.NotAuthorised,
+                        $"host {requester} may not mount images by path; mount a library volume by its serial"));
+                }
+
                 return MountImage(image, source);
 
             default:
@@ -275,12 +370,23 @@ public sealed class DriveRuntime : IDisposable
 
     private MountOutcome MountImage(MountRequest.Image image, MountSource source)
     {
+        if (!Confinement.TryAdmit(image.Path, out var path, out var refused))
+        {
+            return Refuse(image.Path, source, refused!);
+        }
+
+        if (!Confinement.TryClaim(path, this, out var holder))
+        {
+            return Refuse(image.Path, source, new VolumeRefusal(VolumeRefusalReason.VolumeMounted,
+                $"{image.Path} is mounted on drive {holder:X4}"));
+        }
+
         if (Volume.Lease is not null)
         {
             Library!.UnloadNow(this, source);
         }
 
-        if (!TapeImage.TryOpen(image.Path, image.Options, out var media, out var error))
+        if (!TapeImage.TryOpen(path, image.Options, out var media, out var error))
         {
             // Hercules' devinit with a file it cannot open leaves the drive empty.
             if (Drive.IsLoaded)
@@ -291,7 +397,8 @@ public sealed class DriveRuntime : IDisposable
             return Refuse(image.Path, source, new VolumeRefusal(VolumeRefusalReason.CannotOpen, error));
         }
 
-        Drive.Mount(media);
+        // A server's images are written as its library volumes are: a tape mark and the unload are synchronisation points.
+        Drive.Mount(Confinement.IsConfined && !media.IsReadOnly ? new SynchronizingMedia(media, SyncPoints.TapeMark | SyncPoints.Close) : media);
         Publish(new VolumeMounted(DeviceNumber, image.Path, media.IsReadOnly, source));
         return new MountOutcome(true, DeviceListText);
     }

@@ -91,5 +91,5 @@ public interface IDriveLibrary
     string? UnloadNow(DriveRuntime drive, MountSource source);
 }
 
-/// <summary>An operator's mount of a library volume: its serial and the image options asked for.</summary>
-public readonly record struct VolumeSerialRequest(string Serial, TapeImageOptions Options);
+/// <summary>An operator's mount of a library volume: its serial, the image options asked for, and who asks (null = an in-process caller).</summary>
+public readonly record struct VolumeSerialRequest(string Serial, TapeImageOptions Options, HostAuthority? Requester = null);

@@ -27,7 +27,15 @@ public abstract record MountRequest
     public sealed record Image(string Path, TapeImageOptions Options) : MountRequest;
 
     /// <summary>Parses mount words; false with the reason when they cannot be a mount.</summary>
-    public static bool TryParse(string words, [NotNullWhen(true)] out MountRequest? request, [NotNullWhen(false)] out VolumeRefusal? refusal)
+    public static bool TryParse(string words, [NotNullWhen(true)] out MountRequest? request, [NotNullWhen(false)] out VolumeRefusal? refusal) =>
+        TryParse(words, out request, out refusal, volumesFirst: false);
+
+    /// <summary>
+    /// Parses mount words; with <paramref name="volumesFirst"/> (a drive of a library, docs/security.md) a word of
+    /// six volume serial characters is a library volume even when a file of that name exists.
+    /// </summary>
+    public static bool TryParse(string words, [NotNullWhen(true)] out MountRequest? request, [NotNullWhen(false)] out VolumeRefusal? refusal,
+        bool volumesFirst)
     {
         ArgumentNullException.ThrowIfNull(words);
         request = null;
@@ -51,13 +59,13 @@ public abstract record MountRequest
             return false;
         }
 
-        request = IsVolumeSerial(parts[0], out var serial) ? new Volume(serial, options) : new Image(parts[0], options);
+        request = IsVolumeSerial(parts[0], volumesFirst, out var serial) ? new Volume(serial, options) : new Image(parts[0], options);
         return true;
     }
 
     /// <summary>A word that is a volume serial and not the name of an image file (a file of that name wins, as for Hercules).</summary>
-    private static bool IsVolumeSerial(string word, out VolumeSerial serial) =>
-        VolumeSerial.TryParse(word, out serial) && !File.Exists(word);
+    private static bool IsVolumeSerial(string word, bool volumesFirst, out VolumeSerial serial) =>
+        VolumeSerial.TryParse(word, out serial) && (volumesFirst || !File.Exists(word));
 }
 
 /// <summary>What a mount did: done, or refused; <see cref="Message"/> is what the operator is told.</summary>

@@ -23,7 +23,13 @@ public interface IVolumeResolver
 /// <param name="DeviceNumber">The drive.</param>
 /// <param name="Host">Who holds the drive (the peer address; command-volume authorisation).</param>
 /// <param name="Options">Image options the mount asked for (<c>ro</c> ...); the library's own settings for the volume win where they say more.</param>
-public readonly record struct VolumeRequest(string Serial, bool Scratch, string? ScratchPool, ushort DeviceNumber, string Host, TapeImageOptions Options);
+/// <param name="Requester">What the host that holds the drive may do (pools, command volumes); null = an in-process caller (<see cref="HostAuthority.Local"/>).</param>
+public readonly record struct VolumeRequest(string Serial, bool Scratch, string? ScratchPool, ushort DeviceNumber, string Host, TapeImageOptions Options,
+    HostAuthority? Requester = null)
+{
+    /// <summary><see cref="Requester"/>, an in-process caller when none is given.</summary>
+    public HostAuthority Authority => Requester ?? HostAuthority.Local;
+}
 
 /// <summary>Why a volume could not be mounted.</summary>
 public enum VolumeRefusalReason
@@ -56,6 +62,12 @@ public enum VolumeRefusalReason
     Fenced,
     /// <summary>The volume's media is not one the drive's model takes (a 3490E cartridge on a 3480).</summary>
     MediaNotSupported,
+    /// <summary>The host may not mount this (another host's pool, a path outside the image folders, no permission; docs/security.md).</summary>
+    NotAuthorised,
+    /// <summary>The volume's catalog row was quarantined at start (it could not be read); an operator must repair it.</summary>
+    Quarantined,
+    /// <summary>The file system holding the library is full: the image could not be created or the catalog not written.</summary>
+    DiskFull,
 }
 
 /// <summary>A refusal the drive reports to whoever asked, with the operator's wording.</summary>
@@ -119,4 +131,5 @@ public abstract class VolumeLease
 /// <param name="DeviceNumber">The drive.</param>
 /// <param name="Host">Who held the drive.</param>
 /// <param name="BlocksWritten">Blocks and tape marks written while the volume was mounted (0: read only, nothing to record).</param>
-public readonly record struct VolumeRelease(ushort DeviceNumber, string Host, long BlocksWritten);
+/// <param name="Holder">What the host that held the drive at the unload may do; null = an in-process caller.</param>
+public readonly record struct VolumeRelease(ushort DeviceNumber, string Host, long BlocksWritten, HostAuthority? Holder = null);

@@ -42,12 +42,50 @@ public sealed record AcceptFailed(string Reason) : TapeEvent
     public override string Message => $"accept failed: {Reason}";
 }
 
-/// <summary>A connection was closed as soon as it was accepted: the server has <paramref name="Open"/> of its <paramref name="Limit"/> connections.</summary>
-public sealed record ConnectionRefused(string Peer, int Open, int Limit) : TapeEvent
+/// <summary>
+/// A connection was closed as soon as it was accepted: the server has <paramref name="Open"/> of its
+/// <paramref name="Limit"/> connections (<paramref name="PerAddress"/>: from that peer's address).
+/// </summary>
+public sealed record ConnectionRefused(string Peer, int Open, int Limit, bool PerAddress = false) : TapeEvent, IAuditEvent
 {
     public override LogLevel Level => LogLevel.Warning;
 
-    public override string Message => $"{Peer}: refused, already {Open} connections (limit {Limit})";
+    public override string Message => $"{Peer}: refused, already {Open} connections{(PerAddress ? " from this address" : "")} (limit {Limit})";
+}
+
+/// <summary>A connection that had not attached a drive was closed to make room for a new one (the server was full).</summary>
+public sealed record ConnectionEvicted(string Connection, string For) : ConnectionEvent(Connection)
+{
+    public override LogLevel Level => LogLevel.Information;
+
+    public override string Message => $"{Connection}: closed to make room for {For}: it had not attached a drive";
+}
+
+/// <summary>A host proved its secret (docs/protocol.md §2.1); <paramref name="Authority"/> the host entry it is, null when none matches.</summary>
+public sealed record HostAuthenticated(string Connection, string Identity, string? Authority, bool Tls = false) : ConnectionEvent(Connection), IAuditEvent
+{
+    public override LogLevel Level => LogLevel.Information;
+
+    public override string Message =>
+        $"{Connection}: authenticated{(Tls ? " over TLS" : "")} with {(Identity.Length == 0 ? "the shared secret" : $"the secret of '{PeerText.Escape(Identity, 64)}'")}"
+        + (Authority is null ? "; no host entry matches it" : $" as host {Authority}");
+}
+
+/// <summary>A host did not prove a secret the server wants (docs/protocol.md §2.1); the connection is closed.</summary>
+public sealed record AuthenticationRefused(string Connection, string Identity, string Reason) : ConnectionEvent(Connection), IAuditEvent
+{
+    public override LogLevel Level => LogLevel.Warning;
+
+    public override string Message =>
+        $"{Connection}: authentication refused{(Identity.Length == 0 ? "" : $" for '{PeerText.Escape(Identity, 64)}'")}: {Reason}";
+}
+
+/// <summary>A connection that is not TLS was refused: the server wants TLS from peers that are not on this machine.</summary>
+public sealed record PlainConnectionRefused(string Peer, string Reason) : TapeEvent, IAuditEvent
+{
+    public override LogLevel Level => LogLevel.Warning;
+
+    public override string Message => $"{Peer}: refused: {Reason}";
 }
 
 /// <summary>A drive's volume could not be closed at shutdown.</summary>
@@ -74,20 +112,23 @@ public sealed record HelloReceived(string Connection, string HostName, int MaxFr
 {
     public override LogLevel Level => LogLevel.Debug;
 
-    public override string Message => $"{Connection}: hello from '{HostName}', frames up to {MaxFrameLength} bytes, features {Features}";
+    public override string Message => $"{Connection}: hello from '{PeerText.Escape(HostName, 64)}', frames up to {MaxFrameLength} bytes, features {Features}";
 }
 
-/// <summary>A host attached a drive.</summary>
-public sealed record DriveAttached(string Connection, ushort DeviceNumber, ushort Model, bool TakeOver, string DriveText) : ConnectionEvent(Connection)
+/// <summary>A host attached a drive; <see cref="Host"/> names the host entry it attached as.</summary>
+public sealed record DriveAttached(string Connection, ushort DeviceNumber, ushort Model, bool TakeOver, string DriveText) : ConnectionEvent(Connection), IAuditEvent
 {
+    /// <summary>The host the connection is (docs/security.md); empty when not known.</summary>
+    public string Host { get; init; } = "";
+
     public override LogLevel Level => LogLevel.Information;
 
     public override string Message =>
-        $"{Connection}: attached drive {DeviceNumber:X4} ({Model:X4}){(TakeOver ? " with take-over" : "")}: {DriveText}";
+        $"{Connection}: attached drive {DeviceNumber:X4} ({Model:X4}){(TakeOver ? " with take-over" : "")}{(Host.Length == 0 ? "" : $" as host {Host}")}: {DriveText}";
 }
 
 /// <summary>An Attach was refused.</summary>
-public sealed record AttachRefused(string Connection, ushort DeviceNumber, AttachResult Result, string Reason) : ConnectionEvent(Connection)
+public sealed record AttachRefused(string Connection, ushort DeviceNumber, AttachResult Result, string Reason) : ConnectionEvent(Connection), IAuditEvent
 {
     public override LogLevel Level => LogLevel.Information;
 
@@ -95,7 +136,7 @@ public sealed record AttachRefused(string Connection, ushort DeviceNumber, Attac
 }
 
 /// <summary>Another connection attached this connection's drive with the take-over flag; this one closes.</summary>
-public sealed record DriveTakenOver(string Connection, ushort DeviceNumber, string By) : ConnectionEvent(Connection)
+public sealed record DriveTakenOver(string Connection, ushort DeviceNumber, string By) : ConnectionEvent(Connection), IAuditEvent
 {
     public override LogLevel Level => LogLevel.Information;
 
@@ -141,6 +182,8 @@ public enum CloseCause
     PeerNotReading,
     /// <summary>A bug in the server; the connection was dropped, the server goes on.</summary>
     InternalError,
+    /// <summary>No drive attached (and, with a secret, no proof) within the handshake time, or closed to make room (Close reason 3).</summary>
+    HandshakeTimeout,
 }
 
 /// <summary>A connection ended, with its cause and the detail the log shows.</summary>

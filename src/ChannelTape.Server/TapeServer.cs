@@ -31,6 +31,8 @@ public sealed class TapeServer : IAsyncDisposable
     private Task _idleLoop = Task.CompletedTask;
     private Task? _stopTask;
     private long _nextConnectionId;
+    private readonly ConcurrentDictionary<string, int> _perAddress = new(StringComparer.Ordinal);
+    private int _open;
 
     /// <param name="drives">The drives served; their device numbers must differ.</param>
     /// <param name="options">Listening address, limits and the §5 features granted.</param>
@@ -59,6 +61,8 @@ public sealed class TapeServer : IAsyncDisposable
     /// <summary>What write-behind and read-ahead (docs/protocol.md §5) did on the drive at <paramref name="deviceNumber"/> since the server started; none for a drive not served.</summary>
     public StreamingCounts StreamingTotals(ushort deviceNumber) =>
         _drives.TryGetValue(deviceNumber, out var drive) ? drive.Streaming.Totals : default;
+    /// <summary>Connections accepted and not yet closed, also those still in their TLS handshake.</summary>
+    public int OpenConnections => Volatile.Read(ref _open);
 
     /// <summary>Binds, listens and starts accepting. A busy address throws <see cref="SocketException"/>.</summary>
     public void Start()
@@ -185,22 +189,132 @@ public sealed class TapeServer : IAsyncDisposable
                 continue;
             }
 
-            if (_sessions.Count >= Options.MaxConnections)
+            var address = (socket.RemoteEndPoint as IPEndPoint)?.Address is { } ip
+                ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString()
+                : "unknown";
+            if (Volatile.Read(ref _open) >= Options.MaxConnections && !EvictUnattached($"{socket.RemoteEndPoint}"))
             {
-                Events.Publish(new ConnectionRefused($"{socket.RemoteEndPoint}", _sessions.Count, Options.MaxConnections));
+                Events.Publish(new ConnectionRefused($"{socket.RemoteEndPoint}", Volatile.Read(ref _open), Options.MaxConnections));
+                Refuse(socket, Protocol.ProtocolErrorCode.NotAllowedNow,
+                    $"the server is full: {Options.MaxConnections} connections; try again later");
                 socket.Dispose();
                 continue;
             }
 
-            if (!SocketTransport.TryStart(socket, Options, out var transport, out var error))
+            var fromAddress = _perAddress.AddOrUpdate(address, 1, (_, n) => n + 1);
+            if (fromAddress > Options.MaxConnectionsPerAddress)
             {
-                Events.Publish(new AcceptFailed($"connection dropped before it started: {error}"));
+                Release(address);
+                Events.Publish(new ConnectionRefused($"{socket.RemoteEndPoint}", fromAddress - 1, Options.MaxConnectionsPerAddress, PerAddress: true));
+                Refuse(socket, Protocol.ProtocolErrorCode.NotAllowedNow,
+                    $"this address already has {Options.MaxConnectionsPerAddress} connections to the server; try again later");
+                socket.Dispose();
                 continue;
             }
 
-            _ = RunSessionAsync(transport.Pipe, transport.Peer, transport.Abort).ContinueWith(
-                _ => transport.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            Interlocked.Increment(ref _open);
+            _ = ServeConnectionAsync(socket, address);
         }
+    }
+
+    /// <summary>
+    /// One accepted connection: TLS when its first byte says so (docs/protocol.md §1.1), then the session;
+    /// its slot (total and per address) is given back when it closes.
+    /// </summary>
+    private async Task ServeConnectionAsync(Socket socket, string address)
+    {
+        try
+        {
+            if (!SocketTransport.TryStart(socket, Options, out var transport, out var error))
+            {
+                Events.Publish(new AcceptFailed($"connection dropped before it started: {error}"));
+                return;
+            }
+
+            using (transport)
+            {
+                var security = Options.Security;
+                if (security.Certificate is not null || security.RequireTls)
+                {
+                    var first = await transport.PeekFirstByteAsync(Options.HandshakeTimeout, _stopping.Token).ConfigureAwait(false);
+                    if (first is null)
+                    {
+                        return;
+                    }
+
+                    if (first == Protocol.Frame.TlsHandshakeByte)
+                    {
+                        if (security.Certificate is null
+                            || await transport.StartTlsAsync(security.Certificate, Options.HandshakeTimeout, _stopping.Token).ConfigureAwait(false) is { } failed)
+                        {
+                            Events.Publish(new PlainConnectionRefused(transport.Peer.EndPoint, "TLS handshake failed"));
+                            return;
+                        }
+                    }
+                    else if (security.RequireTls && !transport.Peer.IsLoopback)
+                    {
+                        Events.Publish(new PlainConnectionRefused(transport.Peer.EndPoint, "this server wants TLS from peers on other machines"));
+                        Refuse(transport.Socket, Protocol.ProtocolErrorCode.AuthenticationRequired,
+                            "this server accepts only TLS connections from other machines (docs/protocol.md §1.1)");
+                        return;
+                    }
+                }
+
+                await RunSessionAsync(transport.Pipe, transport.Peer, transport.Abort).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The peer went; nothing of the server's is left in this connection.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _open);
+            Release(address);
+        }
+    }
+
+    /// <summary>Tells a refused peer why before its socket goes: one Error frame, sent without waiting (it may not be read).</summary>
+    private static void Refuse(Socket socket, Protocol.ProtocolErrorCode code, string text)
+    {
+        try
+        {
+            socket.Blocking = false;
+            socket.Send(Protocol.FrameWriter.ToArray(new Protocol.Messages.ErrorMessage(code, text)));
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The peer is gone already.
+        }
+    }
+
+    private void Release(string address)
+    {
+        while (_perAddress.TryGetValue(address, out var n))
+        {
+            if (n <= 1 ? _perAddress.TryRemove(new KeyValuePair<string, int>(address, n)) : _perAddress.TryUpdate(address, n - 1, n))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The server is full: closes the connection that has waited longest without attaching a drive (at
+    /// least a second), so a host that reconnects is not locked out by connections that never attach.
+    /// </summary>
+    private bool EvictUnattached(string newcomer)
+    {
+        var now = Environment.TickCount64;
+        var oldest = _sessions.Keys.Where(s => !s.IsAttached && now - s.AcceptedAt > 1000).MinBy(s => s.AcceptedAt);
+        if (oldest is null)
+        {
+            return false;
+        }
+
+        Events.Publish(new ConnectionEvicted(oldest.Name, newcomer));
+        oldest.Evict();
+        return true;
     }
 
     /// <summary>Starts the sweep that closes silent sessions, once (with the first session or the listener).</summary>

@@ -27,6 +27,18 @@ public sealed record TapeServerOptions
     /// <summary>Connections served at once; one more is closed as soon as it is accepted, with a logged reason.</summary>
     public int MaxConnections { get; init; } = int.MaxValue;
 
+    /// <summary>Connections from one peer address at once (loopback counts as one address too).</summary>
+    public int MaxConnectionsPerAddress { get; init; } = int.MaxValue;
+
+    /// <summary>
+    /// A connection that has not authenticated (when a secret is set) and attached a drive within this time
+    /// after it was accepted is closed, however much it pings (docs/security.md, "Bounded resources").
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Secrets, TLS and who may do what (docs/security.md); <see cref="Security.ServerSecurity.None"/> by default.</summary>
+    public Security.ServerSecurity Security { get; init; } = ChannelTape.Server.Security.ServerSecurity.None;
+
     /// <summary>Socket send buffer size for accepted connections; null = the system default.</summary>
     public int? SocketSendBufferSize { get; init; }
 

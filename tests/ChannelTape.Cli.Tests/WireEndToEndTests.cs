@@ -27,7 +27,7 @@ public sealed class WireEndToEndTests : IAsyncLifetime
     public Task InitializeAsync()
     {
         var result = ConfigurationParser.ParseText($$"""
-            storage { root "{{_root}}"; format aws; }
+            storage { root "{{Path.Combine(_root, "data")}}"; format aws; }
             drive 0580-0583 { model 3490; media 3490E; pool SCRATCH; }
             pool SCRATCH { volumes T00000-T00019; media 3490E; capacity 10M; labels SL; scratch; }
             pool PRIV { volumes P00000-P00004; media 3490E; capacity 10M; labels SL; }
@@ -132,6 +132,17 @@ public sealed class WireEndToEndTests : IAsyncLifetime
         Assert.Contains("ERROR", output, StringComparison.Ordinal);
         Assert.Equal(ChannelTape.Library.Catalog.VolumeStatus.Private, _served.Host.Catalog.FindVolume(VolumeSerial.Parse("T00007"))!.Status);
         Assert.Equal("SCRATCH", _served.Host.Catalog.FindVolume(VolumeSerial.Parse("T00009"))!.Pool);
+    }
+
+    [Fact]
+    public void Lms_command_with_a_request_over_80_characters_is_an_error_and_nothing_is_written()
+    {
+        var (exit, output, error) = Lms("command", "SCRATCH T00007 " + new string('X', 80));
+
+        Assert.Equal(2, exit); // a usage error: the request is refused before anything is mounted
+        Assert.Contains("is longer than 80 characters", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled", error + output, StringComparison.Ordinal);
+        Assert.All(_served.Host.Drives, d => Assert.False(d.Drive.IsLoaded));
     }
 
     [Fact]

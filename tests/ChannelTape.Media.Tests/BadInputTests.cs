@@ -165,12 +165,13 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
-    public void A_file_of_zeros_is_walked_to_its_end_without_hanging()
+    public void A_file_of_zeros_is_a_data_check_without_a_walk_to_its_end()
     {
-        // Zero-length chunks without end-of-record: each header moves 6 bytes on, so the walk ends.
+        // Zero-length chunks without end-of-record: more than 16 in one block are a corrupt image
+        // (docs/device-behaviour.md, "Runs of empty chunks"), so nothing walks 3 MiB six bytes at a time.
         using var media = Image("zeros.aws", new byte[3 * 1024 * 1024]);
-        Assert.Equal(MediaStatus.EndOfData, media.ReadForward(_buffer, out _));
-        Assert.Equal(MediaStatus.EndOfData, media.ForwardSpaceFile());
+        Assert.Equal(MediaStatus.DataCheck, media.ReadForward(_buffer, out _));
+        Assert.Equal(MediaStatus.DataCheck, media.ForwardSpaceFile());
         Assert.Equal(MediaStatus.LocateFailed, media.Locate(long.MaxValue));
     }
 
@@ -470,5 +471,36 @@ public sealed class BadInputTests : IDisposable
         Assert.False(TapeImage.TryCreate(path, TapeImageFormat.Aws, new TapeImageOptions(), out _, out string? error));
         Assert.Contains("not empty", error, StringComparison.Ordinal);
         Assert.Equal(6, new FileInfo(path).Length);
+    }
+
+    [Theory]
+    [InlineData("zeros.aws")]
+    [InlineData("zeros.het")]
+    [InlineData("zeros.fkt")]
+    public void A_large_zero_filled_sparse_image_is_a_data_check_at_once_not_a_walk_over_every_header(string name)
+    {
+        // Issue 13: 64 GiB of holes, every header all zeros. Walking it six bytes at a time would hold the drive
+        // for hours per command; the image is refused at its first block instead, however it is moved over.
+        string path = _directory.File(name);
+        using (var file = File.Create(path))
+        {
+            file.SetLength(64L << 30);
+        }
+
+        using var media = TestData.Open(path, new TapeImageOptions { ReadOnly = true });
+        Assert.Equal(MediaStatus.DataCheck, media.ReadForward(_buffer, out _));
+        Assert.Equal(MediaStatus.DataCheck, media.ForwardSpaceFile());
+        Assert.Equal(MediaStatus.DataCheck, media.ForwardSpaceBlock());
+        Assert.Equal(0, media.Position.Offset);
+    }
+
+    [Fact]
+    public void A_block_of_a_few_empty_chunks_before_its_last_still_reads()
+    {
+        var content = Aws(Header(0, 0, 0x80), Header(0, 0, 0x00), Header(3, 0, 0x20), [1, 2, 3]);
+        using var media = Image("empties.aws", content);
+
+        Assert.Equal(MediaStatus.Ok, media.ReadForward(_buffer, out int length));
+        Assert.Equal(3, length);
     }
 }

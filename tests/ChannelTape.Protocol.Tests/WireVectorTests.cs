@@ -119,6 +119,14 @@ public class WireVectorTests
                 var helloReply = HelloReplyMessage.Parse(body);
                 return new() { ["Version"] = (ulong)helloReply.Version, ["MaxFrameLength"] = (ulong)helloReply.MaxFrameLength,
                     ["ServerName"] = helloReply.ServerName, ["Features"] = (ulong)helloReply.Features };
+            case "Challenge":
+                var challenge = ChallengeMessage.Parse(body);
+                return new() { ["Method"] = (ulong)challenge.Method, ["Nonce"] = challenge.Nonce };
+            case "Authenticate":
+                var authenticate = AuthenticateMessage.Parse(body);
+                return new() { ["HostNonce"] = authenticate.HostNonce, ["Proof"] = authenticate.Proof, ["Identity"] = authenticate.Identity };
+            case "AuthenticateReply":
+                return new() { ["Proof"] = AuthenticateReplyMessage.Parse(body).Proof };
             case "Attach":
                 var attach = AttachMessage.Parse(body);
                 return new() { ["DeviceNumber"] = (ulong)attach.DeviceNumber, ["Model"] = (ulong)attach.Model, ["Flags"] = (ulong)attach.Flags,
@@ -210,6 +218,12 @@ public class WireVectorTests
                 return FrameWriter.ToArray(new HelloMessage((uint)N("Magic"), (ushort)N("Version"), (uint)N("MaxFrameLength"), T("HostName"), (ProtocolFeatures)N("Features")));
             case "HelloReply":
                 return FrameWriter.ToArray(new HelloReplyMessage((ushort)N("Version"), (uint)N("MaxFrameLength"), T("ServerName"), (ProtocolFeatures)N("Features")));
+            case "Challenge":
+                return FrameWriter.ToArray(new ChallengeMessage((AuthenticationMethod)N("Method"), B("Nonce")));
+            case "Authenticate":
+                return FrameWriter.ToArray(new AuthenticateMessage(B("HostNonce"), B("Proof"), T("Identity")));
+            case "AuthenticateReply":
+                return FrameWriter.ToArray(new AuthenticateReplyMessage(B("Proof")));
             case "Attach":
                 return FrameWriter.ToArray(new AttachMessage((ushort)N("DeviceNumber"), (ushort)N("Model"), (AttachFlags)N("Flags"), T("DeviceArguments")));
             case "AttachReply":

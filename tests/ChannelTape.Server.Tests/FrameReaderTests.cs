@@ -108,7 +108,7 @@ public class FrameReaderTests
 
     [Theory]
     [InlineData(0x00)]
-    [InlineData(0x03)]
+    [InlineData(0x06)]
     [InlineData(0x23)]
     [InlineData(0x7E)]
     [InlineData(0xFF)]

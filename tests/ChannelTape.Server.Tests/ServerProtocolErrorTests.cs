@@ -22,7 +22,7 @@ public class ServerProtocolErrorTests
     public static TheoryData<string, byte[], ProtocolErrorCode> BadConversations => new()
     {
         { "wrong magic", FrameWriter.ToArray(new HelloMessage(0x43544151, 1, 0, "x")), ProtocolErrorCode.WrongMagicOrVersion },
-        { "wrong version", FrameWriter.ToArray(new HelloMessage(HelloMessage.ExpectedMagic, 2, 0, "x")), ProtocolErrorCode.WrongMagicOrVersion },
+        { "wrong version", FrameWriter.ToArray(new HelloMessage(HelloMessage.ExpectedMagic, 3, 0, "x")), ProtocolErrorCode.WrongMagicOrVersion },
         { "frame limit below the minimum", FrameWriter.ToArray(new HelloMessage(65_791, "x")), ProtocolErrorCode.MalformedFrame },
         { "Ccw before Hello", s_ccw, ProtocolErrorCode.NotAllowedNow },
         { "Attach before Hello", s_attach, ProtocolErrorCode.NotAllowedNow },

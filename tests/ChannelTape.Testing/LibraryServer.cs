@@ -22,17 +22,25 @@ public sealed class LibraryServer : IAsyncDisposable
 
     public IPEndPoint EndPoint => Host.Server.LocalEndPoint;
 
-    /// <summary>The management API's address (<paramref name="management"/> given to <see cref="Start"/>).</summary>
+    /// <summary>The management API's address (<c>management</c> given to <see cref="Start"/>).</summary>
     public Uri ManagementAddress => Host.Management?.Address ?? throw new InvalidOperationException("started without the management API");
 
     /// <summary>
-    /// Builds and starts the library of <paramref name="configuration"/>; throws when it cannot be served. With
-    /// <paramref name="management"/> the management API listens on 127.0.0.1 port 0 too; without, it is off.
+    /// Builds and starts the library of <paramref name="configuration"/>; throws when it cannot be served. A
+    /// configuration that names no image folder gets the system's temporary folder, where the tests keep the
+    /// images they mount by path (docs/security.md: a server mounts images by path only inside image folders);
+    /// <paramref name="tempImageFolder"/> false leaves it without. With <paramref name="management"/> the
+    /// management API listens on 127.0.0.1 port 0 too; without, it is off.
     /// </summary>
-    public static LibraryServer Start(LibraryConfiguration configuration, LibraryHostOptions? options = null, bool management = false)
+    public static LibraryServer Start(LibraryConfiguration configuration, LibraryHostOptions? options = null, bool tempImageFolder = true, bool management = false)
     {
         var events = new Runtime.Events.TapeEventHub();
         var recorder = new EventRecorder(events);
+        if (tempImageFolder && configuration.ImageFolders.Count == 0)
+        {
+            configuration = configuration with { ImageFolders = new ValueList<string>([Path.GetTempPath()]) };
+        }
+
         configuration = configuration with
         {
             Listen = new IPEndPoint(IPAddress.Loopback, 0),

@@ -6,6 +6,7 @@ Offsets are from the start of a message's body; X_OFFSET_AFTER_Y from the end of
 
 # constants
 PROTOCOL_VERSION = 1  # the version Hello asks for and HelloReply speaks (§3 Hello)
+PROTOCOL_VERSION_AUTHENTICATED = 2  # the version a host that authenticates asks for: the server answers its Hello with Challenge when it wants a proof (§2.1)
 MAGIC = 0x43544150  # Hello magic, ASCII CTAP (§3 Hello)
 DEFAULT_MAX_FRAME_LENGTH = 2097408  # default and largest frame length: 2 MiB of CCW data + 256 (§1)
 MINIMUM_MAX_FRAME_LENGTH = 65792  # smallest maximum frame length a peer may announce: 64 KiB + 256 (§3 Hello)
@@ -30,6 +31,11 @@ COMMAND_SENSE = 0x04  # the command a host answers itself after its own unit che
 COMMAND_SENSE_ID = 0xE4  # the command a host answers from the last identity when the server is away (§4)
 SENSE0_INTERVENTION_REQUIRED = 0x40  # sense byte 0 of a host that cannot reach the server (§4)
 SENSE0_DEFERRED_UNIT_CHECK = 0x02  # sense byte 0 bit of a deferred unit check (§5.1)
+AUTHENTICATION_NONCE_SIZE = 32  # bytes of the server's and of the host's nonce (§2.1)
+AUTHENTICATION_PROOF_SIZE = 32  # bytes of an HMAC-SHA256 proof (§2.1)
+SECRET_MINIMUM_LENGTH = 16  # fewest bytes of a shared secret (§2.1)
+SECRET_MAXIMUM_LENGTH = 4096  # most bytes of a shared secret, and of a secret file (§2.1)
+TLS_RECORD_HANDSHAKE = 0x16  # the first byte of a TLS ClientHello; a frame starts with 00, so one port serves both (§1.1)
 
 # enumerations and flags
 # ProtocolErrorCode: code of an Error frame (§3 Error)
@@ -38,6 +44,10 @@ PROTOCOL_ERROR_WRONG_MAGIC_OR_VERSION = 0x02
 PROTOCOL_ERROR_NOT_ALLOWED_NOW = 0x03
 PROTOCOL_ERROR_FRAME_TOO_LONG = 0x04
 PROTOCOL_ERROR_UNKNOWN_TYPE = 0x05
+PROTOCOL_ERROR_AUTHENTICATION_REQUIRED = 0x06
+PROTOCOL_ERROR_AUTHENTICATION_FAILED = 0x07
+# AuthenticationMethod: how a Challenge wants the secret proved (§2.1)
+AUTH_METHOD_HMAC_SHA256 = 0x01
 # AttachFlags: Attach flags (§3 Attach)
 ATTACH_FLAG_TAKE_OVER = 0x01
 # AttachResult: AttachReply result (§3 AttachReply)
@@ -46,6 +56,7 @@ ATTACH_RESULT_NO_SUCH_DRIVE = 0x01
 ATTACH_RESULT_MODEL_MISMATCH = 0x02
 ATTACH_RESULT_ATTACHED_ELSEWHERE = 0x03
 ATTACH_RESULT_VOLUME_REFUSED = 0x04
+ATTACH_RESULT_NOT_AUTHORISED = 0x05
 # CcwReplyFlags: CcwReply flags (§3 CcwReply)
 CCW_REPLY_FLAG_MORE = 0x01
 CCW_REPLY_FLAG_WRITE_CREDIT = 0x02
@@ -59,6 +70,7 @@ READ_AHEAD_END_FLAG_STOP_REFERENCES = 0x02
 # MountResult: MountReply result (§3 MountReply)
 MOUNT_RESULT_DONE = 0x00
 MOUNT_RESULT_REFUSED = 0x04
+MOUNT_RESULT_NOT_AUTHORISED = 0x05
 # CloseReason: Close reason (§3 Close)
 CLOSE_REASON_NORMAL = 0x00
 CLOSE_REASON_SHUTTING_DOWN = 0x01
@@ -86,6 +98,9 @@ CCW_FLAG_MODIFIED_INDIRECT_DATA = 0x01
 # message types (§3)
 HELLO                        = 0x01  # host-to-server
 HELLO_REPLY                  = 0x02  # server-to-host
+CHALLENGE                    = 0x03  # server-to-host
+AUTHENTICATE                 = 0x04  # host-to-server
+AUTHENTICATE_REPLY           = 0x05  # server-to-host
 ATTACH                       = 0x10  # host-to-server
 ATTACH_REPLY                 = 0x11  # server-to-host
 CCW                          = 0x20  # host-to-server
@@ -115,6 +130,15 @@ HELLO_REPLY_VERSION_OFFSET = 0
 HELLO_REPLY_MAX_FRAME_LENGTH_OFFSET = 2
 HELLO_REPLY_SERVER_NAME_OFFSET = 6
 HELLO_REPLY_FIXED_SIZE = 8
+CHALLENGE_METHOD_OFFSET = 0
+CHALLENGE_NONCE_OFFSET = 1
+CHALLENGE_FIXED_SIZE = 33
+AUTHENTICATE_HOST_NONCE_OFFSET = 0
+AUTHENTICATE_PROOF_OFFSET = 32
+AUTHENTICATE_IDENTITY_OFFSET = 64
+AUTHENTICATE_FIXED_SIZE = 66
+AUTHENTICATE_REPLY_PROOF_OFFSET = 0
+AUTHENTICATE_REPLY_FIXED_SIZE = 32
 ATTACH_DEVICE_NUMBER_OFFSET = 0
 ATTACH_MODEL_OFFSET = 2
 ATTACH_FLAGS_OFFSET = 4
@@ -183,6 +207,9 @@ READ_AHEAD_REFERENCE_ENTRY_IMAGE_OFFSET_OFFSET = 4
 MESSAGES = {
     'Hello': (0x01, 'host-to-server', [('Magic', 'u32', {'offset': 0}), ('Version', 'u16', {'offset': 4}), ('MaxFrameLength', 'u32', {'offset': 6}), ('HostName', 'string', {'offset': 10}), ('Features', 'u32', {'enum': 'ProtocolFeatures', 'optional': True})]),
     'HelloReply': (0x02, 'server-to-host', [('Version', 'u16', {'offset': 0}), ('MaxFrameLength', 'u32', {'offset': 2}), ('ServerName', 'string', {'offset': 6}), ('Features', 'u32', {'enum': 'ProtocolFeatures', 'optional': True})]),
+    'Challenge': (0x03, 'server-to-host', [('Method', 'u8', {'offset': 0, 'enum': 'AuthenticationMethod'}), ('Nonce', 'bytes', {'offset': 1, 'size': 32})]),
+    'Authenticate': (0x04, 'host-to-server', [('HostNonce', 'bytes', {'offset': 0, 'size': 32}), ('Proof', 'bytes', {'offset': 32, 'size': 32}), ('Identity', 'string', {'offset': 64})]),
+    'AuthenticateReply': (0x05, 'server-to-host', [('Proof', 'bytes', {'offset': 0, 'size': 32})]),
     'Attach': (0x10, 'host-to-server', [('DeviceNumber', 'u16', {'offset': 0}), ('Model', 'u16', {'offset': 2}), ('Flags', 'u8', {'offset': 4, 'enum': 'AttachFlags'}), ('DeviceArguments', 'string', {'offset': 5})]),
     'AttachReply': (0x11, 'server-to-host', [('Result', 'u8', {'offset': 0, 'enum': 'AttachResult'}), ('Model', 'u16', {'offset': 1}), ('SenseIdCount', 'u8', {'offset': 3}), ('SenseId', 'bytes', {'offset': 4, 'length': 'SenseIdCount'}), ('SenseCount', 'u8', {'after': 'SenseId', 'offset': 0}), ('ImmediateCommands', 'bytes', {'after': 'SenseId', 'offset': 1, 'size': 32}), ('VolumeLoaded', 'u8', {'after': 'SenseId', 'offset': 33}), ('Message', 'string', {'after': 'SenseId', 'offset': 34})]),
     'Ccw': (0x20, 'host-to-server', [('Command', 'u8', {'offset': 0}), ('Flags', 'u8', {'offset': 1, 'enum': 'CcwFlags'}), ('PreviousFlags', 'u8', {'offset': 2, 'enum': 'CcwFlags'}), ('PreviousCommand', 'u8', {'offset': 3}), ('Sequence', 'u32', {'offset': 4}), ('Count', 'u32', {'offset': 8}), ('Data', 'bytes', {'offset': 12, 'length': 'rest'})]),
@@ -204,13 +231,14 @@ MESSAGES = {
 }
 MESSAGE_NAMES = {code: name for name, (code, _direction, _fields) in MESSAGES.items()}
 ENUMS = {
-    'ProtocolErrorCode': {'MalformedFrame': 0x01, 'WrongMagicOrVersion': 0x02, 'NotAllowedNow': 0x03, 'FrameTooLong': 0x04, 'UnknownType': 0x05},
+    'ProtocolErrorCode': {'MalformedFrame': 0x01, 'WrongMagicOrVersion': 0x02, 'NotAllowedNow': 0x03, 'FrameTooLong': 0x04, 'UnknownType': 0x05, 'AuthenticationRequired': 0x06, 'AuthenticationFailed': 0x07},
+    'AuthenticationMethod': {'HmacSha256': 0x01},
     'AttachFlags': {'TakeOver': 0x01},
-    'AttachResult': {'Attached': 0x00, 'NoSuchDrive': 0x01, 'ModelMismatch': 0x02, 'AttachedElsewhere': 0x03, 'VolumeRefused': 0x04},
+    'AttachResult': {'Attached': 0x00, 'NoSuchDrive': 0x01, 'ModelMismatch': 0x02, 'AttachedElsewhere': 0x03, 'VolumeRefused': 0x04, 'NotAuthorised': 0x05},
     'CcwReplyFlags': {'More': 0x01, 'WriteCredit': 0x02},
     'ProtocolFeatures': {'WriteBehind': 0x01, 'ReadAhead': 0x02, 'ReadAheadByReference': 0x04},
     'ReadAheadEndFlags': {'ProgramStarted': 0x01, 'StopReferences': 0x02},
-    'MountResult': {'Done': 0x00, 'Refused': 0x04},
+    'MountResult': {'Done': 0x00, 'Refused': 0x04, 'NotAuthorised': 0x05},
     'CloseReason': {'Normal': 0x00, 'ShuttingDown': 0x01, 'TakenOver': 0x02, 'IdleTimeout': 0x03},
     'UnitStatus': {'Attention': 0x80, 'StatusModifier': 0x40, 'ControlUnitEnd': 0x20, 'Busy': 0x10, 'ChannelEnd': 0x08, 'DeviceEnd': 0x04, 'UnitCheck': 0x02, 'UnitException': 0x01},
     'CcwFlags': {'ChainData': 0x80, 'ChainCommand': 0x40, 'SuppressLength': 0x20, 'Skip': 0x10, 'ProgramControlledInterruption': 0x08, 'IndirectData': 0x04, 'Suspend': 0x02, 'ModifiedIndirectData': 0x01},

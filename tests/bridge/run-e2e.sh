@@ -10,10 +10,21 @@
 #
 #   --server   command that starts a server (also $CTAPE_E2E_SERVER); "{port}" in it is
 #              replaced by a free port, "{log}" by a log file path, "{dir}" by the run's work
-#              directory. It runs in that directory (a server's data stays there), so give
-#              programs with absolute paths. Default: the Python test peer,
+#              directory, "{config}" by a ctape configuration written there: the base
+#              configuration (--base-config) and the run's work folder as an image folder, where
+#              the reference runner writes the images the device statements mount by path
+#              (docs/security.md: ctape serve mounts images by path only inside image folders).
+#              It runs in that directory (a server's data stays there), so give programs with
+#              absolute paths. Default: the Python test peer,
 #              'python3 tests/bridge/fake_server.py --listen 127.0.0.1:{port} --log {log}'.
-#              For the .NET server, e.g. --server '/abs/path/ctape serve --listen 127.0.0.1:{port}'.
+#              For the .NET server, e.g. --server '/abs/path/ctape serve --listen 127.0.0.1:{port} --config {config}'.
+#   --base-config
+#              the configuration {config} includes (default tests/bridge/bridge.conf: the
+#              embedded default's drives and scratch pool).
+#   --extra-config FILE
+#              a second file {config} includes (tests/bridge/secure-e2e.sh: a secret and TLS).
+#   --device-options 'WORDS'
+#              the module's own options added to every device statement (secret=FILE, tls ...).
 #   --oracle   the reference runner (default ../shared/oracle next to the repository, or
 #              $CTAPE_ORACLE_DIR).
 #   --expected native results to compare with (default: <oracle>/samples/results).
@@ -46,15 +57,21 @@ samples=()
 golden=0
 streaming=0
 expect_references=0
+base_config="$repo/tests/bridge/bridge.conf"
+extra_config=""
+device_options=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --server) server_cmd="$2"; shift 2 ;;
+        --base-config) base_config="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
+        --extra-config) extra_config="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
+        --device-options) device_options="$2"; shift 2 ;;
         --oracle) oracle="$2"; shift 2 ;;
         --expected) expected="$2"; shift 2 ;;
         --golden) golden=1; shift ;;
         --streaming-check) streaming=1; shift ;;
         --expect-references) expect_references=1; shift ;;
-        -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,47p' "$0"; exit 0 ;;
         *) samples+=("$1"); shift ;;
     esac
 done
@@ -101,6 +118,9 @@ start_server() {
     cmd="${server_cmd//\{port\}/$port}"
     cmd="${cmd//\{log\}/$dir/server.log}"
     cmd="${cmd//\{dir\}/$dir}"
+    printf '# written by tests/bridge/run-e2e.sh\ninclude "%s";\nimage-folder "%s";\n' "$base_config" "$work" >"$dir/ctape.conf"
+    [ -z "$extra_config" ] || printf 'include "%s";\n' "$extra_config" >>"$dir/ctape.conf"
+    cmd="${cmd//\{config\}/$dir/ctape.conf}"
     (cd "$dir" && exec bash -c "exec $cmd") >"$dir/server.out" 2>&1 &
     pid=$!
     server_pids+=("$pid")
@@ -160,7 +180,7 @@ for t in "${samples[@]}"; do
         mkdir -p "$work/plain"; reference="$work/plain/$name.json"
         against=bridge
         HDTCTAPE_FEATURES=none python3 "$oracle/run.py" "$t" --sanitize --timeout 60 \
-            --device-line "CTAPE 127.0.0.1:$plain_port {tape} {options}" \
+            --device-line "CTAPE 127.0.0.1:$plain_port {tape} {options}${device_options:+ $device_options}" \
             --module-dir "$repo/hercules" --workdir "$work/$name.plain" >"$reference" 2>"$work/$name.plain.err"
     fi
     if [ ! -f "$t" ] || [ ! -f "$reference" ]; then
@@ -172,7 +192,7 @@ for t in "${samples[@]}"; do
         start_server "$work/$name.server" >>"$work/servers.log"
     fi
     python3 "$oracle/run.py" "$t" --sanitize --timeout 60 \
-        --device-line "CTAPE 127.0.0.1:$port {tape} {options}" \
+        --device-line "CTAPE 127.0.0.1:$port {tape} {options}${device_options:+ $device_options}" \
         --module-dir "$repo/hercules" --workdir "$work/$name" >"$work/$name.json" 2>"$work/$name.err"
     [ "$streaming" = 1 ] || stop_last_server
     if [ "$streaming" = 1 ] && [ "$name" = stream_write_read ] && ! exercised "$log_mark"; then

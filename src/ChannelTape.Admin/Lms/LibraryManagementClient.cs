@@ -67,8 +67,14 @@ public sealed class LibraryManagementClient(IChannelDevice drive, string prefix 
     }
 
     /// <summary>Sends request records (e.g. <c>SCRATCH T00042</c>) through command volume <c>#CMD</c>+<paramref name="suffix"/> and returns the response.</summary>
+    /// <exception cref="InvalidDataException">A request does not fit an 80-byte record (checked before anything is mounted or written).</exception>
     public AdminReport<CommandResponseRow> RunCommands(IReadOnlyList<string> requests, string suffix = "")
     {
+        if (RequestProblem(requests) is { } problem)
+        {
+            throw new InvalidDataException(problem);
+        }
+
         string serial = prefix + "CMD" + suffix;
         using (var session = new DriveSession(drive, driveOperator))
         {
@@ -96,6 +102,25 @@ public sealed class LibraryManagementClient(IChannelDevice drive, string prefix 
         {
             answer.Unload();
         }
+    }
+
+    /// <summary>Why the requests cannot be written as 80-byte request records; null when they can.</summary>
+    public static string? RequestProblem(IReadOnlyList<string> requests)
+    {
+        foreach (var request in requests)
+        {
+            if (request.Length > RequestRecordLength)
+            {
+                return $"request '{request[..Math.Min(request.Length, 40)]}...' has {request.Length} characters; a request record holds {RequestRecordLength}";
+            }
+
+            if (request.Any(c => c is < ' ' or > '~'))
+            {
+                return $"request '{Runtime.Events.PeerText.Escape(request, 40)}' holds a character a request record cannot carry (printable ASCII only)";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -19,7 +19,8 @@ namespace ChannelTape.Admin.Volumes;
 /// <see cref="AdminConfiguration"/>: the connection's peer address must be in <c>admin hosts</c> and the
 /// drive in <c>admin drives</c>.
 /// </summary>
-public sealed class AdminVolumeResolver(IVolumeResolver inner, AdminVolumeService service, ServerStatistics? statistics = null) : IVolumeResolver
+public sealed class AdminVolumeResolver(IVolumeResolver inner, AdminVolumeService service, ServerStatistics? statistics = null,
+    Runtime.Events.TapeEventHub? events = null) : IVolumeResolver
 {
     public AdminVolumeService Service => service;
 
@@ -28,23 +29,26 @@ public sealed class AdminVolumeResolver(IVolumeResolver inner, AdminVolumeServic
     /// (commands) and the journal, storing images under the configured storage root, authorised by the
     /// configuration, in front of <paramref name="inner"/>.
     /// </summary>
-    public static AdminVolumeResolver Create(LibraryView view, IVolumeResolver inner, ServerStatistics statistics, TimeProvider? time = null)
+    public static AdminVolumeResolver Create(LibraryView view, IVolumeResolver inner, ServerStatistics statistics, TimeProvider? time = null,
+        Runtime.Events.TapeEventHub? events = null)
     {
         var configuration = view.Configuration;
         var source = new LibraryAdminDataSource(view, statistics, time);
         var target = new AdminCommandTarget(view.Catalog, configuration);
         var service = new AdminVolumeService(source, target, configuration.Storage.Root, configuration.Admin.Prefix,
             requester => MayIssueCommands(configuration.Admin, requester), time);
-        return new AdminVolumeResolver(inner, service, statistics);
+        return new AdminVolumeResolver(inner, service, statistics, events);
     }
 
     /// <summary>
     /// True when commands from <paramref name="requester"/> are accepted: its host is an IP address
-    /// (<c>address</c> or <c>address:port</c>, IPv6 in brackets) inside <c>admin hosts</c> and its
-    /// drive is in <c>admin drives</c>. A host that is not an address (an in-process drive) is refused.
+    /// (<c>address</c> or <c>address:port</c>, IPv6 in brackets) inside <c>admin hosts</c>, its
+    /// drive is in <c>admin drives</c>, and its host entry has the <c>command-volumes</c> permission
+    /// (docs/security.md). A host that is not an address (an in-process drive) is refused.
     /// </summary>
     public static bool MayIssueCommands(AdminConfiguration admin, AdminRequester requester) =>
-        TryParseHostAddress(requester.Host, out var address)
+        (requester.Authority?.May(HostPermissions.CommandVolumes) ?? true)
+        && TryParseHostAddress(requester.Host, out var address)
         && admin.AllowsHost(address!)
         && requester.DeviceNumber is >= 0 and <= ushort.MaxValue
         && admin.AllowsDrive((ushort)requester.DeviceNumber);
@@ -71,7 +75,7 @@ public sealed class AdminVolumeResolver(IVolumeResolver inner, AdminVolumeServic
 
         try
         {
-            var requester = new AdminRequester(request.DeviceNumber, request.Host);
+            var requester = new AdminRequester(request.DeviceNumber, request.Host, request.Requester);
             return VolumeResolution.Of(new AdminLease(this, name, requester, service.Open(name, requester)));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or LabelWriteException or InvalidDataException or System.Data.Common.DbException)
@@ -103,7 +107,20 @@ public sealed class AdminVolumeResolver(IVolumeResolver inner, AdminVolumeServic
         {
             try
             {
-                resolver.Service.OnUnloaded(name, requester with { Host = release.Host });
+                // The commands count as the host's that mounted the volume, and only if it still held the
+                // drive when the volume came out: a volume written by one host is never applied with the
+                // authority of another that took the drive over (issue 13).
+                var holder = release.Holder ?? requester.Authority;
+                var mountedBy = requester.Authority ?? holder;
+                var authority = holder is null || mountedBy is null || mountedBy.IsSameHost(holder)
+                    ? holder
+                    : holder with { Permissions = holder.Permissions & ~HostPermissions.CommandVolumes };
+                var outcome = resolver.Service.OnUnloaded(name, requester with { Host = release.Host, Authority = authority });
+                if (outcome != CommandVolumeOutcome.NoRequest)
+                {
+                    resolver.Published(new CommandVolumeUnloaded(release.DeviceNumber, name.VolumeSerial,
+                        authority?.ToString() ?? release.Host, outcome));
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or LabelWriteException or InvalidDataException or System.Data.Common.DbException)
             {
@@ -113,4 +130,21 @@ public sealed class AdminVolumeResolver(IVolumeResolver inner, AdminVolumeServic
     }
 
     private void RecordFailure(ushort deviceNumber, string text) => statistics?.RecordEvent(deviceNumber, "COMMANDFAIL", text);
+
+    private void Published(Runtime.Events.TapeEvent tapeEvent) => events?.Publish(tapeEvent);
+}
+
+/// <summary>A command volume came out of a drive with a request on it (an audit event, docs/security.md): processed, or refused. <paramref name="Issuer"/>: the host whose authority it carried.</summary>
+public sealed record CommandVolumeUnloaded(ushort DeviceNumber, string Volume, string Issuer, CommandVolumeOutcome Outcome)
+    : Runtime.Events.DriveEvent(DeviceNumber), Runtime.Events.IAuditEvent
+{
+    public override Microsoft.Extensions.Logging.LogLevel Level =>
+        Outcome == CommandVolumeOutcome.Processed ? Microsoft.Extensions.Logging.LogLevel.Information : Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    public override string Message => Outcome switch
+    {
+        CommandVolumeOutcome.Processed => $"drive {Drive}: command volume {Volume} from host {Issuer} processed",
+        CommandVolumeOutcome.NotAuthorised => $"drive {Drive}: command volume {Volume} from host {Issuer} refused: the host may not issue commands",
+        _ => $"drive {Drive}: command volume {Volume} from host {Issuer}: the request could not be read",
+    };
 }

@@ -6,8 +6,21 @@ using ChannelTape.Text;
 
 namespace ChannelTape.Admin.Volumes;
 
-/// <summary>Who asks for an administrative volume: the drive and the host attached to it.</summary>
-public readonly record struct AdminRequester(int DeviceNumber, string Host);
+/// <summary>Who asks for an administrative volume: the drive, the host attached to it, and what that host may do (null = an in-process caller).</summary>
+public readonly record struct AdminRequester(int DeviceNumber, string Host, Runtime.HostAuthority? Authority = null);
+
+/// <summary>What unloading a command volume did (the audit log's line).</summary>
+public enum CommandVolumeOutcome
+{
+    /// <summary>Nothing new was written: no request to process.</summary>
+    NoRequest,
+    /// <summary>The request was read and its commands checked and applied (or refused one by one, all or nothing).</summary>
+    Processed,
+    /// <summary>The host or drive may not issue commands: nothing was changed.</summary>
+    NotAuthorised,
+    /// <summary>The request data set could not be read.</summary>
+    Unreadable,
+}
 
 /// <summary>
 /// Builds administrative volumes when the host asks for them (issue 5): a report volume is a
@@ -85,11 +98,11 @@ public sealed class AdminVolumeService
     /// it and leaves the response on the volume; if the host only read the response, the next
     /// mount starts fresh.
     /// </summary>
-    public void OnUnloaded(AdminVolumeName name, AdminRequester requester)
+    public CommandVolumeOutcome OnUnloaded(AdminVolumeName name, AdminRequester requester)
     {
         if (name.Kind != AdminVolumeKind.Command)
         {
-            return;
+            return CommandVolumeOutcome.NoRequest;
         }
 
         lock (_commandLock)
@@ -97,7 +110,7 @@ public sealed class AdminVolumeService
             string path = ImagePath(name.VolumeSerial);
             if (!File.Exists(path))
             {
-                return;
+                return CommandVolumeOutcome.NoRequest;
             }
 
             List<string>? records;
@@ -110,22 +123,26 @@ public sealed class AdminVolumeService
             if (records is null && problem is null)
             {
                 File.Delete(path); // nothing new written: the response was read, start fresh next time
-                return;
+                return CommandVolumeOutcome.NoRequest;
             }
 
             var rows = new List<CommandResponseRow>();
+            CommandVolumeOutcome outcome;
             if (problem is not null)
             {
                 rows.Add(new CommandResponseRow(0, CommandResponseRow.Error, "", problem));
+                outcome = CommandVolumeOutcome.Unreadable;
             }
             else if (!_mayIssueCommands(requester))
             {
                 rows.Add(new CommandResponseRow(0, CommandResponseRow.Error, "",
-                    $"drive {requester.DeviceNumber:X4} of host {requester.Host} may not issue commands; nothing was changed"));
+                    $"drive {requester.DeviceNumber:X4} of host {requester.Authority?.ToString() ?? requester.Host} may not issue commands; nothing was changed"));
+                outcome = CommandVolumeOutcome.NotAuthorised;
             }
             else
             {
                 rows.AddRange(Process(records!));
+                outcome = CommandVolumeOutcome.Processed;
             }
 
             string building = path + ".new";
@@ -135,6 +152,7 @@ public sealed class AdminVolumeService
             }
 
             File.Move(building, path, overwrite: true);
+            return outcome;
         }
     }
 

@@ -23,6 +23,9 @@ internal readonly record struct BlockEncoding(AwsFlags1 Flags1, AwsFlags2 Flags2
 /// </summary>
 internal abstract class ChunkedTapeMedia : TapeMediaBase
 {
+    /// <summary>Empty chunks in one block that are not its last: more is a data check (a zero-filled image).</summary>
+    public const int MaxEmptyChunks = 16;
+
     private byte[] _writeBuffer = [];
     private byte[] _storedBuffer = [];
 
@@ -98,6 +101,7 @@ internal abstract class ChunkedTapeMedia : TapeMediaBase
         int total = 0;
         ushort lastChunk = 0;
         bool first = true;
+        int emptyChunks = 0;
         var encoding = BlockEncoding.Plain;
         Span<byte> target = destination;
 
@@ -136,6 +140,14 @@ internal abstract class ChunkedTapeMedia : TapeMediaBase
             if (total + length > MaximumBlockSize)
             {
                 return BlockScan.Failed(MediaStatus.DataCheck); // HHCTA107E / HETE_OVERFLOW
+            }
+
+            // A chunk with no data that does not end the block carries nothing; no writer makes a run of
+            // them, but a zero-filled or sparse image is nothing else, and walking it header by header
+            // would hold the drive for seconds per command (issue 13). docs/device-behaviour.md, Media.
+            if (length == 0 && !header.IsEndOfRecord && ++emptyChunks > MaxEmptyChunks)
+            {
+                return BlockScan.Failed(MediaStatus.DataCheck);
             }
 
             if (data == ScanData.StoredExtent)

@@ -66,13 +66,43 @@ internal static class CatalogMigrations
             ALTER TABLE volumes ADD COLUMN mounted_by TEXT;
             ALTER TABLE mount_history ADD COLUMN server TEXT NOT NULL DEFAULT '';
             """),
+        (3, "quarantine of rows that cannot be read", """
+            CREATE TABLE quarantine (
+                id             INTEGER PRIMARY KEY,
+                table_name     TEXT NOT NULL,
+                row_key        TEXT NOT NULL,
+                reason         TEXT NOT NULL,
+                row_json       TEXT NOT NULL,
+                quarantined_at TEXT NOT NULL
+            );
+            CREATE INDEX quarantine_by_key ON quarantine (table_name, row_key);
+            """),
+    ];
+
+    /// <summary>The columns this build reads and writes, table by table: a catalog that has them all is served.</summary>
+    private static readonly (string Table, string[] Columns)[] RequiredSchema =
+    [
+        ("volumes", ["volser", "pool", "status", "media", "capacity", "bytes_used", "blocks", "dataset_name", "labels", "created_at",
+            "last_mounted_at", "last_written_at", "mount_count", "image_path", "read_only", "mounted_on",
+            "store_key", "store_etag", "store_size", "store_sha256", "dirty", "mounted_by"]),
+        ("drives", ["device_number", "model", "state", "volser", "updated_at"]),
+        ("mount_history", ["id", "volser", "device_number", "requested_at", "mounted_at", "unmounted_at", "scratch_request", "previous_status", "server"]),
+        ("quarantine", ["id", "table_name", "row_key", "reason", "row_json", "quarantined_at"]),
     ];
 
     /// <summary>Highest schema version this build knows.</summary>
     public static int LatestVersion => All[^1].Version;
 
     /// <summary>Brings the database up to <see cref="LatestVersion"/>; returns the version it ends at.</summary>
-    public static int Apply(SqliteConnection connection, TimeProvider time)
+    public static int Apply(SqliteConnection connection, TimeProvider time) => Apply(connection, time, out _);
+
+    /// <summary>
+    /// Applies every migration this build knows and the catalog lacks. Versions recorded by a newer ctape
+    /// (<paramref name="newer"/>) do not stop it: when the tables and columns this build uses are all there,
+    /// the catalog is served and the versions are reported (issue 13: one bad row must not stop the library);
+    /// when they are not, it throws, naming what is missing.
+    /// </summary>
+    public static int Apply(SqliteConnection connection, TimeProvider time, out IReadOnlyList<int> newer)
     {
         Execute(connection, null, """
             CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -82,18 +112,11 @@ internal static class CatalogMigrations
             )
             """);
 
-        var current = CurrentVersion(connection, null);
-        if (current > LatestVersion)
-        {
-            throw new InvalidOperationException(
-                $"catalog schema version {current} is newer than this ctape understands ({LatestVersion}); use a newer ctape");
-        }
-
         foreach (var (version, name, sql) in All)
         {
             using var transaction = connection.BeginTransaction(deferred: false);
             // Another process may have migrated between our check and our lock.
-            if (CurrentVersion(connection, transaction) >= version)
+            if (IsApplied(connection, transaction, version))
             {
                 transaction.Commit();
                 continue;
@@ -110,7 +133,65 @@ internal static class CatalogMigrations
             transaction.Commit();
         }
 
-        return CurrentVersion(connection, null);
+        newer = Versions(connection).Where(v => v > LatestVersion).ToList();
+        if (newer.Count > 0 && MissingSchema(connection) is { } missing)
+        {
+            throw new InvalidOperationException(
+                $"catalog schema version {newer.Max()} is newer than this ctape understands ({LatestVersion}) and lacks {missing}; use a newer ctape");
+        }
+
+        return Math.Min(CurrentVersion(connection, null), LatestVersion);
+    }
+
+    private static bool IsApplied(SqliteConnection connection, SqliteTransaction transaction, int version)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT count(*) FROM schema_migrations WHERE version = $version";
+        command.Parameters.AddWithValue("$version", version);
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
+    private static List<int> Versions(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT version FROM schema_migrations";
+        using var reader = command.ExecuteReader();
+        var versions = new List<int>();
+        while (reader.Read())
+        {
+            versions.Add(reader.GetInt32(0));
+        }
+
+        return versions;
+    }
+
+    /// <summary>The first table or column this build uses that the catalog lacks; null when it has them all.</summary>
+    private static string? MissingSchema(SqliteConnection connection)
+    {
+        foreach (var (table, columns) in RequiredSchema)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT name FROM pragma_table_info('{table}')";
+            using var reader = command.ExecuteReader();
+            var present = new HashSet<string>(StringComparer.Ordinal);
+            while (reader.Read())
+            {
+                present.Add(reader.GetString(0));
+            }
+
+            if (present.Count == 0)
+            {
+                return $"table {table}";
+            }
+
+            if (columns.FirstOrDefault(c => !present.Contains(c)) is { } column)
+            {
+                return $"column {table}.{column}";
+            }
+        }
+
+        return null;
     }
 
     private static int CurrentVersion(SqliteConnection connection, SqliteTransaction? transaction)

@@ -107,7 +107,14 @@ public abstract class LibraryCatalog
     /// Records what is on a volume after it was written: bytes, blocks, first data set name, and the label type
     /// its first block now has when <paramref name="labels"/> is given (a host may write any labels); last written = now.
     /// </summary>
-    public abstract VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName, LabelType? labels = null);
+    public VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName, LabelType? labels = null) =>
+        RecordWrite(serial, bytesUsed, blocks, dataSetName, labels, durable: false);
+
+    /// <summary>
+    /// As <see cref="RecordWrite(VolumeSerial, long, long, string?, LabelType?)"/>; <paramref name="durable"/>: committed
+    /// with full synchronisation (a synchronisation point, docs/performance.md), using the catalog's space reserve on a full disk.
+    /// </summary>
+    public abstract VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName, LabelType? labels, bool durable);
 
     /// <summary>
     /// Records that the image of <paramref name="serial"/> is now <paramref name="image"/> in the store, if
@@ -149,7 +156,14 @@ public abstract class LibraryCatalog
     /// request took it and the mount completed, or it was written during the mount; otherwise it returns to
     /// the status it had. False if the mount had already ended.
     /// </summary>
-    public abstract bool EndMount(long mountId);
+    public bool EndMount(long mountId) => EndMount(mountId, durable: false);
+
+    /// <summary>
+    /// As <see cref="EndMount(long)"/>; <paramref name="durable"/>: committed with full synchronisation (a Rewind
+    /// Unload is a synchronisation point, docs/performance.md). On a full disk the embedded catalog gives up its
+    /// space reserve for it (<see cref="StorageLayout.ReservePath"/>): an unload is always recorded.
+    /// </summary>
+    public abstract bool EndMount(long mountId, bool durable);
 
     /// <summary>Ends every open mount of this server (after a restart nothing is on its drives). Returns how many.</summary>
     public abstract int EndAllMounts();
@@ -247,6 +261,35 @@ public abstract class LibraryCatalog
 
     /// <summary>The servers of a shared catalog with their leases (empty for the embedded catalog).</summary>
     public virtual IReadOnlyList<ServerLease> Servers() => [];
+
+    // ---- damaged catalogs and full disks (docs/security.md, "Crash-safe state")
+
+    /// <summary>Schema versions a newer ctape recorded, which this build serves without (their tables and columns are left alone).</summary>
+    public virtual IReadOnlyList<int> NewerSchemaVersions => [];
+
+    /// <summary>Sets aside every row that cannot be read; returns what it set aside (empty when all read).</summary>
+    public virtual IReadOnlyList<QuarantinedRow> QuarantineBadRows() => [];
+
+    /// <summary>The rows set aside so far, newest first.</summary>
+    public virtual IReadOnlyList<QuarantinedRow> ListQuarantine() => [];
+
+    /// <summary>Why <paramref name="serial"/> (as the host wrote it) is quarantined; null when it is not.</summary>
+    public virtual string? QuarantineReason(string serial) => null;
+
+    /// <summary>
+    /// Keeps the space reserve of a catalog on the library's own disk in place (<see cref="StorageLayout.ReservePath"/>);
+    /// false when the disk has no room for it. A catalog on a database server has none and answers true.
+    /// </summary>
+    public virtual bool EnsureReserve() => true;
+
+    /// <summary>Raised when a commit on a full disk used up the space reserve (the library reports it).</summary>
+    public event Action? ReserveUsed;
+
+    protected void OnReserveUsed() => ReserveUsed?.Invoke();
+
+    /// <summary>True for an exception that says the disk (or the database's limit) is full: SQLite's SQLITE_FULL, ENOSPC.</summary>
+    public static bool IsDiskFull(Exception e) =>
+        e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 13 } || e is IOException io && (io.HResult & 0xFFFF) == 28;
 }
 
 /// <summary>An image as it is kept in the store.</summary>

@@ -119,14 +119,14 @@ public sealed partial class SqliteCatalog
     /// and gave back unwritten (a cancelled job, a Load Display of a test) is scratch again. False if the
     /// mount had already ended.
     /// </summary>
-    public override bool EndMount(long mountId)
+    public override bool EndMount(long mountId, bool durable) => WithReserve(() =>
     {
-        using var connection = OpenConnection();
+        using var connection = OpenConnection(durable);
         using var transaction = connection.BeginTransaction(deferred: false);
         var ended = EndMount(connection, transaction, mountId);
         transaction.Commit();
         return ended;
-    }
+    });
 
     /// <summary>Ends every open mount (after a restart nothing is on any drive). Returns how many.</summary>
     public override int EndAllMounts()

@@ -25,12 +25,15 @@ public sealed partial class SqliteCatalog : LibraryCatalog
     private readonly string _connectionString;
     private readonly TimeProvider _time;
 
-    private SqliteCatalog(StorageLayout layout, TimeProvider time, int schemaVersion)
+    private SqliteCatalog(StorageLayout layout, TimeProvider time, int schemaVersion, IReadOnlyList<int> newerVersions)
         : base(layout, schemaVersion, serverName: "")
     {
         _time = time;
         _connectionString = ConnectionString(layout);
+        NewerSchemaVersions = newerVersions;
     }
+
+    public override IReadOnlyList<int> NewerSchemaVersions { get; }
 
     public override string Description => $"SQLite {Layout.CatalogPath}";
 
@@ -54,8 +57,8 @@ public sealed partial class SqliteCatalog : LibraryCatalog
             wal.ExecuteNonQuery();
         }
 
-        var version = CatalogMigrations.Apply(connection, time);
-        return new SqliteCatalog(layout, time, version);
+        var version = CatalogMigrations.Apply(connection, time, out var newer);
+        return new SqliteCatalog(layout, time, version, newer);
     }
 
     // ---- volumes
@@ -90,7 +93,8 @@ public sealed partial class SqliteCatalog : LibraryCatalog
         insert.Transaction = transaction;
         insert.CommandText = """
             INSERT OR IGNORE INTO volumes (volser, pool, status, media, capacity, labels, created_at, image_path)
-            VALUES ($volser, $pool, $status, $media, $capacity, $labels, $created, $image)
+            SELECT $volser, $pool, $status, $media, $capacity, $labels, $created, $image
+            WHERE NOT EXISTS (SELECT 1 FROM quarantine WHERE table_name = 'volumes' AND row_key = $volser)
             """;
         var volser = insert.Parameters.Add("$volser", SqliteType.Text);
         var image = insert.Parameters.Add("$image", SqliteType.Text);
@@ -199,9 +203,9 @@ public sealed partial class SqliteCatalog : LibraryCatalog
     }
 
     /// <summary>Records what is on a volume after it was written: bytes, blocks, first data set name; last written = now.</summary>
-    public override VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName, LabelType? labels = null)
+    public override VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName, LabelType? labels, bool durable) => WithReserve(() =>
     {
-        using var connection = OpenConnection();
+        using var connection = OpenConnection(durable);
         using var command = connection.CreateCommand();
         command.CommandText = """
             UPDATE volumes SET bytes_used = $bytes, blocks = $blocks, dataset_name = $dsn, last_written_at = $now,
@@ -215,7 +219,7 @@ public sealed partial class SqliteCatalog : LibraryCatalog
         command.Parameters.AddWithValue("$now", CatalogTime.Format(_time.GetUtcNow()));
         command.Parameters.AddWithValue("$volser", serial.Value);
         return command.ExecuteNonQuery() == 1 ? VolumeChange.Changed : VolumeChange.NotFound;
-    }
+    });
 
     private VolumeChange ChangeUnmountedVolume(VolumeSerial serial, string assignment, string value)
     {
@@ -356,12 +360,78 @@ public sealed partial class SqliteCatalog : LibraryCatalog
         DefaultTimeout = 60,
     }.ToString();
 
-    private SqliteConnection OpenConnection()
+    private SqliteConnection OpenConnection() => OpenConnection(durable: false);
+
+    /// <summary>A connection; <paramref name="durable"/>: its commits wait for the disk (<c>synchronous = FULL</c>).</summary>
+    private SqliteConnection OpenConnection(bool durable)
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         Configure(connection);
+        if (durable)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA synchronous = FULL";
+            command.ExecuteNonQuery();
+        }
+
         return connection;
+    }
+
+    /// <summary>
+    /// Keeps <see cref="StorageLayout.ReservePath"/> (a few MiB the catalog may give up) in place; false when the
+    /// disk has no room for it. Called at start and after a mount, so the next unload on a full disk can commit.
+    /// </summary>
+    public override bool EnsureReserve()
+    {
+        var path = Layout.ReservePath;
+        try
+        {
+            if (File.Exists(path) && new FileInfo(path).Length == StorageLayout.ReserveBytes)
+            {
+                return true;
+            }
+
+            using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
+            file.Write(new byte[StorageLayout.ReserveBytes]);
+            file.Flush(flushToDisk: true);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(path);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Runs a commit that must happen (an unload recorded): on a full disk gives up the space reserve and
+    /// tries once more, so the catalog still matches the drives; the reserve is made again when there is room.
+    /// </summary>
+    private T WithReserve<T>(Func<T> commit)
+    {
+        try
+        {
+            return commit();
+        }
+        catch (Exception e) when (IsDiskFull(e) && File.Exists(Layout.ReservePath))
+        {
+            TryDelete(Layout.ReservePath);
+            OnReserveUsed();
+            return commit();
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Nothing more to give.
+        }
     }
 
     // busy_timeout: writers wait for each other instead of failing; NORMAL is durable across a

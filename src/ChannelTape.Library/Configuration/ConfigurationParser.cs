@@ -17,6 +17,19 @@ public static class ConfigurationParser
     /// <summary>Include nesting deeper than this is refused (cycles are caught before it).</summary>
     public const int MaxIncludeDepth = 16;
 
+    /// <summary>
+    /// Braces nested deeper than this are refused before the file is parsed: the language nests one level
+    /// (a block in a statement), and error recovery skips a broken block by recursion, so 7,000 '{' would
+    /// otherwise exhaust the stack.
+    /// </summary>
+    public const int MaxNestingDepth = 16;
+
+    /// <summary>Most bytes of one configuration file (the main file or an include).</summary>
+    public const int MaxFileBytes = 4 * 1024 * 1024;
+
+    /// <summary>Most bytes of a configuration with all its includes.</summary>
+    public const int MaxTotalBytes = 8 * 1024 * 1024;
+
     private const string DefaultResourceName = "ChannelTape.Library.Configuration.DefaultConfiguration.conf";
 
     /// <summary>Text of the embedded default configuration (used by <c>ctape serve</c> without <c>--config</c>).</summary>
@@ -26,19 +39,84 @@ public static class ConfigurationParser
     public static ConfigurationResult ParseFile(string path)
     {
         var errors = new List<ConfigurationError>();
-        string text;
-        try
+        if (!TryRead(path, out var text, out var problem))
         {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            errors.Add(new ConfigurationError(path, 0, 0, $"cannot read: {e.Message}"));
+            errors.Add(new ConfigurationError(path, 0, 0, $"cannot read: {problem}"));
             return new ConfigurationResult(null, errors);
         }
 
         var fullPath = Path.GetFullPath(path);
         return Parse(new SourceFile(path, fullPath, Path.GetDirectoryName(fullPath)!, text), errors);
+    }
+
+    /// <summary>
+    /// A configuration file's text: only a regular file (a FIFO would hang the reader, <c>/dev/zero</c> would
+    /// never end) of at most <see cref="MaxFileBytes"/> bytes, in UTF-8.
+    /// </summary>
+    private static bool TryRead(string path, out string text, out string problem)
+    {
+        text = "";
+        try
+        {
+            if (!Media.FileIdentity.TryReadSmallFile(path, MaxFileBytes, out var bytes, out problem))
+            {
+                return false;
+            }
+
+            text = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes);
+            if (text.Length > 0 && text[0] == '\uFEFF')
+            {
+                text = text[1..];
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or IOException)
+        {
+            problem = e is ArgumentException ? "not UTF-8 text" : e.Message;
+            return false;
+        }
+    }
+
+    /// <summary>Where braces first nest deeper than <see cref="MaxNestingDepth"/> (strings and comments skipped); -1 when they do not.</summary>
+    internal static int TooDeepAt(string text)
+    {
+        var depth = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            switch (text[i])
+            {
+                case '"':
+                    while (++i < text.Length && text[i] is not ('"' or '\n'))
+                    {
+                        if (text[i] == '\\')
+                        {
+                            i++;
+                        }
+                    }
+
+                    break;
+                case '#':
+                    while (i + 1 < text.Length && text[i + 1] != '\n')
+                    {
+                        i++;
+                    }
+
+                    break;
+                case '{':
+                    if (++depth > MaxNestingDepth)
+                    {
+                        return i;
+                    }
+
+                    break;
+                case '}':
+                    depth = Math.Max(0, depth - 1);
+                    break;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Parses configuration text that did not come from a file.</summary>
@@ -60,7 +138,8 @@ public static class ConfigurationParser
     {
         var statements = new List<(SourceFile, StatementSyntax)>();
         var chain = new List<string>();
-        Load(main, statements, errors, chain);
+        var total = main.Text.Length;
+        Load(main, statements, errors, chain, ref total);
         var configuration = ConfigurationBinder.Bind(statements, main, errors);
         // Reported by file (in the order the files were read) and line, whichever pass found them.
         var fileOrder = errors.Select(e => e.File).Distinct().Select((file, index) => (file, index)).ToDictionary(p => p.file, p => p.index);
@@ -68,8 +147,14 @@ public static class ConfigurationParser
         return new ConfigurationResult(configuration, sorted);
     }
 
-    private static void Load(SourceFile file, List<(SourceFile, StatementSyntax)> statements, List<ConfigurationError> errors, List<string> chain)
+    private static void Load(SourceFile file, List<(SourceFile, StatementSyntax)> statements, List<ConfigurationError> errors, List<string> chain, ref int total)
     {
+        if (TooDeepAt(file.Text) is var deep and >= 0)
+        {
+            errors.Add(file.Error(deep, $"blocks nested deeper than {MaxNestingDepth}: the file is not read further"));
+            return;
+        }
+
         chain.Add(file.FullPath ?? file.Name);
         foreach (var statement in ConfigurationGrammar.Parse(file.Text))
         {
@@ -84,7 +169,7 @@ public static class ConfigurationParser
                     ReportPropertyErrors(file, broken, errors);
                     break;
                 case IncludeStatement include:
-                    Include(file, include, statements, errors, chain);
+                    Include(file, include, statements, errors, chain, ref total);
                     break;
                 default:
                     ReportPropertyErrors(file, statement, errors);
@@ -107,6 +192,8 @@ public static class ConfigurationParser
             LimitsStatement l => l.Properties,
             LogStatement l => l.Properties,
             BrokenHeaderStatement b => b.Properties,
+            SecurityStatement s => s.Properties,
+            HostStatement h => h.Properties,
             _ => [],
         };
         foreach (var property in properties)
@@ -123,7 +210,8 @@ public static class ConfigurationParser
         IncludeStatement include,
         List<(SourceFile, StatementSyntax)> statements,
         List<ConfigurationError> errors,
-        List<string> chain)
+        List<string> chain,
+        ref int total)
     {
         var relative = include.Path.Value;
         if (relative.Length == 0 || relative.Contains('\0', StringComparison.Ordinal))
@@ -151,18 +239,20 @@ public static class ConfigurationParser
             return;
         }
 
-        string text;
-        try
+        if (!TryRead(fullPath, out var text, out var problem))
         {
-            text = File.ReadAllText(fullPath);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
-        {
-            errors.Add(file.Error(include.Path.Offset, $"cannot include '{relative}': {e.Message}"));
+            errors.Add(file.Error(include.Path.Offset, $"cannot include '{relative}': {problem}"));
             return;
         }
 
-        Load(new SourceFile(displayName, fullPath, Path.GetDirectoryName(fullPath)!, text), statements, errors, chain);
+        total += text.Length;
+        if (total > MaxTotalBytes)
+        {
+            errors.Add(file.Error(include.Path.Offset, $"cannot include '{relative}': the configuration with its includes is larger than {MaxTotalBytes} bytes"));
+            return;
+        }
+
+        Load(new SourceFile(displayName, fullPath, Path.GetDirectoryName(fullPath)!, text), statements, errors, chain, ref total);
     }
 
     private static ConfigurationError SyntaxError(SourceFile file, ParseError<char> error)

@@ -42,6 +42,12 @@ internal sealed record HttpStatement(int Offset, Located<string>? Address) : Sta
 internal sealed record PathStatement(int Offset, string Keyword, Located<string> Path) : StatementSyntax(Offset);
 
 internal sealed record LogStatement(int Offset, IReadOnlyList<PropertySyntax> Properties) : StatementSyntax(Offset);
+/// <summary><c>image-folder "DIR";</c></summary>
+internal sealed record ImageFolderStatement(int Offset, Located<string> Path) : StatementSyntax(Offset);
+
+internal sealed record SecurityStatement(int Offset, IReadOnlyList<PropertySyntax> Properties) : StatementSyntax(Offset);
+
+internal sealed record HostStatement(int Offset, Located<string> Name, IReadOnlyList<PropertySyntax> Properties) : StatementSyntax(Offset);
 
 /// <summary>A statement that did not parse; the parser skipped to the next statement.</summary>
 internal sealed record StatementError(ParseError<char> Error) : StatementSyntax(Error.ErrorOffset);
@@ -90,6 +96,16 @@ internal sealed record NumberProperty(int Offset, string Name, Located<string> D
 internal sealed record LogLevelProperty(int Offset, Located<string> Level) : PropertySyntax(Offset, "level");
 
 internal sealed record LogFormatProperty(int Offset, LogFormat Format) : PropertySyntax(Offset, "format");
+/// <summary>A file name property (<c>secret-file</c>, <c>certificate</c>, <c>key</c>, <c>audit-log</c>).</summary>
+internal sealed record PathProperty(int Offset, string Name, Located<string> Path) : PropertySyntax(Offset, Name);
+
+/// <summary>A property without a value (<c>require-tls;</c>, <c>insecure;</c>).</summary>
+internal sealed record FlagProperty(int Offset, string Name) : PropertySyntax(Offset, Name);
+
+/// <summary>A list of words (<c>addresses</c>, <c>pools</c>, <c>permit</c>); empty for <c>none</c>.</summary>
+internal sealed record WordsProperty(int Offset, string Name, IReadOnlyList<Located<string>> Words) : PropertySyntax(Offset, Name);
+
+internal sealed record SyncProperty(int Offset, SyncPoint Sync) : PropertySyntax(Offset, "sync");
 
 /// <summary>A property that did not parse; the parser skipped to the next <c>;</c> or the block's <c>}</c>.</summary>
 internal sealed record PropertyError(ParseError<char> Error) : PropertySyntax(Error.ErrorOffset, "");

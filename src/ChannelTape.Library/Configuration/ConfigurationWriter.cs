@@ -30,9 +30,9 @@ public static class ConfigurationWriter
             writer.WriteLine($"secret-file {Quote(secret)};");
         }
 
-        if (management.TransferFolder is { } folder)
+        if (management.TransferFolder is { } transferFolder)
         {
-            writer.WriteLine($"transfer-folder {Quote(folder)};");
+            writer.WriteLine($"transfer-folder {Quote(transferFolder)};");
         }
 
         writer.WriteLine();
@@ -96,6 +96,39 @@ public static class ConfigurationWriter
             writer.WriteLine($"{Indent}capacity {ByteSize.Format(pool.Capacity)};");
             writer.WriteLine($"{Indent}labels {LabelTypes.Name(pool.Labels)};");
             writer.WriteLine(pool.Scratch ? $"{Indent}scratch;" : $"{Indent}private;");
+            writer.WriteLine($"{Indent}sync {SyncText(pool.Sync)};");
+            writer.WriteLine("}");
+        }
+
+        foreach (var folder in configuration.ImageFolders)
+        {
+            writer.WriteLine();
+            writer.WriteLine($"image-folder {Quote(folder)};");
+        }
+
+        var security = configuration.Security;
+        if (security != SecurityConfiguration.Default)
+        {
+            WriteSecurity(writer, security);
+        }
+
+        foreach (var host in configuration.Hosts)
+        {
+            writer.WriteLine();
+            writer.WriteLine($"host {host.Name} {{");
+            WritePath(writer, "secret-file", host.SecretFile);
+            writer.WriteLine($"{Indent}addresses {(host.Addresses.Count > 0 ? string.Join(", ", host.Addresses) : "none")};");
+            if (host.Drives is not null)
+            {
+                writer.WriteLine($"{Indent}drives {DeviceRanges(host.Drives)};");
+            }
+
+            if (host.Pools is not null)
+            {
+                writer.WriteLine($"{Indent}pools {(host.Pools.Count > 0 ? string.Join(", ", host.Pools) : "none")};");
+            }
+
+            writer.WriteLine($"{Indent}permit {PermitText(host.Permissions)};");
             writer.WriteLine("}");
         }
 
@@ -110,6 +143,8 @@ public static class ConfigurationWriter
         writer.WriteLine();
         writer.WriteLine("limits {");
         writer.WriteLine($"{Indent}connections {configuration.Limits.MaxConnections};");
+        writer.WriteLine($"{Indent}connections-per-address {configuration.Limits.MaxConnectionsPerAddress};");
+        writer.WriteLine($"{Indent}handshake-timeout {configuration.Limits.HandshakeSeconds};");
         writer.WriteLine($"{Indent}mount-history {configuration.Limits.MountHistory};");
         writer.WriteLine("}");
 
@@ -118,6 +153,68 @@ public static class ConfigurationWriter
         writer.WriteLine($"{Indent}level {LogConfiguration.LevelName(configuration.Log.Level)};");
         writer.WriteLine($"{Indent}format {(configuration.Log.Format == LogFormat.Json ? "json" : "text")};");
         writer.WriteLine("}");
+    }
+
+    private static void WriteSecurity(TextWriter writer, SecurityConfiguration security)
+    {
+        writer.WriteLine();
+        writer.WriteLine("security {");
+        WritePath(writer, "secret-file", security.SecretFile);
+        WritePath(writer, "certificate", security.Certificate);
+        WritePath(writer, "key", security.Key);
+        WritePath(writer, "audit-log", security.AuditLog);
+        if (security.RequireTls)
+        {
+            writer.WriteLine($"{Indent}require-tls;");
+        }
+
+        if (security.Insecure)
+        {
+            writer.WriteLine($"{Indent}insecure;");
+        }
+
+        writer.WriteLine("}");
+    }
+
+    private static void WritePath(TextWriter writer, string keyword, string? path)
+    {
+        if (path is not null)
+        {
+            writer.WriteLine($"{Indent}{keyword} {Quote(path)};");
+        }
+    }
+
+    private static string SyncText(SyncPoint sync) => sync switch
+    {
+        SyncPoint.TapeMark => "tape-mark",
+        SyncPoint.Unload => "unload",
+        _ => "none",
+    };
+
+    private static string PermitText(Runtime.HostPermissions permissions)
+    {
+        var words = new List<string>();
+        if ((permissions & Runtime.HostPermissions.OperatorMounts) != 0)
+        {
+            words.Add("operator-mounts");
+        }
+
+        if ((permissions & Runtime.HostPermissions.MountByPath) != 0)
+        {
+            words.Add("mount-by-path");
+        }
+
+        if ((permissions & Runtime.HostPermissions.TakeOver) != 0)
+        {
+            words.Add("take-over");
+        }
+
+        if ((permissions & Runtime.HostPermissions.CommandVolumes) != 0)
+        {
+            words.Add("command-volumes");
+        }
+
+        return words.Count == 0 ? "none" : string.Join(", ", words);
     }
 
     private static string FormatText(ImageFormat format) => format switch

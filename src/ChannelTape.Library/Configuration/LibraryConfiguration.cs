@@ -32,8 +32,25 @@ public sealed record LibraryConfiguration(
     /// <summary>What the server logs and how.</summary>
     public LogConfiguration Log { get; init; } = LogConfiguration.Default;
 
-    /// <summary>The pool called <paramref name="name"/> (case-sensitive), or null.</summary>
-    public PoolConfiguration? FindPool(string name) => Pools.FirstOrDefault(p => p.Name == name);
+    /// <summary>Folders in which images may be mounted by path (<c>image-folder "DIR";</c>, absolute); empty = no mounts by path (docs/security.md).</summary>
+    public ValueList<string> ImageFolders { get; init; } = ValueList<string>.Empty;
+
+    /// <summary>Secrets, TLS, the audit log (<c>security { }</c>).</summary>
+    public SecurityConfiguration Security { get; init; } = SecurityConfiguration.Default;
+
+    /// <summary>Host entries (<c>host NAME { }</c>), in the order they were declared; empty = every host may do everything on loopback (docs/security.md).</summary>
+    public ValueList<HostConfiguration> Hosts { get; init; } = ValueList<HostConfiguration>.Empty;
+
+    // Pools by name, per pool list (a field would take part in the record's equality and outlive a 'with').
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ValueList<PoolConfiguration>, Dictionary<string, PoolConfiguration>> PoolIndex = new();
+
+    /// <summary>The pool called <paramref name="name"/> (case-sensitive), or null; one lookup, not a walk of every pool.</summary>
+    public PoolConfiguration? FindPool(string name) =>
+        PoolIndex.GetValue(Pools, pools => pools.GroupBy(p => p.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal))
+            .GetValueOrDefault(name);
+
+    /// <summary>True when a secret is configured: every host then proves one (docs/protocol.md §2.1).</summary>
+    public bool HasSecrets => Security.SecretFile is not null || Hosts.Any(h => h.SecretFile is not null);
 
     /// <summary>The drive at <paramref name="deviceNumber"/>, or null.</summary>
     public DriveConfiguration? FindDrive(ushort deviceNumber) => Drives.FirstOrDefault(d => d.DeviceNumber == deviceNumber);
@@ -118,6 +135,9 @@ public sealed record PoolConfiguration(
     LabelType Labels,
     bool Scratch)
 {
+    /// <summary>When written data goes to stable storage (<c>sync</c>); <see cref="SyncPoint.TapeMark"/> by default.</summary>
+    public SyncPoint Sync { get; init; } = SyncPoint.TapeMark;
+
     /// <summary>Number of volume serials the pool's ranges name.</summary>
     public long VolumeCount => Volumes.Sum(r => r.Count);
 }
@@ -154,7 +174,53 @@ public sealed record AdminConfiguration(string Prefix, ValueList<IPNetwork> Host
 /// <param name="MountHistory">Mount history rows kept in the catalog (older ones are pruned); 0 keeps none.</param>
 public sealed record LimitsConfiguration(int MaxConnections, int MountHistory)
 {
+    public const int DefaultConnectionsPerAddress = 16;
+    public const int DefaultHandshakeSeconds = 10;
+
     public static LimitsConfiguration Default { get; } = new(64, 10_000);
+
+    /// <summary>Connections from one peer address at once.</summary>
+    public int MaxConnectionsPerAddress { get; init; } = DefaultConnectionsPerAddress;
+
+    /// <summary>Seconds a connection has to authenticate and attach a drive.</summary>
+    public int HandshakeSeconds { get; init; } = DefaultHandshakeSeconds;
+}
+
+/// <summary>When written data is forced to stable storage (docs/config.md <c>sync</c>, docs/performance.md).</summary>
+public enum SyncPoint
+{
+    /// <summary>At every Write Tape Mark and at the unload (a 3490 in buffered mode synchronises there): the default.</summary>
+    TapeMark,
+    /// <summary>Only when the volume is unloaded (Rewind Unload, demount, operator unload).</summary>
+    Unload,
+    /// <summary>Never by itself: the host's Synchronize and write-immediate only; the operating system writes the rest when it likes.</summary>
+    None,
+}
+
+/// <summary>Secrets, TLS and the audit log (docs/security.md).</summary>
+/// <param name="SecretFile">The server's shared secret (absolute); null = none.</param>
+/// <param name="Certificate">TLS certificate (PEM, or PKCS#12 without <paramref name="Key"/>); null = no TLS.</param>
+/// <param name="Key">The certificate's PEM private key; null when the certificate file holds it.</param>
+/// <param name="RequireTls">Plain TCP only from loopback peers.</param>
+/// <param name="Insecure">Listening beyond loopback without a secret is wanted (a warning is logged).</param>
+/// <param name="AuditLog">File the audit lines are appended to; null = the log only.</param>
+public sealed record SecurityConfiguration(string? SecretFile, string? Certificate, string? Key, bool RequireTls, bool Insecure, string? AuditLog)
+{
+    public static SecurityConfiguration Default { get; } = new(null, null, null, false, false, null);
+}
+
+/// <summary>A host entry (docs/security.md, "Authorisation"): who it is and what it may do.</summary>
+/// <param name="Name">1-32 of <c>A-Z a-z 0-9 _ - .</c>; the identity a host authenticates as.</param>
+/// <param name="SecretFile">This host's own secret (absolute); null = it is known by its addresses.</param>
+/// <param name="Addresses">Peer networks that are this host when they do not authenticate as another.</param>
+/// <param name="Drives">Drives it may attach; null = every drive.</param>
+/// <param name="Pools">Pools it may mount and scratch from; null = the pools no other host lists.</param>
+/// <param name="Permissions">What else it may do (<c>permit</c>).</param>
+public sealed record HostConfiguration(string Name, string? SecretFile, ValueList<IPNetwork> Addresses, ValueList<ushort>? Drives,
+    ValueList<string>? Pools, Runtime.HostPermissions Permissions)
+{
+    /// <summary>What a host entry may do when it says nothing: mount library volumes by name.</summary>
+    public const Runtime.HostPermissions DefaultPermissions = Runtime.HostPermissions.OperatorMounts;
 }
 
 /// <summary>The management API (HTTP: JSON, metrics, health, the status page; docs/operations.md).</summary>

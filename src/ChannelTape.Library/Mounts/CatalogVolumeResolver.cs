@@ -47,6 +47,23 @@ public sealed class CatalogVolumeResolver : IVolumeResolver
 
     public VolumeResolution Resolve(in VolumeRequest request)
     {
+        try
+        {
+            return ResolveCore(request);
+        }
+        catch (Exception e) when (LibraryCatalog.IsDiskFull(e) || e is System.Data.Common.DbException or IOException)
+        {
+            // A full disk (or a catalog that cannot be written) refuses the mount; the connection stays.
+            bool full = LibraryCatalog.IsDiskFull(e) || StorageIsFull();
+            return VolumeResolution.Refused(full ? VolumeRefusalReason.DiskFull : VolumeRefusalReason.CannotOpen,
+                full
+                    ? $"the disk holding the library ({_catalog.Layout.DataDirectory}) is full: volume {request.Serial} cannot be mounted until there is room"
+                    : $"the catalog cannot be written: {e.Message}");
+        }
+    }
+
+    private VolumeResolution ResolveCore(in VolumeRequest request)
+    {
         if (Fenced)
         {
             return VolumeResolution.Refused(VolumeRefusalReason.Fenced, "this server lost its lease on the shared catalog; mounts resume when it holds one again");
@@ -70,11 +87,20 @@ public sealed class CatalogVolumeResolver : IVolumeResolver
                 return VolumeResolution.Refused(VolumeRefusalReason.NoScratchPool, "no scratch pool for this drive");
             }
 
+            if (!request.Authority.MayUsePool(pool))
+            {
+                return VolumeResolution.Refused(VolumeRefusalReason.NotAuthorised, $"host {request.Authority} may not take scratch volumes from pool {pool}");
+            }
+
             start = _catalog.TryAllocateScratch(pool, request.DeviceNumber);
         }
         else if (!VolumeSerial.TryParse(request.Serial, out var serial))
         {
             return VolumeResolution.Refused(VolumeRefusalReason.NotAVolumeSerial, $"'{request.Serial}' is not a volume serial");
+        }
+        else if (PoolRefusal(_catalog.FindVolume(serial), request) is { } refused)
+        {
+            return refused;
         }
         else if (MediaRefusal(serial, request.DeviceNumber) is { } refusal)
         {
@@ -91,6 +117,13 @@ public sealed class CatalogVolumeResolver : IVolumeResolver
         }
 
         var volume = start.Volume!;
+        if (PoolRefusal(volume, request) is { } moved)
+        {
+            // Moved to another pool between the look and the mount.
+            _catalog.EndMount(start.MountId);
+            return moved;
+        }
+
         if (_store is not null)
         {
             var path = _catalog.Layout.ImagePath(volume);
@@ -146,10 +179,14 @@ public sealed class CatalogVolumeResolver : IVolumeResolver
 
     private VolumeResolution OpenAndComplete(long mountId, VolumeRecord volume, TapeImageOptions options)
     {
-        if (!TryOpenImage(volume, options, out var media, out var error))
+        if (!TryOpenImage(volume, options, out var media, out var error, out var diskFull))
         {
-            _catalog.EndMount(mountId);
-            return VolumeResolution.Refused(VolumeRefusalReason.CannotOpen, $"volume {volume.Serial.Value} cannot be opened: {error}");
+            _catalog.EndMount(mountId, durable: true);
+            // Whether the disk was full is looked at where the image failed, before its remains were deleted.
+            return diskFull
+                ? VolumeResolution.Refused(VolumeRefusalReason.DiskFull,
+                    $"the disk holding the library ({_catalog.Layout.DataDirectory}) is full: volume {volume.Serial.Value} cannot be created ({error})")
+                : VolumeResolution.Refused(VolumeRefusalReason.CannotOpen, $"volume {volume.Serial.Value} cannot be opened: {error}");
         }
 
         if (_store is not null)
@@ -159,9 +196,50 @@ public sealed class CatalogVolumeResolver : IVolumeResolver
             _store.Touch(path);
         }
 
-        _catalog.CompleteMount(mountId);
-        return VolumeResolution.Of(new CatalogLease(this, volume, media, mountId));
+        try
+        {
+            _catalog.CompleteMount(mountId);
+        }
+        catch (Exception e) when (LibraryCatalog.IsDiskFull(e))
+        {
+            media.Dispose();
+            _catalog.EndMount(mountId, durable: true);
+            throw;
+        }
+
+        // docs/performance.md: a pool's sync points; the default makes Write Tape Mark and the unload durable.
+        var sync = _configuration.FindPool(volume.Pool)?.Sync ?? SyncPoint.TapeMark;
+        if (sync != SyncPoint.None && !media.IsReadOnly)
+        {
+            media = new SynchronizingMedia(media, sync == SyncPoint.TapeMark ? SyncPoints.TapeMark | SyncPoints.Close : SyncPoints.Close);
+        }
+
+        _catalog.EnsureReserve();
+        return VolumeResolution.Of(new CatalogLease(this, volume, media, mountId, durable: sync != SyncPoint.None));
     }
+
+    /// <summary>Less than a megabyte left where the library keeps its images: a new image failing there failed for room.</summary>
+    private bool StorageIsFull()
+    {
+        try
+        {
+            return new DriveInfo(_catalog.Layout.DataDirectory).AvailableFreeSpace < 1024 * 1024;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A volume belongs to its pool and the pool to the hosts that list it (docs/security.md): a host
+    /// mounts only volumes of its own pools, so another host's private volume is refused here, before the
+    /// catalog is touched.
+    /// </summary>
+    private static VolumeRefusal? PoolRefusal(VolumeRecord? volume, in VolumeRequest request) =>
+        volume is not null && !request.Authority.MayUsePool(volume.Pool)
+            ? new VolumeRefusal(VolumeRefusalReason.NotAuthorised, $"volume {volume.Serial.Value} belongs to pool {volume.Pool}, which host {request.Authority} may not use")
+            : null;
 
     /// <summary>
     /// A volume whose media the drive cannot take: a 3480 reads and writes Cartridge System Tape only, a 3420
@@ -179,8 +257,10 @@ public sealed class CatalogVolumeResolver : IVolumeResolver
             $"volume {serial.Value} is {MediaTypes.Name(volume.Media)} media, which drive {deviceNumber:X4} (IBM {(ushort)drive.Model:X4}) does not take");
     }
 
-    private static VolumeRefusal Refusal(MountStart start, string serial) => start.Refusal switch
+    private VolumeRefusal Refusal(MountStart start, string serial) => start.Refusal switch
     {
+        MountRefusal.UnknownVolume when _catalog.QuarantineReason(serial) is { } reason =>
+            new(VolumeRefusalReason.Quarantined, $"volume {serial}'s catalog row was quarantined at start ({reason}); an operator must repair it"),
         MountRefusal.UnknownVolume => new(VolumeRefusalReason.UnknownVolume, $"volume {serial} is not in the library"),
         MountRefusal.VolumeMounted => new(VolumeRefusalReason.VolumeMounted, start.Volume?.MountedBy is { } server
             ? $"volume {serial} is mounted on drive {start.Volume.MountedOn:X4} of server {server}"
@@ -195,8 +275,9 @@ public sealed class CatalogVolumeResolver : IVolumeResolver
     /// Opens a catalog volume's image, creating and labelling it on first use. The volume's own settings win
     /// over what the mount asked for: read-only if either says so, the volume's capacity.
     /// </summary>
-    private bool TryOpenImage(VolumeRecord volume, TapeImageOptions asked, out ITapeMedia media, out string error)
+    private bool TryOpenImage(VolumeRecord volume, TapeImageOptions asked, out ITapeMedia media, out string error, out bool diskFull)
     {
+        diskFull = false;
         string path = _catalog.Layout.ImagePath(volume);
         var options = asked with { ReadOnly = asked.ReadOnly || volume.ReadOnly, MaxSize = volume.Capacity };
         if (File.Exists(path))
@@ -219,6 +300,8 @@ public sealed class CatalogVolumeResolver : IVolumeResolver
 
         if (!TapeImage.TryCreate(path, format, options with { ReadOnly = false }, out media!, out error!))
         {
+            diskFull = StorageIsFull();
+            DeleteUnfinished(path);
             return false;
         }
 
@@ -228,12 +311,22 @@ public sealed class CatalogVolumeResolver : IVolumeResolver
         }
         catch (LabelWriteException e)
         {
+            // A disk too full for the labels: no half-made image is left to be taken for a volume later.
             media.Dispose();
+            diskFull = StorageIsFull();
+            DeleteUnfinished(path);
             error = $"labels could not be written: {e.Message}";
             return false;
         }
 
-        media.Synchronize();
+        if (media.Synchronize() != MediaStatus.Ok)
+        {
+            media.Dispose();
+            diskFull = StorageIsFull();
+            DeleteUnfinished(path);
+            error = "the new image could not be written to disk";
+            return false;
+        }
         if (options.ReadOnly)
         {
             media.Dispose();
@@ -243,24 +336,51 @@ public sealed class CatalogVolumeResolver : IVolumeResolver
         return true;
     }
 
+    private static void DeleteUnfinished(string path)
+    {
+        try
+        {
+            if (File.Exists(path) && new FileInfo(path).Length < 64 * 1024)
+            {
+                File.Delete(path);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left for recovery: an image without labels is rescanned at the next start.
+        }
+    }
+
     /// <summary>A mount held for a drive while its image is recalled.</summary>
     private sealed record PendingRecall(long MountId, VolumeRecord Volume, ushort DeviceNumber, Task Recall, DateTimeOffset Started);
 
-    /// <summary>A catalog volume mounted on a drive: the mount to end, what was written to record, an image to upload.</summary>
-    private sealed class CatalogLease(CatalogVolumeResolver resolver, VolumeRecord volume, ITapeMedia media, long mountId)
+    /// <summary>
+    /// A catalog volume mounted on a drive: the mount to end, what was written to record, an image to upload.
+    /// With the pool's sync points on (<paramref name="durable"/>), the unload is committed with full
+    /// synchronisation, and on a full disk with the catalog's space reserve, so the catalog still matches the drives.
+    /// </summary>
+    private sealed class CatalogLease(CatalogVolumeResolver resolver, VolumeRecord volume, ITapeMedia media, long mountId, bool durable)
         : VolumeLease(volume.Serial.Value, media)
     {
         public override void Release(in VolumeRelease release)
         {
             var catalog = resolver._catalog;
             var path = catalog.Layout.ImagePath(volume);
-            if (release.BlocksWritten > 0 && catalog.FindVolume(volume.Serial) is { } current)
+            try
             {
-                // What an import records offline, the label type included: a host (or ctape volume import --server)
-                // may have written a volume with other labels than it had.
-                var labels = VolumeScanner.DetectLabels(path, current.Labels);
-                var summary = VolumeScanner.Scan(path, labels);
-                catalog.RecordWrite(volume.Serial, summary.ImageSize, summary.DataBlocks, summary.FirstDataSetName, labels);
+                if (release.BlocksWritten > 0 && catalog.FindVolume(volume.Serial) is { } current)
+                {
+                    // What an import records offline, the label type included: a host (or ctape volume import --server)
+                    // may have written a volume with other labels than it had.
+                    var labels = VolumeScanner.DetectLabels(path, current.Labels);
+                    var summary = VolumeScanner.Scan(path, labels);
+                    catalog.RecordWrite(volume.Serial, summary.ImageSize, summary.DataBlocks, summary.FirstDataSetName, labels, durable);
+                }
+            }
+            catch (Exception e) when (LibraryCatalog.IsDiskFull(e) || e is System.Data.Common.DbException or IOException)
+            {
+                // What was written is in the image; the next start's recovery rescans it. The mount must still end.
+                resolver._events?.Publish(new CatalogWriteFailed(release.DeviceNumber, volume.Serial.Value, "the blocks written could not be recorded", e.Message));
             }
 
             if (resolver._store is { } store)
@@ -275,7 +395,15 @@ public sealed class CatalogVolumeResolver : IVolumeResolver
                 store.Unpin(volume.Serial);
             }
 
-            catalog.EndMount(mountId);
+            catalog.EndMount(mountId, durable);
         }
     }
 }
+/// <summary>The catalog could not record something about a volume (a full disk); what happened to the image stays true and recovery rescans it.</summary>
+public sealed record CatalogWriteFailed(ushort DeviceNumber, string Volume, string What, string Reason) : DriveEvent(DeviceNumber)
+{
+    public override Microsoft.Extensions.Logging.LogLevel Level => Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    public override string Message => $"drive {Drive}: volume {Volume}: {What}: {Reason}";
+}
+

@@ -45,7 +45,7 @@ public sealed class LibraryManager : IDriveLibrary
         }
 
         drive.Volume.Wait(serial.Serial.Trim(), scratch: false);
-        if (TryMountPending(drive, MountSource.Operator, serial.Options))
+        if (TryMountPending(drive, MountSource.Operator, serial.Options, serial.Requester))
         {
             return null;
         }
@@ -128,13 +128,13 @@ public sealed class LibraryManager : IDriveLibrary
     }
 
     /// <summary>Mounts the drive's pending request if it can; leaves it pending with the refusal if not.</summary>
-    private bool TryMountPending(DriveRuntime drive, MountSource source, Media.TapeImageOptions options)
+    private bool TryMountPending(DriveRuntime drive, MountSource source, Media.TapeImageOptions options, HostAuthority? requester = null)
     {
         var state = drive.Volume;
         var serial = state.PendingRequest!;
         drive.Publish(new MountRequested(drive.DeviceNumber, serial, source));
         var request = new VolumeRequest(serial, state.PendingScratch, state.PendingScratch ? ScratchPoolOf(drive) : null,
-            drive.DeviceNumber, drive.AttachedHost, options);
+            drive.DeviceNumber, drive.AttachedHost, options, requester ?? drive.AttachedBy);
         var resolution = _resolver.Resolve(request);
         if (!resolution.Resolved)
         {
@@ -173,7 +173,16 @@ public sealed class LibraryManager : IDriveLibrary
             return null;
         }
 
-        lease.Release(new VolumeRelease(drive.DeviceNumber, drive.AttachedHost, written));
+        try
+        {
+            lease.Release(new VolumeRelease(drive.DeviceNumber, drive.AttachedHost, written, drive.AttachedBy));
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException or UnauthorizedAccessException)
+        {
+            // The drive is empty all the same; recovery ends the mount at the next start (the image is the truth).
+            drive.Publish(new CatalogWriteFailed(drive.DeviceNumber, lease.Serial, "the unload could not be recorded", e.Message));
+        }
+
         drive.Publish(new VolumeUnloaded(drive.DeviceNumber, lease.Serial, source));
 
         // A request that waited for this volume can go now.

@@ -12,8 +12,10 @@ public readonly record struct HelloMessage(uint Magic, ushort Version, uint MaxF
 {
     /// <summary>ASCII <c>CTAP</c>.</summary>
     public const uint ExpectedMagic = 0x4354_4150;
-    /// <summary>The protocol version this library speaks.</summary>
+    /// <summary>The protocol version of a host that does not authenticate (docs/protocol.md §2).</summary>
     public const ushort CurrentVersion = 1;
+    /// <summary>The protocol version of a host that authenticates: a Challenge may answer its Hello (§2.1).</summary>
+    public const ushort AuthenticatedVersion = 2;
 
     public const int MagicOffset = 0;
     public const int VersionOffset = 4;

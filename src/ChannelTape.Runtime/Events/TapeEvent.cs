@@ -19,6 +19,14 @@ public abstract record TapeEvent
     public sealed override string ToString() => Message;
 }
 
+/// <summary>
+/// An event the audit log keeps (docs/security.md, "Audit log"): who attached or took over a drive,
+/// authenticated or failed to, mounted as an operator, used a command volume, or was refused any of it.
+/// </summary>
+public interface IAuditEvent
+{
+}
+
 /// <summary>An event of one drive.</summary>
 /// <param name="DeviceNumber">The drive's device number.</param>
 public abstract record DriveEvent(ushort DeviceNumber) : TapeEvent

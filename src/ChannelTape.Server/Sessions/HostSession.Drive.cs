@@ -35,20 +35,39 @@ internal sealed partial class HostSession
             return;
         }
 
-        var takeOver = (attach.Flags & AttachFlags.TakeOver) != 0;
-        if (!runtime.IsAvailableTo(this, takeOver))
+        // docs/security.md: who the host is decides which drives it attaches and whether it takes one over.
+        if (_authority is not { } authority)
         {
-            Refuse(attach.DeviceNumber, AttachResult.AttachedElsewhere, AttachedElsewhereText(drive));
+            Refuse(attach.DeviceNumber, AttachResult.NotAuthorised,
+                $"no host entry of the server's configuration matches this host (address {Peer.Address}); it may attach no drive");
+            return;
+        }
+
+        if (!authority.MayAttach(attach.DeviceNumber))
+        {
+            Refuse(attach.DeviceNumber, AttachResult.NotAuthorised, $"host {authority} may not attach drive {drive.Name}");
+            return;
+        }
+
+        var takeOver = (attach.Flags & AttachFlags.TakeOver) != 0;
+        if (AttachRefusal(drive, runtime.CanAttach(this, authority, takeOver)) is { } refusal)
+        {
+            Refuse(attach.DeviceNumber, refusal.Result, refusal.Message);
             return;
         }
 
         // Empty words keep the drive's volume and position: a host reconnecting after a lost socket
         // attaches that way (§2 Disconnects) and must not wait for a CCW its old connection left
-        // running. Words re-apply the device statement, as devinit does, so they wait for the drive.
+        // running. Words re-apply the device statement, as devinit does, so they wait for the drive;
+        // they are an operator's mount, checked against the host's permissions, and only after the
+        // host was found to be allowed the drive at all.
         var words = attach.DeviceArguments.Trim();
         var (reply, previous) = words.Length == 0
-            ? AttachNow(drive, takeOver, mounted: null)
-            : await runtime.Executor.RunExclusiveAsync(() => AttachNow(drive, takeOver, runtime.Mount(words, MountSource.Operator))).ConfigureAwait(false);
+            ? AttachNow(drive, authority, takeOver, mounted: null)
+            : await runtime.Executor.RunExclusiveAsync(() =>
+                runtime.CanAttach(this, authority, takeOver) != DriveAttach.Attached
+                    ? AttachNow(drive, authority, takeOver, mounted: null)
+                    : AttachNow(drive, authority, takeOver, runtime.Mount(words, MountSource.Operator, authority))).ConfigureAwait(false);
         if (reply.Result != AttachResult.Attached)
         {
             Refuse(attach.DeviceNumber, reply.Result, reply.Message);
@@ -62,26 +81,35 @@ internal sealed partial class HostSession
 
         _drive = drive;
         _outbox.Send(reply, () => _phase = Phase.Attached);
-        Events.Publish(new DriveAttached(Name, runtime.DeviceNumber, runtime.ModelNumber, takeOver, reply.Message));
+        Events.Publish(new DriveAttached(Name, runtime.DeviceNumber, runtime.ModelNumber, takeOver, reply.Message) { Host = authority.ToString() });
     }
 
     /// <summary>Attaches the drive unless the mount the Attach asked for was refused; the reply, and the holder taken over.</summary>
-    private (AttachReplyMessage Reply, IDriveHolder? Previous) AttachNow(ServedDrive drive, bool takeOver, MountOutcome? mounted)
+    private (AttachReplyMessage Reply, IDriveHolder? Previous) AttachNow(ServedDrive drive, HostAuthority authority, bool takeOver, MountOutcome? mounted)
     {
         var runtime = drive.Runtime;
         if (mounted is { Done: false } refused)
         {
-            return (AttachReplyMessage.Refusal(AttachResult.VolumeRefused, refused.Message), null);
+            return (AttachReplyMessage.Refusal(
+                refused.Refusal?.Reason == VolumeRefusalReason.NotAuthorised ? AttachResult.NotAuthorised : AttachResult.VolumeRefused, refused.Message), null);
         }
 
-        if (!runtime.TryAttach(this, Peer.Address, takeOver, out var previous))
+        if (AttachRefusal(drive, runtime.Attach(this, authority, takeOver, out var previous)) is { } refusal)
         {
-            return (AttachReplyMessage.Refusal(AttachResult.AttachedElsewhere, AttachedElsewhereText(drive)), null);
+            return (AttachReplyMessage.Refusal(refusal.Result, refusal.Message), null);
         }
 
         return (new AttachReplyMessage(AttachResult.Attached, runtime.ModelNumber, runtime.SenseId.ToArray(), (byte)runtime.SenseCount,
             ImmediateCommandMap.Build(runtime.Device.IsImmediate), runtime.Drive.IsLoaded, runtime.DeviceListText), previous);
     }
+
+    private (AttachResult Result, string Message)? AttachRefusal(ServedDrive drive, DriveAttach outcome) => outcome switch
+    {
+        DriveAttach.Attached => null,
+        DriveAttach.AttachedElsewhere => (AttachResult.AttachedElsewhere, AttachedElsewhereText(drive)),
+        _ => (AttachResult.NotAuthorised,
+            $"host {_authority} may not take over drive {drive.Name} from host {drive.Runtime.HolderAuthority?.ToString() ?? "?"} (connection {drive.Runtime.Holder?.Name})"),
+    };
 
     private static string AttachedElsewhereText(ServedDrive drive) =>
         $"drive {drive.Name} is attached by connection {drive.Runtime.Holder?.Name}; attach with the take-over flag to replace it";

@@ -21,6 +21,7 @@ internal sealed partial class HostSession : IDriveHolder
     private enum Phase
     {
         AwaitingHello,
+        AwaitingAuthentication,
         AwaitingAttach,
         Attached,
     }
@@ -32,6 +33,7 @@ internal sealed partial class HostSession : IDriveHolder
         ShuttingDown,
         TakenOver,
         Aborted,
+        HandshakeTimeout,
     }
 
     private readonly TapeServer _server;
@@ -48,8 +50,12 @@ internal sealed partial class HostSession : IDriveHolder
     private volatile bool _ccwOutstanding;
     private int _stopReason;
     private long _lastReceived = Environment.TickCount64;
+    private readonly long _acceptedAt = Environment.TickCount64;
     private CloseCause? _cause;
     private string _causeDetail = "";
+    private HostAuthority? _authority;
+    private HelloMessage _hello;
+    private byte[]? _serverNonce;
 
     /// <param name="server">The server whose drives, options and events the session uses.</param>
     /// <param name="pipe">The host's bytes in, the server's out.</param>
@@ -82,14 +88,33 @@ internal sealed partial class HostSession : IDriveHolder
     /// <summary>Orderly shutdown: finish the CCW in progress, send Close reason 1, close.</summary>
     public void Shutdown() => Stop(StopReason.ShuttingDown);
 
-    /// <summary>Called by the idle sweep: closes the session with Close reason 3 if it has been silent too long.</summary>
+    /// <summary>What the host may do: decided at Hello, or when it proved its secret; null before, or when no host entry matches it.</summary>
+    public HostAuthority? Authority => _authority;
+
+    /// <summary>The host has attached a drive (it is past the handshake).</summary>
+    public bool IsAttached => _phase == Phase.Attached;
+
+    /// <summary>When the connection was accepted (<see cref="Environment.TickCount64"/>).</summary>
+    public long AcceptedAt => _acceptedAt;
+
+    /// <summary>
+    /// Called by the idle sweep: closes the session with Close reason 3 if it has been silent too long, or
+    /// if it has not authenticated and attached a drive within the handshake time, however much it pinged.
+    /// </summary>
     public void CheckIdle(long now, long idleMilliseconds)
     {
-        if (!_ccwOutstanding && now - Volatile.Read(ref _lastReceived) > idleMilliseconds)
+        if (_phase != Phase.Attached && now - _acceptedAt > (long)_server.Options.HandshakeTimeout.TotalMilliseconds)
+        {
+            Stop(StopReason.HandshakeTimeout);
+        }
+        else if (!_ccwOutstanding && now - Volatile.Read(ref _lastReceived) > idleMilliseconds)
         {
             Stop(StopReason.IdleTimeout);
         }
     }
+
+    /// <summary>Closes a connection that has not attached a drive, to make room for a new one (the server is full).</summary>
+    public void Evict() => Stop(StopReason.HandshakeTimeout);
 
     /// <summary>Unsolicited status from the attached drive (device end at ready, attention).</summary>
     public void OnUnsolicitedStatus(UnitStatus status) =>
@@ -158,9 +183,15 @@ internal sealed partial class HostSession : IDriveHolder
                 Require(_phase == Phase.AwaitingHello, frame.Type, "Hello was already received");
                 OnHello(HelloMessage.Parse(frame.Body.Span));
                 return true;
+            case MessageType.Authenticate:
+                Require(_phase == Phase.AwaitingAuthentication, frame.Type,
+                    _phase == Phase.AwaitingHello ? "Hello must come first" : "no Challenge is outstanding");
+                OnAuthenticate(AuthenticateMessage.Parse(frame.Body.Span));
+                return true;
             case MessageType.Attach:
                 Require(_phase == Phase.AwaitingAttach, frame.Type,
-                    _phase == Phase.AwaitingHello ? "Hello must come first" : "a drive is already attached");
+                    _phase == Phase.AwaitingHello ? "Hello must come first"
+                    : _phase == Phase.AwaitingAuthentication ? "the Challenge must be answered first" : "a drive is already attached");
                 await OnAttachAsync(AttachMessage.Parse(frame.Body.Span)).ConfigureAwait(false);
                 return true;
             case MessageType.Ccw:
@@ -189,8 +220,11 @@ internal sealed partial class HostSession : IDriveHolder
             case MessageType.Mount:
                 RequireRequestAllowed(frame.Type);
                 var words = MountMessage.Parse(frame.Body.Span).Arguments.Trim();
-                var mounted = await ExclusiveAsync(() => _drive!.Runtime.Mount(words, MountSource.Operator)).ConfigureAwait(false);
-                _outbox.Send(new MountReplyMessage(mounted.Done ? MountResult.Done : MountResult.Refused, mounted.Message));
+                var mounted = await ExclusiveAsync(() => _drive!.Runtime.Mount(words, Runtime.Events.MountSource.Operator, _authority)).ConfigureAwait(false);
+                _outbox.Send(new MountReplyMessage(
+                    mounted.Done ? MountResult.Done
+                    : mounted.Refusal?.Reason == VolumeRefusalReason.NotAuthorised ? MountResult.NotAuthorised : MountResult.Refused,
+                    mounted.Message));
                 return true;
             case MessageType.Query:
                 RequireRequestAllowed(frame.Type);
@@ -237,10 +271,10 @@ internal sealed partial class HostSession : IDriveHolder
                 $"wrong magic 0x{hello.Magic:X8} (expected 0x{HelloMessage.ExpectedMagic:X8}, 'CTAP')");
         }
 
-        if (hello.Version != HelloMessage.CurrentVersion)
+        if (hello.Version is not (HelloMessage.CurrentVersion or HelloMessage.AuthenticatedVersion))
         {
             throw new ProtocolException(ProtocolErrorCode.WrongMagicOrVersion,
-                $"protocol version {hello.Version} not spoken (this server speaks {HelloMessage.CurrentVersion})");
+                $"protocol version {hello.Version} not spoken (this server speaks {HelloMessage.CurrentVersion} and {HelloMessage.AuthenticatedVersion})");
         }
 
         var hostMax = hello.MaxFrameLength == 0 ? Frame.DefaultMaxLength : hello.MaxFrameLength;
@@ -250,6 +284,60 @@ internal sealed partial class HostSession : IDriveHolder
                 $"largest frame length {hostMax} is below the minimum {Frame.MinimumMaxLength}");
         }
 
+        var security = _server.Options.Security;
+        _hello = hello;
+        if (security.RequiresAuthentication)
+        {
+            if (hello.Version < HelloMessage.AuthenticatedVersion)
+            {
+                Events.Publish(new AuthenticationRefused(Name, "", "the host does not authenticate (protocol version 1)"));
+                throw new ProtocolException(ProtocolErrorCode.AuthenticationRequired,
+                    "this server serves only hosts that prove a shared secret (protocol version 2, docs/protocol.md §2.1): "
+                    + "give the host its secret file (ctape --secret-file or CTAPE_SECRET_FILE, the module's secret= option)");
+            }
+
+            // §2.1: the proof comes first; HelloReply follows it.
+            _serverNonce = HostSecret.NewNonce();
+            _phase = Phase.AwaitingAuthentication;
+            _outbox.Send(new ChallengeMessage(AuthenticationMethod.HmacSha256, _serverNonce));
+            return;
+        }
+
+        _authority = security.Unauthenticated(Peer.IpAddress);
+        FinishHello();
+    }
+
+    private void OnAuthenticate(AuthenticateMessage authenticate)
+    {
+        var security = _server.Options.Security;
+        var identity = authenticate.Identity;
+        var secret = security.SecretFor(identity);
+        if (secret is null)
+        {
+            Events.Publish(new AuthenticationRefused(Name, identity, "no secret for this identity"));
+            throw new ProtocolException(ProtocolErrorCode.AuthenticationFailed, identity.Length == 0
+                ? "this server has no shared secret: authenticate with the identity of a host entry"
+                : $"no host entry '{PeerText.Escape(identity, 64)}' with a secret");
+        }
+
+        if (!HostSecret.ProofsMatch(authenticate.Proof, secret.HostProof(_serverNonce!, authenticate.HostNonce, identity)))
+        {
+            Events.Publish(new AuthenticationRefused(Name, identity, "wrong proof"));
+            throw new ProtocolException(ProtocolErrorCode.AuthenticationFailed,
+                "the proof does not match: the host's secret is not the server's");
+        }
+
+        _authority = security.Hosts.Find(Peer.IpAddress, identity.Length == 0 ? null : identity, authenticated: true);
+        Events.Publish(new HostAuthenticated(Name, identity, _authority?.ToString(), Peer.Tls));
+        _outbox.Send(new AuthenticateReplyMessage(secret.ServerProof(_serverNonce!, authenticate.HostNonce, identity)));
+        FinishHello();
+    }
+
+    /// <summary>Agrees the frame limit and the §5 features and sends HelloReply in the host's version.</summary>
+    private void FinishHello()
+    {
+        var hello = _hello;
+        var hostMax = hello.MaxFrameLength == 0 ? Frame.DefaultMaxLength : hello.MaxFrameLength;
         // §5: the features in effect are those asked for that this server grants (unknown bits are dropped);
         // §5.3: by reference only with read-ahead, and only for a host that can open the server's files.
         var features = ProtocolFeatureRules.Agree(hello.Features, _server.Options.Features);
@@ -260,11 +348,11 @@ internal sealed partial class HostSession : IDriveHolder
 
         _streaming = new StreamingSession(Name, features, _server.Options.WriteCreditLimit, Events);
         var maxFrameLength = (int)Math.Min(hostMax, (uint)_server.Options.MaxFrameLength);
-        _outbox.Send(new HelloReplyMessage(HelloMessage.CurrentVersion, (uint)maxFrameLength, _server.Options.ServerName, features), () =>
+        _phase = Phase.AwaitingAttach;
+        _outbox.Send(new HelloReplyMessage(hello.Version, (uint)maxFrameLength, _server.Options.ServerName, features), () =>
         {
             _outbox.MaxFrameLength = maxFrameLength;
             _frames.MaxFrameLength = maxFrameLength;
-            _phase = Phase.AwaitingAttach;
         });
         Events.Publish(new HelloReceived(Name, hello.HostName, maxFrameLength, features));
     }
@@ -334,6 +422,11 @@ internal sealed partial class HostSession : IDriveHolder
                 Ended(CloseCause.IdleTimeout, $"{idle}; closing");
                 _outbox.SendFarewell(new CloseMessage(CloseReason.IdleTimeout, idle));
                 break;
+            case StopReason.HandshakeTimeout:
+                var late = $"no drive attached within {_server.Options.HandshakeTimeout.TotalSeconds:0.###} s of connecting";
+                Ended(CloseCause.HandshakeTimeout, $"{late}; closing");
+                _outbox.SendFarewell(new CloseMessage(CloseReason.IdleTimeout, late));
+                break;
         }
     }
 
@@ -401,4 +494,12 @@ internal sealed partial class HostSession : IDriveHolder
 /// <param name="EndPoint">The peer's address and port as the log shows it.</param>
 /// <param name="Address">The peer's IP address as text (command-volume authorisation); "unknown" when there is none.</param>
 /// <param name="IsLoopback">The peer runs on this machine (127.0.0.0/8, ::1, ::ffff:127.x.x.x): only it may read images by reference (§5.3).</param>
-public sealed record SessionPeer(string EndPoint, string Address, bool IsLoopback);
+public sealed record SessionPeer(string EndPoint, string Address, bool IsLoopback)
+{
+    /// <summary>The peer's IP address (IPv4-mapped IPv6 as IPv4); null when <see cref="Address"/> is none.</summary>
+    public System.Net.IPAddress? IpAddress =>
+        System.Net.IPAddress.TryParse(Address, out var ip) ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip) : null;
+
+    /// <summary>The connection came through TLS (docs/protocol.md §1.1).</summary>
+    public bool Tls { get; init; }
+}

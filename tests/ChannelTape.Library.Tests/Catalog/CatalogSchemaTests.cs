@@ -24,7 +24,7 @@ public class CatalogSchemaTests
 
         var catalog = LibraryCatalog.Open(data);
 
-        Assert.Equal(2, catalog.SchemaVersion);
+        Assert.Equal(3, catalog.SchemaVersion);
         Assert.True(File.Exists(Path.Combine(data, "catalog.db")));
         Assert.Equal("wal", Scalar(catalog.Layout.CatalogPath, "PRAGMA journal_mode"));
         Assert.Equal(1L, Scalar(catalog.Layout.CatalogPath, "SELECT count(*) FROM schema_migrations WHERE version = 1"));
@@ -41,19 +41,37 @@ public class CatalogSchemaTests
         var reopened = LibraryCatalog.Open(directory.Path);
 
         Assert.Equal(10, reopened.ListVolumes().Count);
-        Assert.Equal(2L, Scalar(reopened.Layout.CatalogPath, "SELECT count(*) FROM schema_migrations"));
+        Assert.Equal(3L, Scalar(reopened.Layout.CatalogPath, "SELECT count(*) FROM schema_migrations"));
     }
 
     [Fact]
-    public void A_catalog_from_a_newer_ctape_is_refused()
+    public void A_newer_schema_version_is_reported_and_served_when_the_tables_this_ctape_uses_are_there()
+    {
+        using var directory = new TempDirectory();
+        var catalog = LibraryCatalog.Open(directory.Path);
+        catalog.AddVolumes([Range("T00001")], Scratch());
+        Scalar(catalog.Layout.CatalogPath, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 'x')");
+        Scalar(catalog.Layout.CatalogPath, "ALTER TABLE volumes ADD COLUMN future_column TEXT");
+        SqliteConnection.ClearAllPools();
+
+        var reopened = LibraryCatalog.Open(directory.Path);
+
+        Assert.Equal([99], reopened.NewerSchemaVersions);
+        Assert.Single(reopened.ListVolumes());
+    }
+
+    [Fact]
+    public void A_newer_schema_without_a_column_this_ctape_uses_is_refused_naming_it()
     {
         using var directory = new TempDirectory();
         var catalog = LibraryCatalog.Open(directory.Path);
         Scalar(catalog.Layout.CatalogPath, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 'x')");
+        Scalar(catalog.Layout.CatalogPath, "ALTER TABLE volumes DROP COLUMN dataset_name");
         SqliteConnection.ClearAllPools();
 
         var error = Assert.Throws<InvalidOperationException>(() => LibraryCatalog.Open(directory.Path));
         Assert.Contains("schema version 99", error.Message, StringComparison.Ordinal);
+        Assert.Contains("volumes.dataset_name", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

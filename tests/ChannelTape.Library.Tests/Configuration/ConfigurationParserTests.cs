@@ -67,7 +67,7 @@ public class ConfigurationParserTests
         Assert.True(configuration.Admin.AllowsHost(IPAddress.Parse("10.1.200.3")));
         Assert.True(configuration.Admin.AllowsHost(IPAddress.Parse("::ffff:127.0.0.1")));
         Assert.False(configuration.Admin.AllowsHost(IPAddress.Parse("10.2.0.1")));
-        Assert.Equal(new LimitsConfiguration(32, 50_000), configuration.Limits);
+        Assert.Equal(new LimitsConfiguration(32, 50_000) { MaxConnectionsPerAddress = 8 }, configuration.Limits);
 
         Assert.Equal(configuration, RoundTrip(configuration));
     }
@@ -194,6 +194,7 @@ public class ConfigurationWriterTests
                 capacity 800M;
                 labels SL;
                 scratch;
+                sync tape-mark;
             }
 
             admin {
@@ -204,6 +205,8 @@ public class ConfigurationWriterTests
 
             limits {
                 connections 64;
+                connections-per-address 16;
+                handshake-timeout 10;
                 mount-history 10000;
             }
 

@@ -14,9 +14,9 @@ public class ConfigurationSyntaxErrorTests
 
     [Theory]
     // top level
-    [InlineData("frob x;\ndrive 0580;", "test.conf:1:1: expected include, listen, storage, drive, pool, admin, limits, http, secret-file, transfer-folder or log, found 'frob'")]
-    [InlineData("drive 0580;\n}", "test.conf:2:1: expected include, listen, storage, drive, pool, admin, limits, http, secret-file, transfer-folder or log, found '}'")]
-    [InlineData("drives 0580;", "test.conf:1:1: expected include, listen, storage, drive, pool, admin, limits, http, secret-file, transfer-folder or log, found 'drives'")]
+    [InlineData("frob x;\ndrive 0580;", "test.conf:1:1: expected include, listen, storage, drive, pool, admin, limits, http, secret-file, transfer-folder, log, image-folder, security or host, found 'frob'")]
+    [InlineData("drive 0580;\n}", "test.conf:2:1: expected include, listen, storage, drive, pool, admin, limits, http, secret-file, transfer-folder, log, image-folder, security or host, found '}'")]
+    [InlineData("drives 0580;", "test.conf:1:1: expected include, listen, storage, drive, pool, admin, limits, http, secret-file, transfer-folder, log, image-folder, security or host, found 'drives'")]
     // include
     [InlineData("include pools.conf;", "test.conf:1:9: expected quoted string, found 'pools.conf'")]
     [InlineData("include \"pools.conf\"", "test.conf:1:21: expected ';', found end of file")]
@@ -47,7 +47,7 @@ public class ConfigurationSyntaxErrorTests
     [InlineData("drive 0580-ZZ;", "test.conf:1:12: expected device number, found 'ZZ'")]
     // pool
     [InlineData("pool { volumes T00000; }", "test.conf:1:6: expected pool name, found '{'")]
-    [InlineData("pool A {\n    volume T00000;\n}", "test.conf:2:5: expected volumes, media, capacity, labels, scratch or private, found 'volume'")]
+    [InlineData("pool A {\n    volume T00000;\n}", "test.conf:2:5: expected volumes, media, capacity, labels, scratch, private or sync, found 'volume'")]
     [InlineData("pool A { volumes T00000-T00099 media 3490E; }", "test.conf:1:32: expected ';', found 'media'")]
     [InlineData("pool A { volumes ; }", "test.conf:1:18: expected volume serial or quoted string, found ';'")]
     [InlineData("pool A { volumes T00000-; }", "test.conf:1:25: expected volume serial or quoted string, found ';'")]
@@ -64,7 +64,7 @@ public class ConfigurationSyntaxErrorTests
     [InlineData("admin { allow 0580; }", "test.conf:1:9: expected prefix, hosts or drives, found 'allow'")]
     // limits
     [InlineData("limits { connections many; }", "test.conf:1:22: expected number, found 'many'")]
-    [InlineData("limits { mount_history 5; }", "test.conf:1:10: expected connections or mount-history, found 'mount_history'")]
+    [InlineData("limits { mount_history 5; }", "test.conf:1:10: expected connections-per-address, handshake-timeout, connections or mount-history, found 'mount_history'")]
     [InlineData("limits { connections -1; }", "test.conf:1:22: expected number, found '-1'")]
     public void Syntax_error_names_position_and_expectation(string text, string expected) =>
         Assert.Equal(expected, Assert.Single(Errors(text)));

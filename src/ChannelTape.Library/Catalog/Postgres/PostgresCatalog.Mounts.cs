@@ -110,7 +110,8 @@ public sealed partial class PostgresCatalog
         return true;
     }
 
-    public override bool EndMount(long mountId)
+    /// <remarks>PostgreSQL commits wait for its write-ahead log (synchronous_commit): every end is durable.</remarks>
+    public override bool EndMount(long mountId, bool durable)
     {
         using var connection = OpenConnection();
         using var transaction = connection.BeginTransaction();

@@ -227,7 +227,7 @@ public sealed partial class PostgresCatalog : LibraryCatalog, IDisposable
         Execute("UPDATE volumes SET read_only = @value WHERE volser = @volser", ("value", readOnly), ("volser", serial.Value)) == 1
             ? VolumeChange.Changed : VolumeChange.NotFound;
 
-    public override VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName, LabelType? labels = null) =>
+    public override VolumeChange RecordWrite(VolumeSerial serial, long bytesUsed, long blocks, string? dataSetName, LabelType? labels, bool durable) =>
         Execute(
             """
             UPDATE volumes SET bytes_used = @bytes, blocks = @blocks, dataset_name = @dsn, last_written_at = @now,
