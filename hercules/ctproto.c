@@ -177,12 +177,21 @@ static int get_features(const uint8_t *b, uint32_t len, uint32_t off, uint32_t *
 int ct_decode_hello_reply(const uint8_t *b, uint32_t len, CT_HELLO_REPLY *m)
 {
     int n;
+    uint32_t after;
     if (len < CT_HELLO_REPLY_FIXED_SIZE) return MALFORMED;
     m->version = (uint16_t)ct_get16(b + CT_HELLO_REPLY_VERSION_OFFSET);
     m->max_frame = ct_get32(b + CT_HELLO_REPLY_MAX_FRAME_LENGTH_OFFSET);
+    m->management_address.bytes = NULL;
+    m->management_address.len = 0;
     n = ct_get_string(b + CT_HELLO_REPLY_SERVER_NAME_OFFSET, len - CT_HELLO_REPLY_SERVER_NAME_OFFSET, &m->server_name);
     if (n < 0) return MALFORMED;
-    return get_features(b, len, CT_HELLO_REPLY_SERVER_NAME_OFFSET + (uint32_t)n, &m->features);
+    after = CT_HELLO_REPLY_SERVER_NAME_OFFSET + (uint32_t)n;
+    if (get_features(b, len, after, &m->features) != 0) return MALFORMED;
+    /* the management API's address may follow the features (docs/operations.md); the module
+       does not use it, but a frame that carries a broken one is malformed all the same */
+    after += CT_FEATURE_FIELD_SIZE;
+    if (len > after && ct_get_string(b + after, len - after, &m->management_address) < 0) return MALFORMED;
+    return 0;
 }
 
 int ct_decode_attach_reply(const uint8_t *b, uint32_t len, CT_ATTACH_REPLY *m)

@@ -93,6 +93,7 @@ typedef struct CT_HELLO_REPLY
     uint32_t  max_frame;
     CT_STRING server_name;
     uint32_t  features;                 /* 0 when the optional field is absent     */
+    CT_STRING management_address;       /* the management API; length 0 when absent */
 } CT_HELLO_REPLY;
 int ct_decode_hello_reply(const uint8_t *b, uint32_t len, CT_HELLO_REPLY *m);
 

@@ -192,6 +192,8 @@ static int decode(uint8_t type, const uint8_t *b, uint32_t len, VECTOR *v)
         expect_num(v, "MaxFrameLength", m.max_frame);
         expect_string(v, "ServerName", m.server_name);
         expect_num(v, "Features", m.features);
+        if (has_field(v, "ManagementAddress")) expect_string(v, "ManagementAddress", m.management_address);
+        else if (m.management_address.len) check_fail(__FILE__, __LINE__, "ManagementAddress decoded, the vector has none");
         return 0;
     }
     case CT_MSG_ATTACH_REPLY: {

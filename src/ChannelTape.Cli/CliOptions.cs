@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using ChannelTape.Admin.Volumes;
+using ChannelTape.Client;
 
 namespace ChannelTape.Cli;
 
@@ -75,6 +76,24 @@ public static class CliOptions
             : Fail<ServerAddress?>(result, $"--server wants HOST:PORT (e.g. 127.0.0.1:7490), got '{Single(result)}'"),
     };
 
+    /// <summary><c>--secret-file FILE</c>: the server's shared secret, proved on the wire and sent to the management API as its token.</summary>
+    public static Option<string?> SecretFile() => new("--secret-file")
+    {
+        Description = "The server's shared secret (docs/security.md): proved on the wire and sent to the management API as a bearer token; "
+            + "default $" + RemoteDeviceOptions.SecretFileVariable,
+        HelpName = "FILE",
+    };
+
+    /// <summary><c>--api URL</c>: the management API's address instead of the one the server announces.</summary>
+    public static Option<Uri?> Api() => new("--api")
+    {
+        Description = "The server's management API (e.g. http://127.0.0.1:7491/) instead of the address the server announces in its Hello reply",
+        HelpName = "URL",
+        CustomParser = result => Uri.TryCreate(Single(result), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : Fail<Uri?>(result, $"--api wants an http:// or https:// address, got '{Single(result)}'"),
+    };
+
     /// <summary>A required argument DEVNUM: a device number, hex.</summary>
     public static Argument<ushort> Device() => new("DEVNUM")
     {
@@ -100,10 +119,16 @@ public static class CliOptions
 /// </summary>
 public sealed class ServerOptions
 {
-    public ServerOptions(string what, bool required = false)
+    private readonly bool _api;
+
+    /// <param name="what">What the command reads or changes on the server, for the help text.</param>
+    /// <param name="required">The command needs a server.</param>
+    /// <param name="api">The command uses the server's management API when it has one (<c>--api</c>); false for the in-band LMS path.</param>
+    public ServerOptions(string what, bool required = false, bool api = true)
     {
         Server = CliOptions.Server(what);
         Server.Required = required;
+        _api = api;
     }
 
     public Option<ServerAddress?> Server { get; }
@@ -136,24 +161,49 @@ public sealed class ServerOptions
                 : CliOptions.Fail<TimeSpan>(result, $"--timeout wants seconds, a number above 0 (e.g. 30 or 2.5), got '{CliOptions.Single(result)}'"),
     };
 
-    /// <summary>Adds the four options to <paramref name="command"/>.</summary>
+    public Option<string?> SecretFile { get; } = CliOptions.SecretFile();
+
+    public Option<Uri?> Api { get; } = CliOptions.Api();
+
+    /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
         command.Options.Add(Server);
         command.Options.Add(Drives);
         command.Options.Add(Prefix);
         command.Options.Add(Timeout);
+        command.Options.Add(SecretFile);
+        if (_api)
+        {
+            command.Options.Add(Api);
+        }
     }
 
     /// <summary>The server asked for, or null when the command runs without one.</summary>
     public ServerTarget? Read(ParseResult parse) => parse.GetValue(Server) is { } address
         ? new ServerTarget(address, parse.GetValue(Drives), parse.GetValue(Prefix)!, parse.GetValue(Timeout))
+        {
+            SecretFile = parse.GetValue(SecretFile),
+            Api = _api ? parse.GetValue(Api) : null,
+        }
         : null;
 
     /// <summary>True when one of the server-only options was given on the command line.</summary>
     public bool AnyServerOnlyGiven(ParseResult parse) =>
-        parse.GetResult(Drives) is { Implicit: false } || parse.GetResult(Prefix) is { Implicit: false } || parse.GetResult(Timeout) is { Implicit: false };
+        parse.GetResult(Drives) is { Implicit: false } || parse.GetResult(Prefix) is { Implicit: false } || parse.GetResult(Timeout) is { Implicit: false }
+        || parse.GetResult(SecretFile) is { Implicit: false } || (_api && parse.GetResult(Api) is { Implicit: false });
 }
 
 /// <summary>A server and how to use it (<see cref="ServerOptions"/>).</summary>
-public sealed record ServerTarget(ServerAddress Address, DriveRange Drives, string Prefix, TimeSpan Timeout);
+public sealed record ServerTarget(ServerAddress Address, DriveRange Drives, string Prefix, TimeSpan Timeout)
+{
+    /// <summary>The secret file to prove (<c>--secret-file</c>); null = <c>$CTAPE_SECRET_FILE</c>, if set.</summary>
+    public string? SecretFile { get; init; }
+
+    /// <summary>The management API's address (<c>--api</c>); null = the one the server announces in its HelloReply.</summary>
+    public Uri? Api { get; init; }
+
+    /// <summary>How to connect to the server's drives (and to greet it): the secret file when one was given.</summary>
+    public RemoteDeviceOptions DeviceOptions(RemoteDeviceOptions options) =>
+        SecretFile is { } file ? options with { SecretFile = Path.GetFullPath(file) } : options;
+}

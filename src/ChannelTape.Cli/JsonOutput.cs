@@ -83,6 +83,12 @@ public sealed record VolumeView(
         v.Created is { } c ? Day(c) : null, v.LastMounted is { } m ? Day(m) : null, v.DataSetName.Length == 0 ? null : v.DataSetName,
         v.Status == "MOUNTED" ? mountedOn : null);
 
+    /// <param name="v">A volume as the management API reports it (<c>/api/volumes</c>).</param>
+    public static VolumeView Of(Client.Management.VolumeInfo v) => new(
+        v.Volser, v.Pool, v.Status, v.Media, v.Labels, v.ReadOnly, v.Capacity, v.BytesUsed, v.Blocks, v.MountCount,
+        Day(v.CreatedAt), v.LastMountedAt is { } m ? Day(m) : null, v.DataSetName,
+        v.MountedOn is { } device ? ushort.Parse(device, NumberStyles.HexNumber, CultureInfo.InvariantCulture) : null);
+
     public void WriteTo(Utf8JsonWriter json)
     {
         json.WriteStartObject();
@@ -115,6 +121,13 @@ public sealed record DriveView(ushort Device, string Model, string State, string
         drive.DeviceNumber, ((int)drive.Model).ToString("X4", CultureInfo.InvariantCulture), drive.State.ToString().ToLowerInvariant(),
         drive.Volume?.Value ?? mount?.Serial.Value, mount is null ? null : mount.MountedAt ?? mount.RequestedAt);
 
+    /// <param name="drive">A drive as the management API reports it (<c>/api/drives</c>).</param>
+    public static DriveView Of(Client.Management.DriveStatus drive) => new(
+        ushort.Parse(drive.Device, NumberStyles.HexNumber, CultureInfo.InvariantCulture), drive.Model,
+        drive.State == "waiting" ? "mounting" : drive.State,
+        drive.State == "waiting" ? drive.Pending?.Request : drive.Volume?.Volser,
+        drive.State == "waiting" ? null : drive.Volume?.MountedAt);
+
     public static DriveView Of(DriveStatusRow row) => new(
         (ushort)row.DeviceNumber, row.Model,
         row.State switch { "READY" => "loaded", "NOTREADY" => "mounting", "FENCED" => "fenced", _ => "empty" },
@@ -141,6 +154,8 @@ public sealed record PoolView(string Pool, long Volumes, long Scratch, long Priv
     public static PoolView Of(PoolCounts pool) => new(pool.Pool, pool.Total, pool.Scratch, pool.Private, pool.Mounted);
 
     public static PoolView Of(PoolStatusRow pool) => new(pool.Pool, pool.Volumes, pool.Scratch, pool.Private, pool.Mounted);
+
+    public static PoolView Of(Client.Management.PoolInfo pool) => new(pool.Name, pool.Volumes, pool.Scratch, pool.Private, pool.Mounted);
 
     public void WriteTo(Utf8JsonWriter json)
     {

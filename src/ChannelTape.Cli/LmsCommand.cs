@@ -43,7 +43,7 @@ public static class LmsCommand
     private static Command CreateReport(CliContext context, ReportKind report)
     {
         var command = new Command(report.Name, $"Print {report.Description}");
-        var server = new ServerOptions("The library", required: true);
+        var server = new ServerOptions("The library", required: true, api: false);
         var json = CliOptions.Json("the report");
         var selector = new Argument<string>("SELECTOR") { Description = "Narrows the report (see above)", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "" };
         if (report.Kind is not (AdminVolumeKind.Statistics or AdminVolumeKind.Configuration))
@@ -90,7 +90,7 @@ public static class LmsCommand
             Description = "One request per argument, e.g. 'SCRATCH T00042', 'MOVE T00001 PROD', 'ADD T00100-T00199 SCRATCH', 'READONLY T00002', 'QUERY T00003'",
             Arity = ArgumentArity.OneOrMore,
         };
-        var server = new ServerOptions("The library", required: true);
+        var server = new ServerOptions("The library", required: true, api: false);
         var json = CliOptions.Json("the response");
         command.Arguments.Add(requests);
         server.AddTo(command);

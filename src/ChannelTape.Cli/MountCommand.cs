@@ -1,5 +1,7 @@
 using System.CommandLine;
+using ChannelTape.Admin.Volumes;
 using ChannelTape.Client;
+using ChannelTape.Labels;
 using ChannelTape.Protocol;
 
 namespace ChannelTape.Cli;
@@ -10,7 +12,9 @@ namespace ChannelTape.Cli;
 /// through the protocol's Mount message. A volser goes through the library (catalog or administrative
 /// volume) with the options after it (<c>T00007 ro</c>); an image path is opened by the server. The library
 /// answers at once: a refused mount leaves nothing pending. The drive presents device end to the host
-/// attached to it. A drive attached by a host (a Hercules guest) is that host's: use <c>devinit</c> there.
+/// attached to it. A library volume (read-only or not) and an unload go through the server's management API
+/// (<see cref="ServerApi"/>), which works while a host (a Hercules guest) holds the drive; without the API the
+/// command attaches the drive itself, which a held drive refuses: use <c>devinit</c> there.
 /// </summary>
 public static class MountCommand
 {
@@ -26,10 +30,14 @@ public static class MountCommand
         };
         var server = CliOptions.Server("The drive");
         server.Required = true;
+        var secretFile = CliOptions.SecretFile();
+        var api = CliOptions.Api();
         command.Arguments.Add(device);
         command.Arguments.Add(what);
         command.Arguments.Add(options);
         command.Options.Add(server);
+        command.Options.Add(secretFile);
+        command.Options.Add(api);
         command.SetAction(parse =>
         {
             string first = parse.GetValue(what)!;
@@ -39,8 +47,24 @@ public static class MountCommand
                 first = Path.GetFullPath(first);
             }
 
-            string words = string.Join(' ', [first, .. parse.GetValue(options)!]);
-            return Run(context, "mount", parse.GetValue(server)!, parse.GetValue(device), words);
+            string[] rest = parse.GetValue(options)!;
+            var target = Target(parse, server, secretFile, api);
+            // A library volume, read-only or not, is the management API's (it answers while Hercules holds the
+            // drive); an image path or other options go in-band, as Hercules' devinit.
+            if (VolumeSerial.TryParse(first, out var serial) && rest.All(o => o is "ro" or "readonly")
+                && ServerApi.TryOpen(target) is { } client)
+            {
+                using (client)
+                {
+                    ushort drive = parse.GetValue(device);
+                    var mounted = ServerApi.Call(client, a => a.MountAsync(drive, serial.Value, readOnly: rest.Length > 0));
+                    context.Output.WriteLine($"{drive:X4}: {mounted.Display}");
+                    return ExitCodes.Success;
+                }
+            }
+
+            string words = string.Join(' ', [first, .. rest]);
+            return Run(context, "mount", target, parse.GetValue(device), words);
         });
         return command;
     }
@@ -51,17 +75,46 @@ public static class MountCommand
         var device = CliOptions.Device();
         var server = CliOptions.Server("The drive");
         server.Required = true;
+        var secretFile = CliOptions.SecretFile();
+        var api = CliOptions.Api();
         command.Arguments.Add(device);
         command.Options.Add(server);
-        command.SetAction(parse => Run(context, "unload", parse.GetValue(server)!, parse.GetValue(device), "*"));
+        command.Options.Add(secretFile);
+        command.Options.Add(api);
+        command.SetAction(parse =>
+        {
+            var target = Target(parse, server, secretFile, api);
+            if (ServerApi.TryOpen(target) is { } client)
+            {
+                using (client)
+                {
+                    ushort drive = parse.GetValue(device);
+                    var unloaded = ServerApi.Call(client, a => a.UnloadAsync(drive));
+                    context.Output.WriteLine($"{drive:X4}: {unloaded.Display}");
+                    return ExitCodes.Success;
+                }
+            }
+
+            return Run(context, "unload", target, parse.GetValue(device), "*");
+        });
         return command;
     }
 
-    private static int Run(CliContext context, string verb, ServerAddress server, ushort device, string words)
+    private static ServerTarget Target(ParseResult parse, Option<ServerAddress?> server, Option<string?> secretFile, Option<Uri?> api) =>
+        new(parse.GetValue(server)!, DriveRange.Default, AdminVolumeName.DefaultPrefix, TimeSpan.FromSeconds(30))
+        {
+            SecretFile = parse.GetValue(secretFile),
+            Api = parse.GetValue(api),
+        };
+
+    /// <summary>The mount words through the wire protocol's Mount on the drive (a server without the API, an image path, other options).</summary>
+    private static int Run(CliContext context, string verb, ServerTarget target, ushort device, string words)
     {
+        var server = target.Address;
         try
         {
-            using var remote = RemoteDevice.Connect(server.Host, server.Port, device, new RemoteDeviceOptions { HostName = "ctape " + verb, Reconnect = false });
+            using var remote = RemoteDevice.Connect(server.Host, server.Port, device,
+                target.DeviceOptions(new RemoteDeviceOptions { HostName = "ctape " + verb, Reconnect = false }));
             var reply = remote.Mount(words);
             if (reply.Result != MountResult.Done)
             {

@@ -40,12 +40,12 @@ public sealed class ServerLibrary : IDisposable
             {
                 // Reports, requests and volume copies are bulk Reads and Writes: write-behind and read-ahead
                 // (docs/protocol.md §5) save a round trip for most of them.
-                remote = RemoteDevice.Connect(target.Address.Host, target.Address.Port, (ushort)device, new RemoteDeviceOptions
+                remote = RemoteDevice.Connect(target.Address.Host, target.Address.Port, (ushort)device, target.DeviceOptions(new RemoteDeviceOptions
                 {
                     HostName = hostName,
                     Reconnect = false,
                     Features = ProtocolFeatureRules.All,
-                });
+                }));
                 if (!remote.Identity.VolumeLoaded)
                 {
                     return new ServerLibrary(target, remote);

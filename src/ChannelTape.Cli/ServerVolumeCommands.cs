@@ -1,6 +1,7 @@
 using System.Globalization;
 using ChannelTape.Admin.Lms;
 using ChannelTape.Admin.Reports;
+using ChannelTape.Client.Management;
 using ChannelTape.Labels;
 using ChannelTape.Library;
 using ChannelTape.Library.Catalog;
@@ -11,22 +12,62 @@ using ChannelTape.Media;
 namespace ChannelTape.Cli;
 
 /// <summary>
-/// <c>ctape volume ... --server HOST:PORT</c>: the catalog of a running server, reached the way a mainframe
-/// host reaches it (<see cref="ServerLibrary"/>): the VOLUMES report for list and show, a command volume
-/// for add, scratch, unscratch and move (all requests applied or none), and a free drive for import and
-/// export, which copy the volume block by block (the file is local). An unknown volume, or one mounted
-/// elsewhere, is refused at once; nothing is left waiting on the drive.
+/// <c>ctape volume ... --server HOST:PORT</c>: the catalog of a running server. Through its management API
+/// (<see cref="ServerApi"/>; it answers while Hercules holds every drive) for list, show, add, scratch,
+/// unscratch and move, each volume changed on its own as offline. A server without the API is reached the
+/// way a mainframe host reaches it (<see cref="ServerLibrary"/>): the VOLUMES report for list and show, a
+/// command volume for add, scratch, unscratch and move (all requests applied or none). Import and export
+/// copy the volume block by block through a free drive (the file is local to the command). An unknown
+/// volume, or one mounted elsewhere, is refused at once; nothing is left waiting on the drive.
 /// </summary>
 internal static class ServerVolumeCommands
 {
-    public static int Add(CliContext context, ServerTarget target, VolumeRange[] ranges, string pool) =>
-        Run(context, target, ranges.Select(r => $"ADD {r} {pool}").ToList());
+    private const int Page = 1000;
 
-    /// <summary>The volumes of the VOLUMES report, filtered here by pool and status as the catalog filters them offline.</summary>
+    public static int Add(CliContext context, ServerTarget target, VolumeRange[] ranges, string pool)
+    {
+        if (ServerApi.TryOpen(target) is not { } api)
+        {
+            return Run(context, target, ranges.Select(r => $"ADD {r} {pool}").ToList());
+        }
+
+        using (api)
+        {
+            var added = ServerApi.Call(api, a => a.AddVolumesAsync(new AddVolumesBody(ranges.Select(r => r.ToString()).ToList(), pool)));
+            context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"ADD {string.Join(",", ranges.Select(r => r.ToString()))} {pool}: done: {added.Added} added, {added.Existing} already in the library"));
+            return ExitCodes.Success;
+        }
+    }
+
+    /// <summary>The volumes of a pool and/or status, in serial order.</summary>
     public static IEnumerable<VolumeView> List(ServerTarget target, string? pool, VolumeStatus? status)
     {
-        using var library = ServerLibrary.Open(target, "ctape volume");
         string? statusName = status?.ToString().ToLowerInvariant();
+        if (ServerApi.TryOpen(target) is { } api)
+        {
+            using (api)
+            {
+                var views = new List<VolumeView>();
+                for (int offset = 0; ; offset += Page)
+                {
+                    var page = ServerApi.Call(api, a => a.VolumesAsync(pool, statusName, offset, Page));
+                    views.AddRange(page.Volumes.Select(VolumeView.Of));
+                    if (page.Volumes.Count < Page || offset + Page >= page.Total)
+                    {
+                        return views;
+                    }
+                }
+            }
+        }
+
+        return ListInBand(target, pool, statusName);
+    }
+
+    /// <summary>The volumes of the VOLUMES report, filtered here by pool and status as the catalog filters them offline.</summary>
+    private static List<VolumeView> ListInBand(ServerTarget target, string? pool, string? statusName)
+    {
+        using var library = ServerLibrary.Open(target, "ctape volume");
         var drives = library.MountedOn();
         return library.Volumes()
             .Select(v => VolumeView.Of(v, drives.GetValueOrDefault(v.VolumeSerial)))
@@ -36,8 +77,65 @@ internal static class ServerVolumeCommands
 
     public static VolumeView? Find(ServerTarget target, VolumeSerial serial)
     {
+        if (ServerApi.TryOpen(target) is { } api)
+        {
+            using (api)
+            {
+                try
+                {
+                    return VolumeView.Of(api.VolumeAsync(serial.Value).GetAwaiter().GetResult());
+                }
+                catch (ManagementException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
+                {
+                    return null;
+                }
+                catch (ManagementException e)
+                {
+                    throw new CommandFailedException(e.Message);
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+                {
+                    throw new CommandFailedException($"management API {api.BaseAddress}: {e.Message}");
+                }
+            }
+        }
+
         using var library = ServerLibrary.Open(target, "ctape volume");
         return Find(library, serial);
+    }
+
+    /// <summary>
+    /// A change to each volume through the management API (<paramref name="change"/>), one by one as offline
+    /// (exit 1 when one is refused, the others still changed); without the API, <paramref name="requests"/>
+    /// through a command volume, all or none.
+    /// </summary>
+    public static int Change(CliContext context, ServerTarget target, VolumeSerial[] serials, string verb,
+        Func<ManagementClient, string, Task<VolumeInfo>> change, Func<string, string> request)
+    {
+        if (ServerApi.TryOpen(target) is not { } api)
+        {
+            return Run(context, target, serials.Select(s => request(s.Value)).ToList());
+        }
+
+        using (api)
+        {
+            int failed = 0;
+            foreach (var serial in serials)
+            {
+                try
+                {
+                    var volume = ServerApi.Call(api, a => change(a, serial.Value));
+                    context.Output.WriteLine($"{request(serial.Value)}: done: {volume.Volser} is {volume.Status} in pool {volume.Pool}");
+                }
+                catch (CommandFailedException e)
+                {
+                    context.Error.WriteLine($"{request(serial.Value)}: not done: {e.Message}");
+                    failed++;
+                }
+            }
+
+            return failed == 0 ? ExitCodes.Success : ExitCodes.Failure;
+        }
     }
 
     /// <summary>Requests through a command volume; prints the response; exit 1 when one was not done (then none was applied).</summary>

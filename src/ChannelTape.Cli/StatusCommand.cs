@@ -9,8 +9,9 @@ namespace ChannelTape.Cli;
 /// <c>ctape status [--data DIR | --server HOST:PORT] [--json]</c>: drives with their state and volume and the
 /// age of their mount, and volume counts per pool. Offline it reads the catalog directly, so it works while
 /// the server is stopped (then drives show what the last server left; its next start ends those mounts);
-/// with <c>--server</c> it reads the server's DRIVES and POOLS reports. Both print the same table and the
-/// same JSON (docs/json.md, status.schema.json).
+/// with <c>--server</c> it asks the server's management API (<see cref="ServerApi"/>), or, when the server has
+/// none, reads its DRIVES and POOLS reports through a free drive. All print the same table and the same JSON
+/// (docs/json.md, status.schema.json).
 /// </summary>
 public static class StatusCommand
 {
@@ -64,7 +65,7 @@ public static class StatusCommand
     {
         if (server.AnyServerOnlyGiven(parse))
         {
-            throw new UsageException("--drives, --prefix and --timeout go with --server");
+            throw new UsageException("--drives, --prefix, --timeout, --secret-file and --api go with --server");
         }
 
         var catalog = VolumeCommand.OpenExisting(data, "ctape status");
@@ -78,6 +79,17 @@ public static class StatusCommand
         if (parse.GetResult(data) is { Implicit: false })
         {
             throw new UsageException("--data and --server exclude each other: the server has its own data directory");
+        }
+
+        if (ServerApi.TryOpen(target) is { } api)
+        {
+            using (api)
+            {
+                // The management API answers while Hercules holds every drive (docs/operations.md).
+                var apiDrives = ServerApi.Call(api, a => a.DrivesAsync()).Select(DriveView.Of).ToList();
+                var apiPools = ServerApi.Call(api, a => a.PoolsAsync()).Select(PoolView.Of).ToList();
+                return (apiDrives, apiPools);
+            }
         }
 
         using var library = ServerLibrary.Open(target, "ctape status");

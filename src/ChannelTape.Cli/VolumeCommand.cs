@@ -181,7 +181,7 @@ public static class VolumeCommand
         var serials = VolumeOptions.Serials();
         o.AddCommon(command, serials);
         command.SetAction(parse => Apply(context, o, parse, parse.GetValue(serials)!, name, (catalog, serial) => catalog.SetScratch(serial, scratch: name == "scratch"),
-            serial => $"{name.ToUpperInvariant()} {serial}"));
+            (api, serial) => name == "scratch" ? api.ScratchAsync(serial) : api.UnscratchAsync(serial), serial => $"{name.ToUpperInvariant()} {serial}"));
         return command;
     }
 
@@ -194,18 +194,23 @@ public static class VolumeCommand
         command.SetAction(parse =>
         {
             string target = parse.GetValue(pool)!;
-            return Apply(context, o, parse, parse.GetValue(serials)!, "move", (catalog, serial) => catalog.MoveToPool(serial, target), serial => $"MOVE {serial} {target}");
+            return Apply(context, o, parse, parse.GetValue(serials)!, "move", (catalog, serial) => catalog.MoveToPool(serial, target),
+                (api, serial) => api.MoveAsync(serial, target), serial => $"MOVE {serial} {target}");
         });
         return command;
     }
 
-    /// <summary>A change to each volume: offline one by one (exit 1 when one is missing or mounted, the others still changed), through a server all or nothing.</summary>
+    /// <summary>
+    /// A change to each volume: offline and through a server's management API one by one (exit 1 when one is
+    /// missing or mounted, the others still changed); through a server without the API all or nothing.
+    /// </summary>
     private static int Apply(CliContext context, VolumeOptions o, ParseResult parse, VolumeSerial[] serials, string verb,
-        Func<LibraryCatalog, VolumeSerial, VolumeChange> change, Func<string, string> request)
+        Func<LibraryCatalog, VolumeSerial, VolumeChange> change, Func<Client.Management.ManagementClient, string, Task<Client.Management.VolumeInfo>> apiChange,
+        Func<string, string> request)
     {
         if (o.Target(parse) is { } target)
         {
-            return ServerVolumeCommands.Run(context, target, serials.Select(s => request(s.Value)).ToList());
+            return ServerVolumeCommands.Change(context, target, serials, verb, apiChange, request);
         }
 
         var catalog = OpenExisting(parse.GetValue(o.Data)!);
@@ -340,7 +345,7 @@ public sealed class VolumeOptions
 
         if (target is null && Server.AnyServerOnlyGiven(parse))
         {
-            throw new UsageException("--drives, --prefix and --timeout go with --server");
+            throw new UsageException("--drives, --prefix, --timeout, --secret-file and --api go with --server");
         }
 
         return target;

@@ -371,6 +371,9 @@ public sealed class LibraryHost : IAsyncDisposable
                 throw new ManagementStartException($"cannot listen for the management API on {management.Settings.Http}: {e.Message}", e);
             }
 
+            // Announced in every HelloReply from now on: ctape finds the API from the tape server's address.
+            Server.ManagementAddress = management.Address.ToString();
+
             Events.Publish(new ManagementListening(management.Address, management.Settings.Secret is not null,
                 management.Settings.TransferFolder, System.Net.IPAddress.IsLoopback(management.Settings.Http.Address),
                 ManagementSecretFile(Configuration, _options) is { } secretFile && ManagementSettings.IsReadableByOthers(secretFile)));

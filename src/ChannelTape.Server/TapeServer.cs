@@ -61,6 +61,12 @@ public sealed class TapeServer : IAsyncDisposable
     /// <summary>What write-behind and read-ahead (docs/protocol.md §5) did on the drive at <paramref name="deviceNumber"/> since the server started; none for a drive not served.</summary>
     public StreamingCounts StreamingTotals(ushort deviceNumber) =>
         _drives.TryGetValue(deviceNumber, out var drive) ? drive.Streaming.Totals : default;
+    /// <summary>
+    /// The management API's address announced in every HelloReply (docs/protocol.md §3), so that <c>ctape</c> finds
+    /// the API from the tape server's address; null when the API is off. Set before <see cref="Start"/>.
+    /// </summary>
+    public string? ManagementAddress { get; set; }
+
     /// <summary>Connections accepted and not yet closed, also those still in their TLS handshake.</summary>
     public int OpenConnections => Volatile.Read(ref _open);
 

@@ -72,7 +72,7 @@ public sealed class CommandLineTests
     [InlineData("ctape volume add: --media wants REEL, 3480 (CST) or 3490E (ECCST), got 'DAT'", "volume", "add", "T00000", "--pool", "A", "--media", "DAT")]
     [InlineData("ctape: Unrecognized command or argument 'frobnicate'.", "frobnicate")]
     [InlineData("ctape serve: Unrecognized command or argument '--help-me'.", "serve", "--help-me")]
-    [InlineData("ctape volume list: --drives, --prefix and --timeout go with --server", "volume", "list", "--timeout", "5")]
+    [InlineData("ctape volume list: --drives, --prefix, --timeout, --secret-file and --api go with --server", "volume", "list", "--timeout", "5")]
     public void Usage_errors_say_what_is_wrong_exit_2_and_show_no_stack_trace(string message, params string[] args)
     {
         var (code, output, error) = Ctape.Run(args);

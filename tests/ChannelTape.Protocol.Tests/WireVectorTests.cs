@@ -117,8 +117,14 @@ public class WireVectorTests
                     ["HostName"] = hello.HostName, ["Features"] = (ulong)hello.Features };
             case "HelloReply":
                 var helloReply = HelloReplyMessage.Parse(body);
-                return new() { ["Version"] = (ulong)helloReply.Version, ["MaxFrameLength"] = (ulong)helloReply.MaxFrameLength,
+                var helloReplyFields = new Dictionary<string, object> { ["Version"] = (ulong)helloReply.Version, ["MaxFrameLength"] = (ulong)helloReply.MaxFrameLength,
                     ["ServerName"] = helloReply.ServerName, ["Features"] = (ulong)helloReply.Features };
+                if (helloReply.ManagementAddress is { } management)
+                {
+                    helloReplyFields["ManagementAddress"] = management;
+                }
+
+                return helloReplyFields;
             case "Challenge":
                 var challenge = ChallengeMessage.Parse(body);
                 return new() { ["Method"] = (ulong)challenge.Method, ["Nonce"] = challenge.Nonce };
@@ -217,7 +223,8 @@ public class WireVectorTests
             case "Hello":
                 return FrameWriter.ToArray(new HelloMessage((uint)N("Magic"), (ushort)N("Version"), (uint)N("MaxFrameLength"), T("HostName"), (ProtocolFeatures)N("Features")));
             case "HelloReply":
-                return FrameWriter.ToArray(new HelloReplyMessage((ushort)N("Version"), (uint)N("MaxFrameLength"), T("ServerName"), (ProtocolFeatures)N("Features")));
+                return FrameWriter.ToArray(new HelloReplyMessage((ushort)N("Version"), (uint)N("MaxFrameLength"), T("ServerName"), (ProtocolFeatures)N("Features"),
+                    v.Fields.ContainsKey("ManagementAddress") ? T("ManagementAddress") : null));
             case "Challenge":
                 return FrameWriter.ToArray(new ChallengeMessage((AuthenticationMethod)N("Method"), B("Nonce")));
             case "Authenticate":

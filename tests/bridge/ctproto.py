@@ -68,8 +68,9 @@ def decode(name, body):
     for fname, ftype, extra in layout:
         at = extra["offset"] + (ends[extra["after"]] if "after" in extra else 0) if "offset" in extra else pos
         if extra.get("optional") and at == len(body):
-            out[fname] = 0                      # absent at the end of the body (§5: no features)
-            continue
+            if ftype in INTS:
+                out[fname] = 0                  # absent at the end of the body (§5: no features)
+            continue                            # an absent optional string (HelloReply's ManagementAddress) is not there at all
         if "present_if" in extra and not flag_set(layout, out, extra["present_if"]):
             continue
         if ftype in INTS:
@@ -169,6 +170,8 @@ def encode(name, fields):
                 raise AssertionError("%s.%s written at %d, described at %d" % (name, fname, len(out), at))
         if "present_if" in extra and not flag_set(layout, fields, extra["present_if"]):
             continue
+        if extra.get("optional") and ftype == "string" and fname not in fields:
+            continue                            # an optional string is written only when given
         value = fields.get(fname, 0 if ftype in INTS else b"" if ftype == "bytes" else "")
         if ftype in INTS:
             out += struct.pack(INTS[ftype], value)

@@ -206,7 +206,7 @@ READ_AHEAD_REFERENCE_ENTRY_IMAGE_OFFSET_OFFSET = 4
 # holds offset/after/length/size/count/optional/present_if/enum as in protocol/wire.json
 MESSAGES = {
     'Hello': (0x01, 'host-to-server', [('Magic', 'u32', {'offset': 0}), ('Version', 'u16', {'offset': 4}), ('MaxFrameLength', 'u32', {'offset': 6}), ('HostName', 'string', {'offset': 10}), ('Features', 'u32', {'enum': 'ProtocolFeatures', 'optional': True})]),
-    'HelloReply': (0x02, 'server-to-host', [('Version', 'u16', {'offset': 0}), ('MaxFrameLength', 'u32', {'offset': 2}), ('ServerName', 'string', {'offset': 6}), ('Features', 'u32', {'enum': 'ProtocolFeatures', 'optional': True})]),
+    'HelloReply': (0x02, 'server-to-host', [('Version', 'u16', {'offset': 0}), ('MaxFrameLength', 'u32', {'offset': 2}), ('ServerName', 'string', {'offset': 6}), ('Features', 'u32', {'enum': 'ProtocolFeatures', 'optional': True}), ('ManagementAddress', 'string', {'optional': True})]),
     'Challenge': (0x03, 'server-to-host', [('Method', 'u8', {'offset': 0, 'enum': 'AuthenticationMethod'}), ('Nonce', 'bytes', {'offset': 1, 'size': 32})]),
     'Authenticate': (0x04, 'host-to-server', [('HostNonce', 'bytes', {'offset': 0, 'size': 32}), ('Proof', 'bytes', {'offset': 32, 'size': 32}), ('Identity', 'string', {'offset': 64})]),
     'AuthenticateReply': (0x05, 'server-to-host', [('Proof', 'bytes', {'offset': 0, 'size': 32})]),

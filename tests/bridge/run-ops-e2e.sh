@@ -110,6 +110,23 @@ curl -sf "$api/healthz" >/dev/null || fail "/healthz did not answer"
 curl -sf "$api/readyz" >/dev/null || fail "/readyz did not answer"
 echo "run-ops-e2e: /healthz and /readyz answer"
 
+# The CLI through the API the tape server announces in its HelloReply: one JSON document with every
+# drive while Hercules holds them all, and a mount and an unload on a drive the guest holds.
+"$ctape" status --server "127.0.0.1:$port" --json >"$work/status.json" 2>"$work/status.err" \
+    || { cat "$work/status.err"; fail "ctape status --server failed while Hercules holds every drive"; }
+python3 - "$work/status.json" <<'PY' || fail "ctape status --server does not list all eight drives with T00001 on 0580"
+import json, sys
+status = json.load(open(sys.argv[1]))
+drives = {d["device"]: d for d in status["drives"]}
+assert sorted(drives) == [f"{0x580 + i:04X}" for i in range(8)], sorted(drives)
+assert drives["0580"]["state"] == "loaded" and drives["0580"]["volser"] == "T00001", drives["0580"]
+assert any(p["pool"] == "SCRATCH" and p["mounted"] == 1 for p in status["pools"]), status["pools"]
+PY
+"$ctape" mount 0587 T00002 --server "127.0.0.1:$port" >"$work/mount.out" 2>&1 || { cat "$work/mount.out"; fail "ctape mount --server on a drive the guest holds failed"; }
+"$ctape" volume show T00002 --server "127.0.0.1:$port" --json | grep -q '"mountedOn": *"0587"' || fail "ctape volume show --server does not see T00002 on 0587"
+"$ctape" unload 0587 --server "127.0.0.1:$port" >"$work/unload.out" 2>&1 || { cat "$work/unload.out"; fail "ctape unload --server failed"; }
+echo "run-ops-e2e: ctape status, volume show, mount and unload --server work while Hercules holds every drive"
+
 # The page in headless Chromium.
 # shellcheck disable=SC2086
 python3 "$repo/tests/bridge/check_status_page.py" "$api/" "$work/status-page.png" $drives --volume=0580=T00001 \

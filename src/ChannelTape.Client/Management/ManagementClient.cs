@@ -47,6 +47,9 @@ public sealed class ManagementClient : IDisposable
     /// <summary>The bearer token sent with every request; null for none.</summary>
     public string? Token { get; }
 
+    /// <summary>The API's address.</summary>
+    public Uri BaseAddress => _http.BaseAddress!;
+
     /// <summary>The API's address from an <c>ADDR:PORT</c> as <c>ctape serve --http</c> takes it.</summary>
     public static Uri AddressOf(string hostAndPort) =>
         Uri.TryCreate($"http://{hostAndPort}/", UriKind.Absolute, out var uri) ? uri : throw new FormatException($"'{hostAndPort}' is not ADDR:PORT");

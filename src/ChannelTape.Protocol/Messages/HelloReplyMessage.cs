@@ -4,10 +4,12 @@ namespace ChannelTape.Protocol.Messages;
 
 /// <summary>
 /// HelloReply (<c>02</c>), server -> host: version spoken, the connection's maximum frame length, server
-/// name, and the features in effect (optional on the wire: absent = none; docs/protocol.md §5). Always written.
+/// name, the features in effect (optional on the wire: absent = none; docs/protocol.md §5), and after
+/// them, optional too, the address of the server's management API (docs/operations.md): how <c>ctape</c>
+/// finds the API from the tape server's address without taking a drive. Always written.
 /// </summary>
 public readonly record struct HelloReplyMessage(ushort Version, uint MaxFrameLength, string ServerName,
-    ProtocolFeatures Features = ProtocolFeatures.None)
+    ProtocolFeatures Features = ProtocolFeatures.None, string? ManagementAddress = null)
     : IMessage<HelloReplyMessage>
 {
     public const int VersionOffset = 0;
@@ -19,7 +21,8 @@ public readonly record struct HelloReplyMessage(ushort Version, uint MaxFrameLen
 
     public MessageType Type => FrameType;
 
-    public int BodyLength => ServerNameOffset + WireString.SizeOf(ServerName) + FeatureField.Size;
+    public int BodyLength => ServerNameOffset + WireString.SizeOf(ServerName) + FeatureField.Size
+        + (ManagementAddress is null ? 0 : WireString.SizeOf(ManagementAddress));
 
     public void WriteBody(Span<byte> destination)
     {
@@ -27,6 +30,10 @@ public readonly record struct HelloReplyMessage(ushort Version, uint MaxFrameLen
         BinaryPrimitives.WriteUInt32BigEndian(destination[MaxFrameLengthOffset..], MaxFrameLength);
         var nameSize = WireString.Write(destination[ServerNameOffset..], ServerName);
         FeatureField.Write(destination[(ServerNameOffset + nameSize)..], Features);
+        if (ManagementAddress is not null)
+        {
+            WireString.Write(destination[(ServerNameOffset + nameSize + FeatureField.Size)..], ManagementAddress);
+        }
     }
 
     public static HelloReplyMessage Parse(ReadOnlySpan<byte> body)
@@ -37,10 +44,15 @@ public readonly record struct HelloReplyMessage(ushort Version, uint MaxFrameLen
         }
 
         var serverName = WireString.Read(body[ServerNameOffset..], FrameType, out var nameSize);
+        var rest = body[(ServerNameOffset + nameSize)..];
+        var features = FeatureField.Read(rest, FrameType);
+        // The management address follows the features; a server that has none (or predates it) ends the body there.
+        string? management = rest.Length > FeatureField.Size ? WireString.Read(rest[FeatureField.Size..], FrameType, out _) : null;
         return new HelloReplyMessage(
             BinaryPrimitives.ReadUInt16BigEndian(body[VersionOffset..]),
             BinaryPrimitives.ReadUInt32BigEndian(body[MaxFrameLengthOffset..]),
             serverName,
-            FeatureField.Read(body[(ServerNameOffset + nameSize)..], FrameType));
+            features,
+            management);
     }
 }

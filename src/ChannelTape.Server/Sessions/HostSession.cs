@@ -349,7 +349,7 @@ internal sealed partial class HostSession : IDriveHolder
         _streaming = new StreamingSession(Name, features, _server.Options.WriteCreditLimit, Events);
         var maxFrameLength = (int)Math.Min(hostMax, (uint)_server.Options.MaxFrameLength);
         _phase = Phase.AwaitingAttach;
-        _outbox.Send(new HelloReplyMessage(hello.Version, (uint)maxFrameLength, _server.Options.ServerName, features), () =>
+        _outbox.Send(new HelloReplyMessage(hello.Version, (uint)maxFrameLength, _server.Options.ServerName, features, _server.ManagementAddress), () =>
         {
             _outbox.MaxFrameLength = maxFrameLength;
             _frames.MaxFrameLength = maxFrameLength;
