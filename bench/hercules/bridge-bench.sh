@@ -5,25 +5,31 @@
 # 32760- and 65535-byte blocks and 80-byte blocks, write then read, as one SSCH with chained CCWs
 # and as one SSCH per block.
 #
-#   bench/hercules/bridge-bench.sh [--runs N] [--oracle DIR]
+#   bench/hercules/bridge-bench.sh [--runs N] [--oracle DIR] [--metrics]
 #
 # Prints both tables; raw figures go to bench/hercules/results/{native,bridge}.json.
+# --metrics: ctape serve with its management API on, /metrics and /api/drives read every second
+# during the bridge runs (the cost of the operations plane, docs/performance.md); figures go to
+# bridge-metrics.json.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 runs=5
+metrics=0
 oracle="${CTAPE_ORACLE_DIR:-$repo/../shared/oracle}"
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs="$2"; shift 2 ;;
         --oracle) oracle="$2"; shift 2 ;;
-        *) echo "usage: $0 [--runs N] [--oracle DIR]"; exit 2 ;;
+        --metrics) metrics=1; shift ;;
+        *) echo "usage: $0 [--runs N] [--oracle DIR] [--metrics]"; exit 2 ;;
     esac
 done
 out="$repo/bench/hercules/results"
 mkdir -p "$out"
 work="$(mktemp -d /tmp/ctape-bridge-bench.XXXXXX)"
 server_pid=""
-trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
+scraper_pid=""
+trap '[ -n "$scraper_pid" ] && kill "$scraper_pid" 2>/dev/null; [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
 
 herc_src="$("$repo/scripts/hercules-headers.sh" | tail -n 1)"
 make -s -C "$repo/hercules" HERC_SRC="$herc_src" HERC_FLAVOR=313 >/dev/null
@@ -33,11 +39,28 @@ ctape="$repo/src/ChannelTape.Cli/bin/Release/net10.0/ctape"
 echo "== Hercules 3.13 native 3490"
 python3 "$oracle/bench.py" --runs "$runs" --workdir "$work/native" --json "$out/native.json"
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$ctape" serve --listen "127.0.0.1:$port" --no-http --data "$work/data" >"$work/server.log" 2>&1 &
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port="$(free_port)"
+http=(--no-http)
+result="$out/bridge.json"
+if [ "$metrics" = 1 ]; then
+    http_port="$(free_port)"
+    http=(--http "127.0.0.1:$http_port")
+    result="$out/bridge-metrics.json"
+fi
+"$ctape" serve --listen "127.0.0.1:$port" "${http[@]}" --data "$work/data" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/server.log" 2>/dev/null && break; sleep 0.1; done
+if [ "$metrics" = 1 ]; then
+    # What a Prometheus scrape and an open status page ask, every second, for the whole run.
+    (while kill -0 "$server_pid" 2>/dev/null; do
+        curl -sf "http://127.0.0.1:$http_port/metrics" >/dev/null
+        curl -sf "http://127.0.0.1:$http_port/api/drives" >/dev/null
+        sleep 1
+    done) &
+    scraper_pid=$!
+fi
 
 echo "== ChannelTape through hercules/hdtctape.so (ctape serve on 127.0.0.1:$port)"
-python3 "$oracle/bench.py" --runs "$runs" --workdir "$work/bridge" --json "$out/bridge.json" \
+python3 "$oracle/bench.py" --runs "$runs" --workdir "$work/bridge" --json "$result" \
     --device-line "CTAPE 127.0.0.1:$port {tape} {options}" --module-dir "$repo/hercules"
