@@ -48,7 +48,14 @@ if [ "$metrics" = 1 ]; then
     http=(--http "127.0.0.1:$http_port")
     result="$out/bridge-metrics.json"
 fi
-"$ctape" serve --listen "127.0.0.1:$port" "${http[@]}" --data "$work/data" >"$work/server.log" 2>&1 &
+# The bridge checks' drives, with the folder bench.py keeps its images in as an image folder: a
+# server mounts images by path only inside image folders (docs/security.md).
+mkdir -p "$work/bridge"
+cat >"$work/bench.conf" <<EOF
+include "$repo/tests/bridge/bridge.conf";
+image-folder "$work/bridge";
+EOF
+"$ctape" serve --listen "127.0.0.1:$port" "${http[@]}" --config "$work/bench.conf" --data "$work/data" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/server.log" 2>/dev/null && break; sleep 0.1; done
 if [ "$metrics" = 1 ]; then
