@@ -36,7 +36,7 @@ internal static class VolumeTransfer
                 return await Task.Run(() => ServerVolumeCommands.Import(context, target, request, cancel), CancellationToken.None);
             }
 
-            return Import(request, parse.GetValue(o.Data)!, context.Output, context.Error, context.ProgressBar);
+            return Import(request, parse.GetValue(o.Data)!, context.Output, context.Error, context.ProgressBar, cancel);
         });
         return command;
     }
@@ -56,7 +56,7 @@ internal static class VolumeTransfer
                 return await Task.Run(() => ServerVolumeCommands.Export(context, target, parse.GetValue(serial), path, format, cancel), CancellationToken.None);
             }
 
-            return Export(parse.GetValue(serial), path, format, parse.GetValue(o.Data)!, context.Output, context.Error, context.ProgressBar);
+            return Export(parse.GetValue(serial), path, format, parse.GetValue(o.Data)!, context.Output, context.Error, context.ProgressBar, cancel);
         });
         return command;
     }
@@ -64,9 +64,10 @@ internal static class VolumeTransfer
     /// <summary>
     /// <c>import VOLSER FILE [--pool POOL [--media M] [--capacity SIZE]] [--format aws|het] [--replace]</c>.
     /// The image is built beside the volumes (<c>volumes/.VOLSER.*.partial.*</c>), checked, and
-    /// renamed into place inside the catalog's write lock; a refused import leaves nothing.
+    /// renamed into place inside the catalog's write lock; a refused import leaves nothing, and neither does one
+    /// stopped by SIGINT or SIGTERM (<paramref name="cancel"/>) before the catalog took it.
     /// </summary>
-    private static int Import(ImportRequest request, string data, TextWriter output, TextWriter error, bool progressBar)
+    private static int Import(ImportRequest request, string data, TextWriter output, TextWriter error, bool progressBar, CancellationToken cancel)
     {
         var (serial, file, pool, format, mediaGiven, capacityGiven, replace) = request;
         var media = mediaGiven ?? MediaType.Eccst;
@@ -126,7 +127,18 @@ internal static class VolumeTransfer
         try
         {
             var progress = new CopyProgress(error, progressBar, $"importing {serial}", new FileInfo(file).Length);
-            var copy = VolumeImageCopy.Copy(file, partial, ToMediaFormat(kind), new TapeImageOptions(), progress);
+            ImageCopyResult copy;
+            try
+            {
+                copy = VolumeImageCopy.Copy(file, partial, ToMediaFormat(kind), new TapeImageOptions(), progress, cancel);
+            }
+            catch (OperationCanceledException)
+            {
+                progress.Finish();
+                error.WriteLine($"ctape volume import: import of {serial} cancelled; nothing imported");
+                return 1;
+            }
+
             progress.Finish();
             if (!copy.Succeeded)
             {
@@ -173,7 +185,8 @@ internal static class VolumeTransfer
     /// extension (.aws, .het), else the volume's own. FILE must not exist; it appears only
     /// complete. A mount during the copy makes the export fail rather than hand out a torn copy.
     /// </summary>
-    private static int Export(VolumeSerial serial, string file, ImageFileKind? formatGiven, string data, TextWriter output, TextWriter error, bool progressBar)
+    private static int Export(VolumeSerial serial, string file, ImageFileKind? formatGiven, string data, TextWriter output, TextWriter error, bool progressBar,
+        CancellationToken cancel)
     {
         var format = formatGiven
             ?? Path.GetExtension(file).ToLowerInvariant() switch
@@ -227,7 +240,18 @@ internal static class VolumeTransfer
         try
         {
             var progress = new CopyProgress(error, progressBar, $"exporting {serial}", new FileInfo(image).Length);
-            var copy = VolumeImageCopy.Copy(image, partial, format is { } kind ? ToMediaFormat(kind) : null, new TapeImageOptions(), progress);
+            ImageCopyResult copy;
+            try
+            {
+                copy = VolumeImageCopy.Copy(image, partial, format is { } kind ? ToMediaFormat(kind) : null, new TapeImageOptions(), progress, cancel);
+            }
+            catch (OperationCanceledException)
+            {
+                progress.Finish();
+                error.WriteLine($"ctape volume export: export of {serial} cancelled; nothing exported");
+                return 1;
+            }
+
             progress.Finish();
             if (!copy.Succeeded)
             {
