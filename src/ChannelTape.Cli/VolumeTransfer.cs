@@ -25,14 +25,15 @@ internal static class VolumeTransfer
         var serial = VolumeOptions.Serial();
         var file = new Argument<string>("FILE") { Description = "The image to import" };
         var pool = o.Pool("Add VOLSER to this pool when it is not in the catalog yet (offline only)");
-        o.AddCommon(command, serial, file, pool, o.Media, o.Capacity, o.Format, o.Replace);
+        var format = VolumeOptions.Format("Format the library keeps the volume's image in (default: the image's own; a FakeTape image becomes aws; offline only)");
+        o.AddCommon(command, serial, file, pool, o.Media, o.Capacity, format, o.Replace);
         command.SetAction(async (parse, cancel) =>
         {
-            var request = new ImportRequest(parse.GetValue(serial), parse.GetValue(file)!, parse.GetValue(pool), parse.GetValue(o.Format),
+            var request = new ImportRequest(parse.GetValue(serial), parse.GetValue(file)!, parse.GetValue(pool), parse.GetValue(format),
                 parse.GetValue(o.Media), parse.GetValue(o.Capacity), parse.GetValue(o.Replace));
             if (o.Target(parse) is { } target)
             {
-                o.RefuseWithServer(parse, "through a server a volume must be in the library already and keeps its pool, media, capacity and format (add it with 'ctape volume add --server' first)", pool, o.Media, o.Capacity, o.Format);
+                o.RefuseWithServer(parse, "through a server a volume must be in the library already and keeps its pool, media, capacity and format (add it with 'ctape volume add --server' first)", pool, o.Media, o.Capacity, format);
                 return await Task.Run(() => ServerVolumeCommands.Import(context, target, request, cancel), CancellationToken.None);
             }
 
@@ -46,10 +47,11 @@ internal static class VolumeTransfer
         var command = new Command("export", "Copy volume VOLSER out to a new image file (FILE must not exist; it appears only complete)");
         var serial = VolumeOptions.Serial();
         var file = new Argument<string>("FILE") { Description = "The image to write; its format is --format, else its extension (.aws, .het), else the volume's" };
-        o.AddCommon(command, serial, file, o.Format);
+        var formatOption = VolumeOptions.Format("Format of FILE (default: its extension, .aws or .het, else the volume's own)");
+        o.AddCommon(command, serial, file, formatOption);
         command.SetAction(async (parse, cancel) =>
         {
-            var format = parse.GetValue(o.Format);
+            var format = parse.GetValue(formatOption);
             string path = parse.GetValue(file)!;
             if (o.Target(parse) is { } target)
             {
