@@ -184,6 +184,26 @@ public sealed class StateLeakTests : IAsyncLifetime
     }
 
     [Fact]
+    public void An_import_that_fails_part_way_leaves_no_half_volume_and_nothing_on_the_drive()
+    {
+        Start(); // 10M volumes
+        string image = TestImages.WriteLabelled(Path.Combine(_root, "too-big.aws"), TapeImageFormat.Aws, "T00006", "BIG", 5000); // 20 MB
+        var serial = VolumeSerial.Parse("T00006");
+
+        var (exit, _, error) = Ctape.Run("volume", "import", "T00006", image, "--server", EndPoint);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("import failed", error, StringComparison.Ordinal);
+        Assert.Contains("it is scratch again", error, StringComparison.Ordinal);
+        SpinWait.SpinUntil(() => Served.Host.Catalog.FindVolume(serial)!.Status != VolumeStatus.Mounted, EventRecorder.Patience);
+        var volume = Served.Host.Catalog.FindVolume(serial)!;
+        Assert.Equal((VolumeStatus.Scratch, 0L), (volume.Status, volume.Blocks));
+        Assert.All(Served.Host.View.Drives, d => Assert.Null(d.Volume.PendingRequest));
+        Assert.All(Served.Host.View.Drives, d => Assert.Null(d.Volume.VolumeSerial));
+        Assert.Equal(3, TestImages.ReadAll(Served.Host.Catalog.Layout.ImagePath(volume)).Count); // VOL1, dummy HDR1, tape mark
+    }
+
+    [Fact]
     public void SIGTERM_during_an_import_leaves_no_half_volume_marked_private()
     {
         Start(capacity: "400M");
