@@ -129,7 +129,19 @@ public sealed class ServerOptions
         Server = CliOptions.Server(what);
         Server.Required = required;
         _api = api;
+        if (!required)
+        {
+            // Offline they mean nothing (and are refused): say so where they are listed beside --data.
+            foreach (var option in new Option[] { Drives, Prefix, Timeout, SecretFile, Api })
+            {
+                string description = option.Description ?? "";
+                option.Description = "With --server: " + (description.Length > 0 ? char.ToLowerInvariant(description[0]) + description[1..] : description);
+            }
+        }
     }
+
+    /// <summary>How long a mount may take when <c>--timeout</c> is not given.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
     public Option<ServerAddress?> Server { get; }
 
@@ -152,9 +164,8 @@ public sealed class ServerOptions
 
     public Option<TimeSpan> Timeout { get; } = new("--timeout")
     {
-        Description = "Seconds to wait for a volume to be mounted",
+        Description = "Seconds to wait for the library to mount a volume (a report, a command volume, a copy's volume) before giving up and withdrawing the request (default 30)",
         HelpName = "SECONDS",
-        DefaultValueFactory = _ => TimeSpan.FromSeconds(30),
         CustomParser = result => double.TryParse(CliOptions.Single(result), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds)
             && seconds is > 0 and <= 86400
                 ? TimeSpan.FromSeconds(seconds)
@@ -181,7 +192,8 @@ public sealed class ServerOptions
 
     /// <summary>The server asked for, or null when the command runs without one.</summary>
     public ServerTarget? Read(ParseResult parse) => parse.GetValue(Server) is { } address
-        ? new ServerTarget(address, parse.GetValue(Drives), parse.GetValue(Prefix)!, parse.GetValue(Timeout))
+        ? new ServerTarget(address, parse.GetValue(Drives), parse.GetValue(Prefix)!,
+            parse.GetResult(Timeout) is { Implicit: false } ? parse.GetValue(Timeout) : DefaultTimeout)
         {
             SecretFile = parse.GetValue(SecretFile),
             Api = _api ? parse.GetValue(Api) : null,

@@ -86,6 +86,12 @@ public static class CtapeCommandLine
             context.Error.WriteLine($"Run '{name} --help' for usage.");
             return ExitCodes.Usage;
         }
+        catch (OperationCanceledException)
+        {
+            // SIGINT or SIGTERM: the command took back what it had asked of a server (a pending mount, a half copy).
+            context.Error.WriteLine($"{name}: stopped (SIGINT or SIGTERM)");
+            return ExitCodes.Failure;
+        }
         catch (Exception e) when (IsFailure(e))
         {
             context.Error.WriteLine($"{name}: {e.Message}");

@@ -53,7 +53,8 @@ public static class LmsCommand
 
         server.AddTo(command);
         command.Options.Add(json);
-        command.SetAction(parse =>
+        // Asynchronous so that SIGINT/SIGTERM cancel the wait for the mount and the request is withdrawn, not left pending.
+        command.SetAction(async (parse, cancel) =>
         {
             var target = server.Read(parse)!;
             string text = (parse.GetResult(selector) is null ? "" : parse.GetValue(selector) ?? "").ToUpperInvariant();
@@ -67,7 +68,7 @@ public static class LmsCommand
             }
 
             using var library = ServerLibrary.Open(target, "ctape lms");
-            var fetched = report.Fetch(library.Client, text);
+            var fetched = await Task.Run(() => report.Fetch(library.Client, text, cancel), CancellationToken.None);
             if (parse.GetValue(json))
             {
                 WriteJson(context.Output, fetched, report.WriteRow);
@@ -95,7 +96,7 @@ public static class LmsCommand
         command.Arguments.Add(requests);
         server.AddTo(command);
         command.Options.Add(json);
-        command.SetAction(parse =>
+        command.SetAction(async (parse, cancel) =>
         {
             var lines = parse.GetValue(requests)!.Select(r => r.ToUpperInvariant()).ToList();
             if (lines.FirstOrDefault(r => r.Length > LibraryManagementClient.RequestRecordLength) is { } tooLong)
@@ -104,7 +105,7 @@ public static class LmsCommand
             }
 
             using var library = ServerLibrary.Open(server.Read(parse)!, "ctape lms");
-            var response = library.Commands(lines);
+            var response = await Task.Run(() => library.Commands(lines, cancel), CancellationToken.None);
             var fetched = new FetchedReport(response.VolumeSerial, response.Header, StatusReports.CommandResponse,
                 response.Rows.Cast<object>().ToList(), row => ((CommandResponseRow)row).ToValues());
             if (parse.GetValue(json))
@@ -161,11 +162,11 @@ public static class LmsCommand
 
     /// <summary>One report subcommand.</summary>
     private sealed record ReportKind(string Name, AdminVolumeKind Kind, string Description,
-        Func<LibraryManagementClient, string, FetchedReport> Fetch, Action<Utf8JsonWriter, object> WriteRow)
+        Func<LibraryManagementClient, string, CancellationToken, FetchedReport> Fetch, Action<Utf8JsonWriter, object> WriteRow)
     {
         public static ReportKind Of<TRow>(string name, AdminVolumeKind kind, string description, Action<Utf8JsonWriter, TRow> write)
             where TRow : IStatusRow<TRow> =>
-            new(name, kind, description, (client, selector) => FetchedReport.Of(client.Fetch<TRow>(kind, selector)), (json, row) => write(json, (TRow)row));
+            new(name, kind, description, (client, selector, cancel) => FetchedReport.Of(client.Fetch<TRow>(kind, selector, cancel)), (json, row) => write(json, (TRow)row));
     }
 }
 

@@ -9,8 +9,9 @@ namespace ChannelTape.Cli;
 /// <c>ctape replay SCRIPT.ccw... [--server HOST:PORT] [--workdir DIR] [--verbose]</c>: runs CCW scripts
 /// (docs/ccw-scripts.md) in process, or against a drive of a running server, and reports every failed
 /// expectation with its line; exit 0 when every expectation held, 1 when one failed, 2 when a script does
-/// not parse or cannot start. Against a server, a script for a drive model the server's drive is not is
-/// skipped with a note. <c>ctape replay --json TEST.json [--server HOST:PORT] [--out FILE] [--workdir DIR]
+/// not parse or cannot start. Against a server, a script for a drive model the server's drive is not, or one
+/// that mounts image files where the server mounts none (no image folder holds the work folder), is skipped
+/// with a note. <c>ctape replay --json TEST.json [--server HOST:PORT] [--out FILE] [--workdir DIR]
 /// [--full-data] [--full-aws-hex]</c>: runs a reference-runner test and prints the runner's result format
 /// (one JSON document), so the output diffs directly with a Hercules result. Each run works in a private
 /// temporary folder, removed afterwards, unless <c>--workdir</c> names one (then the images stay there).
@@ -136,7 +137,7 @@ public static class ReplayCommand
             return ExitCodes.Usage;
         }
 
-        if (server is { } address && OtherModel(address, script) is { } note)
+        if (server is { } address && WhyTheServerCannotRun(address, script, workDirectory) is { } note)
         {
             output.WriteLine($"{path}: skipped: {note}");
             return ExitCodes.Success;
@@ -162,20 +163,56 @@ public static class ReplayCommand
         }
     }
 
-    /// <summary>Why the server's drive cannot run <paramref name="script"/> (it is another model), or null.</summary>
-    private static string? OtherModel(ServerAddress server, Script script)
+    /// <summary>
+    /// Why the server's drive cannot run <paramref name="script"/>, or null: it is another model, or the script
+    /// mounts image files (made in <paramref name="workDirectory"/>) and the server refuses to mount a file from there
+    /// (no image folder of its configuration holds it: docs/security.md). The second is asked by mounting an empty
+    /// image from the work folder, unloaded again at once.
+    /// </summary>
+    private static string? WhyTheServerCannotRun(ServerAddress server, Script script, string workDirectory)
     {
         try
         {
             using var probe = RemoteDevice.Connect(server.Host, server.Port, script.Device.DeviceNumber,
                 new RemoteDeviceOptions { HostName = "ctape replay", Reconnect = false });
-            return probe.Model == (ushort)script.Device.Model
-                ? null
-                : $"the script is for an IBM {(ushort)script.Device.Model:X4} at {script.Device.DeviceNumber:X4}; the server's drive {script.Device.DeviceNumber:X4} is an IBM {probe.Model:X4} (configure a drive of that model to run it)";
+            if (probe.Model != (ushort)script.Device.Model)
+            {
+                return $"the script is for an IBM {(ushort)script.Device.Model:X4} at {script.Device.DeviceNumber:X4}; the server's drive {script.Device.DeviceNumber:X4} is an IBM {probe.Model:X4} (configure a drive of that model to run it)";
+            }
+
+            return MountsImageFiles(script) ? ImageFilesRefused(probe, workDirectory) : null;
         }
         catch (RemoteDeviceException)
         {
             return null; // said by the script's own connection, with the reason
+        }
+    }
+
+    private static bool MountsImageFiles(Script script) =>
+        script.Tape.Kind != VolumeKind.None || script.Steps.OfType<MountStep>().Any(m => m.Volume.Kind != VolumeKind.None);
+
+    private static string? ImageFilesRefused(RemoteDevice probe, string workDirectory)
+    {
+        Directory.CreateDirectory(workDirectory);
+        string image = Path.Combine(Path.GetFullPath(workDirectory), $"probe-{Guid.NewGuid():N}.aws");
+        File.WriteAllBytes(image, []);
+        try
+        {
+            var reply = probe.Mount(image);
+            if (reply.Result == Protocol.MountResult.Done)
+            {
+                probe.Mount("*");
+                return null;
+            }
+
+            return reply.Result == Protocol.MountResult.NotAuthorised
+                ? $"the script mounts image files and the server does not mount them from {workDirectory} ({reply.Message}); "
+                    + "run it against a server whose configuration has an image-folder holding --workdir DIR"
+                : null; // another refusal is the script's own to report
+        }
+        finally
+        {
+            File.Delete(image);
         }
     }
 

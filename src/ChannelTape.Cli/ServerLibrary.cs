@@ -89,7 +89,8 @@ public sealed class ServerLibrary : IDisposable
             .ToDictionary(g => g.Key, g => (ushort?)g.First().DeviceNumber, StringComparer.Ordinal);
 
     /// <summary>Runs requests through a command volume (all or nothing); a failure when one was not done, naming each.</summary>
-    public AdminReport<CommandResponseRow> Commands(IReadOnlyList<string> requests) => Client.RunCommands(requests);
+    public AdminReport<CommandResponseRow> Commands(IReadOnlyList<string> requests, CancellationToken cancel = default) =>
+        Client.RunCommands(requests, cancel: cancel);
 
     public void Dispose() => Drive.Dispose();
 }

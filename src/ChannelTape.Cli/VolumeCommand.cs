@@ -41,18 +41,19 @@ public static class VolumeCommand
                 ? range! : CliOptions.Fail<VolumeRange>(result, error!)).ToArray(),
         };
         var pool = o.Pool("The pool the volumes join", required: true);
-        o.AddCommon(command, ranges, pool, o.Media, o.Capacity, o.Labels, o.Private, o.Format);
+        var format = VolumeOptions.Format("Format of the new volumes' image files (default aws)");
+        o.AddCommon(command, ranges, pool, o.Media, o.Capacity, o.Labels, o.Private, format);
         command.SetAction(parse =>
         {
             if (o.Target(parse) is { } target)
             {
-                o.RefuseWithServer(parse, "volumes added through a server take their pool's media, capacity, labels and format from its configuration", o.Media, o.Capacity, o.Labels, o.Private, o.Format);
+                o.RefuseWithServer(parse, "volumes added through a server take their pool's media, capacity, labels and format from its configuration", o.Media, o.Capacity, o.Labels, o.Private, format);
                 return ServerVolumeCommands.Add(context, target, parse.GetValue(ranges)!, parse.GetValue(pool)!);
             }
 
             var media = parse.GetValue(o.Media) ?? MediaType.Eccst;
             var volumes = new NewVolumes(parse.GetValue(pool)!, media, parse.GetValue(o.Capacity) ?? MediaTypes.DefaultCapacity(media),
-                parse.GetValue(o.Labels) ?? LabelType.Standard, !parse.GetValue(o.Private), parse.GetValue(o.Format) ?? ImageFileKind.Aws);
+                parse.GetValue(o.Labels) ?? LabelType.Standard, !parse.GetValue(o.Private), parse.GetValue(format) ?? ImageFileKind.Aws);
             var catalog = LibraryCatalog.Open(parse.GetValue(o.Data)!);
             var (added, existing) = catalog.AddVolumes(parse.GetValue(ranges)!, volumes);
             context.Output.WriteLine($"added {added} volume{Plural(added)} to pool {volumes.Pool}" + (existing > 0 ? $", {existing} already in the catalog (unchanged)" : ""));
@@ -283,7 +284,8 @@ public sealed class VolumeOptions
 
     public Option<bool> Private { get; } = new("--private") { Description = "Add the volumes private instead of scratch" };
 
-    public Option<ImageFileKind?> Format { get; } = Choice<ImageFileKind?>("--format", "Image format: aws or het", "aws|het",
+    /// <summary>A <c>--format aws|het</c> option; what it is the format of depends on the command.</summary>
+    public static Option<ImageFileKind?> Format(string description) => Choice<ImageFileKind?>("--format", description, "aws|het",
         text => text switch { "aws" => ImageFileKind.Aws, "het" => ImageFileKind.Het, _ => null }, "aws or het", "aws", "het");
 
     public Option<bool> Replace { get; } = new("--replace") { Description = "Overwrite a volume that already holds data" };

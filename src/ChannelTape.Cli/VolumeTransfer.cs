@@ -25,18 +25,19 @@ internal static class VolumeTransfer
         var serial = VolumeOptions.Serial();
         var file = new Argument<string>("FILE") { Description = "The image to import" };
         var pool = o.Pool("Add VOLSER to this pool when it is not in the catalog yet (offline only)");
-        o.AddCommon(command, serial, file, pool, o.Media, o.Capacity, o.Format, o.Replace);
+        var format = VolumeOptions.Format("Format the library keeps the volume's image in (default: the image's own; a FakeTape image becomes aws; offline only)");
+        o.AddCommon(command, serial, file, pool, o.Media, o.Capacity, format, o.Replace);
         command.SetAction(async (parse, cancel) =>
         {
-            var request = new ImportRequest(parse.GetValue(serial), parse.GetValue(file)!, parse.GetValue(pool), parse.GetValue(o.Format),
+            var request = new ImportRequest(parse.GetValue(serial), parse.GetValue(file)!, parse.GetValue(pool), parse.GetValue(format),
                 parse.GetValue(o.Media), parse.GetValue(o.Capacity), parse.GetValue(o.Replace));
             if (o.Target(parse) is { } target)
             {
-                o.RefuseWithServer(parse, "through a server a volume must be in the library already and keeps its pool, media, capacity and format (add it with 'ctape volume add --server' first)", pool, o.Media, o.Capacity, o.Format);
+                o.RefuseWithServer(parse, "through a server a volume must be in the library already and keeps its pool, media, capacity and format (add it with 'ctape volume add --server' first)", pool, o.Media, o.Capacity, format);
                 return await Task.Run(() => ServerVolumeCommands.Import(context, target, request, cancel), CancellationToken.None);
             }
 
-            return Import(request, parse.GetValue(o.Data)!, context.Output, context.Error, context.ProgressBar);
+            return Import(request, parse.GetValue(o.Data)!, context.Output, context.Error, context.ProgressBar, cancel);
         });
         return command;
     }
@@ -46,17 +47,18 @@ internal static class VolumeTransfer
         var command = new Command("export", "Copy volume VOLSER out to a new image file (FILE must not exist; it appears only complete)");
         var serial = VolumeOptions.Serial();
         var file = new Argument<string>("FILE") { Description = "The image to write; its format is --format, else its extension (.aws, .het), else the volume's" };
-        o.AddCommon(command, serial, file, o.Format);
+        var formatOption = VolumeOptions.Format("Format of FILE (default: its extension, .aws or .het, else the volume's own)");
+        o.AddCommon(command, serial, file, formatOption);
         command.SetAction(async (parse, cancel) =>
         {
-            var format = parse.GetValue(o.Format);
+            var format = parse.GetValue(formatOption);
             string path = parse.GetValue(file)!;
             if (o.Target(parse) is { } target)
             {
                 return await Task.Run(() => ServerVolumeCommands.Export(context, target, parse.GetValue(serial), path, format, cancel), CancellationToken.None);
             }
 
-            return Export(parse.GetValue(serial), path, format, parse.GetValue(o.Data)!, context.Output, context.Error, context.ProgressBar);
+            return Export(parse.GetValue(serial), path, format, parse.GetValue(o.Data)!, context.Output, context.Error, context.ProgressBar, cancel);
         });
         return command;
     }
@@ -64,9 +66,10 @@ internal static class VolumeTransfer
     /// <summary>
     /// <c>import VOLSER FILE [--pool POOL [--media M] [--capacity SIZE]] [--format aws|het] [--replace]</c>.
     /// The image is built beside the volumes (<c>volumes/.VOLSER.*.partial.*</c>), checked, and
-    /// renamed into place inside the catalog's write lock; a refused import leaves nothing.
+    /// renamed into place inside the catalog's write lock; a refused import leaves nothing, and neither does one
+    /// stopped by SIGINT or SIGTERM (<paramref name="cancel"/>) before the catalog took it.
     /// </summary>
-    private static int Import(ImportRequest request, string data, TextWriter output, TextWriter error, bool progressBar)
+    private static int Import(ImportRequest request, string data, TextWriter output, TextWriter error, bool progressBar, CancellationToken cancel)
     {
         var (serial, file, pool, format, mediaGiven, capacityGiven, replace) = request;
         var media = mediaGiven ?? MediaType.Eccst;
@@ -126,7 +129,18 @@ internal static class VolumeTransfer
         try
         {
             var progress = new CopyProgress(error, progressBar, $"importing {serial}", new FileInfo(file).Length);
-            var copy = VolumeImageCopy.Copy(file, partial, ToMediaFormat(kind), new TapeImageOptions(), progress);
+            ImageCopyResult copy;
+            try
+            {
+                copy = VolumeImageCopy.Copy(file, partial, ToMediaFormat(kind), new TapeImageOptions(), progress, cancel);
+            }
+            catch (OperationCanceledException)
+            {
+                progress.Finish();
+                error.WriteLine($"ctape volume import: import of {serial} cancelled; nothing imported");
+                return 1;
+            }
+
             progress.Finish();
             if (!copy.Succeeded)
             {
@@ -173,7 +187,8 @@ internal static class VolumeTransfer
     /// extension (.aws, .het), else the volume's own. FILE must not exist; it appears only
     /// complete. A mount during the copy makes the export fail rather than hand out a torn copy.
     /// </summary>
-    private static int Export(VolumeSerial serial, string file, ImageFileKind? formatGiven, string data, TextWriter output, TextWriter error, bool progressBar)
+    private static int Export(VolumeSerial serial, string file, ImageFileKind? formatGiven, string data, TextWriter output, TextWriter error, bool progressBar,
+        CancellationToken cancel)
     {
         var format = formatGiven
             ?? Path.GetExtension(file).ToLowerInvariant() switch
@@ -227,7 +242,18 @@ internal static class VolumeTransfer
         try
         {
             var progress = new CopyProgress(error, progressBar, $"exporting {serial}", new FileInfo(image).Length);
-            var copy = VolumeImageCopy.Copy(image, partial, format is { } kind ? ToMediaFormat(kind) : null, new TapeImageOptions(), progress);
+            ImageCopyResult copy;
+            try
+            {
+                copy = VolumeImageCopy.Copy(image, partial, format is { } kind ? ToMediaFormat(kind) : null, new TapeImageOptions(), progress, cancel);
+            }
+            catch (OperationCanceledException)
+            {
+                progress.Finish();
+                error.WriteLine($"ctape volume export: export of {serial} cancelled; nothing exported");
+                return 1;
+            }
+
             progress.Finish();
             if (!copy.Succeeded)
             {

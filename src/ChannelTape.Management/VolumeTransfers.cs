@@ -15,13 +15,15 @@ namespace ChannelTape.Management;
 /// the request names a file inside it, never a path of the server's choosing. A name that leads out of the
 /// folder — absolute, with <c>..</c>, or through a symbolic link that points elsewhere — is refused, so a
 /// holder of the token cannot make the server read or write any other file it may reach. Copies check every
-/// block (<see cref="VolumeImageCopy"/>) and are put in place whole, as <c>ctape volume import|export</c> does.
+/// block (<see cref="VolumeImageCopy"/>) and are put in place whole, as <c>ctape volume import|export</c> does. A copy
+/// stopped part way (the server stops, SIGTERM; the client goes away) is taken back whole: the catalog is not touched
+/// and the half copy is deleted, so no half volume is left marked private.
 /// </summary>
 public sealed class VolumeTransfers(ManagedLibrary library, string? folder)
 {
     private LibraryCatalog Catalog => library.Catalog;
 
-    public IResult Import(VolumeSerial serial, ImportBody body)
+    public IResult Import(VolumeSerial serial, ImportBody body, CancellationToken cancel = default)
     {
         if (!TryResolve(body.File, out var file, out var problem))
         {
@@ -90,7 +92,7 @@ public sealed class VolumeTransfers(ManagedLibrary library, string? folder)
         var partial = LibraryRecovery.PartialImagePath(Catalog.Layout, serial, kind);
         try
         {
-            var copy = VolumeImageCopy.Copy(file, partial, Format(kind), new TapeImageOptions());
+            var copy = VolumeImageCopy.Copy(file, partial, Format(kind), new TapeImageOptions(), cancel: cancel);
             if (!copy.Succeeded)
             {
                 return Problems.BadRequest($"{copy.Error}; nothing imported");
@@ -120,13 +122,17 @@ public sealed class VolumeTransfers(ManagedLibrary library, string? folder)
             library.Events.Publish(new LibraryChanged($"volume {serial} imported from {body.File} ({result.Outcome}, {copy.Blocks} blocks)"));
             return Results.Ok(result);
         }
+        catch (OperationCanceledException)
+        {
+            return Problems.Unavailable($"import of {serial} from {body.File} stopped (the server is stopping or the request went away); nothing imported");
+        }
         finally
         {
             File.Delete(partial);
         }
     }
 
-    public IResult Export(VolumeSerial serial, ExportBody body)
+    public IResult Export(VolumeSerial serial, ExportBody body, CancellationToken cancel = default)
     {
         if (!TryResolve(body.File, out var file, out var problem))
         {
@@ -175,7 +181,7 @@ public sealed class VolumeTransfers(ManagedLibrary library, string? folder)
         var partial = Path.Combine(directory, $".{Path.GetFileName(file)}.{Guid.NewGuid():N}{LibraryRecovery.PartialMarker}tmp");
         try
         {
-            var copy = VolumeImageCopy.Copy(image, partial, format is { } kind ? Format(kind) : null, new TapeImageOptions());
+            var copy = VolumeImageCopy.Copy(image, partial, format is { } kind ? Format(kind) : null, new TapeImageOptions(), cancel: cancel);
             if (!copy.Succeeded)
             {
                 return Problems.Conflict("copy failed", $"{copy.Error}; nothing exported");
@@ -194,6 +200,10 @@ public sealed class VolumeTransfers(ManagedLibrary library, string? folder)
         catch (IOException e)
         {
             return Problems.Conflict("export failed", $"{body.File}: {e.Message}; nothing exported");
+        }
+        catch (OperationCanceledException)
+        {
+            return Problems.Unavailable($"export of {serial} to {body.File} stopped (the server is stopping or the request went away); nothing exported");
         }
         finally
         {

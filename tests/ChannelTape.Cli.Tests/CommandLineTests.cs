@@ -47,6 +47,33 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void Option_help_says_what_a_value_is_for_in_each_command()
+    {
+        static string Help(string path) => Ctape.Run([.. path.Split(' ', StringSplitOptions.RemoveEmptyEntries), "--help"]).Output;
+        static string Line(string help, string option) =>
+            help.Split('\n').Single(l => l.TrimStart().StartsWith(option + " ", StringComparison.Ordinal));
+
+        // --format is a different file's format in each volume command.
+        Assert.Contains("Format of the new volumes' image files (default aws)", Line(Help("volume add"), "--format"), StringComparison.Ordinal);
+        Assert.Contains("Format the library keeps the volume's image in", Line(Help("volume import"), "--format"), StringComparison.Ordinal);
+        Assert.Contains("Format of FILE", Line(Help("volume export"), "--format"), StringComparison.Ordinal);
+        // Options that only mean something with --server say so where a command also runs offline, not where --server is required.
+        foreach (var option in new[] { "--drives", "--prefix", "--timeout", "--secret-file", "--api" })
+        {
+            Assert.StartsWith("With --server: ", Line(Help("volume list"), option).Split("  ", StringSplitOptions.RemoveEmptyEntries)[1].Trim(), StringComparison.Ordinal);
+            Assert.StartsWith("With --server: ", Line(Help("status"), option).Split("  ", StringSplitOptions.RemoveEmptyEntries)[1].Trim(), StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("With --server", Help("lms drives"), StringComparison.Ordinal);
+        // Seconds are shown as seconds, not as a TimeSpan.
+        Assert.Contains("(default 30)", Line(Help("lms drives"), "--timeout"), StringComparison.Ordinal);
+        foreach (var path in Walk(Program.CreateRootCommand(CliContext.Of(TextWriter.Null, TextWriter.Null))))
+        {
+            Assert.DoesNotContain("00:00:", Help(path), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Version_is_printed_and_exits_0()
     {
         var (code, output, _) = Ctape.Run("--version");

@@ -33,7 +33,9 @@ public class ConfigCommandTests
     public void An_error_in_a_block_header_does_not_hide_the_errors_inside_the_block()
     {
         using var directory = new TempDirectory();
-        var path = directory.Write("header.conf", "drive 05X0 { model 3590; }\npool bad/name { volumes T00000; media DAT; }\ndrive 0580;\n");
+        var path = directory.Write("header.conf",
+            "drive 05X0 { model 3590; }\npool bad/name { volumes T00000; media DAT; }\ndrive 05Y0 { model 3480; media 3490E; }\n"
+            + "pool x/y { volumes T00009-T00000; capacity 0; }\ndrive 0580;\n");
 
         var (code, _, error) = Run("check", path);
 
@@ -44,6 +46,12 @@ public class ConfigCommandTests
                 $"{path}:1:20: expected 3420, 3480 or 3490, found '3590'",
                 $"{path}:2:9: expected '{{', found '/name'",
                 $"{path}:2:39: expected REEL, 3480, CST, 3490E or ECCST, found 'DAT'",
+                // Values the binder checks, inside blocks whose header did not parse, in line order with the rest.
+                $"{path}:3:7: expected device number, found '05Y0'",
+                $"{path}:3:26: media 3490E is not supported by model 3480 drives",
+                $"{path}:4:7: expected '{{', found '/y'",
+                $"{path}:4:20: range T00009-T00000: first serial is after the last",
+                $"{path}:4:44: capacity must be more than 0",
             ],
             error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }

@@ -40,6 +40,29 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Equal(expected["aws"]!["sha256"]!.GetValue<string>(), actual["aws"]!["sha256"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Replay_json_works_in_a_private_folder_per_run_so_runs_side_by_side_do_not_meet()
+    {
+        string test = RepositoryFiles.Path("tests/golden/samples/03_write_read.json");
+        string expected = JsonNode.Parse(File.ReadAllText(RepositoryFiles.Path("tests/golden/results/03_write_read.json")))!["aws"]!["sha256"]!.GetValue<string>();
+        var before = Directory.GetFileSystemEntries(Directory.GetCurrentDirectory()).ToHashSet();
+
+        // Without --workdir: each run makes its image in a folder of its own (one shared folder would let one run
+        // write over the other's image), and removes it.
+        var runs = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => Ctape.Run("replay", "--json", test))));
+
+        Assert.All(runs, run =>
+        {
+            Assert.Equal(0, run.ExitCode);
+            Assert.Equal(expected, JsonNode.Parse(run.Output)!["aws"]!["sha256"]!.GetValue<string>());
+        });
+        // Each run's image was in a folder of its own, removed when the run ended.
+        var images = runs.Select(run => JsonNode.Parse(run.Output)!["aws"]!["file"]!.GetValue<string>()).ToList();
+        Assert.Equal(runs.Length, images.Select(Path.GetDirectoryName).Distinct().Count());
+        Assert.All(images, image => Assert.False(Directory.Exists(Path.GetDirectoryName(image)), $"{image}'s folder was left behind"));
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(Directory.GetCurrentDirectory()), e => !before.Contains(e));
+    }
+
     [Theory]
     [InlineData("replay")]
     [InlineData("replay --json")]

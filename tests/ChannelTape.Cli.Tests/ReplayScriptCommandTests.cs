@@ -1,4 +1,5 @@
 using ChannelTape.Cli;
+using ChannelTape.Library.Configuration;
 
 namespace ChannelTape.Cli.Tests;
 
@@ -145,6 +146,25 @@ public sealed class ReplayScriptCommandTests : IDisposable
         Assert.Equal(2, Ctape.Run("replay", script, "--full-data").ExitCode); // a reference-runner option
         Assert.Equal(2, Ctape.Run("replay", "--json", script, script).ExitCode); // one test at a time
         Assert.Equal(2, Ctape.Run("replay", Path.Combine(_directory, "x.txt")).ExitCode);
+    }
+
+    [Fact]
+    public async Task The_conformance_suite_against_the_default_server_skips_what_it_cannot_run_with_a_note()
+    {
+        // ctape serve without --config: 3490 drives and no image folder, so a script for a 3420 or 3480, or one that
+        // mounts image files, cannot run there. Each says why; none makes the run a usage error (exit 2).
+        var defaults = ConfigurationParser.LoadDefault();
+        await using var served = LibraryServer.Start(
+            defaults with { Storage = defaults.Storage with { Root = Path.Combine(_directory, "data") } }, tempImageFolder: false);
+        string[] scripts = [.. Directory.GetFiles(RepositoryFiles.Path("ccw-scripts"), "*.ccw").Order(StringComparer.Ordinal)];
+
+        var (code, output, errors) = Ctape.Run(["replay", .. scripts, "--server", served.EndPoint.ToString()]);
+
+        Assert.True(code is 0 or 1, $"exit {code}: {errors}");
+        Assert.DoesNotContain("the server refused", output + errors, StringComparison.Ordinal);
+        Assert.Contains("09_3420.ccw: skipped: the script is for an IBM 3420 at 0580; the server's drive 0580 is an IBM 3490", output, StringComparison.Ordinal);
+        Assert.Matches(@"00_tour\.ccw: skipped: the script mounts image files and the server does not mount them from \S+ \(mounting an image by path is not allowed here", output);
+        Assert.Contains("an image-folder holding --workdir DIR", output, StringComparison.Ordinal);
     }
 
     [Fact]

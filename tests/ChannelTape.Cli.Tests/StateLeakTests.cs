@@ -103,6 +103,24 @@ public sealed class StateLeakTests : IAsyncLifetime
     }
 
     [Fact]
+    public void SIGTERM_while_a_report_waits_for_its_mount_withdraws_the_request()
+    {
+        Start();
+        // @VOLS is an unknown volume to this server (its prefix is #): the request stays pending, as for a host,
+        // until the 120-second timeout, or until ctape is stopped.
+        using var lms = StartCtape("lms", "volumes", "--prefix", "@", "--timeout", "120", "--server", EndPoint);
+        Assert.True(SpinWait.SpinUntil(() => Served.Host.View.Drives.Any(d => d.Volume.PendingRequest == "@VOLS"), EventRecorder.Patience),
+            "the report's mount was not requested");
+
+        Terminate(lms);
+
+        string error = lms.StandardError.ReadToEnd();
+        Assert.True(lms.WaitForExit(30_000), "ctape lms did not stop");
+        Assert.Equal((1, "ctape lms volumes: stopped (SIGINT or SIGTERM)\n"), (lms.ExitCode, error));
+        Assert.All(Served.Host.View.Drives, d => Assert.Null(d.Volume.PendingRequest));
+    }
+
+    [Fact]
     public void Reading_the_statistics_counts_no_unit_checks_or_exceptions_of_the_reading()
     {
         Start();
@@ -166,6 +184,26 @@ public sealed class StateLeakTests : IAsyncLifetime
     }
 
     [Fact]
+    public void An_import_that_fails_part_way_leaves_no_half_volume_and_nothing_on_the_drive()
+    {
+        Start(); // 10M volumes
+        string image = TestImages.WriteLabelled(Path.Combine(_root, "too-big.aws"), TapeImageFormat.Aws, "T00006", "BIG", 5000); // 20 MB
+        var serial = VolumeSerial.Parse("T00006");
+
+        var (exit, _, error) = Ctape.Run("volume", "import", "T00006", image, "--server", EndPoint);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("import failed", error, StringComparison.Ordinal);
+        Assert.Contains("it is scratch again", error, StringComparison.Ordinal);
+        SpinWait.SpinUntil(() => Served.Host.Catalog.FindVolume(serial)!.Status != VolumeStatus.Mounted, EventRecorder.Patience);
+        var volume = Served.Host.Catalog.FindVolume(serial)!;
+        Assert.Equal((VolumeStatus.Scratch, 0L), (volume.Status, volume.Blocks));
+        Assert.All(Served.Host.View.Drives, d => Assert.Null(d.Volume.PendingRequest));
+        Assert.All(Served.Host.View.Drives, d => Assert.Null(d.Volume.VolumeSerial));
+        Assert.Equal(3, TestImages.ReadAll(Served.Host.Catalog.Layout.ImagePath(volume)).Count); // VOL1, dummy HDR1, tape mark
+    }
+
+    [Fact]
     public void SIGTERM_during_an_import_leaves_no_half_volume_marked_private()
     {
         Start(capacity: "400M");
@@ -202,6 +240,28 @@ public sealed class StateLeakTests : IAsyncLifetime
         Assert.Equal(3, blocks.Count); // VOL1, dummy HDR1, tape mark: a new volume's labels
         Assert.StartsWith("VOL1T00005", Ebcdic.GetString(blocks[0]!), StringComparison.Ordinal);
         Assert.Null(blocks[2]);
+    }
+
+    private static Process StartCtape(params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "ctape"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return Process.Start(start)!;
+    }
+
+    private static void Terminate(Process process)
+    {
+        using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
     }
 
     private void Start(string capacity = "10M")

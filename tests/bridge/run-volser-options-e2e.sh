@@ -2,16 +2,18 @@
 # A Hercules device statement naming a library volume with options, `0580 CTAPE HOST:PORT T00001 ro`
 # (hercules/README.md, "Configure"), mounts that volume read-only: the guest reads its VOL1 and a
 # Write is refused as file protected. Debian's Hercules 3.13, hercules/hdtctape.so, `ctape serve`
-# on its built-in configuration; the reference runner (../shared/oracle/run.py) runs the guest.
+# on its built-in configuration; the guest is the repository's (tools/guest/run.py), or the reference
+# runner's with --oracle DIR (or $CTAPE_ORACLE_DIR): the check compares with nothing but its own
+# expectations, so it runs without ../shared.
 #
 #   tests/bridge/run-volser-options-e2e.sh CTAPE_BINARY [--oracle DIR]
 set -uo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 ctape="${1:?usage: run-volser-options-e2e.sh CTAPE_BINARY [--oracle DIR]}"
 shift
-oracle="${CTAPE_ORACLE_DIR:-$repo/../shared/oracle}"
+oracle="${CTAPE_ORACLE_DIR:-$repo/tools/guest}"
 [ "${1:-}" = "--oracle" ] && oracle="$2"
-[ -f "$oracle/run.py" ] || { echo "run-volser-options-e2e: no reference runner at $oracle"; exit 2; }
+[ -f "$oracle/run.py" ] || { echo "run-volser-options-e2e: no guest runner at $oracle"; exit 2; }
 
 work="$(mktemp -d /tmp/ctape-volser-e2e.XXXXXX)"
 server_pid=""
@@ -33,7 +35,7 @@ grep -q "listening on" "$work/server.log" || { cat "$work/server.log"; echo "run
 python3 "$oracle/run.py" "$repo/tests/bridge/cases/volser_with_options.json" --sanitize --timeout 60 --full-data \
     --device-line "CTAPE 127.0.0.1:$port T00001 ro" \
     --module-dir "$repo/hercules" --workdir "$work/guest" >"$work/result.json" 2>"$work/run.err" \
-    || { cat "$work/run.err"; echo "run-volser-options-e2e: the reference runner failed (logs in $work)"; exit 1; }
+    || { cat "$work/run.err"; echo "run-volser-options-e2e: the guest runner failed (logs in $work)"; exit 1; }
 python3 - "$work/result.json" "$work/server.log" <<'PY' || { echo "(result and logs in $work)"; exit 1; }
 import codecs, json, sys
 result = json.load(open(sys.argv[1]))

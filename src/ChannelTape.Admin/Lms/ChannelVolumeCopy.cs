@@ -37,7 +37,7 @@ public static class ChannelVolumeCopy
         IDriveOperator? driveOperator = null, CancellationToken cancel = default)
     {
         using var session = new DriveSession(drive, driveOperator);
-        session.MountNow(volumeSerial, mountTimeout);
+        session.MountNow(volumeSerial, mountTimeout, cancel);
         try
         {
             if (!TapeImage.TryCreate(destination, format, new TapeImageOptions(), out var media, out string? error))
@@ -109,7 +109,7 @@ public static class ChannelVolumeCopy
             Validate(media!, source);
             media!.Rewind();
             cancel.ThrowIfCancellationRequested();
-            session.MountNow(volumeSerial, mountTimeout);
+            session.MountNow(volumeSerial, mountTimeout, cancel);
             try
             {
                 var labels = new byte[LabelLength];

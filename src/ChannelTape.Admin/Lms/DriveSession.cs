@@ -56,8 +56,12 @@ public sealed class DriveSession : ITapeBlockSource, IDisposable
         _drive.UnsolicitedStatus += OnUnsolicitedStatus;
     }
 
-    /// <summary>Asks for a mount with Load Display (<c>M</c> + volser + <c>S</c>) and waits for the drive's device end.</summary>
-    public void Mount(string volumeSerial, TimeSpan timeout)
+    /// <summary>
+    /// Asks for a mount with Load Display (<c>M</c> + volser + <c>S</c>) and waits for the drive's device end. A wait
+    /// that times out or is cancelled (<paramref name="cancel"/>: SIGINT, SIGTERM) takes the request back where the
+    /// operator's controls allow it, so nothing is left pending on the drive.
+    /// </summary>
+    public void Mount(string volumeSerial, TimeSpan timeout, CancellationToken cancel = default)
     {
         while (_deviceEnd.Wait(0))
         {
@@ -75,7 +79,7 @@ public sealed class DriveSession : ITapeBlockSource, IDisposable
             throw Failed($"Load Display mount {volumeSerial}", result);
         }
 
-        if (!_deviceEnd.Wait(timeout))
+        if (!WaitForDeviceEnd(timeout, cancel))
         {
             // The library keeps a request it cannot satisfy pending (as for a host); this one's asker gives up,
             // so take the request back: a volume given back weeks later must not be mounted here by itself.
@@ -90,11 +94,11 @@ public sealed class DriveSession : ITapeBlockSource, IDisposable
     /// then waits for the drive's device end. Without the operator's controls, a Load Display mount
     /// (<see cref="Mount"/>).
     /// </summary>
-    public void MountNow(string volumeSerial, TimeSpan timeout)
+    public void MountNow(string volumeSerial, TimeSpan timeout, CancellationToken cancel = default)
     {
         if (_operator is null)
         {
-            Mount(volumeSerial, timeout);
+            Mount(volumeSerial, timeout, cancel);
             return;
         }
 
@@ -109,7 +113,7 @@ public sealed class DriveSession : ITapeBlockSource, IDisposable
         }
 
         var wait = timeout < s_operatorMountDeviceEnd ? timeout : s_operatorMountDeviceEnd;
-        if (!_deviceEnd.Wait(wait))
+        if (!WaitForDeviceEnd(wait, cancel))
         {
             _operator.Mount("*");
             throw new TimeoutException($"volume {volumeSerial} was mounted but the drive presented no device end within {wait.TotalSeconds:0.#} s (unloaded again)");
@@ -182,6 +186,23 @@ public sealed class DriveSession : ITapeBlockSource, IDisposable
         if ((result.Status & (UnitStatus.ChannelEnd | UnitStatus.DeviceEnd)) != (UnitStatus.ChannelEnd | UnitStatus.DeviceEnd))
         {
             throw Failed("Rewind Unload", result);
+        }
+    }
+
+    /// <summary>
+    /// Waits for the mount's device end; when <paramref name="cancel"/> stops the wait, the request (or the volume the
+    /// operator's mount put on the drive) is taken back before <see cref="OperationCanceledException"/> is thrown.
+    /// </summary>
+    private bool WaitForDeviceEnd(TimeSpan timeout, CancellationToken cancel)
+    {
+        try
+        {
+            return _deviceEnd.Wait(timeout, cancel);
+        }
+        catch (OperationCanceledException)
+        {
+            _operator?.Mount("*");
+            throw;
         }
     }
 

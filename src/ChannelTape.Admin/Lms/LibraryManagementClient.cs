@@ -28,10 +28,13 @@ public sealed class LibraryManagementClient(IChannelDevice drive, string prefix 
 
     private readonly TimeSpan _mountTimeout = mountTimeout ?? TimeSpan.FromSeconds(30);
 
-    public AdminReport<TRow> Fetch<TRow>(AdminVolumeKind kind, string selector = "") where TRow : IStatusRow<TRow>
+    /// <param name="kind">The report.</param>
+    /// <param name="selector">What narrows it ("" for none).</param>
+    /// <param name="cancel">Stops the wait for the mount (the request is withdrawn where the client has the operator's controls).</param>
+    public AdminReport<TRow> Fetch<TRow>(AdminVolumeKind kind, string selector = "", CancellationToken cancel = default) where TRow : IStatusRow<TRow>
     {
         var rows = new List<TRow>();
-        var (serial, header) = Read<TRow>(kind, selector, rows.Add);
+        var (serial, header) = Read<TRow>(kind, selector, rows.Add, cancel);
         return new AdminReport<TRow>(serial, header, rows);
     }
 
@@ -40,11 +43,12 @@ public sealed class LibraryManagementClient(IChannelDevice drive, string prefix 
     /// instead of keeping them: a report of a million volumes is read in constant memory.
     /// Returns the serial read and the report's header.
     /// </summary>
-    public (string VolumeSerial, StatusHeader Header) Read<TRow>(AdminVolumeKind kind, string selector, Action<TRow> row) where TRow : IStatusRow<TRow>
+    public (string VolumeSerial, StatusHeader Header) Read<TRow>(AdminVolumeKind kind, string selector, Action<TRow> row, CancellationToken cancel = default)
+        where TRow : IStatusRow<TRow>
     {
         string serial = AdminVolumeName.Format(prefix, kind, selector);
         using var session = new DriveSession(drive, driveOperator);
-        session.Mount(serial, _mountTimeout);
+        session.Mount(serial, _mountTimeout, cancel);
         try
         {
             var reader = new StatusDataSetReader(session);
@@ -68,7 +72,7 @@ public sealed class LibraryManagementClient(IChannelDevice drive, string prefix 
 
     /// <summary>Sends request records (e.g. <c>SCRATCH T00042</c>) through command volume <c>#CMD</c>+<paramref name="suffix"/> and returns the response.</summary>
     /// <exception cref="InvalidDataException">A request does not fit an 80-byte record (checked before anything is mounted or written).</exception>
-    public AdminReport<CommandResponseRow> RunCommands(IReadOnlyList<string> requests, string suffix = "")
+    public AdminReport<CommandResponseRow> RunCommands(IReadOnlyList<string> requests, string suffix = "", CancellationToken cancel = default)
     {
         if (RequestProblem(requests) is { } problem)
         {
@@ -78,7 +82,7 @@ public sealed class LibraryManagementClient(IChannelDevice drive, string prefix 
         string serial = prefix + "CMD" + suffix;
         using (var session = new DriveSession(drive, driveOperator))
         {
-            session.Mount(serial, _mountTimeout);
+            session.Mount(serial, _mountTimeout, cancel);
             try
             {
                 WriteRequestDataSet(session, serial, requests);
@@ -90,7 +94,7 @@ public sealed class LibraryManagementClient(IChannelDevice drive, string prefix 
         }
 
         using var answer = new DriveSession(drive, driveOperator);
-        answer.Mount(serial, _mountTimeout);
+        answer.Mount(serial, _mountTimeout, cancel);
         try
         {
             var reader = new StatusDataSetReader(answer);

@@ -31,13 +31,46 @@ internal sealed partial class ConfigurationBinder
         }
 
         var ranges = new List<(VolumeRange Range, int Offset)>();
+        var (media, capacity, labels, scratch, sync) = CheckPoolBlock(file, $"pool {name}", statement.Properties, ranges);
+        var effectiveMedia = media?.Media ?? MediaType.Eccst;
+        var draft = new PoolDraft(
+            new PoolConfiguration(
+                name,
+                new ValueList<VolumeRange>(ranges.Select(r => r.Range)),
+                effectiveMedia,
+                capacity ?? MediaTypes.DefaultCapacity(effectiveMedia),
+                labels ?? LabelType.Standard,
+                scratch ?? true) { Sync = sync ?? SyncPoint.TapeMark },
+            file,
+            statement.Name.Offset,
+            media?.Offset ?? statement.Name.Offset);
+        if (existing is null)
+        {
+            _pools.Add(draft);
+            _poolsByName.Add(name, draft);
+        }
+
+        foreach (var (range, offset) in ranges)
+        {
+            _ranges.Add((range, draft, file, offset));
+        }
+    }
+
+    /// <summary>
+    /// Checks a pool's block (every value, each property once) and adds its volume ranges to
+    /// <paramref name="ranges"/>: for a pool statement, and for one whose header did not parse, so the
+    /// errors inside its block are reported too.
+    /// </summary>
+    private (MediaProperty? Media, long? Capacity, LabelType? Labels, bool? Scratch, SyncPoint? Sync) CheckPoolBlock(
+        SourceFile file, string what, IReadOnlyList<PropertySyntax> properties, List<(VolumeRange Range, int Offset)> ranges)
+    {
         MediaProperty? media = null;
         long? capacity = null;
         LabelType? labels = null;
         bool? scratch = null;
         SyncPoint? sync = null;
         var seen = new Dictionary<string, int>();
-        foreach (var property in statement.Properties)
+        foreach (var property in properties)
         {
             if (property is VolumesProperty volumes)
             {
@@ -52,7 +85,7 @@ internal sealed partial class ConfigurationBinder
                 continue;
             }
 
-            if (!FirstProperty(seen, file, property, $"pool {name}"))
+            if (!FirstProperty(seen, file, property, what))
             {
                 continue;
             }
@@ -77,28 +110,7 @@ internal sealed partial class ConfigurationBinder
             }
         }
 
-        var effectiveMedia = media?.Media ?? MediaType.Eccst;
-        var draft = new PoolDraft(
-            new PoolConfiguration(
-                name,
-                new ValueList<VolumeRange>(ranges.Select(r => r.Range)),
-                effectiveMedia,
-                capacity ?? MediaTypes.DefaultCapacity(effectiveMedia),
-                labels ?? LabelType.Standard,
-                scratch ?? true) { Sync = sync ?? SyncPoint.TapeMark },
-            file,
-            statement.Name.Offset,
-            media?.Offset ?? statement.Name.Offset);
-        if (existing is null)
-        {
-            _pools.Add(draft);
-            _poolsByName.Add(name, draft);
-        }
-
-        foreach (var (range, offset) in ranges)
-        {
-            _ranges.Add((range, draft, file, offset));
-        }
+        return (media, capacity, labels, scratch, sync);
     }
 
     private bool TryBindVolumeRange(SourceFile file, VolumeRangeSyntax syntax, out VolumeRange range)

@@ -118,6 +118,15 @@ internal sealed partial class ConfigurationBinder
                 case HostStatement host:
                     BindHost(file, host);
                     break;
+                case BrokenHeaderStatement { Keyword: "drive" } broken:
+                    // The header's error is the parser's; the block's values are checked here as any drive's, with no
+                    // device to define (a drive statement was written, so no "no drive statement" on top).
+                    _sawDriveStatement = true;
+                    BindDrive(file, new DriveStatement(broken.Offset, [], broken.Properties));
+                    break;
+                case BrokenHeaderStatement { Keyword: "pool" } broken:
+                    CheckPoolBlock(file, "pool", broken.Properties, new List<(VolumeRange, int)>());
+                    break;
                 case StatementError or IncludeStatement or BrokenHeaderStatement:
                     // Reported (or expanded) by ConfigurationParser.
                     break;

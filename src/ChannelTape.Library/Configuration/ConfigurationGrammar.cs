@@ -280,7 +280,7 @@ internal static class ConfigurationGrammar
         Map((offset, _, properties) => (StatementSyntax)new StorageStatement(offset, properties), CurrentOffset, Keyword("storage"), Block(StorageProperty)),
         Map(
             (offset, _, devices, properties) => devices.Error is { } error
-                ? new BrokenHeaderStatement(offset, error, properties)
+                ? new BrokenHeaderStatement(offset, "drive", error, properties)
                 : (StatementSyntax)new DriveStatement(offset, devices.Value.ToList(), properties),
             CurrentOffset,
             Keyword("drive"),
@@ -288,7 +288,7 @@ internal static class ConfigurationGrammar
             OneOf(Block(DriveProperty), End.ThenReturn<IReadOnlyList<PropertySyntax>>([]))),
         Map(
             (offset, _, name, properties) => name.Error is { } error
-                ? new BrokenHeaderStatement(offset, error, properties)
+                ? new BrokenHeaderStatement(offset, "pool", error, properties)
                 : (StatementSyntax)new PoolStatement(offset, name.Value, properties),
             CurrentOffset,
             Keyword("pool"),

@@ -164,9 +164,10 @@ public static class ConfigurationParser
                     errors.Add(SyntaxError(file, error.Error));
                     break;
                 case BrokenHeaderStatement broken:
-                    // The header's error, and the block's own errors: not bound, as a statement skipped.
+                    // The header's error and the block's syntax errors; the binder checks the block's values (it defines nothing).
                     errors.Add(SyntaxError(file, broken.Error));
                     ReportPropertyErrors(file, broken, errors);
+                    statements.Add((file, broken));
                     break;
                 case IncludeStatement include:
                     Include(file, include, statements, errors, chain, ref total);

@@ -54,9 +54,10 @@ internal sealed record StatementError(ParseError<char> Error) : StatementSyntax(
 
 /// <summary>
 /// A drive or pool statement whose header (device list, pool name) does not parse, with the block after it
-/// parsed all the same, so the block's own syntax errors are reported beside the header's. Not bound.
+/// parsed all the same, so the block's own errors (syntax, and values the binder checks) are reported beside the
+/// header's. <paramref name="Keyword"/> is <c>drive</c> or <c>pool</c>. Defines nothing.
 /// </summary>
-internal sealed record BrokenHeaderStatement(int Offset, ParseError<char> Error, IReadOnlyList<PropertySyntax> Properties) : StatementSyntax(Offset);
+internal sealed record BrokenHeaderStatement(int Offset, string Keyword, ParseError<char> Error, IReadOnlyList<PropertySyntax> Properties) : StatementSyntax(Offset);
 
 /// <summary>One <c>keyword value;</c> line inside a block.</summary>
 internal abstract record PropertySyntax(int Offset, string Keyword);

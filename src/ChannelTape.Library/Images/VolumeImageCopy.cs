@@ -45,7 +45,12 @@ public static class VolumeImageCopy
     /// <param name="format">Format to write, or null for the source's (FakeTape becomes AWS: the library keeps AWS and HET only).</param>
     /// <param name="options">Options of the written image when converting (HET compression, method, level).</param>
     /// <param name="progress">Told the source bytes consumed so far, after every block.</param>
-    public static ImageCopyResult Copy(string source, string destination, TapeImageFormat? format, TapeImageOptions options, IProgress<long>? progress = null)
+    /// <param name="cancel">
+    /// Stops the copy between two blocks (SIGINT or SIGTERM of the command, a server stopping): what was written is
+    /// deleted and <see cref="OperationCanceledException"/> thrown.
+    /// </param>
+    public static ImageCopyResult Copy(string source, string destination, TapeImageFormat? format, TapeImageOptions options, IProgress<long>? progress = null,
+        CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!TapeImage.TryOpen(source, new TapeImageOptions { ReadOnly = true }, out var input, out string? openError))
@@ -67,9 +72,19 @@ public static class VolumeImageCopy
                 return Refused($"{destination}: already exists", sourceFormat, target);
             }
 
-            var result = target == sourceFormat
-                ? CopyRaw(input, source, destination, progress)
-                : Convert(input, destination, target, options, progress);
+            ImageCopyResult result;
+            try
+            {
+                result = target == sourceFormat
+                    ? CopyRaw(input, source, destination, progress, cancel)
+                    : Convert(input, destination, target, options, progress, cancel);
+            }
+            catch (OperationCanceledException)
+            {
+                TryDelete(destination);
+                throw;
+            }
+
             if (!result.Succeeded)
             {
                 TryDelete(destination);
@@ -95,9 +110,9 @@ public static class VolumeImageCopy
         return (LabelType.None, null);
     }
 
-    private static ImageCopyResult CopyRaw(ITapeMedia input, string source, string destination, IProgress<long>? progress)
+    private static ImageCopyResult CopyRaw(ITapeMedia input, string source, string destination, IProgress<long>? progress, CancellationToken cancel)
     {
-        var walk = new Walk(input);
+        var walk = new Walk(input, cancel);
         try
         {
             using var reader = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
@@ -146,7 +161,8 @@ public static class VolumeImageCopy
         }
     }
 
-    private static ImageCopyResult Convert(ITapeMedia input, string destination, TapeImageFormat target, TapeImageOptions options, IProgress<long>? progress)
+    private static ImageCopyResult Convert(ITapeMedia input, string destination, TapeImageFormat target, TapeImageOptions options, IProgress<long>? progress,
+        CancellationToken cancel)
     {
         if (!TapeImage.TryCreate(destination, target, options with { ReadOnly = false, MaxSize = 0 }, out var output, out string? createError))
         {
@@ -155,7 +171,7 @@ public static class VolumeImageCopy
 
         using (output)
         {
-            var walk = new Walk(input);
+            var walk = new Walk(input, cancel);
             while (true)
             {
                 var step = walk.Next();
@@ -228,8 +244,8 @@ public static class VolumeImageCopy
         Failed,
     }
 
-    /// <summary>Reads the source block by block, counting, identifying labels and noting the first failure.</summary>
-    private sealed class Walk(ITapeMedia input)
+    /// <summary>Reads the source block by block, counting, identifying labels and noting the first failure; stops when <paramref name="cancel"/> asks.</summary>
+    private sealed class Walk(ITapeMedia input, CancellationToken cancel)
     {
         private readonly byte[] _buffer = new byte[input.MaxBlockSize];
         private int _length;
@@ -246,6 +262,7 @@ public static class VolumeImageCopy
 
         public WalkStep Next()
         {
+            cancel.ThrowIfCancellationRequested();
             _failedAt = input.Position.Offset;
             var status = input.ReadForward(_buffer, out _length);
             switch (status)

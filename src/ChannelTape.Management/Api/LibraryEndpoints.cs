@@ -6,6 +6,7 @@ using ChannelTape.Library.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
 
 namespace ChannelTape.Management.Api;
 
@@ -85,28 +86,33 @@ internal static class LibraryEndpoints
             .WithSummary("Moves a volume to another pool (refused while it is mounted)")
             .Accepts<MoveBody>("application/json")
             .Produces<VolumeInfo>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        volumes.MapPost("/{volser}/import", async (string volser, HttpRequest request) =>
+        volumes.MapPost("/{volser}/import", async (string volser, HttpRequest request, IHostApplicationLifetime lifetime) =>
             {
                 var (body, problem) = await Problems.ReadBodyAsync<ImportBody>(request, context.Json).ConfigureAwait(false);
+                // The copy stops when the server stops (SIGTERM) or the client goes away: nothing is left half imported.
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted, lifetime.ApplicationStopping);
                 return body is null ? problem!
                     : !Problems.TrySerial(volser, out var serial, out problem) ? problem!
-                    : await Task.Run(() => context.Transfers.Import(serial, body)).ConfigureAwait(false);
+                    : await Task.Run(() => context.Transfers.Import(serial, body, stop.Token), CancellationToken.None).ConfigureAwait(false);
             })
             .WithSummary("Imports an image from the transfer folder as the volume (checked block by block; refused while mounted)")
             .Accepts<ImportBody>("application/json")
             .Produces<TransferResult>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        volumes.MapPost("/{volser}/export", async (string volser, HttpRequest request) =>
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        volumes.MapPost("/{volser}/export", async (string volser, HttpRequest request, IHostApplicationLifetime lifetime) =>
             {
                 var (body, problem) = await Problems.ReadBodyAsync<ExportBody>(request, context.Json).ConfigureAwait(false);
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted, lifetime.ApplicationStopping);
                 return body is null ? problem!
                     : !Problems.TrySerial(volser, out var serial, out problem) ? problem!
-                    : await Task.Run(() => context.Transfers.Export(serial, body)).ConfigureAwait(false);
+                    : await Task.Run(() => context.Transfers.Export(serial, body, stop.Token), CancellationToken.None).ConfigureAwait(false);
             })
             .WithSummary("Exports the volume's image to a new file in the transfer folder (refused while mounted)")
             .Accepts<ExportBody>("application/json")
             .Produces<TransferResult>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         api.MapGet("/pools", () => Results.Ok(Pools(context)))
             .WithTags("pools")

@@ -3,7 +3,7 @@ using ChannelTape.Channel;
 namespace ChannelTape.Scripts.Replay;
 
 /// <summary>
-/// A test in the reference runner's format (../shared/oracle/README.md, "Test file format"):
+/// A test in the reference runner's format (tools/guest/README.md, "Test file format"):
 /// one tape drive, its initial volume, and channel programs run one after the other.
 /// </summary>
 /// <param name="Name">Test name.</param>

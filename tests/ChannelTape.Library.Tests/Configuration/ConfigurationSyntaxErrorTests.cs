@@ -132,16 +132,32 @@ public class ConfigurationSyntaxErrorTests
     }
 
     [Fact]
-    public void Error_in_a_block_header_skips_the_whole_block()
+    public void An_error_in_a_block_header_does_not_hide_the_errors_inside_the_block()
     {
+        // Syntax errors inside the block, and the values the binder checks (media for the model, a range that ends
+        // before it starts, a capacity of 0, a property given twice), all at their own line and sorted by line,
+        // although the parser finds the syntax errors and the binder the others.
         var errors = Errors("""
             pool { volumes T00000; media 3490E; }
             drive 0580 { model 3590; }
+            drive 05X0 { model 3480; media 3490E; }
+            pool bad/name {
+                volumes T00009-T00000;
+                capacity 0;
+                labels SL;
+                labels NL;
+            }
             """);
         Assert.Equal(
             [
                 "test.conf:1:6: expected pool name, found '{'",
                 "test.conf:2:20: expected 3420, 3480 or 3490, found '3590'",
+                "test.conf:3:7: expected device number, found '05X0'",
+                "test.conf:3:26: media 3490E is not supported by model 3480 drives",
+                "test.conf:4:9: expected '{', found '/name'",
+                "test.conf:5:13: range T00009-T00000: first serial is after the last",
+                "test.conf:6:14: capacity must be more than 0",
+                "test.conf:8:5: duplicate labels in pool, first at test.conf:7:5",
             ],
             errors);
     }
