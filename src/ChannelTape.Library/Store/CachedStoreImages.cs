@@ -10,7 +10,8 @@ namespace ChannelTape.Library.Store;
 /// recalled from or uploaded as; the image is current when that is the object the catalog names. Every
 /// upload writes a new object (<c>PREFIX/volumes/VOLSER/TIME-ID.aws</c>) and the catalog switches to it in
 /// one statement, so an upload never overwrites what another server may be reading, and an upload whose
-/// mount was taken away (a server that lost its lease) leaves an object nothing names. The cache keeps at
+/// mount was taken away (a server that lost its lease) leaves an object nothing names (deleted again). The
+/// object a new upload superseded is deleted once the catalog names the new one. The cache keeps at
 /// most <see cref="CacheLimit"/> bytes of images, evicting the least recently mounted ones that are in the
 /// store and not in use here.
 /// </summary>
@@ -46,15 +47,15 @@ public sealed class CachedStoreImages : VolumeImages, IDisposable
         return new StoredImage(key, etag, size, sha);
     }
 
-    public override void Forget(StoredImage image)
+    public override void Forget(string key)
     {
         try
         {
-            Store.Delete(image.Key);
+            Store.Delete(key);
         }
         catch (VolumeStoreException)
         {
-            // An unnamed object costs space, not correctness.
+            // An unnamed object costs space, not correctness (a bucket lifecycle rule can expire it).
         }
     }
 
