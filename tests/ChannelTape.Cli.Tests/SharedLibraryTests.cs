@@ -242,6 +242,105 @@ public sealed class SharedLibraryTests : IDisposable
         Assert.InRange(BitConverter.ToInt32(buffer, 0), 0, 16519); // a data block of the image, recalled whole
     }
 
+    [SharedLibraryFact]
+    public async Task Concurrent_scratch_mounts_on_the_drives_of_both_servers_never_hand_out_a_volume_twice()
+    {
+        // Eight drives (four per server) each take six scratch volumes one after the other, all at once:
+        // 48 allocations racing for 60 volumes in one catalog. Each volume is written (so it is private
+        // afterwards and cannot be handed out again) and unloaded (uploaded before the mount ends).
+        const int PerDrive = 6;
+        await using var a = LibraryServer.Start(Parse(Config("a", volumes: "T00000-T00059")));
+        await using var b = LibraryServer.Start(Parse(Config("b", volumes: "T00000-T00059")));
+        var drives = new[] { a, b }.SelectMany(server => new ushort[] { 0x0580, 0x0581, 0x0582, 0x0583 }.Select(device => (Server: server, Device: device))).ToList();
+        using var start = new Barrier(drives.Count);
+        var handedOut = await Task.WhenAll(drives.Select(drive => Task.Run(() =>
+        {
+            using var remote = RemoteDevice.Connect("127.0.0.1", drive.Server.EndPoint.Port, drive.Device, new RemoteDeviceOptions { Reconnect = false });
+            using var session = new DriveSession(remote);
+            var serials = new List<(string Serial, LibraryServer Server)>();
+            start.SignalAndWait(s_patience);
+            for (int n = 0; n < PerDrive; n++)
+            {
+                session.Mount("SCRTCH", s_patience);
+                var vol1 = new byte[65535];
+                Assert.Equal(BlockReadOutcome.Block, session.ReadBlock(vol1, out _));
+                Assert.True(Vol1Label.TryParse(vol1, LabelEncoding.Ebcdic, out var label));
+                serials.Add((label!.VolumeSerial, drive.Server));
+                session.WriteBlock(new DataSetLabel1(DataSetLabelKind.Header, $"SCRATCH.D{drive.Device:X4}", label.VolumeSerial).ToBytes());
+                session.WriteBlock(new DataSetLabel2(DataSetLabelKind.Header, 'F', 80, 80).ToBytes());
+                session.WriteTapeMarks(1);
+                session.WriteBlock(Ebcdic.GetBytes($"{label.VolumeSerial} ON {drive.Server.Host.Catalog.ServerName} {drive.Device:X4}".PadRight(80)));
+                session.WriteTapeMarks(2);
+                session.Unload();
+            }
+
+            return serials;
+        })));
+
+        var all = handedOut.SelectMany(s => s).Select(h => h.Serial).ToList();
+        Assert.Equal(drives.Count * PerDrive, all.Count);
+        Assert.Equal(all.Count, all.Distinct(StringComparer.Ordinal).Count()); // every volume handed out once
+        foreach (var (serial, server) in handedOut.SelectMany(s => s))
+        {
+            server.Recorder.WaitFor<VolumeUploaded>(u => u.Volume == serial, s_patience); // the mount ends after its upload
+        }
+
+        // The catalog agrees: one scratch mount per volume, made by the server whose drive read its VOL1.
+        var history = a.Host.Catalog.MountHistory().Where(m => m.ScratchRequest).ToList();
+        Assert.Equal(all.Count, history.Count);
+        Assert.Equal(all.Order(StringComparer.Ordinal), history.Select(m => m.Serial.Value).Order(StringComparer.Ordinal));
+        Assert.Equal(4 * PerDrive, history.Count(m => m.Server == "a"));
+        Assert.Equal(4 * PerDrive, history.Count(m => m.Server == "b"));
+        Assert.All(history, m => Assert.NotNull(m.UnmountedAt));
+        var counts = Assert.Single(a.Host.Catalog.CountByPool());
+        Assert.Equal((60L - all.Count, (long)all.Count, 0L), (counts.Scratch, counts.Private, counts.Mounted));
+    }
+
+    [SharedLibraryFact]
+    public async Task The_object_a_new_upload_supersedes_is_deleted_from_the_bucket()
+    {
+        await using var a = LibraryServer.Start(Parse(Config("a")));
+        await using var b = LibraryServer.Start(Parse(Config("b")));
+        var serial = VolumeSerial.Parse("T00007");
+        Assert.Equal(0, Volume("import", "T00007", Image("T00007", 10), "--replace", "--data", Path.Combine(_root, "a")).Exit);
+        var imported = a.Host.Catalog.FindVolume(serial)!.Stored!.Key;
+        Assert.Equal([imported], await StoredObjects("T00007"));
+
+        using (var device = RemoteDevice.Connect("127.0.0.1", b.EndPoint.Port, 0x0580, new RemoteDeviceOptions { Reconnect = false }))
+        using (var session = new DriveSession(device))
+        {
+            session.Mount("T00007", s_patience);
+            session.ReadBlock(new byte[65535], out _); // VOL1
+            session.WriteBlock(new DataSetLabel1(DataSetLabelKind.Header, "NEW.VERSION", "T00007").ToBytes());
+            session.WriteBlock(new DataSetLabel2(DataSetLabelKind.Header, 'F', 80, 80).ToBytes());
+            session.WriteTapeMarks(1);
+            session.WriteBlock(Ebcdic.GetBytes("THE SECOND VERSION".PadRight(80)));
+            session.WriteTapeMarks(2);
+            session.Unload();
+        }
+
+        b.Recorder.WaitFor<VolumeUploaded>(u => u.Volume == "T00007", s_patience);
+        var written = b.Host.Catalog.FindVolume(serial)!.Stored!.Key;
+        Assert.NotEqual(imported, written);
+        Assert.Equal([written], await StoredObjects("T00007")); // the imported version is gone
+
+        Assert.Equal(0, Volume("import", "T00007", Image("T00007", 5), "--replace", "--data", Path.Combine(_root, "b")).Exit);
+        var reimported = b.Host.Catalog.FindVolume(serial)!.Stored!.Key;
+        Assert.NotEqual(written, reimported);
+        Assert.Equal([reimported], await StoredObjects("T00007"));
+        var exported = Path.Combine(_root, "latest.aws");
+        Assert.Equal(0, Volume("export", "T00007", exported, "--data", Path.Combine(_root, "a")).Exit);
+        Assert.Equal(5, a.Host.Catalog.FindVolume(serial)!.Blocks);
+    }
+
+    /// <summary>The keys of every object the bucket holds for <paramref name="serial"/>.</summary>
+    private async Task<List<string>> StoredObjects(string serial)
+    {
+        using var store = new S3VolumeStore(new S3Location(_bucket, "lib/"), SharedEngines.S3Endpoint);
+        var listed = await store.Client.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = _bucket, Prefix = $"lib/volumes/{serial}/" });
+        return [.. (listed.S3Objects ?? []).Select(o => o.Key)];
+    }
+
     private static Runtime.MountOutcome OperatorMount(LibraryServer server, ushort device, string serial)
     {
         var drive = server.Host.Drive(device);
