@@ -64,7 +64,11 @@ public sealed class CachedStoreImages : VolumeImages, IDisposable
         var version = VersionPath(localPath);
         if (image is null)
         {
-            File.Delete(version);
+            if (Directory.Exists(Path.GetDirectoryName(version)))
+            {
+                File.Delete(version);
+            }
+
             return;
         }
 
@@ -144,6 +148,11 @@ public sealed class CachedStoreImages : VolumeImages, IDisposable
     /// <summary>Drops the cached image of a volume that starts afresh (a scratch mount writes new labels; nothing old is read).</summary>
     public void Discard(string localPath)
     {
+        if (!Directory.Exists(Path.GetDirectoryName(localPath)))
+        {
+            return; // nothing cached yet: a new server's first mount (File.Delete throws for a missing folder)
+        }
+
         File.Delete(VersionPath(localPath));
         File.Delete(localPath);
     }
