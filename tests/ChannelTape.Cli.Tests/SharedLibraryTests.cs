@@ -263,8 +263,8 @@ public sealed class SharedLibraryTests : IDisposable
             {
                 session.Mount("SCRTCH", s_patience);
                 var vol1 = new byte[65535];
-                Assert.Equal(BlockReadOutcome.Block, session.ReadBlock(vol1, out _));
-                Assert.True(Vol1Label.TryParse(vol1, LabelEncoding.Ebcdic, out var label));
+                Assert.Equal(BlockReadOutcome.Block, session.ReadBlock(vol1, out int length));
+                Assert.True(Vol1Label.TryParse(vol1.AsSpan(0, length), LabelEncoding.Ebcdic, out var label));
                 serials.Add((label!.VolumeSerial, drive.Server));
                 session.WriteBlock(new DataSetLabel1(DataSetLabelKind.Header, $"SCRATCH.D{drive.Device:X4}", label.VolumeSerial).ToBytes());
                 session.WriteBlock(new DataSetLabel2(DataSetLabelKind.Header, 'F', 80, 80).ToBytes());
