@@ -192,7 +192,7 @@ public sealed partial class PostgresCatalog
         using var connection = OpenConnection();
         using var command = new NpgsqlCommand("""
             SELECT volser, pool, status, media, labels, read_only, capacity, bytes_used, blocks, mount_count,
-                   left(created_at, 10), left(last_mounted_at, 10), dataset_name
+                   left(created_at, 10), left(last_mounted_at, 10), dataset_name, mounted_by
             FROM volumes WHERE volser >= @low AND volser < @high ORDER BY volser
             """, connection);
         command.Parameters.AddWithValue("low", serialPrefix);
@@ -213,7 +213,8 @@ public sealed partial class PostgresCatalog
                 reader.GetInt32(9),
                 DateOnly.ParseExact(reader.GetString(10), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
                 reader.IsDBNull(11) ? null : DateOnly.ParseExact(reader.GetString(11), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-                reader.IsDBNull(12) ? null : reader.GetString(12));
+                reader.IsDBNull(12) ? null : reader.GetString(12),
+                reader.IsDBNull(13) ? null : reader.GetString(13));
         }
     }
 
