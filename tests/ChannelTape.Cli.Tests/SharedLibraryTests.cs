@@ -333,6 +333,70 @@ public sealed class SharedLibraryTests : IDisposable
         Assert.Equal(5, a.Host.Catalog.FindVolume(serial)!.Blocks);
     }
 
+    [SharedLibraryFact]
+    public async Task The_reports_status_and_volume_commands_name_the_server_that_holds_each_mount()
+    {
+        await using var a = LibraryServer.Start(Parse(Config("a")));
+        await using var b = LibraryServer.Start(Parse(Config("vts-b-with-a-long-name")));
+        using var device = RemoteDevice.Connect("127.0.0.1", a.EndPoint.Port, 0x0581, new RemoteDeviceOptions { Reconnect = false });
+        using var session = new DriveSession(device);
+        session.Mount("T00004", s_patience);
+        // The same device number on both servers: 0581 of one is not 0581 of the other.
+        using var onB = RemoteDevice.Connect("127.0.0.1", b.EndPoint.Port, 0x0581, new RemoteDeviceOptions { Reconnect = false });
+        using (var sessionB = new DriveSession(onB))
+        {
+            sessionB.Mount("T00006", s_patience);
+
+            // The admin reports, read through server a: every server's mounts, each with its holder.
+            using var reader = RemoteDevice.Connect("127.0.0.1", a.EndPoint.Port, 0x0583, new RemoteDeviceOptions { Reconnect = false });
+            var client = new LibraryManagementClient(reader, "#", s_patience);
+            var volumes = client.Fetch<VolumeStatusRow>(Admin.Volumes.AdminVolumeKind.Volumes, "T000").Rows.ToDictionary(r => r.VolumeSerial);
+            Assert.Equal(("MOUNTED", "a"), (volumes["T00004"].Status, volumes["T00004"].Server));
+            Assert.Equal(("MOUNTED", "vts-b-with-a"), (volumes["T00006"].Status, volumes["T00006"].Server)); // the 12 characters VOLUMES holds
+            Assert.Equal("", volumes["T00005"].Server);
+            var mounts = client.Fetch<MountStatusRow>(Admin.Volumes.AdminVolumeKind.Mounts).Rows;
+            Assert.Contains(mounts, m => (m.VolumeSerial, m.DeviceNumber, m.Server, m.Unmounted) == ("T00004", 0x0581, "a", null));
+            Assert.Contains(mounts, m => (m.VolumeSerial, m.DeviceNumber, m.Server, m.Unmounted) == ("T00006", 0x0581, "vts-b-with-a-long-name", null));
+
+            // ctape status offline on either server's data folder: every server's drives, with their server.
+            var status = Ctape.Run("status", "--json", "--data", Path.Combine(_root, "a"));
+            Assert.True(status.ExitCode == 0, status.Error);
+            var drives = System.Text.Json.JsonDocument.Parse(status.Output).RootElement.GetProperty("drives").EnumerateArray()
+                .Select(d => (Device: d.GetProperty("device").GetString(), Server: d.GetProperty("server").GetString(), Volser: d.GetProperty("volser").GetString()))
+                .ToList();
+            Assert.Equal(8, drives.Count); // 0580-0583 of each server
+            Assert.Contains(("0581", "a", "T00004"), drives);
+            Assert.Contains(("0581", "vts-b-with-a-long-name", "T00006"), drives);
+            Assert.Contains(("0582", "vts-b-with-a-long-name", null), drives);
+            var table = Ctape.Run("status", "--data", Path.Combine(_root, "vts-b-with-a-long-name")).Output.Split('\n');
+            Assert.EndsWith("SERVER", table[0], StringComparison.Ordinal);
+            Assert.Contains(table, line => line.StartsWith("0581 ", StringComparison.Ordinal) && line.Contains("T00006", StringComparison.Ordinal) && line.EndsWith("vts-b-with-a-long-name", StringComparison.Ordinal));
+
+            // ctape volume show / list, offline and through a server.
+            var shown = Volume("show", "T00006", "--json", "--data", Path.Combine(_root, "a"));
+            Assert.Equal("vts-b-with-a-long-name", System.Text.Json.JsonDocument.Parse(shown.Output).RootElement.GetProperty("mountedBy").GetString());
+            Assert.Contains("status        mounted on 0581 of server vts-b-with-a-long-name", Volume("show", "T00006", "--data", Path.Combine(_root, "a")).Output, StringComparison.Ordinal);
+            var listed = Volume("list", "--json", "--server", $"127.0.0.1:{b.EndPoint.Port}", "--drives", "0580-0580");
+            Assert.True(listed.Exit == 0, listed.Error);
+            var holders = System.Text.Json.JsonDocument.Parse(listed.Output).RootElement.EnumerateArray()
+                .ToDictionary(v => v.GetProperty("volser").GetString()!, v => v.GetProperty("mountedBy").GetString());
+            Assert.Equal("a", holders["T00004"]);
+            Assert.Equal("vts-b-with-a", holders["T00006"]);
+            Assert.Null(holders["T00005"]);
+            sessionB.Unload();
+        }
+
+        // (the mount ends in the catalog once the unload is done there)
+        var deadline = DateTime.UtcNow + s_patience;
+        while (b.Host.Catalog.FindVolume(VolumeSerial.Parse("T00006"))!.Status == VolumeStatus.Mounted && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(50);
+        }
+
+        Assert.Null(System.Text.Json.JsonDocument.Parse(Volume("show", "T00006", "--json", "--data", Path.Combine(_root, "a")).Output).RootElement.GetProperty("mountedBy").GetString());
+        session.Unload();
+    }
+
     /// <summary>The keys of every object the bucket holds for <paramref name="serial"/>.</summary>
     private async Task<List<string>> StoredObjects(string serial)
     {
