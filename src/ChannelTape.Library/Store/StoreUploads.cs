@@ -114,13 +114,15 @@ public sealed class StoreUploads(LibraryCatalog catalog, CachedStoreImages store
                 return true;
             }
 
-            store.Placed(serial, path, image);
-            catalog.EndMount(mountId);
             if (superseded is not null)
             {
-                // Nothing names the previous version any more (a recall by another server needs the mount this one held).
+                // Nothing names the previous version any more (a recall by another server needs the mount this one
+                // holds). Deleted before the mount ends: a retry after a failure below would not know its key.
                 store.Forget(superseded);
             }
+
+            store.Placed(serial, path, image);
+            catalog.EndMount(mountId);
         }
         catch (System.Data.Common.DbException e)
         {
