@@ -336,7 +336,7 @@ public sealed class SharedLibraryTests : IDisposable
     [SharedLibraryFact]
     public async Task The_reports_status_and_volume_commands_name_the_server_that_holds_each_mount()
     {
-        await using var a = LibraryServer.Start(Parse(Config("a")));
+        await using var a = LibraryServer.Start(Parse(Config("a")), management: true);
         await using var b = LibraryServer.Start(Parse(Config("vts-b-with-a-long-name")));
         using var device = RemoteDevice.Connect("127.0.0.1", a.EndPoint.Port, 0x0581, new RemoteDeviceOptions { Reconnect = false });
         using var session = new DriveSession(device);
@@ -383,6 +383,15 @@ public sealed class SharedLibraryTests : IDisposable
             Assert.Equal("a", holders["T00004"]);
             Assert.Equal("vts-b-with-a", holders["T00006"]);
             Assert.Null(holders["T00005"]);
+
+            // The management API of server a: the volume and the mount history name b as well.
+            using var http = new HttpClient { BaseAddress = a.ManagementAddress };
+            var volume = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("api/volumes/T00006")).RootElement;
+            Assert.Equal("vts-b-with-a-long-name", volume.GetProperty("mountedBy").GetString());
+            var history = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("api/mounts/history")).RootElement.EnumerateArray()
+                .Select(m => (Volser: m.GetProperty("volser").GetString(), Server: m.GetProperty("server").GetString())).ToList();
+            Assert.Contains(("T00004", "a"), history);
+            Assert.Contains(("T00006", "vts-b-with-a-long-name"), history);
             sessionB.Unload();
         }
 
