@@ -288,7 +288,9 @@ public sealed class SharedLibraryTests : IDisposable
         // The catalog agrees: one scratch mount per volume, made by the server whose drive read its VOL1.
         var history = a.Host.Catalog.MountHistory().Where(m => m.ScratchRequest).ToList();
         Assert.Equal(all.Count, history.Count);
-        Assert.Equal(all.Order(StringComparer.Ordinal), history.Select(m => m.Serial.Value).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            handedOut.SelectMany(s => s).Select(h => (h.Serial, h.Server.Host.Catalog.ServerName)).Order(),
+            history.Select(m => (m.Serial.Value, m.Server)).Order());
         Assert.Equal(4 * PerDrive, history.Count(m => m.Server == "a"));
         Assert.Equal(4 * PerDrive, history.Count(m => m.Server == "b"));
         Assert.All(history, m => Assert.NotNull(m.UnmountedAt));
