@@ -18,7 +18,10 @@ namespace ChannelTape.Bench;
 /// drive raises unsolicited device end (volume ready). Every mount is followed by a Rewind Unload
 /// (not timed). A console measurement rather than BenchmarkDotNet: each mount changes the catalog
 /// and the volumes directory, so iterations are not repeatable the way BenchmarkDotNet wants.
-/// <c>dotnet run -c Release --project bench/ChannelTape.Bench -- mount-latency [VOLUMES] [CYCLES]</c>
+/// <c>dotnet run -c Release --project bench/ChannelTape.Bench -- mount-latency [VOLUMES] [CYCLES] [--postgres CONNECTION]</c>:
+/// with <c>--postgres</c> (an Npgsql connection string of a role that may create databases) the catalog is a
+/// <see cref="PostgresCatalog"/> in a fresh database on that server, registered as one server of a shared
+/// library; the images stay in the local folder (no store), so the difference to SQLite is the catalog's.
 /// </summary>
 public static class MountLatency
 {
@@ -26,6 +29,20 @@ public static class MountLatency
 
     public static int Run(string[] args)
     {
+        string? postgres = null;
+        int option = Array.IndexOf(args, "--postgres");
+        if (option >= 0)
+        {
+            if (option + 1 >= args.Length)
+            {
+                Console.Error.WriteLine("usage: mount-latency [VOLUMES] [CYCLES] [--postgres CONNECTION]");
+                return 2;
+            }
+
+            postgres = args[option + 1];
+            args = [.. args[..option], .. args[(option + 2)..]];
+        }
+
         int volumes = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100_000;
         int cycles = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2000;
         if (volumes is < 1 or > 1_000_000 || cycles < 1 || 2 * (cycles + WarmupCycles) > volumes)
@@ -37,7 +54,7 @@ public static class MountLatency
         var root = Directory.CreateTempSubdirectory("ctape-mount-bench-").FullName;
         try
         {
-            return Measure(root, volumes, cycles);
+            return Measure(root, volumes, cycles, postgres);
         }
         finally
         {
@@ -45,7 +62,7 @@ public static class MountLatency
         }
     }
 
-    private static int Measure(string root, int volumes, int cycles)
+    private static int Measure(string root, int volumes, int cycles, string? postgres)
     {
         var last = $"T{volumes - 1:D5}";
         var parsed = ConfigurationParser.ParseText($$"""
@@ -62,7 +79,19 @@ public static class MountLatency
         }
 
         var configuration = parsed.Configuration!;
-        var catalog = LibraryCatalog.Open(root);
+        LibraryCatalog catalog;
+        if (postgres is null)
+        {
+            catalog = LibraryCatalog.Open(root);
+        }
+        else
+        {
+            var shared = PostgresCatalog.Open(NewDatabase(postgres), root, "bench");
+            shared.RegisterServer(TimeSpan.FromHours(1));
+            catalog = shared;
+        }
+
+        Console.WriteLine($"catalog: {catalog.Description}");
         var sync = Stopwatch.StartNew();
         catalog.SyncFromConfiguration(configuration);
         sync.Stop();
@@ -109,6 +138,21 @@ public static class MountLatency
         }
 
         return 0;
+    }
+
+    /// <summary>A fresh database on the server of <paramref name="admin"/>; its connection string.</summary>
+    internal static string NewDatabase(string admin)
+    {
+        var name = "ctape_bench_" + Guid.NewGuid().ToString("N")[..12];
+        using (var connection = new Npgsql.NpgsqlConnection(admin))
+        {
+            connection.Open();
+            using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            create.ExecuteNonQuery();
+        }
+
+        Console.WriteLine($"database {name} created (drop it when done)");
+        return new Npgsql.NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
     }
 
     private static double[] Series(ImmediateHost host, IEnumerable<string> messages, int cycles)

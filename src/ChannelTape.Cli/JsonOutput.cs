@@ -68,20 +68,25 @@ public static class JsonOutput
 }
 
 /// <summary>A volume as <c>volume list</c>, <c>volume show</c> and <c>lms volumes</c> print it, from the catalog or from a server's VOLUMES report.</summary>
+/// <param name="MountedBy">
+/// Shared library: the server holding the volume while it is mounted (from a server's VOLUMES report, the first
+/// <see cref="VolumeStatusRow.ServerWidth"/> characters of its name); null otherwise.
+/// </param>
 public sealed record VolumeView(
     string Volser, string Pool, string Status, string Media, string Labels, bool ReadOnly, long Capacity, long BytesUsed,
-    long Blocks, long MountCount, DateOnly? CreatedOn, DateOnly? LastMountedOn, string? DataSetName, ushort? MountedOn)
+    long Blocks, long MountCount, DateOnly? CreatedOn, DateOnly? LastMountedOn, string? DataSetName, ushort? MountedOn, string? MountedBy = null)
 {
     public static VolumeView Of(VolumeRecord v) => new(
         v.Serial.Value, v.Pool, v.Status.ToString().ToLowerInvariant(), MediaTypes.Name(v.Media), LabelTypes.Name(v.Labels), v.ReadOnly,
-        v.Capacity, v.BytesUsed, v.Blocks, v.MountCount, Day(v.CreatedAt), v.LastMountedAt is { } m ? Day(m) : null, v.DataSetName, v.MountedOn);
+        v.Capacity, v.BytesUsed, v.Blocks, v.MountCount, Day(v.CreatedAt), v.LastMountedAt is { } m ? Day(m) : null, v.DataSetName, v.MountedOn,
+        v.Status == VolumeStatus.Mounted && !string.IsNullOrEmpty(v.MountedBy) ? v.MountedBy : null);
 
     /// <param name="v">The volume's row of the VOLUMES report.</param>
     /// <param name="mountedOn">The drive the DRIVES report shows it on, if any (the VOLUMES report does not say).</param>
     public static VolumeView Of(VolumeStatusRow v, ushort? mountedOn = null) => new(
         v.VolumeSerial, v.Pool, v.Status.ToLowerInvariant(), v.Media, v.Label, v.ReadOnly, v.Capacity, v.Used, v.Blocks, v.Mounts,
         v.Created is { } c ? Day(c) : null, v.LastMounted is { } m ? Day(m) : null, v.DataSetName.Length == 0 ? null : v.DataSetName,
-        v.Status == "MOUNTED" ? mountedOn : null);
+        v.Status == "MOUNTED" ? mountedOn : null, v.Status == "MOUNTED" && v.Server.Length > 0 ? v.Server : null);
 
     /// <param name="v">A volume as the management API reports it (<c>/api/volumes</c>).</param>
     public static VolumeView Of(Client.Management.VolumeInfo v) => new(
@@ -106,6 +111,7 @@ public sealed record VolumeView(
         json.DateOrNull("lastMountedOn", LastMountedOn);
         json.StringOrNull("dataSetName", DataSetName);
         json.StringOrNull("mountedOn", MountedOn is { } device ? JsonOutput.Device(device) : null);
+        json.StringOrNull("mountedBy", MountedBy);
         json.WriteEndObject();
     }
 
@@ -115,11 +121,16 @@ public sealed record VolumeView(
 /// <summary>A drive as <c>status</c> prints it, from the catalog or from a server's DRIVES report.</summary>
 /// <param name="State">empty, mounting (a volume asked for, not ready yet), loaded, or fenced.</param>
 /// <param name="Since">When the volume was mounted, or the mount asked for; null when there is none.</param>
-public sealed record DriveView(ushort Device, string Model, string State, string? Volser, DateTimeOffset? Since)
+/// <param name="Server">
+/// Shared library: the server the drive belongs to, so the server that holds its volume (the catalog lists every
+/// server's drives); null in an embedded library and from a server's DRIVES report (those are that server's drives).
+/// </param>
+public sealed record DriveView(ushort Device, string Model, string State, string? Volser, DateTimeOffset? Since, string? Server = null)
 {
     public static DriveView Of(DriveRecord drive, MountRecord? mount) => new(
         drive.DeviceNumber, ((int)drive.Model).ToString("X4", CultureInfo.InvariantCulture), drive.State.ToString().ToLowerInvariant(),
-        drive.Volume?.Value ?? mount?.Serial.Value, mount is null ? null : mount.MountedAt ?? mount.RequestedAt);
+        drive.Volume?.Value ?? mount?.Serial.Value, mount is null ? null : mount.MountedAt ?? mount.RequestedAt,
+        drive.Server.Length == 0 ? null : drive.Server);
 
     /// <param name="drive">A drive as the management API reports it (<c>/api/drives</c>).</param>
     public static DriveView Of(Client.Management.DriveStatus drive) => new(
@@ -142,6 +153,7 @@ public sealed record DriveView(ushort Device, string Model, string State, string
         json.WriteString("state", State);
         json.StringOrNull("volser", Volser);
         json.TimeOrNull("since", Since);
+        json.StringOrNull("server", Server);
         json.WriteEndObject();
     }
 

@@ -244,6 +244,7 @@ internal static class ReportJson
             json.WriteNull("latencyMilliseconds");
         }
 
+        json.StringOrNull("server", row.Server);
         json.WriteEndObject();
     }
 

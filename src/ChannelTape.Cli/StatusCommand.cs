@@ -69,8 +69,9 @@ public static class StatusCommand
         }
 
         var catalog = VolumeCommand.OpenExisting(data, "ctape status");
-        var mounts = catalog.OpenMounts().ToDictionary(m => m.DeviceNumber);
-        var drives = catalog.ListDrives().Select(d => DriveView.Of(d, mounts.GetValueOrDefault(d.DeviceNumber))).ToList();
+        // (a shared catalog lists every server's drives: 0580 of one server is not 0580 of another)
+        var mounts = catalog.OpenMounts().ToDictionary(m => (m.Server, m.DeviceNumber));
+        var drives = catalog.ListDrives().Select(d => DriveView.Of(d, mounts.GetValueOrDefault((d.Server, d.DeviceNumber)))).ToList();
         return (drives, catalog.CountByPool().Select(PoolView.Of).ToList());
     }
 
@@ -104,11 +105,14 @@ public static class StatusCommand
 
     private static void WriteTable(TextWriter output, IReadOnlyList<DriveView> drives, IReadOnlyList<PoolView> pools, DateTimeOffset now)
     {
-        output.WriteLine($"{"DRIVE",-5}  {"MODEL",-5}  {"STATE",-8}  {"VOLUME",-6}  {"FOR",9}  SINCE");
+        // A shared library's catalog lists the drives of every server: the column says whose drive holds the volume.
+        bool shared = drives.Any(d => d.Server is not null);
+        output.WriteLine(($"{"DRIVE",-5}  {"MODEL",-5}  {"STATE",-8}  {"VOLUME",-6}  {"FOR",9}  {"SINCE",-20}" + (shared ? "  SERVER" : "")).TrimEnd());
         foreach (var drive in drives)
         {
-            output.WriteLine(
-                $"{drive.Device:X4}   {drive.Model,-5}  {drive.State,-8}  {drive.Volser ?? "-",-6}  {(drive.Since is { } s ? Age(now - s) : "-"),9}  {(drive.Since is { } t ? Time(t) : "-")}");
+            var line = $"{drive.Device:X4}   {drive.Model,-5}  {drive.State,-8}  {drive.Volser ?? "-",-6}  {(drive.Since is { } s ? Age(now - s) : "-"),9}  {(drive.Since is { } t ? Time(t) : "-"),-20}"
+                + (shared ? $"  {drive.Server ?? "-"}" : "");
+            output.WriteLine(line.TrimEnd());
         }
 
         output.WriteLine();

@@ -104,7 +104,7 @@ public static class VolumeCommand
             foreach (var v in volumes)
             {
                 context.Output.WriteLine(
-                    $"{v.Volser,-6}  {v.Pool,-16}  {v.Status,-7}  {v.Media,-5}  {v.Labels,-6}  {ByteSize.Format(v.Capacity),8}  {Human(v.BytesUsed),8}  {v.Blocks,8}  {v.MountCount,6}  {Day(v.LastMountedOn),-12}  {v.DataSetName ?? "-"}{(v.ReadOnly ? "  (read-only)" : "")}");
+                    $"{v.Volser,-6}  {v.Pool,-16}  {v.Status,-7}  {v.Media,-5}  {v.Labels,-6}  {ByteSize.Format(v.Capacity),8}  {Human(v.BytesUsed),8}  {v.Blocks,8}  {v.MountCount,6}  {Day(v.LastMountedOn),-12}  {v.DataSetName ?? "-"}{(v.ReadOnly ? "  (read-only)" : "")}{(v.MountedBy is { } server ? $"  (mounted by {server})" : "")}");
                 count++;
             }
 
@@ -146,7 +146,7 @@ public static class VolumeCommand
             var output = context.Output;
             output.WriteLine($"volume        {view.Volser}");
             output.WriteLine($"pool          {view.Pool}");
-            output.WriteLine($"status        {view.Status}{(record?.MountedOn is { } device ? $" on {device:X4}" : "")}");
+            output.WriteLine($"status        {view.Status}{(record?.MountedOn is { } device ? $" on {device:X4}" : "")}{(view.MountedBy is { } server ? $" of server {server}" : "")}");
             output.WriteLine($"read-only     {(view.ReadOnly ? "yes" : "no")}");
             output.WriteLine($"media         {view.Media}");
             output.WriteLine($"labels        {view.Labels}");
@@ -166,7 +166,7 @@ public static class VolumeCommand
                     output.WriteLine("recent mounts (newest first):");
                     foreach (var m in history)
                     {
-                        output.WriteLine($"  {m.DeviceNumber:X4}  requested {Time(m.RequestedAt)}  mounted {Time(m.MountedAt)}  unmounted {Time(m.UnmountedAt)}{(m.ScratchRequest ? "  (scratch request)" : "")}");
+                        output.WriteLine($"  {m.DeviceNumber:X4}{(m.Server.Length > 0 ? $" of {m.Server}" : "")}  requested {Time(m.RequestedAt)}  mounted {Time(m.MountedAt)}  unmounted {Time(m.UnmountedAt)}{(m.ScratchRequest ? "  (scratch request)" : "")}");
                     }
                 }
             }

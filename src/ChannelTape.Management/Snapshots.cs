@@ -70,7 +70,8 @@ public sealed class Snapshots(ManagedLibrary library, OperationsMonitor monitor,
         v.MountCount,
         v.ImagePath,
         v.ReadOnly,
-        v.MountedOn is { } device ? Hex(device) : null);
+        v.MountedOn is { } device ? Hex(device) : null,
+        v.Status == VolumeStatus.Mounted && !string.IsNullOrEmpty(v.MountedBy) ? v.MountedBy : null);
 
     public static string StatusName(VolumeStatus status) => status switch
     {

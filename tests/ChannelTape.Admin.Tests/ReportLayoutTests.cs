@@ -53,6 +53,23 @@ public sealed class ReportLayoutTests
     }
 
     [Fact]
+    public void The_server_holding_a_mount_is_the_last_column_of_VOLUMES_and_MOUNTS_cut_to_its_width()
+    {
+        var record = new char[ReportLayout.RecordLength];
+        var volume = new VolumeStatusRow("T00001", "SCRATCH", "MOUNTED", "3490E", "SL", false, 10, 1, 0, 1, null, null, "", "vts-a.example.com:/srv/ctape");
+        StatusReports.Volumes.FormatData(volume.ToValues(), record);
+        Assert.Equal("vts-a.exampl", new string(record, 148, 12)); // position 149, 12 characters
+        Assert.Equal(volume with { Server = "vts-a.exampl" }, VolumeStatusRow.FromValues(StatusReports.Volumes.ParseData(new string(record))));
+
+        var now = new DateTimeOffset(2026, 12, 7, 21, 0, 0, TimeSpan.Zero);
+        var mount = new MountStatusRow(0x0580, "T00001", "SPECIFIC", now, now, null, "vts-a.example.com:/srv/ctape");
+        StatusReports.Mounts.FormatData(mount.ToValues(), record);
+        Assert.Equal("vts-a.example.com:/srv/ctape".PadRight(64), new string(record, 94, 64)); // position 95
+        Assert.Equal(mount, MountStatusRow.FromValues(StatusReports.Mounts.ParseData(new string(record))));
+        Assert.Equal("03", ReportLayout.LayoutVersion);
+    }
+
+    [Fact]
     public void Numbers_too_wide_for_their_column_show_asterisks_not_shifted_digits()
     {
         var row = new ScratchVolumeRow("P", "V", "M", 12_345_678_901_234);
@@ -71,6 +88,8 @@ public sealed class ReportLayoutTests
         AssertRoundTrip(new ScratchVolumeRow("SCRATCH", "T00002", "3490E", 800_000_000));
         AssertRoundTrip(new PoolStatusRow("SCRATCH", "3490E", "SL", 100, 90, 10, 2, 80_000_000_000, 1_000_000));
         AssertRoundTrip(new MountStatusRow(0x0581, "T00003", "SCRATCH", now, now.AddSeconds(1), null));
+        AssertRoundTrip(new MountStatusRow(0x0581, "T00003", "SCRATCH", now, now.AddSeconds(1), null, "vts-b"));
+        AssertRoundTrip(new VolumeStatusRow("T00003", "SCRATCH", "MOUNTED", "3490E", "SL", false, 10, 1, 0, 1, null, null, "", "vts-b"));
         AssertRoundTrip(new StatisticRow("BYTES WRITTEN", "123456", "BYTES"));
         AssertRoundTrip(new ConfigurationLineRow(12, "drive 0580-0587 model 3490;"));
         AssertRoundTrip(new EventRow(now, 0x0580, "T00001", "UNITCHECK", "02", "0840203100000020", "31", "end of data"));

@@ -43,9 +43,10 @@ public sealed class ReportLayout
     /// <summary>
     /// Version of the layouts, in the header record; raised when a column is appended. 02: POOLNAME appended to
     /// VOLUMES, SCRATCH and POOLS (pool names have up to 16 characters; POOL shows 8), VOLUMES' DSN narrowed
-    /// from 44 to the 17 characters a label holds to make room.
+    /// from 44 to the 17 characters a label holds to make room. 03: SERVER appended to VOLUMES and MOUNTS (which
+    /// server of a shared library holds each mount).
     /// </summary>
-    public const string LayoutVersion = "02";
+    public const string LayoutVersion = "03";
 
     private readonly FrozenDictionary<string, int> _indexByName;
 

@@ -43,6 +43,7 @@ public static class StatusReports
         new("LASTMNT", 10, L, "last mounted, yyyy-MM-dd, blank if never"),
         new("DSN", 17, L, "data set name from the first HDR1 (the 17 characters labels keep; layout 01: 44 wide)"),
         new("POOLNAME", 16, L, "pool name, whole (layout 02; POOL keeps its first 8 characters)"),
+        new("SERVER", 12, L, "shared library: the server holding the volume while mounted, its first 12 characters (MOUNTS has 64); blank otherwise (layout 03)"),
     ]);
 
     public static readonly ReportLayout Scratch = new("SCRATCH", "CTAPE.STATUS.SCRATCH",
@@ -78,6 +79,7 @@ public static class StatusReports
         new("MOUNTED", 19, L, "volume ready"),
         new("UNMOUNTED", 19, L, "volume released, blank while mounted"),
         new("LATENCYMS", 10, R, "milliseconds from request to ready"),
+        new("SERVER", 64, L, "shared library: the server whose drive it is (and which held the volume), its first 64 characters; blank in an embedded library (layout 03)"),
     ]);
 
     public static readonly ReportLayout Statistics = new("STATS", "CTAPE.STATUS.STATS",

@@ -157,23 +157,30 @@ public sealed record DriveStatusRow(
         StatusValues.ParseNumber(v[9]), StatusValues.ParseNumber(v[10]), v[11], v[12], StatusValues.ParseTimestamp(v[13]));
 }
 
-/// <summary>One volume of the catalog (report VOLUMES).</summary>
+/// <summary>
+/// One volume of the catalog (report VOLUMES). <c>Server</c>: on a shared library the server holding the volume
+/// while it is mounted (the first 12 characters of its name); else empty.
+/// </summary>
 public sealed record VolumeStatusRow(
     string VolumeSerial, string Pool, string Status, string Media, string Label, bool ReadOnly, long Capacity, long Used,
-    long Blocks, long Mounts, DateTimeOffset? Created, DateTimeOffset? LastMounted, string DataSetName) : IStatusRow<VolumeStatusRow>
+    long Blocks, long Mounts, DateTimeOffset? Created, DateTimeOffset? LastMounted, string DataSetName, string Server = "") : IStatusRow<VolumeStatusRow>
 {
+    /// <summary>Characters of a server name the VOLUMES record holds.</summary>
+    public const int ServerWidth = 12;
+
     public static ReportLayout Layout => StatusReports.Volumes;
 
     public IReadOnlyList<string?> ToValues() =>
     [
         VolumeSerial, Pool, Status, Media, Label, StatusValues.Flag(ReadOnly), StatusValues.Number(Capacity),
         StatusValues.Number(Used), StatusValues.Number(Blocks), StatusValues.Number(Mounts), StatusValues.Date(Created),
-        StatusValues.Date(LastMounted), DataSetName, Pool,
+        StatusValues.Date(LastMounted), DataSetName, Pool, Server,
     ];
 
     public static VolumeStatusRow FromValues(IReadOnlyList<string> v) => new(
         v[0], StatusValues.WholePool(v, 13, 1), v[2], v[3], v[4], StatusValues.ParseFlag(v[5]), StatusValues.ParseNumber(v[6]), StatusValues.ParseNumber(v[7]),
-        StatusValues.ParseNumber(v[8]), StatusValues.ParseNumber(v[9]), StatusValues.ParseDate(v[10]), StatusValues.ParseDate(v[11]), v[12]);
+        StatusValues.ParseNumber(v[8]), StatusValues.ParseNumber(v[9]), StatusValues.ParseDate(v[10]), StatusValues.ParseDate(v[11]), v[12],
+        v.Count > 14 ? v[14] : "");
 }
 
 /// <summary>One scratch volume (report SCRATCH).</summary>
@@ -208,11 +215,17 @@ public sealed record PoolStatusRow(
         StatusValues.ParseNumber(v[6]), StatusValues.ParseNumber(v[7]), StatusValues.ParseNumber(v[8]));
 }
 
-/// <summary>One mount (report MOUNTS).</summary>
+/// <summary>
+/// One mount (report MOUNTS). <c>Server</c>: on a shared library the server whose drive it is (the first 64
+/// characters of its name); else empty.
+/// </summary>
 public sealed record MountStatusRow(
-    int DeviceNumber, string VolumeSerial, string Kind, DateTimeOffset Requested, DateTimeOffset? Mounted, DateTimeOffset? Unmounted)
+    int DeviceNumber, string VolumeSerial, string Kind, DateTimeOffset Requested, DateTimeOffset? Mounted, DateTimeOffset? Unmounted, string Server = "")
     : IStatusRow<MountStatusRow>
 {
+    /// <summary>Characters of a server name the MOUNTS record holds.</summary>
+    public const int ServerWidth = 64;
+
     public static ReportLayout Layout => StatusReports.Mounts;
 
     /// <summary>Milliseconds from request to ready, null while not mounted.</summary>
@@ -221,12 +234,12 @@ public sealed record MountStatusRow(
     public IReadOnlyList<string?> ToValues() =>
     [
         StatusValues.Hex4(DeviceNumber), VolumeSerial, Kind, StatusValues.Timestamp(Requested), StatusValues.Timestamp(Mounted),
-        StatusValues.Timestamp(Unmounted), LatencyMilliseconds is { } ms ? StatusValues.Number(ms) : string.Empty,
+        StatusValues.Timestamp(Unmounted), LatencyMilliseconds is { } ms ? StatusValues.Number(ms) : string.Empty, Server,
     ];
 
     public static MountStatusRow FromValues(IReadOnlyList<string> v) => new(
         StatusValues.ParseHex4(v[0]), v[1], v[2], StatusValues.ParseTimestamp(v[3]) ?? throw new FormatException("mount without request time"),
-        StatusValues.ParseTimestamp(v[4]), StatusValues.ParseTimestamp(v[5]));
+        StatusValues.ParseTimestamp(v[4]), StatusValues.ParseTimestamp(v[5]), v.Count > 7 ? v[7] : "");
 }
 
 /// <summary>One statistic (report STATS).</summary>

@@ -117,7 +117,8 @@ public sealed class LibraryAdminDataSource : IAdminDataSource
         volume.MountCount,
         Day(volume.Created),
         volume.LastMounted is { } last ? Day(last) : null,
-        volume.DataSetName ?? string.Empty);
+        volume.DataSetName ?? string.Empty,
+        volume.Status == VolumeStatus.Mounted ? volume.MountedBy ?? string.Empty : string.Empty);
 
     public IEnumerable<ScratchVolumeRow> Scratch(string poolPrefix) =>
         _catalog.EnumerateScratchVolumes(poolPrefix)
@@ -162,7 +163,8 @@ public sealed class LibraryAdminDataSource : IAdminDataSource
                 m.ScratchRequest ? "SCRATCH" : "SPECIFIC",
                 TruncateToSeconds(m.RequestedAt),
                 TruncateToSeconds(m.MountedAt),
-                TruncateToSeconds(m.UnmountedAt)));
+                TruncateToSeconds(m.UnmountedAt),
+                m.Server));
 
     /// <summary>
     /// Throughput and errors since the server started (sums of the drives' counters and the

@@ -81,11 +81,15 @@ public sealed record PendingMountInfo(string Device, string Request, bool Scratc
 /// <summary>What is mounted and what is waited for.</summary>
 public sealed record MountsInfo(IReadOnlyList<MountInfo> Mounts, IReadOnlyList<PendingMountInfo> Pending);
 
-/// <summary>One mount of the catalog's history, newest first.</summary>
+/// <summary>One mount of the catalog's history, newest first; <c>Server</c>: on a shared library the server whose drive it is, else null.</summary>
 public sealed record MountHistoryEntry(
-    long Id, string Volser, string Device, DateTimeOffset RequestedAt, DateTimeOffset? MountedAt, DateTimeOffset? UnmountedAt, bool Scratch);
+    long Id, string Volser, string Device, DateTimeOffset RequestedAt, DateTimeOffset? MountedAt, DateTimeOffset? UnmountedAt, bool Scratch,
+    string? Server = null);
 
-/// <summary>One volume of the catalog (the same fields as <c>ctape volume list --json</c>).</summary>
+/// <summary>
+/// One volume of the catalog (the same fields as <c>ctape volume list --json</c>); <c>MountedBy</c>: on a shared
+/// library the server holding it while it is mounted, else null.
+/// </summary>
 public sealed record VolumeInfo(
     string Volser,
     string Pool,
@@ -102,7 +106,8 @@ public sealed record VolumeInfo(
     int MountCount,
     string ImagePath,
     bool ReadOnly,
-    string? MountedOn);
+    string? MountedOn,
+    string? MountedBy = null);
 
 /// <summary>A page of volumes: <paramref name="Total"/> match the filter, <paramref name="Volumes"/> from <paramref name="Offset"/> on.</summary>
 public sealed record VolumePage(long Total, int Offset, int Limit, IReadOnlyList<VolumeInfo> Volumes);

@@ -120,9 +120,11 @@ public abstract class LibraryCatalog
     /// Records that the image of <paramref name="serial"/> is now <paramref name="image"/> in the store, if
     /// the volume is still held by the mount <paramref name="mountId"/> (null: no mount, an import under the
     /// caller's own lock). False when the mount ended meanwhile (a server that lost its lease): the upload is
-    /// then not the volume's image, and the object stays unreferenced.
+    /// then not the volume's image, and the object stays unreferenced. <paramref name="superseded"/>: the object
+    /// the catalog named before (null when none, or when nothing was recorded); nothing names it any more once
+    /// this returns true, so the caller deletes it from the store.
     /// </summary>
-    public abstract bool RecordStoredImage(VolumeSerial serial, StoredImage image, long? mountId);
+    public abstract bool RecordStoredImage(VolumeSerial serial, StoredImage image, long? mountId, out string? superseded);
 
     /// <summary>Marks a volume mounted-dirty (its image changed here and is not yet in the store) or clean.</summary>
     public abstract VolumeChange SetDirty(VolumeSerial serial, bool dirty);

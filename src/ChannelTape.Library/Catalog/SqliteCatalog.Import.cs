@@ -44,17 +44,23 @@ public sealed partial class SqliteCatalog
         // With a store the image is uploaded first, to an object of its own: the catalog names it only
         // if the import commits, and a refused import removes it again.
         var stored = Images.Upload(import.Serial, preparedImagePath);
-        var outcome = ImportUploaded(import, preparedImagePath, newVolume, stored);
+        var outcome = ImportUploaded(import, preparedImagePath, newVolume, stored, out var superseded);
         if (stored is not null && outcome is ImportOutcome.NotFound or ImportOutcome.Mounted)
         {
-            Images.Forget(stored);
+            Images.Forget(stored.Key);
+        }
+        else if (superseded is not null && superseded != stored?.Key)
+        {
+            // The catalog names the imported object now: the volume's previous one is deleted.
+            Images.Forget(superseded);
         }
 
         return outcome;
     }
 
-    private ImportOutcome ImportUploaded(VolumeImport import, string preparedImagePath, NewVolumes? newVolume, StoredImage? stored)
+    private ImportOutcome ImportUploaded(VolumeImport import, string preparedImagePath, NewVolumes? newVolume, StoredImage? stored, out string? superseded)
     {
+        superseded = null;
         using var connection = OpenConnection();
         using var transaction = connection.BeginTransaction(deferred: false);
         var existing = FindVolume(connection, transaction, import.Serial);
@@ -134,6 +140,7 @@ public sealed partial class SqliteCatalog
             ("$volser", import.Serial.Value));
         Images.Placed(import.Serial, target, stored);
         transaction.Commit();
+        superseded = existing?.Stored?.Key;
         return existing is null ? ImportOutcome.Added : ImportOutcome.Replaced;
     }
 

@@ -34,9 +34,10 @@ public sealed record PoolUsage(
 /// <param name="Created">Day the volume was added (UTC).</param>
 /// <param name="LastMounted">Day it was last mounted (UTC), or null.</param>
 /// <param name="DataSetName">First data set name, or null.</param>
+/// <param name="MountedBy">The server holding it while mounted in a shared catalog, else null.</param>
 public sealed record VolumeListing(
     string Serial, string Pool, VolumeStatus Status, string Media, string Labels, bool ReadOnly, long Capacity, long BytesUsed,
-    long Blocks, long MountCount, DateOnly Created, DateOnly? LastMounted, string? DataSetName);
+    long Blocks, long MountCount, DateOnly Created, DateOnly? LastMounted, string? DataSetName, string? MountedBy = null);
 
 /// <summary>
 /// Queries for the administrative reports (issue 5): each streams from SQLite in serial or pool
@@ -86,7 +87,7 @@ public sealed partial class SqliteCatalog
         const string Sql = """
             SELECT volser, pool, CASE status WHEN 'scratch' THEN 0 WHEN 'private' THEN 1 WHEN 'mounted' THEN 2 ELSE -1 END,
                    media, labels, read_only, capacity, bytes_used, blocks, mount_count,
-                   created_at, last_mounted_at, dataset_name
+                   created_at, last_mounted_at, dataset_name, mounted_by
             FROM volumes
             WHERE volser >= ?1 AND volser < ?2
             ORDER BY volser
@@ -136,7 +137,8 @@ public sealed partial class SqliteCatalog
             raw.sqlite3_column_int64(row, 9),
             Day(raw.sqlite3_column_blob(row, 10)),
             raw.sqlite3_column_type(row, 11) == raw.SQLITE_NULL ? null : Day(raw.sqlite3_column_blob(row, 11)),
-            raw.sqlite3_column_type(row, 12) == raw.SQLITE_NULL ? null : System.Text.Encoding.UTF8.GetString(raw.sqlite3_column_blob(row, 12)));
+            raw.sqlite3_column_type(row, 12) == raw.SQLITE_NULL ? null : System.Text.Encoding.UTF8.GetString(raw.sqlite3_column_blob(row, 12)),
+            raw.sqlite3_column_type(row, 13) == raw.SQLITE_NULL ? null : System.Text.Encoding.UTF8.GetString(raw.sqlite3_column_blob(row, 13)));
     }
 
     private static void Check(sqlite3 db, int result)

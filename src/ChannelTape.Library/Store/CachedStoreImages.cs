@@ -10,7 +10,8 @@ namespace ChannelTape.Library.Store;
 /// recalled from or uploaded as; the image is current when that is the object the catalog names. Every
 /// upload writes a new object (<c>PREFIX/volumes/VOLSER/TIME-ID.aws</c>) and the catalog switches to it in
 /// one statement, so an upload never overwrites what another server may be reading, and an upload whose
-/// mount was taken away (a server that lost its lease) leaves an object nothing names. The cache keeps at
+/// mount was taken away (a server that lost its lease) leaves an object nothing names (deleted again). The
+/// object a new upload superseded is deleted once the catalog names the new one. The cache keeps at
 /// most <see cref="CacheLimit"/> bytes of images, evicting the least recently mounted ones that are in the
 /// store and not in use here.
 /// </summary>
@@ -46,15 +47,15 @@ public sealed class CachedStoreImages : VolumeImages, IDisposable
         return new StoredImage(key, etag, size, sha);
     }
 
-    public override void Forget(StoredImage image)
+    public override void Forget(string key)
     {
         try
         {
-            Store.Delete(image.Key);
+            Store.Delete(key);
         }
         catch (VolumeStoreException)
         {
-            // An unnamed object costs space, not correctness.
+            // An unnamed object costs space, not correctness (a bucket lifecycle rule can expire it).
         }
     }
 
@@ -63,7 +64,11 @@ public sealed class CachedStoreImages : VolumeImages, IDisposable
         var version = VersionPath(localPath);
         if (image is null)
         {
-            File.Delete(version);
+            if (Directory.Exists(Path.GetDirectoryName(version)))
+            {
+                File.Delete(version);
+            }
+
             return;
         }
 
@@ -143,6 +148,11 @@ public sealed class CachedStoreImages : VolumeImages, IDisposable
     /// <summary>Drops the cached image of a volume that starts afresh (a scratch mount writes new labels; nothing old is read).</summary>
     public void Discard(string localPath)
     {
+        if (!Directory.Exists(Path.GetDirectoryName(localPath)))
+        {
+            return; // nothing cached yet: a new server's first mount (File.Delete throws for a missing folder)
+        }
+
         File.Delete(VersionPath(localPath));
         File.Delete(localPath);
     }

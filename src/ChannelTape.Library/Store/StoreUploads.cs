@@ -10,7 +10,7 @@ namespace ChannelTape.Library.Store;
 /// volume free for other servers. An upload that fails marks the volume mounted-dirty and is retried with a
 /// growing pause (1 s doubling to 30 s) until it succeeds, so nothing the host was told is written is lost
 /// while the store is away; a restart finds the dirty volume's open mount and uploads it then
-/// (<see cref="Mounts.StoreRecovery"/>).
+/// (<see cref="Mounts.StoreRecovery"/>). Once the catalog names the new object the one it superseded is deleted.
 /// </summary>
 public sealed class StoreUploads(LibraryCatalog catalog, CachedStoreImages store, TapeEventHub? events) : IAsyncDisposable
 {
@@ -104,14 +104,21 @@ public sealed class StoreUploads(LibraryCatalog catalog, CachedStoreImages store
 
         try
         {
-            if (!catalog.RecordStoredImage(serial, image, mountId))
+            if (!catalog.RecordStoredImage(serial, image, mountId, out var superseded))
             {
                 // Another server ended this mount (our lease ran out): what was written here is not the volume's.
-                store.Forget(image);
+                store.Forget(image.Key);
                 var kept = KeepAside(serial, path, mountId);
                 store.Unpin(serial);
                 events?.Publish(new VolumeWritesFenced(deviceNumber, serial.Value, kept));
                 return true;
+            }
+
+            if (superseded is not null)
+            {
+                // Nothing names the previous version any more (a recall by another server needs the mount this one
+                // holds). Deleted before the mount ends: a retry after a failure below would not know its key.
+                store.Forget(superseded);
             }
 
             store.Placed(serial, path, image);

@@ -22,8 +22,11 @@ public abstract class VolumeImages
     /// </summary>
     public abstract StoredImage? Upload(VolumeSerial serial, string localPath);
 
-    /// <summary>Removes an uploaded object that the catalog never came to name (a refused import).</summary>
-    public abstract void Forget(StoredImage image);
+    /// <summary>
+    /// Removes the object <paramref name="key"/>, which no catalog row names: an upload the catalog never came
+    /// to name (a refused import, a fenced upload), or the version a newer upload superseded.
+    /// </summary>
+    public abstract void Forget(string key);
 
     /// <summary>The file at <paramref name="localPath"/> is now the image <paramref name="image"/> (the cache remembers which).</summary>
     public abstract void Placed(VolumeSerial serial, string localPath, StoredImage? image);
@@ -43,7 +46,7 @@ public sealed class LocalVolumeImages : VolumeImages
 
     public override StoredImage? Upload(VolumeSerial serial, string localPath) => null;
 
-    public override void Forget(StoredImage image)
+    public override void Forget(string key)
     {
     }
 

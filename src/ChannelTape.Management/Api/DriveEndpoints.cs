@@ -90,7 +90,7 @@ internal static class DriveEndpoints
                     ? context.Library.Catalog.MountHistory(s, limit ?? 100).Where(m => drive is null || m.DeviceNumber == drive)
                     : context.Library.Catalog.EnumerateMountHistory(drive, limit ?? 100);
                 return Results.Ok(rows.Select(m => new MountHistoryEntry(m.Id, m.Serial.Value, Snapshots.Hex(m.DeviceNumber), m.RequestedAt,
-                    m.MountedAt, m.UnmountedAt, m.ScratchRequest)).ToList());
+                    m.MountedAt, m.UnmountedAt, m.ScratchRequest, m.Server.Length == 0 ? null : m.Server)).ToList());
             })
             .WithSummary("The catalog's mount history, newest first, of one drive and/or one volume")
             .Produces<IReadOnlyList<MountHistoryEntry>>().ProducesProblem(StatusCodes.Status400BadRequest);

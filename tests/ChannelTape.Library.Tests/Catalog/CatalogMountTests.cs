@@ -41,6 +41,29 @@ public class CatalogMountTests
     }
 
     [Fact]
+    public void A_stored_image_is_recorded_only_under_its_open_mount_and_names_the_object_it_superseded()
+    {
+        using var directory = new TempDirectory();
+        var catalog = OpenWithDrives(directory.Path);
+        catalog.AddVolumes([Range("T00000")], Scratch());
+        var serial = Serial("T00000");
+        var mount = catalog.BeginMount(serial, 0x580);
+        catalog.CompleteMount(mount.MountId);
+
+        Assert.True(catalog.RecordStoredImage(serial, new StoredImage("v1", "e1", 10, "aa"), mount.MountId, out var first));
+        Assert.Null(first);
+        Assert.True(catalog.RecordStoredImage(serial, new StoredImage("v2", "e2", 20, "bb"), mount.MountId, out var superseded));
+        Assert.Equal("v1", superseded);
+        Assert.True(catalog.RecordStoredImage(serial, new StoredImage("v2", "e2", 20, "bb"), mount.MountId, out var same));
+        Assert.Null(same); // the object it names is not superseded by itself
+
+        catalog.EndMount(mount.MountId);
+        Assert.False(catalog.RecordStoredImage(serial, new StoredImage("v3", "e3", 30, "cc"), mount.MountId, out var late));
+        Assert.Null(late);
+        Assert.Equal("v2", catalog.FindVolume(serial)!.Stored!.Key);
+    }
+
+    [Fact]
     public void Mount_refusals()
     {
         using var directory = new TempDirectory();

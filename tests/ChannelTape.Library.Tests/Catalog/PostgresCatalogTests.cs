@@ -158,7 +158,12 @@ public sealed class PostgresCatalogTests : IDisposable
         Assert.False(a.RenewLease(TimeSpan.FromSeconds(60)));
         Assert.True(b.BeginMount(Serial("T00001"), 0x582).Started);
         // The writes a made under the released mount are refused as the volume's image.
-        Assert.False(a.RecordStoredImage(Serial("T00001"), new StoredImage("k", "e", 1, "00"), mount.MountId));
-        Assert.True(a.RecordStoredImage(Serial("T00002"), new StoredImage("k2", "e2", 2, "00"), dirty.MountId));
+        Assert.False(a.RecordStoredImage(Serial("T00001"), new StoredImage("k", "e", 1, "00"), mount.MountId, out var notSwitched));
+        Assert.Null(notSwitched);
+        Assert.True(a.RecordStoredImage(Serial("T00002"), new StoredImage("k2", "e2", 2, "00"), dirty.MountId, out var first));
+        Assert.Null(first); // the volume had no object before
+        Assert.True(a.RecordStoredImage(Serial("T00002"), new StoredImage("k3", "e3", 3, "00"), dirty.MountId, out var superseded));
+        Assert.Equal("k2", superseded); // the caller deletes it: nothing names it any more
+        Assert.Equal("k3", b.FindVolume(Serial("T00002"))!.Stored!.Key);
     }
 }

@@ -76,17 +76,23 @@ public sealed partial class PostgresCatalog
         // Uploaded first, to an object of its own: the catalog names it only if the import commits (so the
         // volume's row is locked for the rename, not for the upload), and a refused import removes it again.
         var stored = Images.Upload(import.Serial, preparedImagePath);
-        var outcome = ImportUploaded(import, preparedImagePath, newVolume, stored);
+        var outcome = ImportUploaded(import, preparedImagePath, newVolume, stored, out var superseded);
         if (stored is not null && outcome is ImportOutcome.NotFound or ImportOutcome.Mounted)
         {
-            Images.Forget(stored);
+            Images.Forget(stored.Key);
+        }
+        else if (superseded is not null && superseded != stored?.Key)
+        {
+            // The catalog names the imported object now: the volume's previous one is deleted.
+            Images.Forget(superseded);
         }
 
         return outcome;
     }
 
-    private ImportOutcome ImportUploaded(VolumeImport import, string preparedImagePath, NewVolumes? newVolume, StoredImage? stored)
+    private ImportOutcome ImportUploaded(VolumeImport import, string preparedImagePath, NewVolumes? newVolume, StoredImage? stored, out string? superseded)
     {
+        superseded = null;
         using var connection = OpenConnection();
         using var transaction = connection.BeginTransaction();
         var existing = FindVolume(connection, transaction, import.Serial, forUpdate: true);
@@ -143,6 +149,7 @@ public sealed partial class PostgresCatalog
 
         Images.Placed(import.Serial, target, stored);
         transaction.Commit();
+        superseded = existing?.Stored?.Key;
         return existing is null ? ImportOutcome.Added : ImportOutcome.Replaced;
     }
 
@@ -185,7 +192,7 @@ public sealed partial class PostgresCatalog
         using var connection = OpenConnection();
         using var command = new NpgsqlCommand("""
             SELECT volser, pool, status, media, labels, read_only, capacity, bytes_used, blocks, mount_count,
-                   left(created_at, 10), left(last_mounted_at, 10), dataset_name
+                   left(created_at, 10), left(last_mounted_at, 10), dataset_name, mounted_by
             FROM volumes WHERE volser >= @low AND volser < @high ORDER BY volser
             """, connection);
         command.Parameters.AddWithValue("low", serialPrefix);
@@ -206,7 +213,8 @@ public sealed partial class PostgresCatalog
                 reader.GetInt32(9),
                 DateOnly.ParseExact(reader.GetString(10), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
                 reader.IsDBNull(11) ? null : DateOnly.ParseExact(reader.GetString(11), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-                reader.IsDBNull(12) ? null : reader.GetString(12));
+                reader.IsDBNull(12) ? null : reader.GetString(12),
+                reader.IsDBNull(13) ? null : reader.GetString(13));
         }
     }
 

@@ -238,14 +238,41 @@ public sealed partial class PostgresCatalog : LibraryCatalog, IDisposable
             ("labels", labels is { } l ? LabelTypes.Name(l) : null)) == 1
             ? VolumeChange.Changed : VolumeChange.NotFound;
 
-    public override bool RecordStoredImage(VolumeSerial serial, StoredImage image, long? mountId) =>
-        Execute(
+    public override bool RecordStoredImage(VolumeSerial serial, StoredImage image, long? mountId, out string? superseded)
+    {
+        // The row locked first, so the key read is the one the update replaces (an upload of another server
+        // cannot switch it in between: it would need the mount this one holds).
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        using (var previous = new NpgsqlCommand("SELECT store_key FROM volumes WHERE volser = @volser FOR UPDATE", connection, transaction))
+        {
+            previous.Parameters.Add(Parameter("volser", serial.Value));
+            superseded = previous.ExecuteScalar() as string;
+        }
+
+        int changed = Execute(
+            connection,
+            transaction,
             """
             UPDATE volumes SET store_key = @key, store_etag = @etag, store_size = @size, store_sha256 = @sha, dirty = false
             WHERE volser = @volser
               AND (@mount::bigint IS NULL OR EXISTS (SELECT 1 FROM mount_history WHERE id = @mount AND volser = @volser AND unmounted_at IS NULL))
             """,
-            ("key", image.Key), ("etag", image.ETag), ("size", image.Size), ("sha", image.Sha256), ("volser", serial.Value), ("mount", mountId)) == 1;
+            ("key", image.Key), ("etag", image.ETag), ("size", image.Size), ("sha", image.Sha256), ("volser", serial.Value), ("mount", mountId));
+        if (changed != 1)
+        {
+            superseded = null;
+            return false;
+        }
+
+        transaction.Commit();
+        if (superseded == image.Key)
+        {
+            superseded = null;
+        }
+
+        return true;
+    }
 
     public override VolumeChange SetDirty(VolumeSerial serial, bool dirty) =>
         Execute("UPDATE volumes SET dirty = @dirty WHERE volser = @volser", ("dirty", dirty), ("volser", serial.Value)) == 1
