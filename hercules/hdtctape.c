@@ -736,11 +736,11 @@ static int apply_attach_reply(CTAPE *ct, DEVBLK *dev, const BYTE *r, U32 len, ch
                  a.result < 6 ? reasons[a.result] : "unknown result", msg);
         return -1;
     }
+    /* a 3420 has no Sense ID (cthost_check_identity): numdevid 0 makes Hercules present it by
+       devtype alone, and a Sense ID the guest sends goes to the server, which rejects it */
     n = a.senseid_len;
-    if (n == 0 || n > sizeof(dev->devid) || a.numsense == 0) {
-        snprintf(why, whylen, "AttachReply without identity");
+    if (cthost_check_identity(a.model, n, sizeof(dev->devid), a.numsense, why, whylen) != 0)
         return -1;
-    }
     ct->rules.model = a.model;
     dev->devtype = a.model;
     dev->numdevid = n;
