@@ -81,6 +81,27 @@ public sealed class LibraryHostTests : IDisposable
         Assert.Null(drives.Catalog.FindVolume(Labels.VolumeSerial.Parse("T00001"))!.MountedOn); // given back to the catalog
     }
 
+    [Theory]
+    [InlineData("PRIVAT")]
+    [InlineData("SCRTCH")]
+    public async Task An_operator_mount_of_a_non_specific_request_takes_a_scratch_volume_of_the_drives_pool(string word)
+    {
+        // What an operator (or Hercules' automatic operator) types for IEF233A M 0581,PRIVAT: devinit 0581 PRIVAT.
+        await using var served = Start();
+        var server = served.Host.Server;
+        using var device = RemoteDevice.Connect("127.0.0.1", server.LocalEndPoint.Port, 0x0581);
+
+        var reply = device.Mount(word);
+
+        Assert.Equal(MountResult.Done, reply.Result);
+        var allocated = served.Recorder.WaitFor<ScratchAllocated>(e => e.DeviceNumber == 0x0581);
+        Assert.Equal("SCRATCH", allocated.Pool);
+        Assert.StartsWith(allocated.Volume + " ", device.Query(), StringComparison.Ordinal);
+        var vol1 = new byte[80];
+        Assert.Equal(new CcwResult(UnitStatus.ChannelEndDeviceEnd, 0), Run(device, 0x02, vol1, 0));
+        Assert.Equal("VOL1" + allocated.Volume, new string(vol1.AsSpan(0, 10).ToArray().Select(Text.Ebcdic.ToChar).ToArray()));
+    }
+
     [Fact]
     public async Task A_second_server_on_the_same_data_folder_refuses_to_start_and_names_the_holder()
     {

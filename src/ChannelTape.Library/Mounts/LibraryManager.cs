@@ -44,7 +44,10 @@ public sealed class LibraryManager : IDriveLibrary
             Release(drive, unloadDrive: true, MountSource.Operator);
         }
 
-        drive.Volume.Wait(serial.Serial.Trim(), scratch: false);
+        // SCRTCH or PRIVAT is what the operator was asked to mount for a non-specific request (IEF233A M 480,PRIVAT
+        // on a console without a Load Display): a scratch volume of the drive's pool, as for the Load Display's.
+        var requested = serial.Serial.Trim();
+        drive.Volume.Wait(requested, scratch: Labels.VolumeSerial.IsNonSpecificRequest(requested));
         if (TryMountPending(drive, MountSource.Operator, serial.Options, serial.Requester))
         {
             return null;
