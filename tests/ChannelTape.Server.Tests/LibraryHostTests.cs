@@ -102,6 +102,24 @@ public sealed class LibraryHostTests : IDisposable
         Assert.Equal("VOL1" + allocated.Volume, new string(vol1.AsSpan(0, 10).ToArray().Select(Text.Ebcdic.ToChar).ToArray()));
     }
 
+    [Theory]
+    [InlineData("#DRIVE")]
+    [InlineData("#VOLS")]
+    [InlineData("#CMD")]
+    public async Task An_operator_mount_of_an_administrative_name_mounts_that_volume_even_when_shorter_than_six(string name)
+    {
+        // What the automatic operator types for IEF233A M 0580,#VOLS (VOL=SER=#VOLS in an OS's JCL): devinit 0580 "#VOLS".
+        await using var served = Start();
+        using var device = RemoteDevice.Connect("127.0.0.1", served.Host.Server.LocalEndPoint.Port, 0x0580);
+
+        var reply = device.Mount(name);
+
+        Assert.Equal(MountResult.Done, reply.Result);
+        var vol1 = new byte[80];
+        Assert.Equal(new CcwResult(UnitStatus.ChannelEndDeviceEnd, 0), Run(device, 0x02, vol1, 0));
+        Assert.Equal("VOL1" + name.PadRight(6), new string(vol1.AsSpan(0, 10).ToArray().Select(Text.Ebcdic.ToChar).ToArray()));
+    }
+
     [Fact]
     public async Task A_second_server_on_the_same_data_folder_refuses_to_start_and_names_the_holder()
     {
