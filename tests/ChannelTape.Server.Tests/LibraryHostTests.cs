@@ -121,6 +121,24 @@ public sealed class LibraryHostTests : IDisposable
     }
 
     [Fact]
+    public async Task A_mount_right_after_the_hosts_rewind_unload_takes_the_volume_again()
+    {
+        // OS/VS1 unloads at the end of a step and asks for the same volume in the next; the automatic operator's
+        // devinit comes within milliseconds, before the library had given the volume back.
+        await using var served = Start();
+        using var device = RemoteDevice.Connect("127.0.0.1", served.Host.Server.LocalEndPoint.Port, 0x0580);
+        Assert.Equal(MountResult.Done, device.Mount("T00001").Result);
+
+        for (var round = 0; round < 20; round++)
+        {
+            Run(device, 0x0F, new byte[1], 0);                      // Rewind Unload
+            var again = device.Mount("T00001");
+
+            Assert.True(again.Result == MountResult.Done, $"round {round}: {again.Message}");
+        }
+    }
+
+    [Fact]
     public async Task A_second_server_on_the_same_data_folder_refuses_to_start_and_names_the_holder()
     {
         var configuration = ConfigurationParser.LoadDefault();
