@@ -13,7 +13,7 @@ namespace ChannelTape.Cli;
 /// commands that mount from the OS's console messages: rules of Hercules' automatic operator (HAO, hao.c of
 /// Hercules 3.13; <c>hao</c> is a panel command there, refused in the configuration file, so these go into the rc
 /// script). A guest without Load Display (OS/VS1, MVS 3.8j on 3420s, z/OS on any drive) asks the operator:
-/// IEF233A/IEC501A <c>M CUU,VOLSER,...</c> become <c>devinit CUU "VOLSER"</c> (SCRTCH and PRIVAT included: the
+/// IEF233A/IEC501A (OS/VS1 at end of volume: IEC001A) <c>M CUU,VOLSER,...</c> become <c>devinit CUU "VOLSER"</c> a second later (SCRTCH and PRIVAT included: the
 /// library mounts a scratch volume of the drive's pool), IEF234E/IEC502E <c>K|R|D CUU,VOLSER,...</c> become
 /// <c>devinit CUU *</c>.
 /// </summary>
@@ -23,6 +23,7 @@ public static class HerculesConfigCommand
     // HAO_MAXRULE 64. A mount rule and a demount rule take one slot each per group of drives.
     private const int MaximumTargetLength = 255;
     private const int MaximumRules = 64;
+    private const int RulesPerGroup = 3;
 
     public static Command Create(CliContext context) => new HerculesConfigOptions().Create(context);
 
@@ -61,17 +62,26 @@ public static class HerculesConfigCommand
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var groups = DeviceGroups(configuration.Drives.Select(d => d.DeviceNumber));
-        if (groups.Count * 2 > MaximumRules)
+        if (groups.Count * RulesPerGroup > MaximumRules)
         {
-            error = $"{configuration.Drives.Count} drives need {groups.Count * 2} automatic operator rules; Hercules 3.13 holds {MaximumRules}";
+            error = $"{configuration.Drives.Count} drives need {groups.Count * RulesPerGroup} automatic operator rules; Hercules 3.13 holds {MaximumRules}";
             return null;
         }
 
         var lines = new List<string>();
         foreach (var devices in groups)
         {
-            // IEF233A M 480,T00100,,TAPEW,WRITE (OS/VS1), IEF233A M 480,PRIVAT,SL,JOB,STEP (MVS 3.8j),
-            // IEF233A M 0480,T00100,SL,JOB,STEP,DSN and IEC501A M 0480,SCRTCH,SL,NOCOMP,JOB,STEP,DSN (z/OS).
+            // IEF233A M 480,T00100,,TAPEW,WRITE and at end of volume IEC001A M 480,M00101,SL,JOB,STEP (OS/VS1),
+            // IEF233A M 480,PRIVAT,SL,JOB,STEP (MVS 3.8j), IEF233A M 0480,T00100,SL,JOB,STEP,DSN and
+            // IEC501A M 0480,SCRTCH,SL,NOCOMP,JOB,STEP,DSN (MVS 3.8j and z/OS, at end of volume too).
+            // A serial shorter than six characters comes padded (M 480,#CMD  ,,JOB): the group stops at the blank.
+            // First wait a second, as an operator would: HAO fires within milliseconds of the message, while
+            // the OS may still have the drive busy with the unload before it (devinit then fails with HHCPN096E
+            // "busy or interrupt pending") or not yet wait for the device end. Rules fire in the order defined,
+            // each command to its end (hao.c hao_message; sh waits for its shell, hscmisc.c herc_system); the
+            // target differs from the mount rule's by a leading ".*" only, as HAO refuses a duplicate target.
+            lines.Add($"hao tgt .*{MountTarget(devices)}");
+            lines.Add("hao cmd sh sleep 1");
             lines.Add($"hao tgt {MountTarget(devices)}");
             lines.Add("hao cmd devinit $2 \"$3\"");
             // IEF234E K 480,T00100,PVT,JOB (keep), R (retain), D (delete); IEC502E K 0480,T00100,SL,JOB,STEP.
@@ -85,7 +95,7 @@ public static class HerculesConfigCommand
     }
 
     /// <summary>The mount rule's target: $2 the device number as the message gives it, $3 the serial or SCRTCH/PRIVAT.</summary>
-    public static string MountTarget(IEnumerable<ushort> devices) => $"IE(F233|C501)A M /?({Alternatives(devices)}),([^ ,]{{1,6}})";
+    public static string MountTarget(IEnumerable<ushort> devices) => $"IE(F233A|C501A|C001A) M /?({Alternatives(devices)}),([^ ,]{{1,6}})";
 
     /// <summary>The demount rule's target: $2 the device number, $3 the serial.</summary>
     public static string DemountTarget(IEnumerable<ushort> devices) => $"IE(F234|C502)E [A-Z]{{1,2}} /?({Alternatives(devices)}),([^ ,]{{1,6}})";

@@ -66,7 +66,9 @@ public class HerculesConfigCommandTests
         Assert.Equal("", error);
         Assert.Equal(
             [
-                "hao tgt IE(F233|C501)A M /?(0?480|0?481),([^ ,]{1,6})",
+                "hao tgt .*IE(F233A|C501A|C001A) M /?(0?480|0?481),([^ ,]{1,6})",
+                "hao cmd sh sleep 1",
+                "hao tgt IE(F233A|C501A|C001A) M /?(0?480|0?481),([^ ,]{1,6})",
                 "hao cmd devinit $2 \"$3\"",
                 "hao tgt IE(F234|C502)E [A-Z]{1,2} /?(0?480|0?481),([^ ,]{1,6})",
                 "hao cmd devinit $2 *",
@@ -81,7 +83,8 @@ public class HerculesConfigCommandTests
     [InlineData("*IEF233A M 480,T00100,,TAPEW,WRITE  P00", "devinit 480 \"T00100\"")]               // OS/VS1
     [InlineData("*IEF233A M 480,PRIVAT,,TAPEW,WRITE  P00", "devinit 480 \"PRIVAT\"")]               // OS/VS1 non-specific
     [InlineData("*IEF233A M 481,#DRIVE,,LMSREAD,READ  P00", "devinit 481 \"#DRIVE\"")]              // an administrative volume
-    [InlineData("*IEF233A M 480,#CMD,,CMDJOB,WRITE", "devinit 480 \"#CMD\"")]
+    [InlineData("*IEF233A M 480,#CMD  ,,CTAPECMD,WRITE  P00", "devinit 480 \"#CMD\"")]       // a short serial, padded
+    [InlineData("*IEC001A M 480,M00101,SL,MULTIVOL,WRITE P00", "devinit 480 \"M00101\"")]    // OS/VS1 end of volume
     [InlineData("IEF233A M 480,SCRTCH,SL,TAPEW,WRITE", "devinit 480 \"SCRTCH\"")]                  // MVS 3.8j
     [InlineData("*IEF233A M 0480,T00100,SL,TAPEW,WRITE,CTAPE.PROOF.DATA", "devinit 0480 \"T00100\"")] // z/OS
     [InlineData("*IEC501A M 0481,PRIVAT,SL,NOCOMP,TAPEW,WRITE,CTAPE.PROOF.DATA", "devinit 0481 \"PRIVAT\"")]
@@ -91,7 +94,8 @@ public class HerculesConfigCommandTests
     [InlineData("IEC502E RK 0480,T00100,SL,TAPEW,WRITE", "devinit 0480 *")]                         // z/OS rewind-unload, keep
     public void A_console_message_fires_the_command_an_operator_would_type(string message, string command)
     {
-        Assert.Equal([command], Fire(message));
+        // a mount waits a second first, as an operator would
+        Assert.Equal(command.EndsWith(" *", StringComparison.Ordinal) ? [command] : ["sh sleep 1", command], Fire(message));
     }
 
     [Theory]
@@ -121,7 +125,7 @@ public class HerculesConfigCommandTests
         Assert.All(lines, line => Assert.True(line.Length <= 255, line)); // hao.c HAO_WKLEN
         for (var device = 0x100; device <= 0x17F; device++)
         {
-            Assert.Equal([$"devinit {device:X3} \"T00001\""], Fire($"*IEF233A M {device:X3},T00001,,JOB,STEP", lines));
+            Assert.Equal(["sh sleep 1", $"devinit {device:X3} \"T00001\""], Fire($"*IEF233A M {device:X3},T00001,,JOB,STEP", lines));
         }
 
         Assert.Equal(1, refusedCode);
