@@ -18,7 +18,8 @@
 #
 #   tests/guests/run-osvs1.sh CTAPE_BINARY [--kit DIR] [JOB...]
 #
-# Exit status 0 when every job and check passed, 1 when one failed, 2 when the set-up failed (no
+# HDTCTAPE_FEATURES (hercules/README.md) applies to the jobs; the traced job always asks for every
+# streaming feature. Exit status 0 when every job and check passed, 1 when one failed, 2 when the set-up failed (no
 # kit: nothing runs). One work folder holds everything (the kit restores its system volume once).
 set -uo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -119,7 +120,9 @@ for job in "${jobs[@]}"; do
         mkdir -p "$work/trace"
         CCWTRACE=1 "$kit/run.sh" "$vs1" >"$work/trace/native.out" 2>&1; native=$?
         cp "$vs1/vs1.log" "$work/trace/native.log" 2>/dev/null
-        run_job trace-ctape "$kit/tapetest.jcl" T00001 CCWTRACE=1; bridged=$?
+        # (with write-behind and read-ahead on, whatever HDTCTAPE_FEATURES the jobs ran with: they must not
+        # change what the guest sees)
+        run_job trace-ctape "$kit/tapetest.jcl" T00001 CCWTRACE=1 HDTCTAPE_FEATURES=write-behind,read-ahead,read-by-reference; bridged=$?
         if [ $native -ne 0 ] || [ $bridged -ne 0 ]; then
             result trace 1 "the job failed (native $native, ctape $bridged)"
         else
