@@ -38,6 +38,28 @@ void cthost_init(CTHOST *h, const CTHOST_OPS *ops, void *ctx, uint16_t devnum, u
     h->ra_fd = -1;
 }
 
+/* docs/protocol.md AttachReply; docs/reference/hercules-tape.md §3.1: the 3480 and 3490 answer
+   Sense ID (E4) with 7 bytes, the 3420 rejects it (Hercules 3.13 tapedev.c gives it identity bytes
+   only with LEGACYSENSEID ON), so its AttachReply may carry none; Hercules then presents it by
+   dev->devtype alone. Every drive reports its sense bytes (24 on the 3420 and 3480, 32 on the 3490). */
+int cthost_check_identity(uint16_t model, uint32_t numdevid, uint32_t devid_room, uint32_t numsense,
+                          char *why, size_t whylen)
+{
+    if (numsense == 0) {
+        snprintf(why, whylen, "AttachReply for a %4.4X without its number of sense bytes", model);
+        return -1;
+    }
+    if (numdevid > devid_room) {
+        snprintf(why, whylen, "AttachReply with %u Sense ID bytes (at most %u)", (unsigned)numdevid, (unsigned)devid_room);
+        return -1;
+    }
+    if (numdevid == 0 && model != 0x3420) {
+        snprintf(why, whylen, "AttachReply without identity for a %4.4X (only a 3420 has no Sense ID)", model);
+        return -1;
+    }
+    return 0;
+}
+
 void cthost_release(CTHOST *h)
 {
     free(h->ra_frame);

@@ -112,6 +112,11 @@ typedef struct CTHOST_RESULT
 } CTHOST_RESULT;
 
 void cthost_init(CTHOST *h, const CTHOST_OPS *ops, void *ctx, uint16_t devnum, uint16_t model);
+/* Whether an AttachReply's identity (model, numdevid Sense ID bytes, numsense) describes a drive
+   the host can present, with devid_room bytes for Sense ID (DEVBLK devid). A 3420 has no Sense
+   ID: it may come without one. Returns 0, or -1 with why. */
+int  cthost_check_identity(uint16_t model, uint32_t numdevid, uint32_t devid_room, uint32_t numsense,
+                           char *why, size_t whylen);
 /* Frees the batch and closes the image. */
 void cthost_release(CTHOST *h);
 

@@ -95,6 +95,7 @@
 #define CT_PARK_GRACE_MS             1500 /* 3.13: close() -> init() of devinit */
 #define CT_RECONNECT_THROTTLE_MS     1000
 #define CT_MOUNT_DE_WINDOW_MS        2000
+#define CT_MOUNT_REDRIVE_MS          2000 /* no CCW this long after a mount: device end again */
 #define CT_QUERY_CACHE_MS            2000 /* 3.13's panel queries every device per refresh */
 
 /* ---- identity used until the server has told us (and when it is unreachable) ------------ */
@@ -169,6 +170,8 @@ struct CTAPE
     int             mount_window;       /* Mount outstanding (init of devinit)       */
     int             mount_de_seen;
     struct timespec swallow_de_until;   /* 3.13: Hercules' devinit raises its own DE */
+    struct timespec redrive_de_at;      /* a mount's DE is presented again then, unless a */
+                                        /* CCW came first (0: not armed)                  */
 
     /* identity and state from the server (the model is rules.model) */
     DEVIM           immed[256];         /* dev->immed is a DEVIM* (both versions):   */
@@ -369,7 +372,6 @@ static void handle_unsolicited(CTAPE *ct, BYTE status)
     int raise = 1;
     pthread_mutex_lock(&ct->mu);
     ct->last_query.tv_sec = 0;          /* the drive changed: devlist asks again */
-    cthost_unsolicited_locked(&ct->rules, status);   /* a DE ends the batch and the credit */
     if (status == CSW_DE) {
         if (ct->mount_window && !ct->mount_de_seen) {
             ct->mount_de_seen = 1;       /* decided when the MountReply is in (init) */
@@ -379,6 +381,12 @@ static void handle_unsolicited(CTAPE *ct, BYTE status)
             raise = 0;                   /* 3.13 devinit raised this DE itself */
         }
     }
+    /* A DE is a mount or unload: it ends the batch and the credit. Not the DE of our own Mount:
+       mount_words ended them when it sent the Mount, and when that DE comes late (after the
+       MountReply) the guest may already read the new volume with a batch of its own, which
+       the server still counts as read: dropping it would skip those blocks. OS/VS1 met that as
+       ABEND 214-08 (tape positioning) when the next step's OPEN or CLOSE found itself past them. */
+    if (raise) cthost_unsolicited_locked(&ct->rules, status);
     pthread_mutex_unlock(&ct->mu);
     if (raise) queue_attention(ct, status);
 }
@@ -736,11 +744,11 @@ static int apply_attach_reply(CTAPE *ct, DEVBLK *dev, const BYTE *r, U32 len, ch
                  a.result < 6 ? reasons[a.result] : "unknown result", msg);
         return -1;
     }
+    /* a 3420 has no Sense ID (cthost_check_identity): numdevid 0 makes Hercules present it by
+       devtype alone, and a Sense ID the guest sends goes to the server, which rejects it */
     n = a.senseid_len;
-    if (n == 0 || n > sizeof(dev->devid) || a.numsense == 0) {
-        snprintf(why, whylen, "AttachReply without identity");
+    if (cthost_check_identity(a.model, n, sizeof(dev->devid), a.numsense, why, whylen) != 0)
         return -1;
-    }
     ct->rules.model = a.model;
     dev->devtype = a.model;
     dev->numdevid = n;
@@ -1057,7 +1065,16 @@ static void *housekeeper_main(void *arg)
                 }
             } else if (is_connected(ct)) {
                 long long idle;
+                int redrive;
                 read_idle_connection(ct);
+                pthread_mutex_lock(&ct->mu);
+                redrive = ct->redrive_de_at.tv_sec && ts_passed(&ct->redrive_de_at);
+                if (redrive) ct->redrive_de_at.tv_sec = 0;
+                pthread_mutex_unlock(&ct->mu);
+                if (redrive) {
+                    logmsg("CTAPE034I %4.4X: no I/O since the mount; device end presented again\n", ct->devnum);
+                    queue_attention(ct, CSW_DE);
+                }
                 pthread_mutex_lock(&ct->mu);
                 idle = ms_since(&ct->last_send);
                 pthread_mutex_unlock(&ct->mu);
@@ -1232,6 +1249,17 @@ static int mount_words(CTAPE *ct, DEVBLK *dev, const char *words)
     }
     free(r);
     if (de_seen && CT_HERC4) queue_attention(ct, CSW_DE);
+    if (strcmp(words, "*")) {
+        /* An OS that asked for the volume on its console (IEF233A) waits for the drive's device
+           end; an automatic operator mounts within milliseconds of the message, and OS/VS1 was
+           seen to miss a device end that came that early and wait for ever. A drive that no
+           CCW has reached CT_MOUNT_REDRIVE_MS after the mount presents its device end once more,
+           as an operator pressing START again would (housekeeper_main). */
+        pthread_mutex_lock(&ct->mu);
+        now_ts(&ct->redrive_de_at);
+        ts_add_ms(&ct->redrive_de_at, CT_MOUNT_REDRIVE_MS);
+        pthread_mutex_unlock(&ct->mu);
+    }
     logmsg("CTAPE033I %4.4X: %s '%s': %s\n", ct->devnum, strcmp(words, "*") ? "mounted" : "unloaded", words, msg);
     return 0;
 }
@@ -1367,6 +1395,11 @@ static void ctape_exec(DEVBLK *dev, BYTE code, BYTE flags, BYTE chained, CT_COUN
         return;
     }
 
+    if (ct->redrive_de_at.tv_sec) {     /* the guest reached the drive after its mount */
+        pthread_mutex_lock(&ct->mu);
+        ct->redrive_de_at.tv_sec = 0;
+        pthread_mutex_unlock(&ct->mu);
+    }
     c.code = code;
     c.flags = flags;
     c.chained = chained;

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 dotnet build src/ChannelTape.Cli --nologo -v q >/dev/null
 ctape=src/ChannelTape.Cli/bin/Debug/net10.0/ctape
 commands=(
-  "" serve config "config check" "config show"
+  "" serve config "config check" "config show" hercules-config
   volume "volume add" "volume list" "volume show" "volume scratch" "volume unscratch" "volume move" "volume import" "volume export"
   status
   lms "lms drives" "lms volumes" "lms scratch" "lms pools" "lms mounts" "lms stats" "lms config" "lms events" "lms command"

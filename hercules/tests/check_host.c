@@ -816,8 +816,27 @@ static void by_reference(void)
     if (path) unlink(path);
 }
 
+static void attach_identity(void)
+{
+    char why[256] = "";
+    check_begin("host rules: a 3420's AttachReply without Sense ID bytes is accepted; a 3480's or 3490's is not (docs/protocol.md AttachReply)");
+    CHECK_EQ(0, cthost_check_identity(0x3420, 0, 7, 24, why, sizeof(why)));
+    CHECK_EQ(0, cthost_check_identity(0x3420, 7, 7, 24, why, sizeof(why)));     /* LEGACYSENSEID */
+    CHECK_EQ(0, cthost_check_identity(0x3480, 7, 7, 24, why, sizeof(why)));
+    CHECK_EQ(0, cthost_check_identity(0x3490, 7, 7, 32, why, sizeof(why)));
+    CHECK_EQ(-1, cthost_check_identity(0x3490, 0, 7, 32, why, sizeof(why)));
+    CHECK(strstr(why, "without identity for a 3490") != NULL);
+    CHECK_EQ(-1, cthost_check_identity(0x3480, 0, 7, 24, why, sizeof(why)));
+    CHECK_EQ(-1, cthost_check_identity(0x3490, 8, 7, 32, why, sizeof(why)));
+    CHECK(strstr(why, "8 Sense ID bytes") != NULL);
+    CHECK_EQ(-1, cthost_check_identity(0x3420, 0, 7, 0, why, sizeof(why)));
+    CHECK(strstr(why, "sense bytes") != NULL);
+    check_end();
+}
+
 void check_host_rules(void)
 {
+    attach_identity();
     write_behind_within_credit();
     write_behind_needs_grant_and_room();
     deferred_unit_check_from_the_server();

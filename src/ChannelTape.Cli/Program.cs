@@ -15,6 +15,7 @@ public static class Program
         {
             ServeCommand.Create(context),
             ConfigCommand.Create(context),
+            HerculesConfigCommand.Create(context),
             VolumeCommand.Create(context),
             StatusCommand.Create(context),
             LmsCommand.Create(context),

@@ -308,17 +308,17 @@ public sealed class DriveRuntime : IDisposable
             case MountRequest.Volume volume:
                 if (Library is null)
                 {
-                    return Refuse(volume.Serial.Value, source,
+                    return Refuse(volume.Serial, source,
                         new VolumeRefusal(VolumeRefusalReason.NoLibrary, $"drive {DeviceNumber:X4} has no library: mount an image by its path"));
                 }
 
                 if (requester is not null && !requester.May(HostPermissions.OperatorMounts))
                 {
-                    return Refuse(volume.Serial.Value, source, new VolumeRefusal(VolumeRefusalReason.NotAuthorised,
+                    return Refuse(volume.Serial, source, new VolumeRefusal(VolumeRefusalReason.NotAuthorised,
                         $"host {requester} may not mount volumes as an operator"));
                 }
 
-                var refusal = Library.MountNow(this, new VolumeSerialRequest(volume.Serial.Value, volume.Options, requester));
+                var refusal = Library.MountNow(this, new VolumeSerialRequest(volume.Serial, volume.Options, requester));
                 return refusal is null ? new MountOutcome(true, DeviceListText) : new MountOutcome(false, refusal.Message, refusal);
 
             case MountRequest.Image image:

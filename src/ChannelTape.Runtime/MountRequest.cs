@@ -8,7 +8,8 @@ namespace ChannelTape.Runtime;
 /// What the words of a mount ask for, parsed once: the words of Hercules' <c>devinit CUU ...</c>, of a
 /// device statement after the address, of the protocol's Attach and Mount messages (docs/protocol.md) and
 /// of <c>ctape mount</c>. <c>*</c> unloads; a first word of six volume serial characters that is not the
-/// name of a file names a library volume; anything else is an image path. The words after the first are
+/// name of a file names a library volume, and on a drive of a library so does a shorter word of volume serial
+/// characters (<c>#CMD</c>); anything else is an image path. The words after the first are
 /// image options (<c>ro</c>, <c>maxsize=</c> ...; <see cref="TapeImageOptions"/>), for a volume as for an image.
 /// </summary>
 public abstract record MountRequest
@@ -20,8 +21,18 @@ public abstract record MountRequest
     /// <summary>Take the drive's volume out (<c>*</c>).</summary>
     public sealed record Unload : MountRequest;
 
-    /// <summary>A volume of the library by its serial, with the options asked for.</summary>
-    public sealed record Volume(VolumeSerial Serial, TapeImageOptions Options) : MountRequest;
+    /// <summary>
+    /// A volume of the library by its serial, with the options asked for. <see cref="Serial"/> has six characters, or
+    /// fewer for a name the library knows by a shorter one (an administrative volume such as <c>#CMD</c> or
+    /// <c>#VOLS</c>, as an OS's JCL writes it: <c>VOL=SER=#CMD</c> is padded with blanks on the tape).
+    /// </summary>
+    public sealed record Volume(string Serial, TapeImageOptions Options) : MountRequest
+    {
+        public Volume(VolumeSerial serial, TapeImageOptions options)
+            : this(serial.Value, options)
+        {
+        }
+    }
 
     /// <summary>An image file by its path, opened with the options as Hercules' devinit would.</summary>
     public sealed record Image(string Path, TapeImageOptions Options) : MountRequest;
@@ -59,9 +70,15 @@ public abstract record MountRequest
             return false;
         }
 
-        request = IsVolumeSerial(parts[0], volumesFirst, out var serial) ? new Volume(serial, options) : new Image(parts[0], options);
+        request = IsVolumeSerial(parts[0], volumesFirst, out var serial) ? new Volume(serial, options)
+            : volumesFirst && IsShortSerial(parts[0]) ? new Volume(parts[0], options)
+            : new Image(parts[0], options);
         return true;
     }
+
+    /// <summary>1 to 5 volume serial characters: on a drive of a library a name such as #CMD (docs/admin-volumes.md).</summary>
+    private static bool IsShortSerial(string word) =>
+        word.Length is > 0 and < VolumeSerial.Length && word.All(VolumeSerial.IsValidCharacter);
 
     /// <summary>A word that is a volume serial and not the name of an image file (a file of that name wins, as for Hercules).</summary>
     private static bool IsVolumeSerial(string word, bool volumesFirst, out VolumeSerial serial) =>

@@ -81,6 +81,63 @@ public sealed class LibraryHostTests : IDisposable
         Assert.Null(drives.Catalog.FindVolume(Labels.VolumeSerial.Parse("T00001"))!.MountedOn); // given back to the catalog
     }
 
+    [Theory]
+    [InlineData("PRIVAT")]
+    [InlineData("SCRTCH")]
+    public async Task An_operator_mount_of_a_non_specific_request_takes_a_scratch_volume_of_the_drives_pool(string word)
+    {
+        // What an operator (or Hercules' automatic operator) types for IEF233A M 0581,PRIVAT: devinit 0581 PRIVAT.
+        await using var served = Start();
+        var server = served.Host.Server;
+        using var device = RemoteDevice.Connect("127.0.0.1", server.LocalEndPoint.Port, 0x0581);
+
+        var reply = device.Mount(word);
+
+        Assert.Equal(MountResult.Done, reply.Result);
+        var allocated = served.Recorder.WaitFor<ScratchAllocated>(e => e.DeviceNumber == 0x0581);
+        Assert.Equal("SCRATCH", allocated.Pool);
+        Assert.StartsWith(allocated.Volume + " ", device.Query(), StringComparison.Ordinal);
+        var vol1 = new byte[80];
+        Assert.Equal(new CcwResult(UnitStatus.ChannelEndDeviceEnd, 0), Run(device, 0x02, vol1, 0));
+        Assert.Equal("VOL1" + allocated.Volume, new string(vol1.AsSpan(0, 10).ToArray().Select(Text.Ebcdic.ToChar).ToArray()));
+    }
+
+    [Theory]
+    [InlineData("#DRIVE")]
+    [InlineData("#VOLS")]
+    [InlineData("#CMD")]
+    public async Task An_operator_mount_of_an_administrative_name_mounts_that_volume_even_when_shorter_than_six(string name)
+    {
+        // What the automatic operator types for IEF233A M 0580,#VOLS (VOL=SER=#VOLS in an OS's JCL): devinit 0580 "#VOLS".
+        await using var served = Start();
+        using var device = RemoteDevice.Connect("127.0.0.1", served.Host.Server.LocalEndPoint.Port, 0x0580);
+
+        var reply = device.Mount(name);
+
+        Assert.Equal(MountResult.Done, reply.Result);
+        var vol1 = new byte[80];
+        Assert.Equal(new CcwResult(UnitStatus.ChannelEndDeviceEnd, 0), Run(device, 0x02, vol1, 0));
+        Assert.Equal("VOL1" + name.PadRight(6), new string(vol1.AsSpan(0, 10).ToArray().Select(Text.Ebcdic.ToChar).ToArray()));
+    }
+
+    [Fact]
+    public async Task A_mount_right_after_the_hosts_rewind_unload_takes_the_volume_again()
+    {
+        // OS/VS1 unloads at the end of a step and asks for the same volume in the next; the automatic operator's
+        // devinit comes within milliseconds, before the library had given the volume back.
+        await using var served = Start();
+        using var device = RemoteDevice.Connect("127.0.0.1", served.Host.Server.LocalEndPoint.Port, 0x0580);
+        Assert.Equal(MountResult.Done, device.Mount("T00001").Result);
+
+        for (var round = 0; round < 20; round++)
+        {
+            Run(device, 0x0F, new byte[1], 0);                      // Rewind Unload
+            var again = device.Mount("T00001");
+
+            Assert.True(again.Result == MountResult.Done, $"round {round}: {again.Message}");
+        }
+    }
+
     [Fact]
     public async Task A_second_server_on_the_same_data_folder_refuses_to_start_and_names_the_holder()
     {

@@ -6,7 +6,7 @@
 # a registered difference that no longer shows fails too).
 #
 #   tests/bridge/run-e2e.sh [--server 'COMMAND'] [--oracle DIR] [--expected DIR] [--golden]
-#                           [--streaming-check [--expect-references]] [SAMPLE...]
+#                           [--streaming-check [--expect-references]] [--device MODEL] [SAMPLE...]
 #
 #   --server   command that starts a server (also $CTAPE_E2E_SERVER); "{port}" in it is
 #              replaced by a free port, "{log}" by a log file path, "{dir}" by the run's work
@@ -38,8 +38,11 @@
 #              the registry's device, bridge, bridge-channel and bridge-timing entries apply.)
 #              stream_write_read must show, in the server's log, blocks written behind and read
 #              ahead, and with --expect-references also blocks read ahead by reference (§5.3).
-#   SAMPLE     test names (looked up in those folders) or JSON paths (default: every one of device
-#              3490, except 11_timeout, an endless channel program that hangs Hercules' CPU).
+#   --device   the model whose tests run: 3490 (default), 3480 or 3420; the server's drive 0580 is
+#              then that model (base configuration tests/bridge/bridge-MODEL.conf, unless
+#              --base-config names one). A 3420 has no Sense ID: the module attaches it by model.
+#   SAMPLE     test names (looked up in those folders) or JSON paths (default: every one of the
+#              device, except 11_timeout, an endless channel program that hangs Hercules' CPU).
 #
 # Prints one "PASS name" / "FAIL name" line per sample (with the differing fields) and a
 # summary line; exit status 1 when any sample fails, 2 when the set-up fails.
@@ -57,7 +60,8 @@ samples=()
 golden=0
 streaming=0
 expect_references=0
-base_config="$repo/tests/bridge/bridge.conf"
+base_config=""
+device=3490
 extra_config=""
 device_options=""
 while [ $# -gt 0 ]; do
@@ -71,10 +75,16 @@ while [ $# -gt 0 ]; do
         --golden) golden=1; shift ;;
         --streaming-check) streaming=1; shift ;;
         --expect-references) expect_references=1; shift ;;
-        -h|--help) sed -n '2,47p' "$0"; exit 0 ;;
+        --device) device="$2"; shift 2 ;;
+        -h|--help) sed -n '2,50p' "$0"; exit 0 ;;
         *) samples+=("$1"); shift ;;
     esac
 done
+case "$device" in
+    3490) base_config="${base_config:-$repo/tests/bridge/bridge.conf}" ;;
+    3480|3420) base_config="${base_config:-$repo/tests/bridge/bridge-$device.conf}" ;;
+    *) echo "run-e2e: --device must be 3490, 3480 or 3420"; exit 2 ;;
+esac
 [ -f "$oracle/run.py" ] || { echo "run-e2e: no reference runner at $oracle (use --oracle)"; exit 2; }
 oracle="$(cd "$oracle" && pwd)"
 sample_dirs=("$oracle/samples")
@@ -151,7 +161,7 @@ if [ ${#samples[@]} -eq 0 ]; then
         name="$(basename "$t" .json)"
         [ "$name" = "11_timeout" ] && continue
         dev="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("device",""))' "$t")"
-        [ "$dev" = "3490" ] && samples+=("$t")
+        [ "$dev" = "$device" ] && samples+=("$t")
     done
 fi
 # exercised LINE: the server's detach line for the connection that ended after LINE of its log

@@ -34,5 +34,5 @@ public sealed record LoadDisplayMessage(
 {
     /// <summary>True for a non-specific mount request (SCRTCH or PRIVAT).</summary>
     public bool IsScratchRequest => Request == DisplayRequestKind.Mount
-        && VolumeSerial is "SCRTCH" or "PRIVAT";
+        && Labels.VolumeSerial.IsNonSpecificRequest(VolumeSerial);
 }

@@ -19,6 +19,12 @@ public readonly struct VolumeSerial : IEquatable<VolumeSerial>, IComparable<Volu
     /// <summary>The six characters; a default (unparsed) value is a bug and throws.</summary>
     public string Value => _value ?? throw new InvalidOperationException("VolumeSerial used without being parsed");
 
+    /// <summary>
+    /// True for the words of a non-specific mount request, SCRTCH and PRIVAT: any scratch volume (MVS and OS/VS
+    /// mount messages IEF233A/IEC501A, the Load Display's mount; docs/reference/labels-and-libraries.md §4).
+    /// </summary>
+    public static bool IsNonSpecificRequest(string? text) => text?.TrimEnd(' ') is "SCRTCH" or "PRIVAT";
+
     /// <summary>True for the characters allowed in a volume serial: A-Z, 0-9, #, @, $.</summary>
     public static bool IsValidCharacter(char c) => c is >= 'A' and <= 'Z' or >= '0' and <= '9' or '#' or '@' or '$';
 

@@ -43,8 +43,18 @@ public sealed class LibraryManager : IDriveLibrary
         {
             Release(drive, unloadDrive: true, MountSource.Operator);
         }
+        else if (drive.Volume.VolumeSerial is not null)
+        {
+            // The host's Rewind Unload emptied the drive and posted the volume's release, which may still wait
+            // behind this mount: an automatic operator answers the OS's next mount message (IEF233A) within
+            // milliseconds of the unload. Give the volume back now; the posted release then finds nothing.
+            Release(drive, unloadDrive: false, MountSource.RewindUnload);
+        }
 
-        drive.Volume.Wait(serial.Serial.Trim(), scratch: false);
+        // SCRTCH or PRIVAT is what the operator was asked to mount for a non-specific request (IEF233A M 480,PRIVAT
+        // on a console without a Load Display): a scratch volume of the drive's pool, as for the Load Display's.
+        var requested = serial.Serial.Trim();
+        drive.Volume.Wait(requested, scratch: Labels.VolumeSerial.IsNonSpecificRequest(requested));
         if (TryMountPending(drive, MountSource.Operator, serial.Options, serial.Requester))
         {
             return null;
