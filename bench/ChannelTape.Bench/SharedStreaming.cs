@@ -117,41 +117,8 @@ public static class SharedStreaming
         }
     }
 
-    /// <summary>Every drive runs one channel program of BLOCKS command-chained CCWs, all drives at once.</summary>
-    private static TimeSpan Time(List<RemoteDevice> devices, int blocks, int size, byte command)
-    {
-        using var start = new Barrier(devices.Count + 1);
-        var threads = devices.Select(device => new Thread(() =>
-        {
-            var buffer = new byte[size];
-            start.SignalAndWait();
-            device.StartChannelProgram();
-            var previous = CcwFlags.None;
-            for (int i = 0; i < blocks; i++)
-            {
-                var flags = i < blocks - 1 ? CcwFlags.ChainCommand : CcwFlags.None;
-                var result = device.Execute(new CcwRequest(command, flags, previous, size, i == 0 ? (byte)0 : command, i), buffer);
-                if (result.Status != UnitStatus.ChannelEndDeviceEnd || result.Residual != 0)
-                {
-                    throw new InvalidOperationException($"drive {device.DeviceNumber:X4} CCW {i}: {result.Status} residual {result.Residual}");
-                }
+    // The timed programs are StreamingDrives' (one server), so the two benchmarks measure the same thing.
+    private static TimeSpan Time(List<RemoteDevice> devices, int blocks, int size, byte command) => StreamingDrives.Time(devices, blocks, size, command);
 
-                previous = flags;
-            }
-
-            device.EndChannelProgram();
-        })).ToList();
-        threads.ForEach(t => t.Start());
-        start.SignalAndWait();
-        var clock = Stopwatch.StartNew();
-        threads.ForEach(t => t.Join());
-        return clock.Elapsed;
-    }
-
-    private static void Ccw(RemoteDevice device, byte command, int count, byte[] buffer, int sequence)
-    {
-        device.StartChannelProgram();
-        device.Execute(new CcwRequest(command, CcwFlags.None, CcwFlags.None, count, 0, sequence), buffer);
-        device.EndChannelProgram();
-    }
+    private static void Ccw(RemoteDevice device, byte command, int count, byte[] buffer, int sequence) => StreamingDrives.Ccw(device, command, count, buffer, sequence);
 }

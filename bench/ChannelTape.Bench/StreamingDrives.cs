@@ -139,7 +139,7 @@ public static class StreamingDrives
     }
 
     /// <summary>Every drive runs one channel program of BLOCKS command-chained CCWs, all drives at once.</summary>
-    private static TimeSpan Time(List<RemoteDevice> devices, int blocks, int size, byte command)
+    internal static TimeSpan Time(List<RemoteDevice> devices, int blocks, int size, byte command)
     {
         using var start = new Barrier(devices.Count + 1);
         var threads = devices.Select(device => new Thread(() =>
@@ -169,7 +169,7 @@ public static class StreamingDrives
         return clock.Elapsed;
     }
 
-    private static void Ccw(RemoteDevice device, byte command, int count, byte[] buffer, int sequence)
+    internal static void Ccw(RemoteDevice device, byte command, int count, byte[] buffer, int sequence)
     {
         device.StartChannelProgram();
         device.Execute(new CcwRequest(command, CcwFlags.None, CcwFlags.None, count, 0, sequence), buffer);

@@ -180,19 +180,7 @@ internal sealed class ServerLink : IDisposable
             return false;
         }
 
-        if (!_replyReady.Wait(timeout))
-        {
-            Fail($"no {replyType} within {timeout.TotalSeconds:0.###} s");
-            return false;
-        }
-
-        if (!_replyAvailable)
-        {
-            return false;
-        }
-
-        reply = _reply;
-        return true;
+        return TryAwaitReply(replyType, timeout, out reply);
     }
 
     /// <summary>
@@ -205,6 +193,13 @@ internal sealed class ServerLink : IDisposable
         _replyReady.Reset();
         Volatile.Write(ref _expected, (int)replyType);
         ReleaseReply();
+        return TryAwaitReply(replyType, timeout, out reply);
+    }
+
+    /// <summary>Waits for the reply the receive loop was told to expect; a timeout fails the link.</summary>
+    private bool TryAwaitReply(MessageType replyType, TimeSpan timeout, out Frame reply)
+    {
+        reply = default;
         if (!_replyReady.Wait(timeout))
         {
             Fail($"no {replyType} within {timeout.TotalSeconds:0.###} s");
