@@ -221,8 +221,12 @@ public sealed class StateLeakTests : IAsyncLifetime
         }
 
         using var import = Process.Start(start)!;
-        Assert.True(SpinWait.SpinUntil(() => Served.Host.Catalog.FindVolume(serial)!.Status == VolumeStatus.Mounted, EventRecorder.Patience),
-            "the import did not mount the volume");
+        // Stopped while it copies: the catalog says mounted before the command has seen its mount's device end
+        // (a stop then only withdraws the mount), so wait until blocks reach the image.
+        string path = Served.Host.Catalog.Layout.ImagePath(Served.Host.Catalog.FindVolume(serial)!);
+        Assert.True(SpinWait.SpinUntil(() => Served.Host.Catalog.FindVolume(serial)!.Status == VolumeStatus.Mounted
+            && File.Exists(path) && new FileInfo(path).Length > 1024 * 1024, EventRecorder.Patience),
+            "the import did not start copying");
         using (var kill = Process.Start("kill", ["-TERM", import.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             kill.WaitForExit();

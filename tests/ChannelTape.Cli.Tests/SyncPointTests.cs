@@ -150,7 +150,7 @@ public sealed class SyncPointTests : IDisposable
         foreach (var argument in new[]
         {
             "-f", "-qq", "-e", "trace=openat,fsync,fdatasync", "-e", "signal=none", "-o", trace,
-            Path.Combine(AppContext.BaseDirectory, "ctape"), "serve", "--config", config, "--listen", "127.0.0.1:0",
+            Path.Combine(AppContext.BaseDirectory, "ctape"), "serve", "--config", config, "--listen", "127.0.0.1:0", "--no-http",
         })
         {
             start.ArgumentList.Add(argument);
