@@ -81,22 +81,19 @@ internal static class ServerVolumeCommands
         {
             using (api)
             {
-                try
+                // No such volume is an answer here, not a failure: the other refusals fail as every API call's do.
+                var volume = ServerApi.Call(api, async a =>
                 {
-                    return VolumeView.Of(api.VolumeAsync(serial.Value).GetAwaiter().GetResult());
-                }
-                catch (ManagementException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
-                {
-                    return null;
-                }
-                catch (ManagementException e)
-                {
-                    throw new CommandFailedException(e.Message);
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
-                {
-                    throw new CommandFailedException($"management API {api.BaseAddress}: {e.Message}");
-                }
+                    try
+                    {
+                        return await a.VolumeAsync(serial.Value).ConfigureAwait(false);
+                    }
+                    catch (ManagementException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
+                    {
+                        return null;
+                    }
+                });
+                return volume is null ? null : VolumeView.Of(volume);
             }
         }
 
