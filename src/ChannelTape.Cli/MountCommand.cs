@@ -90,7 +90,8 @@ public static class MountCommand
                 {
                     ushort drive = parse.GetValue(device);
                     var unloaded = ServerApi.Call(client, a => a.UnloadAsync(drive));
-                    context.Output.WriteLine($"{drive:X4}: {unloaded.Display}");
+                    // An empty drive shows nothing on its display: say its state instead.
+                    context.Output.WriteLine($"{drive:X4}: {(unloaded.Display.Trim().Length > 0 ? unloaded.Display : unloaded.State)}");
                     return ExitCodes.Success;
                 }
             }

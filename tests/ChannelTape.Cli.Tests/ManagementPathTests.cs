@@ -153,8 +153,9 @@ public sealed class ManagementPathTests : IAsyncLifetime
         Assert.Equal(1, exit);
         Assert.Contains("P00003", error, StringComparison.Ordinal);
 
-        (exit, _, error) = Ctape.Run("unload", "0581", "--server", _server);
+        (exit, output, error) = Ctape.Run("unload", "0581", "--server", _server);
         Assert.True(exit == 0, error);
+        Assert.Equal("0581: empty", output.Trim());
         Assert.False(drive.Drive.IsLoaded);
         Assert.NotEqual(Library.Catalog.VolumeStatus.Mounted, _served.Host.Catalog.FindVolume(Labels.VolumeSerial.Parse("P00003"))!.Status);
     }
