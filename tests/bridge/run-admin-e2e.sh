@@ -9,6 +9,7 @@
 # Needs what run-e2e.sh needs (hercules, binutils-s390x-linux-gnu, gcc, the Hercules headers).
 set -uo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
+. "$repo/tests/bridge/lib.sh"
 ctape="${1:?usage: run-admin-e2e.sh CTAPE_BINARY [--oracle DIR]}"
 shift
 oracle="${CTAPE_ORACLE_DIR:-$repo/../shared/oracle}"
@@ -19,18 +20,8 @@ work="$(mktemp -d /tmp/ctape-admin-e2e.XXXXXX)"
 server_pid=""
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null' EXIT
 
-herc_src="$("$repo/scripts/hercules-headers.sh" | tail -n 1)" || { echo "run-admin-e2e: no Hercules headers"; exit 2; }
-make -s -C "$repo/hercules" HERC_SRC="$herc_src" HERC_FLAVOR=313 >"$work/make.log" 2>&1 \
-    || { cat "$work/make.log"; echo "run-admin-e2e: module build failed"; exit 2; }
-
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$ctape" serve --listen "127.0.0.1:$port" --no-http --data "$work/data" >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-    grep -q "listening on" "$work/server.log" 2>/dev/null && break
-    sleep 0.1
-done
-grep -q "listening on" "$work/server.log" || { cat "$work/server.log"; echo "run-admin-e2e: server did not start"; exit 2; }
+bridge_build_module run-admin-e2e "$work" || exit 2
+bridge_start_server run-admin-e2e "$work" "$ctape" || exit 2
 
 python3 "$oracle/run.py" "$repo/tests/bridge/cases/admin_drive_volume.json" --sanitize --timeout 60 --full-data \
     --device-line "CTAPE 127.0.0.1:$port {tape} {options}" \

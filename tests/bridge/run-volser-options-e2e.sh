@@ -9,6 +9,7 @@
 #   tests/bridge/run-volser-options-e2e.sh CTAPE_BINARY [--oracle DIR]
 set -uo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
+. "$repo/tests/bridge/lib.sh"
 ctape="${1:?usage: run-volser-options-e2e.sh CTAPE_BINARY [--oracle DIR]}"
 shift
 oracle="${CTAPE_ORACLE_DIR:-$repo/tools/guest}"
@@ -19,18 +20,8 @@ work="$(mktemp -d /tmp/ctape-volser-e2e.XXXXXX)"
 server_pid=""
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null' EXIT
 
-herc_src="$("$repo/scripts/hercules-headers.sh" | tail -n 1)" || { echo "run-volser-options-e2e: no Hercules headers"; exit 2; }
-make -s -C "$repo/hercules" HERC_SRC="$herc_src" HERC_FLAVOR=313 >"$work/make.log" 2>&1 \
-    || { cat "$work/make.log"; echo "run-volser-options-e2e: module build failed"; exit 2; }
-
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$ctape" serve --listen "127.0.0.1:$port" --no-http --data "$work/data" >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-    grep -q "listening on" "$work/server.log" 2>/dev/null && break
-    sleep 0.1
-done
-grep -q "listening on" "$work/server.log" || { cat "$work/server.log"; echo "run-volser-options-e2e: server did not start"; exit 2; }
+bridge_build_module run-volser-options-e2e "$work" || exit 2
+bridge_start_server run-volser-options-e2e "$work" "$ctape" || exit 2
 
 python3 "$oracle/run.py" "$repo/tests/bridge/cases/volser_with_options.json" --sanitize --timeout 60 --full-data \
     --device-line "CTAPE 127.0.0.1:$port T00001 ro" \
