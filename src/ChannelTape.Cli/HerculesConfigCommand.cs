@@ -83,7 +83,9 @@ public static class HerculesConfigCommand
             lines.Add($"hao tgt .*{MountTarget(devices)}");
             lines.Add("hao cmd sh sleep 1");
             lines.Add($"hao tgt {MountTarget(devices)}");
-            lines.Add("hao cmd devinit $2 \"$3\"");
+            // $4: the label type a non-specific request expects (IEF233A M 480,SCRTCH,NL,...): the scratch volume is
+            // given those labels; empty for a specific volume (OS/VS1 leaves the field empty there).
+            lines.Add("hao cmd devinit $2 \"$3\" $4");
             // IEF234E K 480,T00100,PVT,JOB (keep), R (retain), D (delete); IEC502E K 0480,T00100,SL,JOB,STEP.
             // A demount without a serial (IEF234E R 480,,JOB: nothing was mounted) fires nothing.
             lines.Add($"hao tgt {DemountTarget(devices)}");
@@ -94,8 +96,12 @@ public static class HerculesConfigCommand
         return lines;
     }
 
-    /// <summary>The mount rule's target: $2 the device number as the message gives it, $3 the serial or SCRTCH/PRIVAT.</summary>
-    public static string MountTarget(IEnumerable<ushort> devices) => $"IE(F233A|C501A|C001A) M /?({Alternatives(devices)}),([^ ,]{{1,6}})";
+    /// <summary>
+    /// The mount rule's target: $2 the device number as the message gives it, $3 the serial or SCRTCH/PRIVAT, $4 the label
+    /// type when the message gives one (z/OS MVS System Messages, IEF233A and IEC501A: the field after the serial), else empty.
+    /// </summary>
+    public static string MountTarget(IEnumerable<ushort> devices) =>
+        $"IE(F233A|C501A|C001A) M /?({Alternatives(devices)}),([^ ,]{{1,6}}),?((SUL|SL|AUL|AL|NSL|NL|BLP|LTM)?)";
 
     /// <summary>The demount rule's target: $2 the device number, $3 the serial.</summary>
     public static string DemountTarget(IEnumerable<ushort> devices) => $"IE(F234|C502)E [A-Z]{{1,2}} /?({Alternatives(devices)}),([^ ,]{{1,6}})";
@@ -111,7 +117,7 @@ public static class HerculesConfigCommand
         foreach (var device in devices)
         {
             current.Add(device);
-            if (("hao tgt " + DemountTarget(current)).Length > MaximumTargetLength)
+            if (("hao tgt .*" + MountTarget(current)).Length > MaximumTargetLength)
             {
                 current.RemoveAt(current.Count - 1);
                 groups.Add(current);

@@ -19,6 +19,15 @@ public interface IDriveExecutor
 
     /// <summary>Runs <paramref name="work"/> alone on the drive after whatever holds it now, without waiting for it.</summary>
     void Post(Action work);
+
+    /// <summary>
+    /// <see cref="Post"/> for work with a slow part a CCW must not wait for: <paramref name="work"/> runs alone on the
+    /// drive and returns its follow-up (or null), which runs after it with the drive free again for CCWs, and before
+    /// anything posted later. After Rewind Unload a real drive answers the host's next Sense at once while its library
+    /// files the volume away; an OS/VS1 CLOSE whose Sense waited for that (an fsync of the catalog, a command volume's
+    /// processing) ended in ABEND 214-08 (docs/guests.md).
+    /// </summary>
+    void PostWithFollowUp(Func<Action?> work);
 }
 
 /// <summary>Shorthands for <see cref="IDriveExecutor"/>.</summary>
@@ -86,16 +95,23 @@ public sealed class GatedDriveExecutor(Action<Exception> onPostedWorkFailed) : I
         }
     }
 
-    public void Post(Action work)
+    public void Post(Action work) => PostWithFollowUp(() =>
+    {
+        work();
+        return null;
+    });
+
+    public void PostWithFollowUp(Func<Action?> work)
     {
         lock (_postLock)
         {
             _posted = _posted.ContinueWith(async _ =>
             {
+                Action? followUp = null;
                 await _gate.WaitAsync().ConfigureAwait(false);
                 try
                 {
-                    work();
+                    followUp = work();
                 }
                 catch (Exception e)
                 {
@@ -104,6 +120,15 @@ public sealed class GatedDriveExecutor(Action<Exception> onPostedWorkFailed) : I
                 finally
                 {
                     _gate.Release();
+                }
+
+                try
+                {
+                    followUp?.Invoke();
+                }
+                catch (Exception e)
+                {
+                    onPostedWorkFailed(e);
                 }
             }, TaskScheduler.Default).Unwrap();
         }
@@ -158,6 +183,8 @@ public sealed class InlineDriveExecutor : IDriveExecutor
         _posted.Enqueue(work);
         RunPosted();
     }
+
+    public void PostWithFollowUp(Func<Action?> work) => Post(() => work()?.Invoke());
 
     private void RunPosted()
     {

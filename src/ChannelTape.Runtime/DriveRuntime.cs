@@ -318,7 +318,7 @@ public sealed class DriveRuntime : IDisposable
                         $"host {requester} may not mount volumes as an operator"));
                 }
 
-                var refusal = Library.MountNow(this, new VolumeSerialRequest(volume.Serial, volume.Options, requester));
+                var refusal = Library.MountNow(this, new VolumeSerialRequest(volume.Serial, volume.Options, requester, volume.Labels));
                 return refusal is null ? new MountOutcome(true, DeviceListText) : new MountOutcome(false, refusal.Message, refusal);
 
             case MountRequest.Image image:
@@ -442,8 +442,11 @@ public sealed class DriveRuntime : IDisposable
             {
                 var sense = Inner.Sense;
                 var era = sense.Length > SenseBuilder.EraOffset ? sense[SenseBuilder.EraOffset] : (byte)0;
-                // docs/reference/hercules-tape.md §1.2: every Rewind Unload ends CE+DE+UC with environmental data.
-                if (command != (byte)TapeCommand.RewindUnload || era != SenseBuilder.EraEnvironmentalDataPresent)
+                // docs/reference/hercules-tape.md §1.2: every Rewind Unload ends CE+DE+UC, with environmental data on a
+                // 3480/3490 and intervention required (nothing else) on a 3420; neither is news to an operator.
+                bool unloaded = command == (byte)TapeCommand.RewindUnload && (status & UnitStatus.DeviceEnd) != 0
+                    && (runtime.Drive.Model == TapeModel.Ibm3420 ? sense.Length > 0 && sense[0] == SenseBuilder.Sense0InterventionRequired : era == SenseBuilder.EraEnvironmentalDataPresent);
+                if (!unloaded)
                 {
                     runtime.Publish(new UnitCheckPresented(runtime.DeviceNumber, volume, command, Convert.ToHexString(sense), era));
                 }

@@ -1,3 +1,4 @@
+using ChannelTape.Labels;
 using ChannelTape.Media;
 using ChannelTape.Runtime.Events;
 
@@ -32,6 +33,9 @@ public sealed class DriveVolumeState
     /// <summary><see cref="PendingRequest"/> asks for any scratch volume.</summary>
     public bool PendingScratch { get; private set; }
 
+    /// <summary>The labels <see cref="PendingRequest"/> expects of a scratch volume; null: the pool's.</summary>
+    public LabelType? PendingLabels { get; private set; }
+
     /// <summary>Why <see cref="PendingRequest"/> could not be mounted yet; null before the first try.</summary>
     public VolumeRefusal? PendingRefusal { get; private set; }
 
@@ -43,6 +47,7 @@ public sealed class DriveVolumeState
         WrittenAtMount = writtenAtMount;
         PendingRequest = null;
         PendingScratch = false;
+        PendingLabels = null;
         PendingRefusal = null;
     }
 
@@ -55,11 +60,12 @@ public sealed class DriveVolumeState
         return lease;
     }
 
-    /// <summary>The drive waits for <paramref name="request"/>.</summary>
-    public void Wait(string request, bool scratch)
+    /// <summary>The drive waits for <paramref name="request"/>; a scratch volume with <paramref name="labels"/> (null: the pool's).</summary>
+    public void Wait(string request, bool scratch, LabelType? labels = null)
     {
         PendingRequest = request;
         PendingScratch = scratch;
+        PendingLabels = scratch ? labels : null;
         PendingRefusal = null;
     }
 
@@ -71,6 +77,7 @@ public sealed class DriveVolumeState
     {
         PendingRequest = null;
         PendingScratch = false;
+        PendingLabels = null;
         PendingRefusal = null;
     }
 }
@@ -91,5 +98,8 @@ public interface IDriveLibrary
     string? UnloadNow(DriveRuntime drive, MountSource source);
 }
 
-/// <summary>An operator's mount of a library volume: its serial, the image options asked for, and who asks (null = an in-process caller).</summary>
-public readonly record struct VolumeSerialRequest(string Serial, TapeImageOptions Options, HostAuthority? Requester = null);
+/// <summary>
+/// An operator's mount of a library volume: its serial, the image options asked for, who asks (null = an in-process caller),
+/// and the labels the host expects of a scratch volume (null: the pool's).
+/// </summary>
+public readonly record struct VolumeSerialRequest(string Serial, TapeImageOptions Options, HostAuthority? Requester = null, LabelType? Labels = null);

@@ -10,7 +10,9 @@ namespace ChannelTape.Runtime;
 /// of <c>ctape mount</c>. <c>*</c> unloads; a first word of six volume serial characters that is not the
 /// name of a file names a library volume, and on a drive of a library so does a shorter word of volume serial
 /// characters (<c>#CMD</c>); anything else is an image path. The words after the first are
-/// image options (<c>ro</c>, <c>maxsize=</c> ...; <see cref="TapeImageOptions"/>), for a volume as for an image.
+/// image options (<c>ro</c>, <c>maxsize=</c> ...; <see cref="TapeImageOptions"/>), for a volume as for an image,
+/// and for a volume the label type the host expects, as its mount message gives it (<c>SL</c>, <c>NL</c>, <c>AL</c>;
+/// <c>IEF233A M 480,SCRTCH,NL,...</c>; docs/guests.md): a scratch volume is given those labels.
 /// </summary>
 public abstract record MountRequest
 {
@@ -32,6 +34,9 @@ public abstract record MountRequest
             : this(serial.Value, options)
         {
         }
+
+        /// <summary>The labels the host expects (a scratch volume is given them); null: whatever the volume has.</summary>
+        public LabelType? Labels { get; init; }
     }
 
     /// <summary>An image file by its path, opened with the options as Hercules' devinit would.</summary>
@@ -64,16 +69,53 @@ public abstract record MountRequest
             return true;
         }
 
-        if (!TapeImageOptions.TryParse(parts.Skip(1), out var options, out var error))
+        var labelWords = parts.Skip(1).Where(w => TryLabelWord(w, out _)).ToList();
+        if (!TapeImageOptions.TryParse(parts.Skip(1).Except(labelWords), out var options, out var error))
         {
             refusal = new VolumeRefusal(VolumeRefusalReason.BadRequest, error);
             return false;
         }
 
-        request = IsVolumeSerial(parts[0], volumesFirst, out var serial) ? new Volume(serial, options)
-            : volumesFirst && IsShortSerial(parts[0]) ? new Volume(parts[0], options)
+        if (labelWords.Count > 1)
+        {
+            refusal = new VolumeRefusal(VolumeRefusalReason.BadRequest, $"two label types: {string.Join(" and ", labelWords)}");
+            return false;
+        }
+
+        LabelType? labels = null;
+        if (labelWords.Count == 1)
+        {
+            TryLabelWord(labelWords[0], out labels);
+        }
+
+        request = IsVolumeSerial(parts[0], volumesFirst, out var serial) ? new Volume(serial, options) { Labels = labels }
+            : volumesFirst && IsShortSerial(parts[0]) ? new Volume(parts[0], options) { Labels = labels }
             : new Image(parts[0], options);
+        if (request is Image && labelWords.Count == 1)
+        {
+            refusal = new VolumeRefusal(VolumeRefusalReason.BadRequest, $"{labelWords[0]}: a label type is for a library volume, not an image path");
+            request = null;
+            return false;
+        }
+
         return true;
+    }
+
+    /// <summary>
+    /// A label type as an OS's mount message gives it (z/OS MVS System Messages, IEF233A and IEC501A: the label
+    /// type field): SL or SUL standard labels, AL or AUL ANSI labels, NL none; NSL, BLP and LTM name no labels the
+    /// library can write and ask for none (<paramref name="labels"/> null).
+    /// </summary>
+    private static bool TryLabelWord(string word, out LabelType? labels)
+    {
+        labels = word.ToUpperInvariant() switch
+        {
+            "SL" or "SUL" => LabelType.Standard,
+            "AL" or "AUL" => LabelType.Ansi,
+            "NL" => LabelType.None,
+            _ => null,
+        };
+        return labels is not null || word.ToUpperInvariant() is "NSL" or "BLP" or "LTM";
     }
 
     /// <summary>1 to 5 volume serial characters: on a drive of a library a name such as #CMD (docs/admin-volumes.md).</summary>

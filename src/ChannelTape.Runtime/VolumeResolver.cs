@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using ChannelTape.Labels;
 using ChannelTape.Media;
 
 namespace ChannelTape.Runtime;
@@ -24,8 +25,9 @@ public interface IVolumeResolver
 /// <param name="Host">Who holds the drive (the peer address; command-volume authorisation).</param>
 /// <param name="Options">Image options the mount asked for (<c>ro</c> ...); the library's own settings for the volume win where they say more.</param>
 /// <param name="Requester">What the host that holds the drive may do (pools, command volumes); null = an in-process caller (<see cref="HostAuthority.Local"/>).</param>
+/// <param name="Labels">The labels the host expects of a scratch volume (its mount message's label type); null: the pool's.</param>
 public readonly record struct VolumeRequest(string Serial, bool Scratch, string? ScratchPool, ushort DeviceNumber, string Host, TapeImageOptions Options,
-    HostAuthority? Requester = null)
+    HostAuthority? Requester = null, LabelType? Labels = null)
 {
     /// <summary><see cref="Requester"/>, an in-process caller when none is given.</summary>
     public HostAuthority Authority => Requester ?? HostAuthority.Local;
@@ -121,8 +123,9 @@ public abstract class VolumeLease
 
     /// <summary>
     /// Gives the volume back after the drive let go of it (unloaded, or never mounted): records what
-    /// <paramref name="release"/> says was written. Runs on the drive's executor; failures are reported,
-    /// not thrown.
+    /// <paramref name="release"/> says was written. After a Rewind Unload it runs once the drive is free again
+    /// (the host's next CCW does not wait for it), before the drive's later library work; a mount of the same
+    /// volume waits for it. Failures are reported, not thrown.
     /// </summary>
     public abstract void Release(in VolumeRelease release);
 }

@@ -66,10 +66,10 @@ public class HerculesConfigCommandTests
         Assert.Equal("", error);
         Assert.Equal(
             [
-                "hao tgt .*IE(F233A|C501A|C001A) M /?(0?480|0?481),([^ ,]{1,6})",
+                "hao tgt .*IE(F233A|C501A|C001A) M /?(0?480|0?481),([^ ,]{1,6}),?((SUL|SL|AUL|AL|NSL|NL|BLP|LTM)?)",
                 "hao cmd sh sleep 1",
-                "hao tgt IE(F233A|C501A|C001A) M /?(0?480|0?481),([^ ,]{1,6})",
-                "hao cmd devinit $2 \"$3\"",
+                "hao tgt IE(F233A|C501A|C001A) M /?(0?480|0?481),([^ ,]{1,6}),?((SUL|SL|AUL|AL|NSL|NL|BLP|LTM)?)",
+                "hao cmd devinit $2 \"$3\" $4",
                 "hao tgt IE(F234|C502)E [A-Z]{1,2} /?(0?480|0?481),([^ ,]{1,6})",
                 "hao cmd devinit $2 *",
             ],
@@ -80,15 +80,18 @@ public class HerculesConfigCommandTests
     }
 
     [Theory]
-    [InlineData("*IEF233A M 480,T00100,,TAPEW,WRITE  P00", "devinit 480 \"T00100\"")]               // OS/VS1
-    [InlineData("*IEF233A M 480,PRIVAT,,TAPEW,WRITE  P00", "devinit 480 \"PRIVAT\"")]               // OS/VS1 non-specific
-    [InlineData("*IEF233A M 481,#DRIVE,,LMSREAD,READ  P00", "devinit 481 \"#DRIVE\"")]              // an administrative volume
-    [InlineData("*IEF233A M 480,#CMD  ,,CTAPECMD,WRITE  P00", "devinit 480 \"#CMD\"")]       // a short serial, padded
-    [InlineData("*IEC001A M 480,M00101,SL,MULTIVOL,WRITE P00", "devinit 480 \"M00101\"")]    // OS/VS1 end of volume
-    [InlineData("IEF233A M 480,SCRTCH,SL,TAPEW,WRITE", "devinit 480 \"SCRTCH\"")]                  // MVS 3.8j
-    [InlineData("*IEF233A M 0480,T00100,SL,TAPEW,WRITE,CTAPE.PROOF.DATA", "devinit 0480 \"T00100\"")] // z/OS
-    [InlineData("*IEC501A M 0481,PRIVAT,SL,NOCOMP,TAPEW,WRITE,CTAPE.PROOF.DATA", "devinit 0481 \"PRIVAT\"")]
-    [InlineData("*IEC501A M /0480,T00101,SL,NOCOMP,TAPEW,WRITE,CTAPE.PROOF.DATA", "devinit 0480 \"T00101\"")]
+    [InlineData("*IEF233A M 480,T00100,,TAPEW,WRITE  P00", "devinit 480 \"T00100\" ")]               // OS/VS1
+    [InlineData("*IEF233A M 480,PRIVAT,,TAPEW,WRITE  P00", "devinit 480 \"PRIVAT\" ")]               // OS/VS1 non-specific
+    [InlineData("*IEF233A M 480,SCRTCH,NL,NLSCR,WRITE  P00", "devinit 480 \"SCRTCH\" NL")]          // an unlabelled scratch volume
+    [InlineData("*IEF233A M 481,#DRIVE,,LMSREAD,READ  P00", "devinit 481 \"#DRIVE\" ")]              // an administrative volume
+    [InlineData("*IEF233A M 480,#CMD  ,,CTAPECMD,WRITE  P00", "devinit 480 \"#CMD\" ")]       // a short serial, padded
+    [InlineData("*IEC001A M 480,M00101,SL,MULTIVOL,WRITE P00", "devinit 480 \"M00101\" SL")]    // OS/VS1 end of volume
+    [InlineData("IEF233A M 480,SCRTCH,SL,TAPEW,WRITE", "devinit 480 \"SCRTCH\" SL")]                  // MVS 3.8j
+    [InlineData("IEF233A M 480,PRIVAT,NSL,NSLJOB,WRITE", "devinit 480 \"PRIVAT\" NSL")]               // the longest label word wins
+    [InlineData("*IEF233A M 0480,T00100,SL,TAPEW,WRITE,CTAPE.PROOF.DATA", "devinit 0480 \"T00100\" SL")] // z/OS
+    [InlineData("*IEC501A M 0481,PRIVAT,AUL,NOCOMP,TAPEW,WRITE,CTAPE.PROOF.DATA", "devinit 0481 \"PRIVAT\" AUL")]
+    [InlineData("*IEC501A M /0480,T00101,SL,NOCOMP,TAPEW,WRITE,CTAPE.PROOF.DATA", "devinit 0480 \"T00101\" SL")]
+    [InlineData("IEF233A M 480,T00100,TAPEW,WRITE", "devinit 480 \"T00100\" ")]                        // no label field: the job name is no label type
     [InlineData("IEF234E K 480,T00100,PVT,TAPEW", "devinit 480 *")]                                 // MVS, OS/VS1 demount
     [InlineData("IEF234E D 0481,T00100,PVT,TAPEW,STEP", "devinit 0481 *")]
     [InlineData("IEC502E RK 0480,T00100,SL,TAPEW,WRITE", "devinit 0480 *")]                         // z/OS rewind-unload, keep
@@ -125,7 +128,7 @@ public class HerculesConfigCommandTests
         Assert.All(lines, line => Assert.True(line.Length <= 255, line)); // hao.c HAO_WKLEN
         for (var device = 0x100; device <= 0x17F; device++)
         {
-            Assert.Equal(["sh sleep 1", $"devinit {device:X3} \"T00001\""], Fire($"*IEF233A M {device:X3},T00001,,JOB,STEP", lines));
+            Assert.Equal(["sh sleep 1", $"devinit {device:X3} \"T00001\" "], Fire($"*IEF233A M {device:X3},T00001,,JOB,STEP", lines));
         }
 
         Assert.Equal(1, refusedCode);

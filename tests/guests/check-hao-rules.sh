@@ -24,11 +24,12 @@ CNF
 # the rc script cuts a line at '#', so `msgnoh` cannot log one; tests/guests/run-osvs1.sh mounts
 # #DRIVE and #CMD from OS/VS1's own messages.)
 cases=(
-    "*IEF233A M 480,T00100,,TAPEW,WRITE  P00|sh sleep 1;devinit 480 \"T00100\""
-    "*IEC001A M 480,M00101,SL,MULTIVOL,WRITE P00|sh sleep 1;devinit 480 \"M00101\""
-    "IEF233A M 480,SCRTCH,SL,JOB,STEP|sh sleep 1;devinit 480 \"SCRTCH\""
-    "*IEF233A M 0480,T00100,SL,TAPEW,WRITE,CTAPE.PROOF.DATA|sh sleep 1;devinit 0480 \"T00100\""
-    "*IEC501A M /0481,PRIVAT,SL,NOCOMP,TAPEW,WRITE,CTAPE.PROOF.DATA|sh sleep 1;devinit 0481 \"PRIVAT\""
+    "*IEF233A M 480,T00100,,TAPEW,WRITE  P00|sh sleep 1;devinit 480 \"T00100\" "
+    "*IEC001A M 480,M00101,SL,MULTIVOL,WRITE P00|sh sleep 1;devinit 480 \"M00101\" SL"
+    "IEF233A M 480,SCRTCH,SL,JOB,STEP|sh sleep 1;devinit 480 \"SCRTCH\" SL"
+    "*IEF233A M 480,SCRTCH,NL,NLSCR,WRITE  P00|sh sleep 1;devinit 480 \"SCRTCH\" NL"
+    "*IEF233A M 0480,T00100,SL,TAPEW,WRITE,CTAPE.PROOF.DATA|sh sleep 1;devinit 0480 \"T00100\" SL"
+    "*IEC501A M /0481,PRIVAT,AL,NOCOMP,TAPEW,WRITE,CTAPE.PROOF.DATA|sh sleep 1;devinit 0481 \"PRIVAT\" AL"
     "IEF234E K 480,T00100,PVT,TAPEW|devinit 480 *"
     "IEC502E RK 0480,T00100,SL,TAPEW,WRITE|devinit 0480 *"
     "IEF234E R 480,,TAPEW  P00|"

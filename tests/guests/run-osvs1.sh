@@ -9,6 +9,7 @@
 #   twods      two data sets on one volume (LABEL=(2,SL)), both read back
 #   multivol   a data set larger than a volume: end of volume asks for the second, reading spans both
 #   scratch    a non-specific volume (no VOL=SER): a scratch volume of the drive's pool
+#   nlscratch  a non-specific unlabelled volume (LABEL=(1,NL)): a scratch volume given no labels
 #   nl         an unlabelled tape (LABEL=(1,NL))
 #   command    IEBGENER writes requests to the command volume #CMD, a second step reads the response
 # then checks the catalog (`ctape volume list --json`): the volumes private with their data set
@@ -27,7 +28,7 @@ ctape="${1:?usage: run-osvs1.sh CTAPE_BINARY [--kit DIR] [JOB...]}"; shift
 kit="${CTAPE_GUESTS_DIR:-$repo/../shared/guests}/osvs1"
 if [ "${1:-}" = --kit ]; then kit="$2"; shift 2; fi
 jobs=("$@")
-[ ${#jobs[@]} -gt 0 ] || jobs=(tapetest lmsread twods multivol scratch nl command trace)
+[ ${#jobs[@]} -gt 0 ] || jobs=(tapetest lmsread twods multivol scratch nlscratch nl command trace)
 [ -x "$kit/run.sh" ] || { echo "run-osvs1: no OS/VS1 kit at $kit"; exit 2; }
 kit="$(cd "$kit" && pwd)"
 ctape="$(cd "$(dirname "$ctape")" && pwd)/$(basename "$ctape")"
@@ -109,6 +110,10 @@ for job in "${jobs[@]}"; do
         run_job scratch "$jcl/scratch.jcl" - && printed scratch "CTAPE SCRATCH VOLUME RECORD 0002" \
             && grep -q "scratch volume S001.. of pool VS1SCR allocated" "$work/server.log"
         result scratch $? "a scratch volume of VS1SCR mounted for the non-specific request and read back" ;;
+    nlscratch)
+        run_job nlscratch "$jcl/nlscratch.jcl" - && printed nlscratch "CTAPE NL SCRATCH RECORD 0002" \
+            && grep -q "Firing command: 'devinit 480 \"SCRTCH\" NL'" "$work/nlscratch/vs1.log"
+        result nlscratch $? "a scratch volume of VS1SCR mounted without labels for the NL request and read back" ;;
     nl)
         run_job nl "$jcl/nl.jcl" N00100 && printed nl "CTAPE UNLABELLED TAPE RECORD 0002"
         result nl $? "the unlabelled tape written and read back" ;;
@@ -155,12 +160,20 @@ if "twods" in jobs:
 if "multivol" in jobs:
     checks.append(("M00100 and M00101 private with CTAPE.MULTI.DATA",
                    private_with("M00100", "MULTI.DATA") and private_with("M00101", "MULTI.DATA")))
-if "scratch" in jobs:
+scratch_jobs = {"scratch", "nlscratch"}
+if jobs & scratch_jobs:
     pool = [v for v in volumes.values() if v["pool"] == "VS1SCR"]
     taken = [v for v in pool if v["status"] != "scratch"]
-    checks.append(("pool VS1SCR has one scratch volume fewer (4 of 5)", len(pool) == 5 and len(taken) == 1))
-    checks.append(("the scratch volume taken is private with CTAPE.SCRATCH.DATA",
-                   len(taken) == 1 and private_with(taken[0]["volser"], "SCRATCH.DATA")))
+    wanted = len(jobs & scratch_jobs)
+    checks.append((f"pool VS1SCR has {wanted} scratch volume(s) fewer ({5 - wanted} of 5)", len(pool) == 5 and len(taken) == wanted))
+    if "scratch" in jobs:
+        mine = [v for v in taken if (v.get("dataSetName") or "").endswith("SCRATCH.DATA")]
+        checks.append(("the scratch volume of scratch is private, SL, with CTAPE.SCRATCH.DATA",
+                       len(mine) == 1 and mine[0]["status"] == "private" and mine[0].get("labels") == "SL"))
+    if "nlscratch" in jobs:
+        mine = [v for v in taken if v.get("labels") == "NL"]
+        checks.append(("the scratch volume of nlscratch is private, NL (an SL pool's volume given no labels), written",
+                       len(mine) == 1 and mine[0]["status"] == "private" and mine[0].get("blocks", 0) > 0))
 if "nl" in jobs:
     checks.append(("N00100 private, written", volumes.get("N00100", {}).get("status") == "private"
                    and volumes["N00100"].get("blocks", 0) > 0))

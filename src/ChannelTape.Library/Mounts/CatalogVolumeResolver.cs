@@ -137,6 +137,11 @@ public sealed class CatalogVolumeResolver : IVolumeResolver
             }
         }
 
+        if (request.Scratch && request.Labels is { } wanted)
+        {
+            volume = Relabelled(volume, wanted, request.DeviceNumber);
+        }
+
         return OpenAndComplete(start.MountId, volume, request.Options);
     }
 
@@ -270,6 +275,31 @@ public sealed class CatalogVolumeResolver : IVolumeResolver
         MountRefusal.UnknownDrive => new(VolumeRefusalReason.UnknownDrive, "the drive is not in the catalog"),
         _ => throw new InvalidOperationException($"mount refusal {start.Refusal} has no wording"),
     };
+
+    /// <summary>
+    /// A scratch volume for a non-specific request whose host expects other labels than its image has
+    /// (<c>IEF233A M 480,SCRTCH,NL,...</c>, a Load Display's label character): its data sets have expired, so its
+    /// image is made again, labelled as the host expects, when it is opened (docs/guests.md). The catalog records
+    /// the labels the host wrote when the volume comes back.
+    /// </summary>
+    private VolumeRecord Relabelled(VolumeRecord volume, LabelType wanted, ushort deviceNumber)
+    {
+        var path = _catalog.Layout.ImagePath(volume);
+        if (File.Exists(path) && VolumeScanner.DetectLabels(path, volume.Labels) != wanted)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _events?.Publish(new CatalogWriteFailed(deviceNumber, volume.Serial.Value, $"scratch volume not relabelled {LabelTypes.Name(wanted)}", e.Message));
+                return volume;
+            }
+        }
+
+        return volume with { Labels = wanted };
+    }
 
     /// <summary>
     /// Opens a catalog volume's image, creating and labelling it on first use. The volume's own settings win

@@ -13,13 +13,16 @@ namespace ChannelTape.Library.Mounts;
 /// when the volume it waits for is given back. Volumes come from an <see cref="IVolumeResolver"/> (the
 /// catalog, with administrative volumes in front); each drive's part of the state lives in its
 /// <see cref="DriveRuntime.Volume"/>. Every change runs under the drive's executor: work a Load Display
-/// or a Rewind Unload asks for is posted to run after that CCW.
+/// or a Rewind Unload asks for is posted to run after that CCW. Giving a volume back after Rewind Unload
+/// (the catalog's synchronised commit, a command volume's processing) runs after the drive is free again,
+/// as a real library files a volume away while its drive answers the host; a mount of that volume waits for it.
 /// </summary>
 public sealed class LibraryManager : IDriveLibrary
 {
     private readonly LibraryView _view;
     private readonly IVolumeResolver _resolver;
     private readonly TimeProvider _time;
+    private readonly List<PendingRelease> _releasing = [];
 
     public LibraryManager(LibraryView view, IVolumeResolver resolver, TimeProvider? time = null)
     {
@@ -30,7 +33,10 @@ public sealed class LibraryManager : IDriveLibrary
         {
             drive.JoinLibrary(this);
             drive.Drive.LoadDisplayReceived += (_, message) => OnLoadDisplay(drive, message);
-            drive.Drive.VolumeUnloaded += _ => drive.Executor.Post(() => Release(drive, unloadDrive: false, MountSource.RewindUnload));
+            // The volume is given back after the drive is free again: the host's Sense after its Rewind Unload
+            // must not wait for the catalog's synchronised commit or a command volume's processing.
+            drive.Drive.VolumeUnloaded += _ => drive.Executor.PostWithFollowUp(() =>
+                TakeBack(drive, unloadDrive: false, MountSource.RewindUnload) is { } release ? () => GiveBack(release) : null);
         }
     }
 
@@ -54,7 +60,7 @@ public sealed class LibraryManager : IDriveLibrary
         // SCRTCH or PRIVAT is what the operator was asked to mount for a non-specific request (IEF233A M 480,PRIVAT
         // on a console without a Load Display): a scratch volume of the drive's pool, as for the Load Display's.
         var requested = serial.Serial.Trim();
-        drive.Volume.Wait(requested, scratch: Labels.VolumeSerial.IsNonSpecificRequest(requested));
+        drive.Volume.Wait(requested, scratch: Labels.VolumeSerial.IsNonSpecificRequest(requested), serial.Labels);
         if (TryMountPending(drive, MountSource.Operator, serial.Options, serial.Requester))
         {
             return null;
@@ -114,7 +120,7 @@ public sealed class LibraryManager : IDriveLibrary
 
                 if (mount?.VolumeSerial is { Length: > 0 } next)
                 {
-                    RequestMount(drive, next, mount.IsScratchRequest);
+                    RequestMount(drive, next, mount.IsScratchRequest, LabelsOf(mount));
                 }
             });
             return;
@@ -122,20 +128,32 @@ public sealed class LibraryManager : IDriveLibrary
 
         if (mount?.VolumeSerial is { Length: > 0 } serial)
         {
-            drive.Executor.Post(() => RequestMount(drive, serial, mount.IsScratchRequest));
+            drive.Executor.Post(() => RequestMount(drive, serial, mount.IsScratchRequest, LabelsOf(mount)));
         }
     }
 
-    private void RequestMount(DriveRuntime drive, string serial, bool scratch)
+    private void RequestMount(DriveRuntime drive, string serial, bool scratch, Labels.LabelType? labels)
     {
         if (drive.Drive.IsLoaded)
         {
             return; // MVS suppresses the mount message when the drive is ready; a loaded drive keeps its volume
         }
 
-        drive.Volume.Wait(serial, scratch);
+        drive.Volume.Wait(serial, scratch, labels);
         TryMountPending(drive, MountSource.LoadDisplay, new Media.TapeImageOptions());
     }
+
+    /// <summary>
+    /// The labels a Load Display's mount asks for: its label character (docs/reference/hercules-tape.md §4.3, 'S'
+    /// standard, 'A' ANSI, 'N' none); null for any other or none.
+    /// </summary>
+    private static Labels.LabelType? LabelsOf(LoadDisplayMessage? mount) => mount?.LabelType switch
+    {
+        'S' => Labels.LabelType.Standard,
+        'A' => Labels.LabelType.Ansi,
+        'N' => Labels.LabelType.None,
+        _ => null,
+    };
 
     /// <summary>Mounts the drive's pending request if it can; leaves it pending with the refusal if not.</summary>
     private bool TryMountPending(DriveRuntime drive, MountSource source, Media.TapeImageOptions options, HostAuthority? requester = null)
@@ -144,7 +162,12 @@ public sealed class LibraryManager : IDriveLibrary
         var serial = state.PendingRequest!;
         drive.Publish(new MountRequested(drive.DeviceNumber, serial, source));
         var request = new VolumeRequest(serial, state.PendingScratch, state.PendingScratch ? ScratchPoolOf(drive) : null,
-            drive.DeviceNumber, drive.AttachedHost, options, requester ?? drive.AttachedBy);
+            drive.DeviceNumber, drive.AttachedHost, options, requester ?? drive.AttachedBy, state.PendingLabels);
+        if (!request.Scratch)
+        {
+            WaitForGiveBack(serial);
+        }
+
         var resolution = _resolver.Resolve(request);
         if (!resolution.Resolved)
         {
@@ -170,7 +193,15 @@ public sealed class LibraryManager : IDriveLibrary
         _view.Configuration.FindDrive(drive.DeviceNumber)?.Pool ?? _view.Configuration.Pools.FirstOrDefault(p => p.Scratch)?.Name;
 
     /// <summary>Ends the drive's library mount: gives the volume back with what was written, unloads the drive if asked; the serial given back, or null.</summary>
-    private string? Release(DriveRuntime drive, bool unloadDrive, MountSource source)
+    private string? Release(DriveRuntime drive, bool unloadDrive, MountSource source) =>
+        TakeBack(drive, unloadDrive, source) is { } release ? GiveBack(release) : null;
+
+    /// <summary>
+    /// The drive's part of ending its library mount, under its executor: unloads it if asked and takes the lease
+    /// out of its state. The volume counts as being given back until <see cref="GiveBack"/> ran; null when the
+    /// drive held no library volume.
+    /// </summary>
+    private PendingRelease? TakeBack(DriveRuntime drive, bool unloadDrive, MountSource source)
     {
         if (unloadDrive && drive.Drive.IsLoaded)
         {
@@ -183,14 +214,40 @@ public sealed class LibraryManager : IDriveLibrary
             return null;
         }
 
+        var release = new PendingRelease(drive, lease, new VolumeRelease(drive.DeviceNumber, drive.AttachedHost, written, drive.AttachedBy), source);
+        lock (_releasing)
+        {
+            _releasing.Add(release);
+        }
+
+        return release;
+    }
+
+    /// <summary>
+    /// Gives a volume taken back to the library (the catalog records what was written and ends the mount; a command
+    /// volume's requests are processed) and lets a request that waited for it go. Needs no drive: it may run while
+    /// the drive it came from runs CCWs. Returns the serial.
+    /// </summary>
+    private string GiveBack(PendingRelease release)
+    {
+        var (drive, lease, what, source) = (release.Drive, release.Lease, release.What, release.Source);
         try
         {
-            lease.Release(new VolumeRelease(drive.DeviceNumber, drive.AttachedHost, written, drive.AttachedBy));
+            lease.Release(what);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or IOException or UnauthorizedAccessException)
         {
             // The drive is empty all the same; recovery ends the mount at the next start (the image is the truth).
             drive.Publish(new CatalogWriteFailed(drive.DeviceNumber, lease.Serial, "the unload could not be recorded", e.Message));
+        }
+        finally
+        {
+            lock (_releasing)
+            {
+                _releasing.Remove(release);
+            }
+
+            release.Done.TrySetResult();
         }
 
         drive.Publish(new VolumeUnloaded(drive.DeviceNumber, lease.Serial, source));
@@ -211,6 +268,30 @@ public sealed class LibraryManager : IDriveLibrary
         }
 
         return lease.Serial;
+    }
+
+    /// <summary>
+    /// Waits until every volume <paramref name="serial"/> taken back from a drive is given back: the next step of a
+    /// job asks for the volume its last step unloaded moments ago, and the catalog must have ended that mount first.
+    /// </summary>
+    private void WaitForGiveBack(string serial)
+    {
+        PendingRelease[] pending;
+        lock (_releasing)
+        {
+            pending = _releasing.Where(r => string.Equals(r.Lease.Serial, serial, StringComparison.Ordinal)).ToArray();
+        }
+
+        foreach (var release in pending)
+        {
+            release.Done.Task.Wait();
+        }
+    }
+
+    /// <summary>A volume taken back from a drive and not yet given back to the library.</summary>
+    private sealed record PendingRelease(DriveRuntime Drive, VolumeLease Lease, VolumeRelease What, MountSource Source)
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private static long WrittenSoFar(TapeDrive drive) => drive.Counters.BlocksWritten + drive.Counters.TapeMarksWritten;

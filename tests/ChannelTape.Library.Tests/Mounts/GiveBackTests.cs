@@ -28,15 +28,11 @@ public sealed class GiveBackTests : IDisposable
 
     public GiveBackTests()
     {
-        var result = ConfigurationParser.ParseText($$"""
+        (var configuration, _catalog) = Guest.OpenLibrary(_root, $$"""
             storage { root "{{_root}}"; format aws; }
             drive 0580 { model 3490; media 3490E; pool PRIV; }
             pool PRIV { volumes P00000-P00004; media 3490E; capacity 10M; labels SL; }
-            """, "test.conf", _root);
-        Assert.Empty(result.Errors);
-        var configuration = result.Configuration!;
-        _catalog = LibraryCatalog.Open(_root);
-        _catalog.SyncFromConfiguration(configuration);
+            """);
         var events = new TapeEventHub();
         _runtime = new DriveRuntime(new TapeDrive(TapeModel.Ibm3490, 0x0580), new GatedDriveExecutor(e => throw new InvalidOperationException("posted work failed", e)), events);
         _resolver = new HeldReleases(new CatalogVolumeResolver(_catalog, configuration));

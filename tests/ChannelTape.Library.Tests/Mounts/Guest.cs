@@ -26,6 +26,19 @@ internal sealed class Guest
         runtime.UnsolicitedStatus += (_, status) => DeviceEnds += (status & UnitStatus.DeviceEnd) != 0 ? 1 : 0;
     }
 
+    /// <summary>
+    /// The configuration in <paramref name="configurationText"/> (a test's, which must parse without errors) and the catalog
+    /// in <paramref name="root"/> with its volumes.
+    /// </summary>
+    public static (LibraryConfiguration Configuration, LibraryCatalog Catalog) OpenLibrary(string root, string configurationText)
+    {
+        var result = ConfigurationParser.ParseText(configurationText, "test.conf", root);
+        Assert.Empty(result.Errors);
+        var catalog = LibraryCatalog.Open(root);
+        catalog.SyncFromConfiguration(result.Configuration!);
+        return (result.Configuration!, catalog);
+    }
+
     /// <summary>A library of the drives at <paramref name="devices"/> (3490s) over <paramref name="catalog"/>, one guest on each.</summary>
     public static (LibraryManager Library, Dictionary<ushort, Guest> Guests) OnLibrary(LibraryConfiguration configuration, LibraryCatalog catalog,
         params ushort[] devices)
@@ -64,6 +77,13 @@ internal sealed class Guest
     public void WriteTapeMark() => Assert.Equal(UnitStatus.ChannelEndDeviceEnd, Run(0x1F, new byte[1]).Status);
 
     public void RewindUnload() => Run(0x0F, new byte[1]);
+
+    /// <summary>Sense (24 bytes, as a 3490 gives them): the status and the sense bytes.</summary>
+    public (UnitStatus Status, byte[] Sense) Sense()
+    {
+        var sense = new byte[24];
+        return (Run(0x04, sense).Status, sense);
+    }
 
     /// <summary>After VOL1: HDR1 HDR2 TM data TM EOF1 EOF2 TM TM, as MVS writes a new data set.</summary>
     public void WriteLabelledDataSet(string serial, string dataSetName, int blocks)

@@ -22,16 +22,12 @@ public sealed class LibraryMountTests : IDisposable
 
     public LibraryMountTests()
     {
-        var result = ConfigurationParser.ParseText($$"""
+        (var configuration, _catalog) = Guest.OpenLibrary(_root, $$"""
             storage { root "{{_root}}"; format aws; }
             drive 0580-0581 { model 3490; media 3490E; pool SCRATCH; }
             pool SCRATCH { volumes T00000-T00009; media 3490E; capacity 10M; labels SL; scratch; }
             pool PRIV { volumes P00000-P00004; media 3490E; capacity 10M; labels SL; }
-            """, "test.conf", _root);
-        Assert.Empty(result.Errors);
-        var configuration = result.Configuration!;
-        _catalog = LibraryCatalog.Open(_root);
-        _catalog.SyncFromConfiguration(configuration);
+            """);
         (_library, _hosts) = Guest.OnLibrary(configuration, _catalog, 0x0580, 0x0581);
     }
 
