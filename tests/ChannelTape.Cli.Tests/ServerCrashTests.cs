@@ -92,41 +92,7 @@ public sealed class ServerCrashTests : IDisposable
 
     private int StartServer(string config)
     {
-        // Port 0: the server binds a free port itself and says which. A port picked here and bound there
-        // later could be taken meanwhile by another test's listener (this test failed that way once).
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "ctape"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _root,
-        };
-        foreach (string argument in new[] { "serve", "--config", config, "--listen", "127.0.0.1:0", "--no-http" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        _server = Process.Start(start)!;
-        var listening = new TaskCompletionSource<int>();
-        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        _server.OutputDataReceived += (_, e) =>
-        {
-            var match = e.Data is null ? null : System.Text.RegularExpressions.Regex.Match(e.Data, @"listening on 127\.0\.0\.1:(\d+)");
-            if (match is { Success: true })
-            {
-                listening.TrySetResult(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
-            }
-        };
-        _server.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                errors.Enqueue(e.Data);
-            }
-        };
-        _server.BeginOutputReadLine();
-        _server.BeginErrorReadLine();
-        Assert.True(listening.Task.Wait(TimeSpan.FromSeconds(60)), "ctape serve did not start:\n" + string.Join("\n", errors));
-        return listening.Task.Result;
+        (_server, var port) = ServeProcess.Start(config, _root, TimeSpan.FromSeconds(60));
+        return port;
     }
 }

@@ -424,41 +424,8 @@ public sealed class SharedLibraryTests : IDisposable
 
     private int StartServer(string config)
     {
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "ctape"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _root,
-        };
-        foreach (string argument in new[] { "serve", "--config", config, "--listen", "127.0.0.1:0", "--no-http" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var server = Process.Start(start)!;
+        var (server, port) = ServeProcess.Start(config, _root, s_patience);
         _servers.Add(server);
-        var listening = new TaskCompletionSource<int>();
-        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        server.OutputDataReceived += (_, e) =>
-        {
-            var match = e.Data is null ? null : System.Text.RegularExpressions.Regex.Match(e.Data, @"listening on 127\.0\.0\.1:(\d+)");
-            if (match is { Success: true })
-            {
-                listening.TrySetResult(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
-            }
-        };
-        server.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                errors.Enqueue(e.Data);
-            }
-        };
-        server.Exited += (_, _) => listening.TrySetException(new InvalidOperationException("ctape serve exited: " + string.Join('\n', errors)));
-        server.EnableRaisingEvents = true;
-        server.BeginOutputReadLine();
-        server.BeginErrorReadLine();
-        return listening.Task.WaitAsync(s_patience).GetAwaiter().GetResult();
+        return port;
     }
 }
