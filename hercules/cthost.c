@@ -72,12 +72,25 @@ void cthost_release(CTHOST *h)
 /* Intervention required, as Hercules builds it for an empty drive (docs/reference/hercules-tape.md §2.2-2.4):
    3480/3490 `40 42 20 43`, byte 7 format 20, bytes 25-30 as tapeccws.c build_senseX;
    3420 `40 22`. sense: at least 32 bytes. */
+#define CTHOST_SENSE0_COMMAND_REJECT 0x80  /* sense byte 0 of a command the drive does not have */
+
 static void set_not_ready_sense(CTHOST *h, uint8_t *sense, size_t size)
 {
     memset(sense, 0, size);
     sense[0] = CT_SENSE0_INTERVENTION_REQUIRED;
     if (h->model == 0x3420) {
+        /* as the server's 3420 without a volume (SenseBuilder.Build3420: Hercules 3.13 build_sense_3420's
+           constant bytes, docs/reference/hercules-tape.md §3.1) */
         sense[1] = 0x22;
+        if (size >= 24) {
+            sense[5] = 0xC0;
+            sense[6] = 0x03;
+            sense[13] = 0x80;
+            sense[14] = 0x01;
+            sense[16] = 0x01;
+            sense[19] = 0xFF;
+            sense[20] = 0xFF;
+        }
     } else {
         sense[1] = 0x42;
         sense[2] = 0x20;
@@ -260,7 +273,12 @@ static void local_not_ready(CTHOST *h, const CTHOST_CCW *c, CTHOST_RESULT *r)
         h->local_sense = 0;
         set_not_ready_sense(h, c->sense, c->sense_size);
         if (h->local_deferred) c->sense[0] |= CT_SENSE0_DEFERRED_UNIT_CHECK;
+        if (h->local_reject) {
+            c->sense[0] |= CTHOST_SENSE0_COMMAND_REJECT;
+            c->sense[4] |= 0x01;
+        }
         h->local_deferred = 0;
+        h->local_reject = 0;
         n = c->count < c->numsense ? c->count : c->numsense;
         memcpy(c->iobuf, c->sense, n);
         r->residual = c->count - n;
@@ -277,6 +295,12 @@ static void local_not_ready(CTHOST *h, const CTHOST_CCW *c, CTHOST_RESULT *r)
         return;
     }
     set_not_ready_sense(h, c->sense, c->sense_size);
+    if (c->code == CT_COMMAND_SENSE_ID && h->model == 0x3420) {
+        /* a 3420 has no Sense ID: the server's 3420 rejects it (SenseBuilder.Build3420, command reject) */
+        c->sense[0] |= CTHOST_SENSE0_COMMAND_REJECT;
+        c->sense[4] |= 0x01;
+        h->local_reject = 1;
+    }
     r->residual = c->count;
     r->more = 0;
     r->unitstat = CT_STATUS_UNIT_CHECK;

@@ -70,6 +70,7 @@ typedef struct CTHOST
        after gets that sense from us, not from the server */
     int             local_sense;
     int             local_deferred;     /* ... and it was a deferred unit check              */
+    int             local_reject;       /* ... and a command the drive rejects (a 3420's Sense ID) */
 
     /* §5 */
     uint32_t        features;           /* granted in the HelloReply (lock)                  */

@@ -248,9 +248,9 @@ static GUEST ccw(PEER *p, uint8_t code, uint8_t flags, uint8_t chained, int seq,
     if (code == CT_COMMAND_WRITE) memset(g.io, 0xC1 + (seq & 7), count);
     c.sense = p->sense;
     c.sense_size = sizeof(p->sense);
-    c.devid = devid_3490;
-    c.numdevid = sizeof(devid_3490);
-    c.numsense = 32;
+    c.devid = p->h.model == 0x3420 ? NULL : devid_3490;      /* a 3420 has no Sense ID */
+    c.numdevid = p->h.model == 0x3420 ? 0 : sizeof(devid_3490);
+    c.numsense = p->h.model == 0x3420 ? 24 : 32;
     g.r.unitstat = 0xFF;                /* an answer must set it */
     cthost_exec(&p->h, &c, &g.r);
     CHECK_EQ(0, p->locked);
@@ -464,6 +464,27 @@ static void server_away(void)
     CHECK_EQ(0x40, p->sense[0]);
     CHECK_EQ(0x22, p->sense[1]);
     CHECK_EQ(0, p->sense[2]);
+    CHECK_EQ(0xC0, p->sense[5]);                /* the constants of the server's 3420 sense */
+    CHECK_EQ(0x03, p->sense[6]);
+    CHECK_EQ(0xFF, p->sense[20]);
+    done(p);
+
+    p = peer(0);
+    check_begin("host rules: a 3420 that cannot reach the server rejects Sense ID as the server's 3420 does (command reject, not ready)");
+    p->h.model = 0x3420;
+    p->connected = 0;
+    p->prepare_result = CTHOST_DOWN;
+    g = cmd(p, CT_COMMAND_SENSE_ID, 0, 7);
+    EXPECT(g, UC, 7, 0);
+    g = cmd(p, CT_COMMAND_SENSE, 1, 24);
+    EXPECT(g, CE_DE, 0, 0);
+    CHECK_EQ(0xC0, g.io[0]);                    /* command reject, intervention required */
+    CHECK_EQ(0x22, g.io[1]);
+    CHECK_EQ(0x01, g.io[4]);
+    g = cmd(p, CT_COMMAND_SENSE, 0, 24);        /* the reject was that CCW's: the next Sense is not ready only */
+    EXPECT(g, CE_DE, 0, 0);
+    CHECK_EQ(0x40, g.io[0]);
+    CHECK_EQ(0x00, g.io[4]);
     done(p);
 }
 
