@@ -13,9 +13,10 @@
 # bridge-metrics.json.
 # --cpu: instead of the throughput tables, CPU seconds per GB (user + system) of the Hercules process
 # and of ctape serve, written and read, by cpu-per-gb.py (4000 chained 65535-byte blocks and a tape
-# mark, then read back chained): native, through the bridge to a pool with `sync tape-mark` (the
-# default) and to one with `sync none` (what Hercules' own drive does), native again; figures go to
-# cpu.json.
+# mark, then read back chained; one warm-up run each): native, through the bridge to a pool with
+# `sync tape-mark` (the default) and to one with `sync none` (what Hercules' own drive does), native
+# again; figures go to cpu.json.
+# The server gets one uncounted warm-up pass before it is measured (tiered compilation).
 # --ctape BIN: measure this ctape instead of the one built here (a build of another commit, for
 # before and after in one window).
 set -euo pipefail
@@ -110,6 +111,11 @@ if [ "$metrics" = 1 ]; then
     scraper_pid=$!
 fi
 
+# A warm-up pass that is not counted: a server just started compiles its hot paths again at tier 1
+# (.NET tiered compilation) during its first runs, which would land on the first rows only; a server
+# that has served for minutes does not (docs/performance.md, "CPU per gigabyte").
+python3 "$oracle/bench.py" --runs 1 --blocks 500 --small 2000 --workdir "$work/warm-up" \
+    --device-line "CTAPE 127.0.0.1:$port {tape} {options}" --module-dir "$repo/hercules" >/dev/null
 echo "== ChannelTape through hercules/hdtctape.so (ctape serve on 127.0.0.1:$port)"
 python3 "$oracle/bench.py" --runs "$runs" --workdir "$work/bridge" --json "$result" \
     --device-line "CTAPE 127.0.0.1:$port {tape} {options}" --module-dir "$repo/hercules"

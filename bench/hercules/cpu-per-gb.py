@@ -8,11 +8,14 @@ dump are not counted. Uses the reference runner (../shared/oracle/run.py), as be
 The guest writes BLOCKS chained blocks and one Write Tape Mark (a job closing its data set; the
 server's default synchronisation point, docs/config.md `sync`), rewinds, and reads them back chained.
 
-    cpu-per-gb.py --label NAME [--runs 3] [--block 65535] [--blocks 4000] [--oracle DIR]
+    cpu-per-gb.py --label NAME [--runs 3] [--warm-up 1] [--block 65535] [--blocks 4000] [--oracle DIR]
                   [--device-line LINE --module-dir DIR --server-pid PID] [--devnum 0580]
                   [--json FILE]
 
-Prints one line per run and a median line; --json appends the figures to FILE (a JSON list).
+Prints one line per run and a median line; --json appends the figures to FILE (a JSON list). The
+first --warm-up runs are not counted: a server just started spends most of its CPU in its first
+runs compiling its hot paths again at tier 1 (.NET tiered compilation; docs/performance.md), which a
+server that has been serving for minutes no longer does.
 """
 import argparse
 import json
@@ -25,12 +28,18 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid):
-    """user + system seconds of a process (all its threads); 0 without a process."""
+    """(user, system) seconds of a process (all its threads); zeros without a process."""
     if not pid:
-        return 0.0
+        return (0.0, 0.0)
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return (int(fields[11]) / TICKS, int(fields[12]) / TICKS)
+
+
+def per_gb(before, after, gb):
+    """user + system seconds per GB between two snapshots, and the system share of them."""
+    user, system = after[0] - before[0], after[1] - before[1]
+    return round((user + system) / gb, 3), round(system / (user + system), 2) if user + system > 0 else 0.0
 
 
 def chain(op, flags, count, n):
@@ -59,6 +68,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--label", required=True)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--warm-up", type=int, default=1)
     ap.add_argument("--block", type=int, default=65535)
     ap.add_argument("--blocks", type=int, default=4000)
     ap.add_argument("--oracle", default=os.environ.get("CTAPE_ORACLE_DIR",
@@ -88,7 +98,10 @@ def main():
     run.Hercules.send = send_and_note
     gb = a.block * a.blocks / 1e9
     rows = []
-    for i in range(a.runs):
+    for i in range(-a.warm_up, a.runs):
+        # Every run starts with no dirty pages: what earlier runs (and their volumes) left for writeback
+        # would otherwise be charged to whichever writer meets the kernel's dirty limits.
+        os.sync()
         snapshots.clear()
         # Through the module the drive mounts what the device line asks for; Hercules' own drive gets an empty AWS file.
         t = run.load_test(make_test(a.block, a.blocks, a.devnum, "none" if a.device_line else "empty"))
@@ -106,12 +119,16 @@ def main():
         if len(snapshots) < 4:
             raise SystemExit("expected 4 CPU snapshots (3 pauses and the stop), got %d" % len(snapshots))
         (h0, s0), (h1, s1), (h2, s2), (h3, s3) = snapshots[:4]
-        row = {"write_MB_s": round(a.block * a.blocks / w["elapsed_us"], 1), "read_MB_s": round(a.block * a.blocks / r["elapsed_us"], 1),
-               "write_hercules_s_per_GB": round((h1 - h0) / gb, 3), "write_server_s_per_GB": round((s1 - s0) / gb, 3),
-               "read_hercules_s_per_GB": round((h3 - h2) / gb, 3), "read_server_s_per_GB": round((s3 - s2) / gb, 3)}
-        rows.append(row)
+        row = {"write_MB_s": round(a.block * a.blocks / w["elapsed_us"], 1), "read_MB_s": round(a.block * a.blocks / r["elapsed_us"], 1)}
+        for phase, hb, ha, sb, sa in (("write", h0, h1, s0, s1), ("read", h2, h3, s2, s3)):
+            row[phase + "_hercules_s_per_GB"], row[phase + "_hercules_system_share"] = per_gb(hb, ha, gb)
+            row[phase + "_server_s_per_GB"], row[phase + "_server_system_share"] = per_gb(sb, sa, gb)
         if res.get("aws") and res["aws"].get("file"):
             os.unlink(res["aws"]["file"])
+        if i < 0:
+            print("%s warm-up: %s" % (a.label, json.dumps(row)))
+            continue
+        rows.append(row)
         print("%s run %d: %s" % (a.label, i + 1, json.dumps(row)))
         sys.stdout.flush()
     median = {k: round(statistics.median(r[k] for r in rows), 3) for k in rows[0]}
