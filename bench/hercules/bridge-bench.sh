@@ -114,7 +114,7 @@ fi
 # A warm-up pass that is not counted: a server just started compiles its hot paths again at tier 1
 # (.NET tiered compilation) during its first runs, which would land on the first rows only; a server
 # that has served for minutes does not (docs/performance.md, "CPU per gigabyte").
-python3 "$oracle/bench.py" --runs 1 --blocks 500 --small 2000 --workdir "$work/warm-up" \
+python3 "$oracle/bench.py" --runs 1 --blocks 500 --small 2000 --workdir "$work/bridge/warm-up" \
     --device-line "CTAPE 127.0.0.1:$port {tape} {options}" --module-dir "$repo/hercules" >/dev/null
 echo "== ChannelTape through hercules/hdtctape.so (ctape serve on 127.0.0.1:$port)"
 python3 "$oracle/bench.py" --runs "$runs" --workdir "$work/bridge" --json "$result" \
