@@ -104,13 +104,12 @@ public sealed class TapeServer : IAsyncDisposable
     /// <summary>
     /// Runs a host's session over <paramref name="pipe"/> until it ends (the socket's pipe, or an in-memory
     /// pair in tests); <paramref name="abortTransport"/> drops the transport when the peer cannot be talked
-    /// to any more; <paramref name="attached"/>, when given, is told once the host has attached a drive (the
-    /// socket's transport then receives on a thread of its own, docs/performance.md "The receive path").
+    /// to any more.
     /// </summary>
-    public Task RunSessionAsync(IDuplexPipe pipe, SessionPeer peer, Action abortTransport, Action? attached = null)
+    public Task RunSessionAsync(IDuplexPipe pipe, SessionPeer peer, Action abortTransport)
     {
         EnsureIdleSweep();
-        var session = new HostSession(this, pipe, peer, Interlocked.Increment(ref _nextConnectionId), abortTransport, attached);
+        var session = new HostSession(this, pipe, peer, Interlocked.Increment(ref _nextConnectionId), abortTransport);
         var run = RunAndForgetAsync(session);
         _sessions.TryAdd(session, run);
         return run;
@@ -267,7 +266,7 @@ public sealed class TapeServer : IAsyncDisposable
                     }
                 }
 
-                await RunSessionAsync(transport.OpenPipe(), transport.Peer, transport.Abort, transport.Dedicate).ConfigureAwait(false);
+                await RunSessionAsync(transport.Pipe, transport.Peer, transport.Abort).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)

@@ -109,9 +109,8 @@ public sealed partial class StreamingTests : IAsyncDisposable
     [Fact]
     public async Task Large_buffered_writes_cut_anywhere_by_the_socket_reach_the_image_whole_and_in_order()
     {
-        // After Attach the connection receives on a thread of its own into 1 MiB pipe segments (docs/performance.md,
-        // "The receive path"): 64 KiB frames then straddle receives and segments, and a frame may arrive a few bytes
-        // at a time, as a busy host's sends do.
+        // The server reads the socket into 256 KiB pipe segments (Frame.ReaderOptions): 64 KiB frames straddle
+        // receives and segments, and a frame may arrive a few bytes at a time, as a busy host's sends do.
         var (server, _, _) = Start();
         var image = Image("large.aws", []);
         using var peer = await ConnectAsync(server, Both, Both, image);

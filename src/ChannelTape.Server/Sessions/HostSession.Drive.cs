@@ -81,7 +81,6 @@ internal sealed partial class HostSession
 
         _drive = drive;
         _outbox.Send(reply, () => _phase = Phase.Attached);
-        _attached?.Invoke();
         Events.Publish(new DriveAttached(Name, runtime.DeviceNumber, runtime.ModelNumber, takeOver, reply.Message) { Host = authority.ToString() });
     }
 

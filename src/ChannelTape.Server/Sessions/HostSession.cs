@@ -39,7 +39,6 @@ internal sealed partial class HostSession : IDriveHolder
     private readonly TapeServer _server;
     private readonly IDuplexPipe _pipe;
     private readonly Action _abortTransport;
-    private readonly Action? _attached;
     private readonly FrameReader _frames;
     private readonly FrameOutbox _outbox;
     private readonly CancellationTokenSource _readCancel = new();
@@ -63,13 +62,11 @@ internal sealed partial class HostSession : IDriveHolder
     /// <param name="peer">Who the host is.</param>
     /// <param name="id">Connection number, for log lines.</param>
     /// <param name="abortTransport">Drops the transport at once (the peer cannot be talked to any more).</param>
-    /// <param name="attached">Told once the host has attached a drive: CCWs may stream from now on.</param>
-    public HostSession(TapeServer server, IDuplexPipe pipe, SessionPeer peer, long id, Action abortTransport, Action? attached = null)
+    public HostSession(TapeServer server, IDuplexPipe pipe, SessionPeer peer, long id, Action abortTransport)
     {
         _server = server;
         _pipe = pipe;
         _abortTransport = abortTransport;
-        _attached = attached;
         Peer = peer;
         Name = $"#{id} {peer.EndPoint}";
         _frames = new FrameReader(pipe.Input) { MaxFrameLength = server.Options.MaxFrameLength };

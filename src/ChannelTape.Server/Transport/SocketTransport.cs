@@ -12,8 +12,8 @@ namespace ChannelTape.Server.Transport;
 
 /// <summary>
 /// An accepted socket as the duplex pipe a <see cref="HostSession"/> runs over: the socket's bytes in
-/// through a <see cref="ReceivePump"/> (a plain connection) or a pipe reader over the TLS stream, the
-/// session's frames out through a pipe writer; abort drops the socket at once, dispose shuts it down in order.
+/// through a pipe reader sized for 64 KiB blocks, the session's frames out through a pipe writer; abort
+/// drops the socket at once, dispose shuts it down in order.
 /// </summary>
 internal sealed class SocketTransport : IDisposable
 {
@@ -21,16 +21,15 @@ internal sealed class SocketTransport : IDisposable
     private readonly NetworkStream _stream;
     private SslStream? _tls;
 
-    private readonly int _maxFrameLength;
-    private ReceivePump? _pump;
-
-    private SocketTransport(Socket socket, SessionPeer peer, int maxFrameLength)
+    private SocketTransport(Socket socket, SessionPeer peer)
     {
         _socket = socket;
-        _maxFrameLength = maxFrameLength;
         _stream = new NetworkStream(socket, ownsSocket: false);
         Peer = peer;
+        Pipe = PipeOver(_stream);
     }
+
+    public IDuplexPipe Pipe { get; private set; }
 
     public SessionPeer Peer { get; private set; }
 
@@ -79,29 +78,14 @@ internal sealed class SocketTransport : IDisposable
         }
 
         _tls = tls;
+        Pipe = PipeOver(tls);
         Peer = Peer with { Tls = true };
         return null;
     }
 
-    /// <summary>
-    /// The session's pipe, once the connection is plain or inside TLS for good: a plain connection's bytes
-    /// come in through a <see cref="ReceivePump"/> (docs/performance.md, "The receive path"); TLS
-    /// decrypts in <see cref="SslStream"/>, read asynchronously.
-    /// </summary>
-    public IDuplexPipe OpenPipe()
-    {
-        var output = PipeWriter.Create((Stream?)_tls ?? _stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));
-        if (_tls is { } tls)
-        {
-            return new DuplexPipe(PipeReader.Create(tls, Frame.ReaderOptions), output);
-        }
-
-        _pump = ReceivePump.Start(_socket, Peer.EndPoint, _maxFrameLength);
-        return new DuplexPipe(_pump.Reader, output);
-    }
-
-    /// <summary>The session attached a drive: a plain connection receives on a thread of its own from now on.</summary>
-    public void Dedicate() => _pump?.Dedicate();
+    private static DuplexPipe PipeOver(Stream stream) =>
+        new(PipeReader.Create(stream, Frame.ReaderOptions),
+            PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true)));
 
     /// <summary>Sets the socket up for the protocol (no Nagle, the configured send buffer); false with the reason when the peer already went.</summary>
     public static bool TryStart(Socket socket, TapeServerOptions options, [NotNullWhen(true)] out SocketTransport? transport, [NotNullWhen(false)] out string? error)
@@ -118,7 +102,7 @@ internal sealed class SocketTransport : IDisposable
             var remote = socket.RemoteEndPoint as IPEndPoint;
             var address = remote?.Address;
             transport = new SocketTransport(socket, new SessionPeer($"{remote}", address?.ToString() ?? "unknown",
-                address is not null && PeerAddress.IsLoopback(address)), options.MaxFrameLength);
+                address is not null && PeerAddress.IsLoopback(address)));
             error = null;
             return true;
         }
