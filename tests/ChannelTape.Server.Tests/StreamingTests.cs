@@ -72,11 +72,8 @@ public sealed partial class StreamingTests : IAsyncDisposable
     [Fact]
     public async Task Buffered_writes_within_the_credit_all_reach_the_image_before_the_next_Ccw_answers()
     {
-        var (server, _, _) = Start();
-        var image = Image("wb.aws", []);
-        using var peer = await ConnectAsync(server, Both, Both, image);
-
-        var first = await CcwAsync(peer, Write, 0, data: Block(0, 100));
+        var (writer, image, first) = await WriterAsync("wb.aws", Block(0, 100));
+        using var peer = writer;
 
         Assert.Equal(CeDe, first.Status);
         Assert.True(first.HasCredit);
@@ -111,10 +108,8 @@ public sealed partial class StreamingTests : IAsyncDisposable
     {
         // The server reads the socket into 256 KiB pipe segments (Frame.ReaderOptions): 64 KiB frames straddle
         // receives and segments, and a frame may arrive a few bytes at a time, as a busy host's sends do.
-        var (server, _, _) = Start();
-        var image = Image("large.aws", []);
-        using var peer = await ConnectAsync(server, Both, Both, image);
-        var first = await CcwAsync(peer, Write, 0, data: Block(0, 65535));
+        var (writer, image, first) = await WriterAsync("large.aws", Block(0, 65535));
+        using var peer = writer;
         var credit = (long)first.Credit;
         var stream = new List<byte>();
         var sent = 0;
@@ -407,6 +402,15 @@ public sealed partial class StreamingTests : IAsyncDisposable
         var attach = await peer.AttachAsync(device, words, flags);
         Assert.True(attach.Result == AttachResult.Attached, attach.Message);
         return peer;
+    }
+
+    /// <summary>A host with write-behind and read-ahead on a new empty image, and the reply to its first Write (sequence 0) of <paramref name="block"/>.</summary>
+    private async Task<(RawPeer Peer, string Image, Reply First)> WriterAsync(string name, byte[] block)
+    {
+        var (server, _, _) = Start();
+        var image = Image(name, []);
+        var peer = await ConnectAsync(server, Both, Both, image);
+        return (peer, image, await CcwAsync(peer, Write, 0, data: block));
     }
 
     private static async Task<Reply> CcwAsync(RawPeer peer, byte command, uint sequence, int count = 0, byte[]? data = null)
