@@ -72,11 +72,8 @@ public sealed partial class StreamingTests : IAsyncDisposable
     [Fact]
     public async Task Buffered_writes_within_the_credit_all_reach_the_image_before_the_next_Ccw_answers()
     {
-        var (server, _, _) = Start();
-        var image = Image("wb.aws", []);
-        using var peer = await ConnectAsync(server, Both, Both, image);
-
-        var first = await CcwAsync(peer, Write, 0, data: Block(0, 100));
+        var (writer, image, first) = await WriterAsync("wb.aws", Block(0, 100));
+        using var peer = writer;
 
         Assert.Equal(CeDe, first.Status);
         Assert.True(first.HasCredit);
@@ -104,6 +101,50 @@ public sealed partial class StreamingTests : IAsyncDisposable
         }
 
         Assert.Null(blocks[201]);
+    }
+
+    [Fact]
+    public async Task Large_buffered_writes_cut_anywhere_by_the_socket_reach_the_image_whole_and_in_order()
+    {
+        // The server reads the socket into 256 KiB pipe segments (Frame.ReaderOptions): 64 KiB frames straddle
+        // receives and segments, and a frame may arrive a few bytes at a time, as a busy host's sends do.
+        var (writer, image, first) = await WriterAsync("large.aws", Block(0, 65535));
+        using var peer = writer;
+        var credit = (long)first.Credit;
+        var stream = new List<byte>();
+        var sent = 0;
+        while (sent < 60 && credit >= 65535 + WriteAllowance.PerBlock)
+        {
+            sent++;
+            var block = Block(sent, 65535 - sent);
+            credit -= block.Length + WriteAllowance.PerBlock;
+            stream.AddRange(FrameWriter.ToArray(new BufferedCcwMessage(new CcwMessage(Write, CcwFlags.ChainCommand | CcwFlags.SuppressLength,
+                CcwFlags.ChainCommand, Write, (uint)sent, (uint)block.Length, block))));
+        }
+
+        var bytes = stream.ToArray();
+        var at = 0;
+        foreach (var piece in new[] { 3, 1, 4096, 65530, 2, 300_001, 17 })
+        {
+            await peer.SendAsync(bytes.AsMemory(at, piece).ToArray());
+            at += piece;
+        }
+
+        await peer.SendAsync(bytes[at..]);
+        var mark = await CcwAsync(peer, WriteTapeMark, (uint)sent + 1);
+        Assert.Equal(CeDe, mark.Status);
+        Assert.Equal(MountResult.Done, await MountAsync(peer, "*"));
+
+        var blocks = ReadImage(image);
+        Assert.True(sent > 20, $"the credit allowed only {sent} blocks");
+        Assert.Equal(sent + 2, blocks.Count);
+        Assert.Equal(Block(0, 65535), blocks[0]);
+        for (var i = 1; i <= sent; i++)
+        {
+            Assert.Equal(Block(i, 65535 - i), blocks[i]);
+        }
+
+        Assert.Null(blocks[sent + 1]);
     }
 
     public static TheoryData<string> Misuses => new() { "overspent credit", "not a Write", "write-behind not granted" };
@@ -361,6 +402,15 @@ public sealed partial class StreamingTests : IAsyncDisposable
         var attach = await peer.AttachAsync(device, words, flags);
         Assert.True(attach.Result == AttachResult.Attached, attach.Message);
         return peer;
+    }
+
+    /// <summary>A host with write-behind and read-ahead on a new empty image, and the reply to its first Write (sequence 0) of <paramref name="block"/>.</summary>
+    private async Task<(RawPeer Peer, string Image, Reply First)> WriterAsync(string name, byte[] block)
+    {
+        var (server, _, _) = Start();
+        var image = Image(name, []);
+        var peer = await ConnectAsync(server, Both, Both, image);
+        return (peer, image, await CcwAsync(peer, Write, 0, data: block));
     }
 
     private static async Task<Reply> CcwAsync(RawPeer peer, byte command, uint sequence, int count = 0, byte[]? data = null)
