@@ -422,6 +422,16 @@ static void lost_connection_with_unconfirmed_writes(void)
 }
 
 /* ---- §4 the server away ---------------------------------------------------------------- */
+/* the host of a 3420 (no Sense ID, 24 sense bytes) whose server cannot be reached */
+static PEER *away_3420(void)
+{
+    PEER *p = peer(0);
+    p->h.model = 0x3420;
+    p->connected = 0;
+    p->prepare_result = CTHOST_DOWN;
+    return p;
+}
+
 static void server_away(void)
 {
     PEER *p = peer(0);
@@ -454,11 +464,8 @@ static void server_away(void)
     EXPECT_SENT(p, "Ccw");
     done(p);
 
-    p = peer(0);
+    p = away_3420();
     check_begin("host rules: a 3420 that cannot reach the server has the 3420's not-ready sense 40 22 (§4)");
-    p->h.model = 0x3420;
-    p->connected = 0;
-    p->prepare_result = CTHOST_DOWN;
     g = cmd(p, 0x07, 0, 1);
     EXPECT(g, UC, 1, 0);
     CHECK_EQ(0x40, p->sense[0]);
@@ -469,11 +476,8 @@ static void server_away(void)
     CHECK_EQ(0xFF, p->sense[20]);
     done(p);
 
-    p = peer(0);
+    p = away_3420();
     check_begin("host rules: a 3420 that cannot reach the server rejects Sense ID as the server's 3420 does (command reject, not ready)");
-    p->h.model = 0x3420;
-    p->connected = 0;
-    p->prepare_result = CTHOST_DOWN;
     g = cmd(p, CT_COMMAND_SENSE_ID, 0, 7);
     EXPECT(g, UC, 7, 0);
     g = cmd(p, CT_COMMAND_SENSE, 1, 24);

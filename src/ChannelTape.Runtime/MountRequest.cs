@@ -69,8 +69,21 @@ public abstract record MountRequest
             return true;
         }
 
-        var labelWords = parts.Skip(1).Where(w => TryLabelWord(w, out _)).ToList();
-        if (!TapeImageOptions.TryParse(parts.Skip(1).Except(labelWords), out var options, out var error))
+        var optionWords = new List<string>();
+        var labelWords = new List<(string Word, LabelType? Labels)>();
+        foreach (var word in parts.Skip(1))
+        {
+            if (TryLabelWord(word, out var asked))
+            {
+                labelWords.Add((word, asked));
+            }
+            else
+            {
+                optionWords.Add(word);
+            }
+        }
+
+        if (!TapeImageOptions.TryParse(optionWords, out var options, out var error))
         {
             refusal = new VolumeRefusal(VolumeRefusalReason.BadRequest, error);
             return false;
@@ -78,26 +91,20 @@ public abstract record MountRequest
 
         if (labelWords.Count > 1)
         {
-            refusal = new VolumeRefusal(VolumeRefusalReason.BadRequest, $"two label types: {string.Join(" and ", labelWords)}");
+            refusal = new VolumeRefusal(VolumeRefusalReason.BadRequest, $"two label types: {string.Join(" and ", labelWords.Select(l => l.Word))}");
             return false;
         }
 
-        LabelType? labels = null;
-        if (labelWords.Count == 1)
+        string? volume = IsVolumeSerial(parts[0], volumesFirst, out var serial) ? serial.Value
+            : volumesFirst && IsShortSerial(parts[0]) ? parts[0]
+            : null;
+        if (volume is null && labelWords.Count == 1)
         {
-            TryLabelWord(labelWords[0], out labels);
-        }
-
-        request = IsVolumeSerial(parts[0], volumesFirst, out var serial) ? new Volume(serial, options) { Labels = labels }
-            : volumesFirst && IsShortSerial(parts[0]) ? new Volume(parts[0], options) { Labels = labels }
-            : new Image(parts[0], options);
-        if (request is Image && labelWords.Count == 1)
-        {
-            refusal = new VolumeRefusal(VolumeRefusalReason.BadRequest, $"{labelWords[0]}: a label type is for a library volume, not an image path");
-            request = null;
+            refusal = new VolumeRefusal(VolumeRefusalReason.BadRequest, $"{labelWords[0].Word}: a label type is for a library volume, not an image path");
             return false;
         }
 
+        request = volume is null ? new Image(parts[0], options) : new Volume(volume, options) { Labels = labelWords.Count == 1 ? labelWords[0].Labels : null };
         return true;
     }
 
@@ -108,14 +115,10 @@ public abstract record MountRequest
     /// </summary>
     private static bool TryLabelWord(string word, out LabelType? labels)
     {
-        labels = word.ToUpperInvariant() switch
-        {
-            "SL" or "SUL" => LabelType.Standard,
-            "AL" or "AUL" => LabelType.Ansi,
-            "NL" => LabelType.None,
-            _ => null,
-        };
-        return labels is not null || word.ToUpperInvariant() is "NSL" or "BLP" or "LTM";
+        var upper = word.ToUpperInvariant();
+        // SUL and AUL: standard or ANSI labels with the user's own labels, which the OS writes itself
+        labels = LabelTypes.TryParse(upper is "SUL" or "AUL" ? upper.Remove(1, 1) : upper, out var parsed) ? parsed : null;
+        return labels is not null || upper is "NSL" or "BLP" or "LTM";
     }
 
     /// <summary>1 to 5 volume serial characters: on a drive of a library a name such as #CMD (docs/admin-volumes.md).</summary>

@@ -145,15 +145,10 @@ public sealed class LibraryManager : IDriveLibrary
 
     /// <summary>
     /// The labels a Load Display's mount asks for: its label character (docs/reference/hercules-tape.md §4.3, 'S'
-    /// standard, 'A' ANSI, 'N' none); null for any other or none.
+    /// standard, 'A' ANSI, 'N' none: the values of <see cref="Labels.LabelType"/>); null for any other or none.
     /// </summary>
-    private static Labels.LabelType? LabelsOf(LoadDisplayMessage? mount) => mount?.LabelType switch
-    {
-        'S' => Labels.LabelType.Standard,
-        'A' => Labels.LabelType.Ansi,
-        'N' => Labels.LabelType.None,
-        _ => null,
-    };
+    private static Labels.LabelType? LabelsOf(LoadDisplayMessage? mount) =>
+        mount?.LabelType is { } character && Enum.IsDefined((Labels.LabelType)character) ? (Labels.LabelType)character : null;
 
     /// <summary>Mounts the drive's pending request if it can; leaves it pending with the refusal if not.</summary>
     private bool TryMountPending(DriveRuntime drive, MountSource source, Media.TapeImageOptions options, HostAuthority? requester = null)
