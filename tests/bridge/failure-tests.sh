@@ -33,6 +33,7 @@
 set -uo pipefail
 
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
+. "$repo/tests/bridge/lib.sh"
 oracle="${CTAPE_ORACLE_DIR:-$repo/../shared/oracle}"
 [ "${1:-}" = "--oracle" ] && oracle="$2"
 [ -f "$oracle/run.py" ] || { echo "failure-tests: no reference runner at $oracle (use --oracle)"; exit 2; }
@@ -48,9 +49,7 @@ stop_server() {
 }
 trap stop_server EXIT
 
-herc_src="$("$repo/scripts/hercules-headers.sh" | tail -n 1)" || { echo "failure-tests: no Hercules headers"; exit 2; }
-make -s -C "$repo/hercules" HERC_SRC="$herc_src" HERC_FLAVOR=313 >"$work/make.log" 2>&1 \
-    || { cat "$work/make.log"; echo "failure-tests: module build failed"; exit 2; }
+bridge_build_module failure-tests "$work" || exit 2
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

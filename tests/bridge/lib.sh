@@ -1,5 +1,5 @@
-# Sourced by the bridge checks that run one guest against one `ctape serve` (run-admin-e2e.sh,
-# run-volser-options-e2e.sh); they set $repo first. Each function prints why it failed, names the
+# Sourced by the checks that run a guest through hercules/hdtctape.so (the scripts in tests/bridge,
+# tests/guests/run-osvs1.sh); they set $repo first. Each function prints why it failed, names the
 # calling check, and returns 2 (a set-up failure).
 
 # bridge_build_module NAME WORK: hercules/hdtctape.so for Debian's Hercules 3.13 (log in WORK/make.log)

@@ -51,6 +51,7 @@
 set -uo pipefail
 
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
+. "$repo/tests/bridge/lib.sh"
 default_server="python3 $repo/tests/bridge/fake_server.py --listen 127.0.0.1:{port} --log {log}"
 server_cmd="${CTAPE_E2E_SERVER:-$default_server}"
 oracle="${CTAPE_ORACLE_DIR:-$repo/../shared/oracle}"
@@ -109,9 +110,7 @@ cleanup() {
 trap cleanup EXIT
 
 # 1. module: headers of Debian's Hercules 3.13, then hdtctape.so
-herc_src="$("$repo/scripts/hercules-headers.sh" | tail -n 1)" || { echo "run-e2e: no Hercules headers"; exit 2; }
-make -s -C "$repo/hercules" HERC_SRC="$herc_src" HERC_FLAVOR=313 >"$work/make.log" 2>&1 \
-    || { cat "$work/make.log"; echo "run-e2e: module build failed"; exit 2; }
+bridge_build_module run-e2e "$work" || exit 2
 
 # 2. server on a free port (the kernel picks one; a short race with other programs is harmless
 #    for a test, and a bind failure shows in the server's log). start_server DIR -> $port.

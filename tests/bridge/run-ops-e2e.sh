@@ -13,6 +13,7 @@
 # Needs what run-admin-e2e.sh needs, and Debian's chromium and chromium-driver.
 set -uo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
+. "$repo/tests/bridge/lib.sh"
 ctape="${1:?usage: run-ops-e2e.sh CTAPE_BINARY [--oracle DIR]}"
 shift
 oracle="${CTAPE_ORACLE_DIR:-$repo/../shared/oracle}"
@@ -29,9 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-herc_src="$("$repo/scripts/hercules-headers.sh" | tail -n 1)" || { echo "run-ops-e2e: no Hercules headers"; exit 2; }
-make -s -C "$repo/hercules" HERC_SRC="$herc_src" HERC_FLAVOR=313 >"$work/make.log" 2>&1 \
-    || { cat "$work/make.log"; echo "run-ops-e2e: module build failed"; exit 2; }
+bridge_build_module run-ops-e2e "$work" || exit 2
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port="$(free_port)"

@@ -24,6 +24,7 @@
 # kit: nothing runs). One work folder holds everything (the kit restores its system volume once).
 set -uo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
+. "$repo/tests/bridge/lib.sh"
 ctape="${1:?usage: run-osvs1.sh CTAPE_BINARY [--kit DIR] [JOB...]}"; shift
 kit="${CTAPE_GUESTS_DIR:-$repo/../shared/guests}/osvs1"
 if [ "${1:-}" = --kit ]; then kit="$2"; shift 2; fi
@@ -46,18 +47,8 @@ stop_server() {
 }
 trap stop_server EXIT
 
-herc_src="$("$repo/scripts/hercules-headers.sh" | tail -n 1)" || { echo "run-osvs1: no Hercules headers"; exit 2; }
-make -s -C "$repo/hercules" HERC_SRC="$herc_src" HERC_FLAVOR=313 >"$work/make.log" 2>&1 \
-    || { cat "$work/make.log"; echo "run-osvs1: module build failed"; exit 2; }
-
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$ctape" serve --config "$conf" --listen "127.0.0.1:$port" --no-http --data "$work/data" >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-    grep -q "listening on" "$work/server.log" 2>/dev/null && break
-    sleep 0.1
-done
-grep -q "listening on" "$work/server.log" || { cat "$work/server.log"; echo "run-osvs1: server did not start"; exit 2; }
+bridge_build_module run-osvs1 "$work" || exit 2
+bridge_start_server run-osvs1 "$work" "$ctape" --config "$conf" || exit 2
 
 # what an installation puts into its Hercules configuration and rc script
 "$ctape" hercules-config --config "$conf" --server "127.0.0.1:$port" --module-dir "$repo/hercules" >"$work/devices.cnf" \
